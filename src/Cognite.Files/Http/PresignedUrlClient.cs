@@ -1,0 +1,79 @@
+using System.Net.Http.Headers;
+
+namespace Cognite.Files.Http;
+
+/// <summary>
+/// Talks to pre-signed upload and download URLs. Its <see cref="HttpClient"/> must have no auth handler: the
+/// URLs carry their own credentials, and a bearer token sent there would leak to object storage (the emulator's
+/// upload listener shares the API host 127.0.0.1, so a host check alone cannot stop that).
+/// </summary>
+public sealed class PresignedUrlClient
+{
+    private readonly HttpClient _httpClient;
+
+    /// <summary>Wraps <paramref name="httpClient"/>, which must carry no default Authorization header.</summary>
+    public PresignedUrlClient(HttpClient httpClient)
+    {
+        ArgumentNullException.ThrowIfNull(httpClient);
+        if (httpClient.DefaultRequestHeaders.Authorization is not null)
+        {
+            throw new ArgumentException("The HttpClient for pre-signed URLs must not send an Authorization header.", nameof(httpClient));
+        }
+
+        _httpClient = httpClient;
+    }
+
+    /// <summary>
+    /// PUTs <paramref name="content"/> (which must know its length: CDF's object stores refuse chunked bodies)
+    /// to <paramref name="url"/>. Throws <see cref="CogniteApiException"/> for an error status; messages never
+    /// show the URL's query string.
+    /// </summary>
+    public async Task PutAsync(Uri url, HttpContent content, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        ArgumentNullException.ThrowIfNull(content);
+        if (content.Headers.ContentLength is null)
+        {
+            throw new ArgumentException("A PUT to a pre-signed URL needs a Content-Length.", nameof(content));
+        }
+
+        using var request = new HttpRequestMessage(HttpMethod.Put, url) { Content = content };
+        using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw await CogniteApiException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// GETs <paramref name="url"/> and returns the response with its body unread (stream it, then dispose the
+    /// response). Throws <see cref="CogniteApiException"/> for an error status.
+    /// </summary>
+    public async Task<HttpResponseMessage> GetAsync(Uri url, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(url);
+        var response = await _httpClient.GetAsync(url, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
+        if (!response.IsSuccessStatusCode)
+        {
+            using (response)
+            {
+                throw await CogniteApiException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+            }
+        }
+
+        return response;
+    }
+
+    /// <summary>A streamed body of exactly <paramref name="length"/> bytes, with Content-Length set.</summary>
+    public static HttpContent CreateStreamContent(Stream stream, long length, string? contentType = null)
+    {
+        var content = new StreamContent(stream, 81920);
+        content.Headers.ContentLength = length;
+        if (!string.IsNullOrEmpty(contentType))
+        {
+            content.Headers.ContentType = MediaTypeHeaderValue.Parse(contentType);
+        }
+
+        return content;
+    }
+}

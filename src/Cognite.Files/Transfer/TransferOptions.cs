@@ -1,0 +1,79 @@
+namespace Cognite.Files.Transfer;
+
+/// <summary>
+/// How large uploads are split and sent. Validated once, before any request, by <see cref="Validate"/>.
+/// Defaults follow CDF's rules (5 MiB..4000 MiB parts, at most 250) and its SDKs' habits.
+/// </summary>
+public sealed class TransferOptions
+{
+    /// <summary>Preferred part size in bytes; the planner grows it when the file would need more than 250 parts. Default 50 MiB.</summary>
+    public long PartSize { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>At most this many part PUTs in flight at once (across all files of one transfer). Default 4.</summary>
+    public int MaxConcurrency { get; set; } = 4;
+
+    /// <summary>A part that moves no bytes for this long is aborted and retried. Default 60 s.</summary>
+    public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>Attempts per part, the first included. Default 6.</summary>
+    public int MaxAttemptsPerPart { get; set; } = 6;
+
+    /// <summary>Base delay of the jittered exponential backoff between part attempts. Default 500 ms.</summary>
+    public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
+
+    /// <summary>Upper bound of one backoff delay (a server's Retry-After is honoured up to this). Default 30 s.</summary>
+    public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>How long to poll for <c>uploaded = true</c> after completing. Default 30 s.</summary>
+    public TimeSpan UploadedConfirmationTimeout { get; set; } = TimeSpan.FromSeconds(30);
+
+    /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> with a clear message for any value out of range.</summary>
+    public void Validate()
+    {
+        if (PartSize < MultipartLimits.MinPartSize || PartSize > MultipartLimits.MaxPartSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(PartSize), PartSize, $"PartSize must be between {MultipartLimits.MinPartSize} (5 MiB) and {MultipartLimits.MaxPartSize} (4000 MiB) bytes.");
+        }
+
+        if (MaxConcurrency is < 1 or > 64)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxConcurrency), MaxConcurrency, "MaxConcurrency must be between 1 and 64.");
+        }
+
+        if (StallTimeout <= TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(StallTimeout), StallTimeout, "StallTimeout must be positive.");
+        }
+
+        if (MaxAttemptsPerPart is < 1 or > 100)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxAttemptsPerPart), MaxAttemptsPerPart, "MaxAttemptsPerPart must be between 1 and 100.");
+        }
+
+        if (RetryBaseDelay < TimeSpan.Zero || MaxRetryDelay < RetryBaseDelay)
+        {
+            throw new ArgumentOutOfRangeException(nameof(RetryBaseDelay), RetryBaseDelay, "RetryBaseDelay must be >= 0 and not above MaxRetryDelay.");
+        }
+
+        if (UploadedConfirmationTimeout < TimeSpan.Zero)
+        {
+            throw new ArgumentOutOfRangeException(nameof(UploadedConfirmationTimeout), UploadedConfirmationTimeout, "UploadedConfirmationTimeout must be >= 0.");
+        }
+    }
+}
+
+/// <summary>CDF's multipart rules, in one place.</summary>
+public static class MultipartLimits
+{
+    /// <summary>Every part but the last must be at least this large: 5 MiB. (CDF docs say "&gt; 5 MiB"; every SDK sends exactly 5 MiB parts, so it is taken as inclusive.)</summary>
+    public const long MinPartSize = 5L * 1024 * 1024;
+
+    /// <summary>No part may be larger: 4000 MiB.</summary>
+    public const long MaxPartSize = 4000L * 1024 * 1024;
+
+    /// <summary>At most this many parts (and upload URLs) per upload.</summary>
+    public const int MaxParts = 250;
+
+    /// <summary>The largest file that fits: 250 × 4000 MiB (about 976.6 GiB).</summary>
+    public const long MaxFileSize = MaxParts * MaxPartSize;
+}
