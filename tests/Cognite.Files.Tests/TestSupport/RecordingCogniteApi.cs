@@ -122,3 +122,33 @@ public sealed record RecordedRequest(HttpMethod Method, Uri Uri, string? Content
         }
     }
 }
+
+/// <summary>Assertions on a <see cref="RecordedRequest"/>.</summary>
+public static class RecordedRequestAssertions
+{
+    /// <summary>
+    /// Asserts the request line and body: <paramref name="method"/>, the path under <see cref="RecordingCogniteApi.PathPrefix"/>,
+    /// exactly the <paramref name="query"/> pairs (<c>name=value</c>, any order, decoded), and either no body
+    /// (<paramref name="body"/> null) or an <c>application/json</c> body structurally equal to <paramref name="body"/>.
+    /// </summary>
+    public static void AssertSent(this RecordedRequest request, HttpMethod method, string path, IEnumerable<string>? query = null, string? body = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(request.Method, Is.EqualTo(method), "method");
+            Assert.That(request.Uri.Host, Is.EqualTo(RecordingCogniteApi.BaseAddress.Host), "host");
+            Assert.That(request.Path, Is.EqualTo(RecordingCogniteApi.PathPrefix + path), "path");
+            Assert.That(request.SortedQuery, Is.EqualTo((query ?? []).Order(StringComparer.Ordinal).ToList()), $"query was '{request.RawQuery}'");
+            if (body is null)
+            {
+                Assert.That(request.Body, Is.Null.Or.Empty, "body");
+            }
+            else
+            {
+                Assert.That(request.ContentType, Is.EqualTo("application/json"), "content type");
+                Json.AssertEquivalent(request.BodyJson, body);
+            }
+        }
+    }
+}
