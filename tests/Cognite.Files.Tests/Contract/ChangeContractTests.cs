@@ -78,7 +78,7 @@ public class ChangeContractTests
                 new FileUpdateItem
                 {
                     ExternalId = "plant-a/pump-7.pdf",
-                    Update = new FileUpdate { GeoLocation = new GeoLocationUpdate { Set = new GeoLocation { Geometry = new GeoLocationGeometry { Type = GeometryType.Point, Coordinates = [10.75, 59.91] } } } },
+                    Update = new FileUpdate { GeoLocation = new GeoLocationUpdate { Set = GeoLocation.FromPoint(10.75, 59.91) } },
                 },
             ],
         });
@@ -102,14 +102,14 @@ public class ChangeContractTests
 
     [Test]
     [ContractFor("DeleteFiles")]
-    public async Task DeleteFiles_sends_the_documented_default_ignoreUnknownIds_false_of_a_fresh_request()
+    public async Task DeleteFiles_omits_ignoreUnknownIds_when_not_set()
     {
-        // generateDefaultValues=true: the DTO starts at the schema default, so "ignoreUnknownIds":false is on the wire.
+        // generateDefaultValues=false: an unset optional stays off the wire.
         using var api = new RecordingCogniteApi(HttpStatusCode.OK, "{}");
 
         await api.Client.DeleteFilesAsync(new FileDeleteRequest { Items = [IdEither.FromId(1)] });
 
-        api.Request.AssertSent(HttpMethod.Post, "/files/delete", body: """{"items":[{"id":1}],"ignoreUnknownIds":false}""");
+        api.Request.AssertSent(HttpMethod.Post, "/files/delete", body: """{"items":[{"id":1}]}""");
     }
 
     [Test]

@@ -100,15 +100,14 @@ public class ListContractTests
 
     [Test]
     [ContractFor("FilterFiles")]
-    public async Task FilterFiles_sends_the_documented_default_limit_of_a_fresh_request()
+    public async Task FilterFiles_omits_unset_optionals_of_a_fresh_request()
     {
-        // generateDefaultValues=true makes the DTO start at the schema default (limit 100), so a fresh request
-        // carries "limit":100. Equivalent for the server; pinned so a change in codegen settings is noticed.
+        // generateDefaultValues=false: schema defaults are the server's business, so a fresh request is "{}".
         using var api = new RecordingCogniteApi(HttpStatusCode.OK, Page);
 
         await api.Client.FilterFilesAsync(new FileFilterRequest());
 
-        api.Request.AssertSent(HttpMethod.Post, "/files/list", body: """{"limit":100}""");
+        api.Request.AssertSent(HttpMethod.Post, "/files/list", body: "{}");
     }
 
     [Test]
@@ -119,7 +118,7 @@ public class ListContractTests
 
         var page = await api.Client.FilterFilesAsync(new FileFilterRequest { Filter = new FileFilter { Uploaded = false } });
 
-        api.Request.AssertSent(HttpMethod.Post, "/files/list", body: """{"filter":{"uploaded":false},"limit":100}""");
+        api.Request.AssertSent(HttpMethod.Post, "/files/list", body: """{"filter":{"uploaded":false}}""");
         Assert.That(page.NextCursor, Is.Null);
         Assert.That(page.Items.Single().Uploaded, Is.False);
     }

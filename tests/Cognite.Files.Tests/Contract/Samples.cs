@@ -64,6 +64,7 @@ internal static class Samples
         Labels = [new Label { ExternalId = "datasheet" }],
         GeoLocation = new GeoLocation
         {
+            Type = GeoLocationType.Feature,
             Geometry = new GeoLocationGeometry { Type = GeometryType.Point, Coordinates = [10.75, 59.91] },
             Properties = new Dictionary<string, object> { ["site"] = "A" },
         },
