@@ -150,12 +150,33 @@ internal sealed class RequestSchemas
         using var reader = new StreamReader(stream);
         var yaml = await reader.ReadToEndAsync().ConfigureAwait(false);
         var doc = await OpenApiYamlDocument.FromYamlAsync(yaml).ConfigureAwait(false);
+        foreach (var schema in doc.Components.Schemas.Values) FixBooleanEnums(schema, new HashSet<JsonSchema>());
         var schemas = new Dictionary<string, JsonSchema>(StringComparer.Ordinal);
         foreach (var (path, item) in doc.Paths)
             foreach (var (method, op) in item)
                 if (op.RequestBody?.Content.TryGetValue("application/json", out var media) == true && media.Schema is not null)
                     schemas[method.ToUpperInvariant() + " " + path] = media.Schema.ActualSchema;
         return new RequestSchemas(schemas);
+    }
+
+    /// <summary>
+    /// The YAML loader keeps <c>enum: [true]</c> as the string "true", which then never equals a JSON boolean;
+    /// turn such enum values back into booleans.
+    /// </summary>
+    internal static void FixBooleanEnums(JsonSchema schema, HashSet<JsonSchema> seen)
+    {
+        if (!seen.Add(schema)) return;
+        if (schema.Type.HasFlag(JsonObjectType.Boolean) && schema.Enumeration.Count > 0)
+        {
+            var values = schema.Enumeration.Select(v => v is string s && bool.TryParse(s, out var b) ? (object)b : v).ToList();
+            schema.Enumeration.Clear();
+            foreach (var v in values) schema.Enumeration.Add(v);
+        }
+        foreach (var p in schema.Properties.Values) FixBooleanEnums(p, seen);
+        foreach (var s in schema.AllOf.Concat(schema.OneOf).Concat(schema.AnyOf)) FixBooleanEnums(s, seen);
+        if (schema.Item is not null) FixBooleanEnums(schema.Item, seen);
+        if (schema.AdditionalPropertiesSchema is not null) FixBooleanEnums(schema.AdditionalPropertiesSchema, seen);
+        if (schema.HasReference) FixBooleanEnums(schema.ActualSchema, seen);
     }
 
     /// <summary>Throws a 400 naming the first problems when <paramref name="body"/> does not match the operation's request schema.</summary>
