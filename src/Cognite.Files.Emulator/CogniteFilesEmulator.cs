@@ -150,6 +150,24 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
         {
             var id = "emu-" + Interlocked.Increment(ref _requestCounter).ToString("x8", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
             context.Response.Headers["x-request-id"] = id;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                await HandleCoreAsync(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (state.Options.RequestLog is { } log)
+                {
+                    var outcome = context.RequestAborted.IsCancellationRequested ? "aborted" : context.Response.StatusCode.ToString(CultureInfo.InvariantCulture);
+                    var ms = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    log($"{id} {context.Request.Method} {context.Request.Path} -> {outcome} in {ms.ToString("0", CultureInfo.InvariantCulture)} ms");
+                }
+            }
+        }
+
+        private async Task HandleCoreAsync(HttpContext context)
+        {
             try
             {
                 if (context.Connection.LocalPort != ApiPort)

@@ -36,6 +36,12 @@ public sealed class EmulatorOptions
     /// <summary>Largest accepted JSON request body (after gzip inflation); larger gives 413.</summary>
     public long MaxJsonBodyBytes { get; set; } = EmulatorConventions.DefaultMaxJsonBodyBytes;
 
+    /// <summary>
+    /// Optional one-line-per-request log (<c>PUT /upload/{id}/{index} -> 200 in 3 ms</c>). Lines carry the path only: never the
+    /// query (URL signatures) nor headers (tokens).
+    /// </summary>
+    public Action<string>? RequestLog { get; set; }
+
     /// <summary>Bind address; only loopback is supported on this machine.</summary>
     public string Host { get; set; } = "127.0.0.1";
 

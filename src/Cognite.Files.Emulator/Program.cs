@@ -25,6 +25,7 @@ internal static class Program
           --fail-part I:A:KIND          fail the A-th PUT of part index I (0-based) with KIND (repeatable)
           --stall-ms MS                 how long a Stall fault stops reading (default 30000)
           --retry-after S               Retry-After seconds on injected 429s (default 1)
+          --verbose                     log one line per request (path only: no query strings, no headers)
           --help                        show this text
         """;
 
@@ -40,6 +41,7 @@ internal static class Program
                 switch (args[i])
                 {
                     case "--help" or "-h": Console.WriteLine(Usage); return 0;
+                    case "--verbose": options.RequestLog = Console.WriteLine; break;
                     case "--port": options.ApiPort = Int(Next()); break;
                     case "--upload-port": options.UploadPort = Int(Next()); break;
                     case "--data": options.DataDirectory = Path.GetFullPath(Next()); break;
