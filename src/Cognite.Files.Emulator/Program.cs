@@ -90,7 +90,11 @@ internal static class Program
             e.Cancel = true;
             stop.Cancel();
         };
-        AppDomain.CurrentDomain.ProcessExit += (_, _) => stop.Cancel();
+        using var sigterm = System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, ctx =>
+        {
+            ctx.Cancel = true; // shut down through the normal path below
+            stop.Cancel();
+        });
         await using var emulator = await CogniteFilesEmulator.StartAsync(options).ConfigureAwait(false);
         Console.WriteLine($"api: {emulator.ApiBaseUrl}");
         Console.WriteLine($"upload: {emulator.UploadBaseUrl}");
