@@ -13,13 +13,13 @@ public class BearerTokenPlacementTests
     {
         using var api = new MockHttpMessageHandler();
         HttpRequestMessage? seen = null;
-        api.When(HttpMethod.Get, TestSupport.ApiBase + "/files/42").Respond(req => { seen = req; return TestSupport.Json(HttpStatusCode.OK, TestSupport.FileJson(42)); });
-        using var client = TestSupport.Client(api);
+        api.When(HttpMethod.Get, ClientFixture.ApiBase + "/files/42").Respond(req => { seen = req; return ClientFixture.Json(HttpStatusCode.OK, ClientFixture.FileJson(42)); });
+        using var client = ClientFixture.Client(api);
 
         var file = await client.RetrieveAsync(42);
 
         Assert.That(file.Id, Is.EqualTo(42));
-        Assert.That(seen!.Headers.Authorization?.ToString(), Is.EqualTo("Bearer " + TestSupport.Token));
+        Assert.That(seen!.Headers.Authorization?.ToString(), Is.EqualTo("Bearer " + ClientFixture.Token));
         Assert.That(seen.Headers.GetValues("x-cdp-app").Single(), Is.EqualTo("tests"));
         Assert.That(seen.Headers.GetValues("x-cdp-sdk").Single(), Does.StartWith("CogniteFilesDotNet:"));
         Assert.That(seen.Headers.GetValues("cdf-version").Single(), Is.EqualTo("20230101"));
@@ -31,8 +31,8 @@ public class BearerTokenPlacementTests
     {
         using var api = new MockHttpMessageHandler();
         using var presigned = new MockHttpMessageHandler();
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files")
-            .Respond(_ => TestSupport.Json(HttpStatusCode.Created, TestSupport.FileJson(7, extra: ",\"uploadUrl\":\"https://api.example.com:8443/upload/7?sig=abc\"")));
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files")
+            .Respond(_ => ClientFixture.Json(HttpStatusCode.Created, ClientFixture.FileJson(7, extra: ",\"uploadUrl\":\"https://api.example.com:8443/upload/7?sig=abc\"")));
         HttpRequestMessage? put = null;
         long? contentLength = null;
         byte[]? body = null;
@@ -43,7 +43,7 @@ public class BearerTokenPlacementTests
             body = req.Content.ReadAsByteArrayAsync().GetAwaiter().GetResult();
             return new HttpResponseMessage(HttpStatusCode.OK);
         });
-        using var client = TestSupport.Client(api, presigned);
+        using var client = ClientFixture.Client(api, presigned);
         var progress = new List<long>();
 
         await client.UploadSmallAsync(new FileCreate { Name = "a.txt", MimeType = "text/plain" }, new MemoryStream([1, 2, 3, 4, 5]), progress: new SyncProgress(progress));
@@ -64,10 +64,10 @@ public class BearerTokenPlacementTests
         var seen = new List<HttpRequestMessage>();
         inner.When("*").Respond(req => { seen.Add(req); return new HttpResponseMessage(HttpStatusCode.OK); });
         var provider = new StaticAccessTokenProvider("t", ["api.example.com"]);
-        using var handler = new BearerTokenHandler(provider, new Uri(TestSupport.ApiBase + "/")) { InnerHandler = inner };
+        using var handler = new BearerTokenHandler(provider, new Uri(ClientFixture.ApiBase + "/")) { InnerHandler = inner };
         using var http = new HttpClient(handler);
 
-        await http.GetAsync(new Uri(TestSupport.ApiBase + "/files"));
+        await http.GetAsync(new Uri(ClientFixture.ApiBase + "/files"));
         await http.GetAsync(new Uri("https://api.example.com:8443/upload"));
         await http.GetAsync(new Uri("http://api.example.com/files"));
         await http.GetAsync(new Uri("https://storage.example.net/upload"));
@@ -88,13 +88,13 @@ public class BearerTokenPlacementTests
     public void Client_binds_an_empty_allow_list_to_the_api_host_and_rejects_a_list_without_it()
     {
         var unbound = new StaticAccessTokenProvider("t");
-        using (new CogniteFilesClient(TestSupport.Options(), unbound))
+        using (new CogniteFilesClient(ClientFixture.Options(), unbound))
         {
             Assert.That(unbound.AllowedHostsValidator.AllowedHosts, Is.EqualTo(new[] { "api.example.com" }));
         }
 
         var wrong = new StaticAccessTokenProvider("t", ["other.example.com"]);
-        var ex = Assert.Throws<ArgumentException>(() => new CogniteFilesClient(TestSupport.Options(), wrong));
+        var ex = Assert.Throws<ArgumentException>(() => new CogniteFilesClient(ClientFixture.Options(), wrong));
         Assert.That(ex!.Message, Does.Contain("api.example.com"));
     }
 }

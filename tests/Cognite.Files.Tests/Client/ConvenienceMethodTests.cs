@@ -12,18 +12,18 @@ public class ConvenienceMethodTests
     {
         using var api = new MockHttpMessageHandler();
         var bodies = new List<JObject>();
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/list").Respond(req =>
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/list").Respond(req =>
         {
             var body = JObject.Parse(req.Content!.ReadAsStringAsync().GetAwaiter().GetResult());
             bodies.Add(body);
             return body.Value<string>("cursor") switch
             {
-                null => TestSupport.Json(HttpStatusCode.OK, $$"""{"items":[{{TestSupport.FileJson(1)}},{{TestSupport.FileJson(2)}}],"nextCursor":"c2"}"""),
-                "c2" => TestSupport.Json(HttpStatusCode.OK, $$"""{"items":[{{TestSupport.FileJson(3)}}],"nextCursor":"c3"}"""),
-                _ => TestSupport.Json(HttpStatusCode.OK, $$"""{"items":[{{TestSupport.FileJson(4)}}],"nextCursor":null}"""),
+                null => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(1)}},{{ClientFixture.FileJson(2)}}],"nextCursor":"c2"}"""),
+                "c2" => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(3)}}],"nextCursor":"c3"}"""),
+                _ => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(4)}}],"nextCursor":null}"""),
             };
         });
-        using var client = TestSupport.Client(api);
+        using var client = ClientFixture.Client(api);
 
         var ids = new List<long>();
         await foreach (var f in client.ListAsync(new FileFilter { Uploaded = true }, pageSize: 2))
@@ -41,8 +41,8 @@ public class ConvenienceMethodTests
     {
         using var api = new MockHttpMessageHandler();
         var calls = 0;
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/list").Respond(_ => { calls++; return TestSupport.Json(HttpStatusCode.OK, $$"""{"items":[{{TestSupport.FileJson(1)}}],"nextCursor":"more"}"""); });
-        using var client = TestSupport.Client(api);
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/list").Respond(_ => { calls++; return ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(1)}}],"nextCursor":"more"}"""); });
+        using var client = ClientFixture.Client(api);
 
         await foreach (var _ in client.ListAsync())
         {
@@ -57,15 +57,15 @@ public class ConvenienceMethodTests
     {
         using var api = new MockHttpMessageHandler();
         var sizes = new List<int>();
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/byids").Respond(req =>
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/byids").Respond(req =>
         {
             var body = JObject.Parse(req.Content!.ReadAsStringAsync().GetAwaiter().GetResult());
             var items = (JArray)body["items"]!;
             sizes.Add(items.Count);
             Assert.That(body.Value<bool>("ignoreUnknownIds"), Is.True);
-            return TestSupport.Json(HttpStatusCode.OK, "{\"items\":[" + string.Join(',', items.Select(i => TestSupport.FileJson(i.Value<long>("id")))) + "]}");
+            return ClientFixture.Json(HttpStatusCode.OK, "{\"items\":[" + string.Join(',', items.Select(i => ClientFixture.FileJson(i.Value<long>("id")))) + "]}");
         });
-        using var client = TestSupport.Client(api);
+        using var client = ClientFixture.Client(api);
 
         var files = await client.RetrieveManyAsync(Enumerable.Range(1, 2500).Select(i => (long)i), ignoreUnknownIds: true);
 
@@ -85,11 +85,11 @@ public class ConvenienceMethodTests
             return b;
         }
 
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/update").Respond(req => { Capture(req); return TestSupport.Json(HttpStatusCode.OK, $$"""{"items":[{{TestSupport.FileJson(5, "renamed")}}]}"""); });
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/delete").Respond(req => { Capture(req); return TestSupport.Json(HttpStatusCode.OK, "{}"); });
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/aggregate").Respond(req => { Capture(req); return TestSupport.Json(HttpStatusCode.OK, """{"items":[{"count":42}]}"""); });
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/search").Respond(req => { Capture(req); return TestSupport.Json(HttpStatusCode.OK, $$"""{"items":[{{TestSupport.FileJson(6)}}]}"""); });
-        using var client = TestSupport.Client(api);
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/update").Respond(req => { Capture(req); return ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(5, "renamed")}}]}"""); });
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/delete").Respond(req => { Capture(req); return ClientFixture.Json(HttpStatusCode.OK, "{}"); });
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/aggregate").Respond(req => { Capture(req); return ClientFixture.Json(HttpStatusCode.OK, """{"items":[{"count":42}]}"""); });
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/search").Respond(req => { Capture(req); return ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(6)}}]}"""); });
+        using var client = ClientFixture.Client(api);
 
         var updated = await client.UpdateAsync(Identifier.FromExternalId("x"), new FileUpdate { Source = new SetNullableString { Set = "s" } });
         await client.DeleteAsync([IdEither.FromId(5)], ignoreUnknownIds: true);
@@ -115,11 +115,11 @@ public class ConvenienceMethodTests
     {
         using var api = new MockHttpMessageHandler();
         using var presigned = new MockHttpMessageHandler();
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/uploadlink").Respond(_ =>
-            TestSupport.Json(HttpStatusCode.Created, $$"""{"items":[{{TestSupport.FileJson(8, extra: ",\"uploadUrl\":\"/api/v1/files/gcs_proxy/x?sig=1\"")}}]}"""));
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/uploadlink").Respond(_ =>
+            ClientFixture.Json(HttpStatusCode.Created, $$"""{"items":[{{ClientFixture.FileJson(8, extra: ",\"uploadUrl\":\"/api/v1/files/gcs_proxy/x?sig=1\"")}}]}"""));
         HttpRequestMessage? put = null;
-        presigned.When(HttpMethod.Put, TestSupport.Root + "/api/v1/files/gcs_proxy/x").Respond(req => { put = req; return new HttpResponseMessage(HttpStatusCode.Created); });
-        using var client = TestSupport.Client(api, presigned);
+        presigned.When(HttpMethod.Put, ClientFixture.Root + "/api/v1/files/gcs_proxy/x").Respond(req => { put = req; return new HttpResponseMessage(HttpStatusCode.Created); });
+        using var client = ClientFixture.Client(api, presigned);
 
         var meta = await client.UploadSmallAsync(Identifier.FromExternalId("x"), new MemoryStream(new byte[10]));
 
@@ -132,7 +132,7 @@ public class ConvenienceMethodTests
     public async Task Non_seekable_upload_without_length_is_rejected_before_any_request()
     {
         using var api = new MockHttpMessageHandler();
-        using var client = TestSupport.Client(api);
+        using var client = ClientFixture.Client(api);
         var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.UploadSmallAsync(new FileCreate { Name = "a" }, new NonSeekable()));
         Assert.That(ex!.Message, Does.Contain("non-seekable"));
     }
@@ -142,16 +142,16 @@ public class ConvenienceMethodTests
     {
         using var api = new MockHttpMessageHandler();
         using var presigned = new MockHttpMessageHandler();
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/downloadlink").Respond(req =>
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/downloadlink").Respond(req =>
         {
             var id = JObject.Parse(req.Content!.ReadAsStringAsync().GetAwaiter().GetResult())["items"]![0]!.Value<long>("id");
-            return TestSupport.Json(HttpStatusCode.OK, $$"""{"items":[{"id":{{id}},"downloadUrl":"https://dl.example.com/{{id}}?sig=s"}]}""");
+            return ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{"id":{{id}},"downloadUrl":"https://dl.example.com/{{id}}?sig=s"}]}""");
         });
         var content = Enumerable.Range(0, 300_000).Select(i => (byte)i).ToArray();
         HttpRequestMessage? get = null;
         presigned.When(HttpMethod.Get, "https://dl.example.com/1").Respond(req => { get = req; return new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(content) }; });
         presigned.When(HttpMethod.Get, "https://dl.example.com/2").Respond(HttpStatusCode.Forbidden, "text/plain", "expired");
-        using var client = TestSupport.Client(api, presigned);
+        using var client = ClientFixture.Client(api, presigned);
         var dir = Directory.CreateTempSubdirectory("cf-dl-");
         try
         {

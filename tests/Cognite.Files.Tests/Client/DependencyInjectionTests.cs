@@ -17,18 +17,18 @@ public class DependencyInjectionTests
     {
         using var mock = new MockHttpMessageHandler();
         var seen = new List<HttpRequestMessage>();
-        mock.When(HttpMethod.Post, TestSupport.ApiBase + "/files/byids").Respond(req =>
+        mock.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/byids").Respond(req =>
         {
             seen.Add(req);
             return seen.Count == 1
-                ? TestSupport.Json(HttpStatusCode.ServiceUnavailable, "{}")
-                : TestSupport.Json(HttpStatusCode.OK, $$"""{"items":[{{TestSupport.FileJson(3)}}]}""");
+                ? ClientFixture.Json(HttpStatusCode.ServiceUnavailable, "{}")
+                : ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(3)}}]}""");
         });
         mock.When(HttpMethod.Get, "https://api.example.com:9000/download/3").Respond(req => { seen.Add(req); return new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([9]) }; });
         var time = new FakeTimeProvider();
         var services = new ServiceCollection();
         services.AddSingleton<TimeProvider>(time);
-        services.AddCogniteFiles(o => { o.BaseUrl = new Uri(TestSupport.Root); o.Project = "proj"; o.AppName = "di"; }, _ => new StaticAccessTokenProvider("di-token"));
+        services.AddCogniteFiles(o => { o.BaseUrl = new Uri(ClientFixture.Root); o.Project = "proj"; o.AppName = "di"; }, _ => new StaticAccessTokenProvider("di-token"));
         services.ConfigureAll<HttpClientFactoryOptions>(o => o.HttpMessageHandlerBuilderActions.Add(b => b.PrimaryHandler = mock));
         await using var sp = services.BuildServiceProvider();
 
@@ -38,7 +38,7 @@ public class DependencyInjectionTests
         Assert.That(client.Options.AppName, Is.EqualTo("di"));
         Assert.That(client.TimeProvider, Is.SameAs(time));
 
-        var file = await TestSupport.RunWithFakeTime(time, client.RetrieveAsync(Identifier.FromId(3)));
+        var file = await ClientFixture.RunWithFakeTime(time, client.RetrieveAsync(Identifier.FromId(3)));
         var download = await client.PresignedUrls.GetAsync(new Uri("https://api.example.com:9000/download/3?sig=x"), default);
         download.Dispose();
 
@@ -53,7 +53,7 @@ public class DependencyInjectionTests
     public void Missing_token_provider_gives_a_clear_error()
     {
         var services = new ServiceCollection();
-        services.AddCogniteFiles(o => { o.BaseUrl = new Uri(TestSupport.Root); o.Project = "proj"; o.AppName = "di"; });
+        services.AddCogniteFiles(o => { o.BaseUrl = new Uri(ClientFixture.Root); o.Project = "proj"; o.AppName = "di"; });
         using var sp = services.BuildServiceProvider();
 
         var ex = Assert.Throws<InvalidOperationException>(() => sp.GetRequiredService<CogniteFilesClient>());
@@ -65,7 +65,7 @@ public class DependencyInjectionTests
     {
         var services = new ServiceCollection();
         services.AddSingleton<IAccessTokenProvider>(new StaticAccessTokenProvider("t"));
-        services.AddCogniteFiles(o => { o.BaseUrl = new Uri(TestSupport.Root); o.Project = "proj"; });
+        services.AddCogniteFiles(o => { o.BaseUrl = new Uri(ClientFixture.Root); o.Project = "proj"; });
         using var sp = services.BuildServiceProvider();
 
         var ex = Assert.Throws<ArgumentException>(() => sp.GetRequiredService<CogniteFilesClient>());

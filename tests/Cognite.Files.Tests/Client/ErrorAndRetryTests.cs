@@ -22,8 +22,8 @@ public class ErrorAndRetryTests
     public async Task Error_responses_surface_as_the_typed_family_through_the_real_pipeline(HttpStatusCode status, string body, Type expected)
     {
         using var api = new MockHttpMessageHandler();
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/byids").Respond(_ => TestSupport.Json(status, body, "req-77"));
-        using var client = TestSupport.Client(api, configure: o => o.MaxRetries = 0);
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/byids").Respond(_ => ClientFixture.Json(status, body, "req-77"));
+        using var client = ClientFixture.Client(api, configure: o => o.MaxRetries = 0);
 
         var ex = await Assert.CatchAsync(() => client.Api.RetrieveFilesAsync(ById));
 
@@ -31,7 +31,7 @@ public class ErrorAndRetryTests
         var api_ = (CogniteApiException)ex;
         Assert.That(api_.StatusCode, Is.EqualTo(status));
         Assert.That(api_.RequestId, Is.EqualTo("req-77"));
-        Assert.That(api_.Message, Does.Not.Contain(TestSupport.Token));
+        Assert.That(api_.Message, Does.Not.Contain(ClientFixture.Token));
     }
 
     [Test]
@@ -39,11 +39,11 @@ public class ErrorAndRetryTests
     {
         using var api = new MockHttpMessageHandler();
         var calls = 0;
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files").Respond(_ => { calls++; return TestSupport.Json(HttpStatusCode.ServiceUnavailable, """{"error":{"code":503,"message":"busy"}}"""); });
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files").Respond(_ => { calls++; return ClientFixture.Json(HttpStatusCode.ServiceUnavailable, """{"error":{"code":503,"message":"busy"}}"""); });
         var time = new FakeTimeProvider();
-        using var client = TestSupport.Client(api, time: time);
+        using var client = ClientFixture.Client(api, time: time);
 
-        var ex = await Assert.CatchAsync<CogniteApiException>(() => TestSupport.RunWithFakeTime(time, client.Api.CreateFileAsync(new FileCreate { Name = "a" })));
+        var ex = await Assert.CatchAsync<CogniteApiException>(() => ClientFixture.RunWithFakeTime(time, client.Api.CreateFileAsync(new FileCreate { Name = "a" })));
 
         Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         Assert.That(calls, Is.EqualTo(1));
@@ -54,13 +54,13 @@ public class ErrorAndRetryTests
     {
         using var api = new MockHttpMessageHandler();
         var calls = 0;
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files").Respond(_ => ++calls == 1
-            ? TestSupport.Json(HttpStatusCode.TooManyRequests, """{"error":{"code":429,"message":"slow down"}}""")
-            : TestSupport.Json(HttpStatusCode.Created, TestSupport.FileJson(5, extra: ",\"uploadUrl\":\"https://u/x\"")));
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files").Respond(_ => ++calls == 1
+            ? ClientFixture.Json(HttpStatusCode.TooManyRequests, """{"error":{"code":429,"message":"slow down"}}""")
+            : ClientFixture.Json(HttpStatusCode.Created, ClientFixture.FileJson(5, extra: ",\"uploadUrl\":\"https://u/x\"")));
         var time = new FakeTimeProvider();
-        using var client = TestSupport.Client(api, time: time);
+        using var client = ClientFixture.Client(api, time: time);
 
-        var created = await TestSupport.RunWithFakeTime(time, client.Api.CreateFileAsync(new FileCreate { Name = "a" }));
+        var created = await ClientFixture.RunWithFakeTime(time, client.Api.CreateFileAsync(new FileCreate { Name = "a" }));
 
         Assert.That(created.Id, Is.EqualTo(5));
         Assert.That(calls, Is.EqualTo(2));
@@ -72,11 +72,11 @@ public class ErrorAndRetryTests
         using var api = new MockHttpMessageHandler();
         var statuses = new Queue<HttpStatusCode>([HttpStatusCode.TooManyRequests, HttpStatusCode.ServiceUnavailable]);
         var calls = 0;
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/delete").Respond(_ => { calls++; return TestSupport.Json(statuses.Dequeue(), "{}"); });
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/delete").Respond(_ => { calls++; return ClientFixture.Json(statuses.Dequeue(), "{}"); });
         var time = new FakeTimeProvider();
-        using var client = TestSupport.Client(api, time: time);
+        using var client = ClientFixture.Client(api, time: time);
 
-        var ex = await Assert.CatchAsync<CogniteApiException>(() => TestSupport.RunWithFakeTime(time, client.DeleteAsync(1)));
+        var ex = await Assert.CatchAsync<CogniteApiException>(() => ClientFixture.RunWithFakeTime(time, client.DeleteAsync(1)));
 
         Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         Assert.That(calls, Is.EqualTo(2), "429 retried once, then 503 not retried");
@@ -88,22 +88,22 @@ public class ErrorAndRetryTests
         using var api = new MockHttpMessageHandler();
         var time = new FakeTimeProvider();
         var attemptTimes = new List<DateTimeOffset>();
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/byids").Respond(_ =>
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/byids").Respond(_ =>
         {
             attemptTimes.Add(time.GetUtcNow());
             if (attemptTimes.Count == 1)
             {
-                var r = TestSupport.Json(HttpStatusCode.ServiceUnavailable, """{"error":{"code":503,"message":"busy"}}""");
+                var r = ClientFixture.Json(HttpStatusCode.ServiceUnavailable, """{"error":{"code":503,"message":"busy"}}""");
                 r.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(7));
                 return r;
             }
 
-            return TestSupport.Json(HttpStatusCode.OK, $$"""{"items":[{{TestSupport.FileJson(1)}}]}""");
+            return ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(1)}}]}""");
         });
-        using var client = TestSupport.Client(api, time: time);
+        using var client = ClientFixture.Client(api, time: time);
         var started = DateTime.UtcNow;
 
-        var result = await TestSupport.RunWithFakeTime(time, client.Api.RetrieveFilesAsync(ById), TimeSpan.FromMilliseconds(50));
+        var result = await ClientFixture.RunWithFakeTime(time, client.Api.RetrieveFilesAsync(ById), TimeSpan.FromMilliseconds(50));
 
         Assert.That(result.Items.Single().Id, Is.EqualTo(1));
         Assert.That(attemptTimes, Has.Count.EqualTo(2));
@@ -118,21 +118,21 @@ public class ErrorAndRetryTests
         using var api = new MockHttpMessageHandler();
         var time = new FakeTimeProvider();
         var attemptTimes = new List<DateTimeOffset>();
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/list").Respond(_ =>
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/list").Respond(_ =>
         {
             attemptTimes.Add(time.GetUtcNow());
             if (attemptTimes.Count == 1)
             {
-                var r = TestSupport.Json(HttpStatusCode.TooManyRequests, "{}");
+                var r = ClientFixture.Json(HttpStatusCode.TooManyRequests, "{}");
                 r.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromHours(5));
                 return r;
             }
 
-            return TestSupport.Json(HttpStatusCode.OK, """{"items":[]}""");
+            return ClientFixture.Json(HttpStatusCode.OK, """{"items":[]}""");
         });
-        using var client = TestSupport.Client(api, time: time, configure: o => o.MaxRetryDelay = TimeSpan.FromSeconds(3));
+        using var client = ClientFixture.Client(api, time: time, configure: o => o.MaxRetryDelay = TimeSpan.FromSeconds(3));
 
-        await TestSupport.RunWithFakeTime(time, client.Api.FilterFilesAsync(new FileFilterRequest()));
+        await ClientFixture.RunWithFakeTime(time, client.Api.FilterFilesAsync(new FileFilterRequest()));
 
         Assert.That(attemptTimes[1] - attemptTimes[0], Is.LessThan(TimeSpan.FromSeconds(3.5)));
     }
@@ -142,11 +142,11 @@ public class ErrorAndRetryTests
     {
         using var api = new MockHttpMessageHandler();
         var calls = 0;
-        api.When(HttpMethod.Get, TestSupport.ApiBase + "/files/9").Respond(_ => { calls++; return TestSupport.Json(HttpStatusCode.BadGateway, "{}"); });
+        api.When(HttpMethod.Get, ClientFixture.ApiBase + "/files/9").Respond(_ => { calls++; return ClientFixture.Json(HttpStatusCode.BadGateway, "{}"); });
         var time = new FakeTimeProvider();
-        using var client = TestSupport.Client(api, time: time, configure: o => o.MaxRetries = 3);
+        using var client = ClientFixture.Client(api, time: time, configure: o => o.MaxRetries = 3);
 
-        var ex = await Assert.CatchAsync<CogniteApiException>(() => TestSupport.RunWithFakeTime(time, client.RetrieveAsync(9), TimeSpan.FromSeconds(1)));
+        var ex = await Assert.CatchAsync<CogniteApiException>(() => ClientFixture.RunWithFakeTime(time, client.RetrieveAsync(9), TimeSpan.FromSeconds(1)));
 
         Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.BadGateway));
         Assert.That(calls, Is.EqualTo(4));
@@ -158,13 +158,13 @@ public class ErrorAndRetryTests
         using var api = new MockHttpMessageHandler();
         var listCalls = 0;
         var createCalls = 0;
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/list").Respond(_ => ++listCalls == 1 ? throw new HttpRequestException("connection reset") : TestSupport.Json(HttpStatusCode.OK, """{"items":[]}"""));
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files").Respond(_ => { createCalls++; throw new HttpRequestException("connection reset"); });
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/list").Respond(_ => ++listCalls == 1 ? throw new HttpRequestException("connection reset") : ClientFixture.Json(HttpStatusCode.OK, """{"items":[]}"""));
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files").Respond(_ => { createCalls++; throw new HttpRequestException("connection reset"); });
         var time = new FakeTimeProvider();
-        using var client = TestSupport.Client(api, time: time);
+        using var client = ClientFixture.Client(api, time: time);
 
-        await TestSupport.RunWithFakeTime(time, client.Api.FilterFilesAsync(new FileFilterRequest()));
-        await Assert.CatchAsync<HttpRequestException>(() => TestSupport.RunWithFakeTime(time, client.Api.CreateFileAsync(new FileCreate { Name = "a" })));
+        await ClientFixture.RunWithFakeTime(time, client.Api.FilterFilesAsync(new FileFilterRequest()));
+        await Assert.CatchAsync<HttpRequestException>(() => ClientFixture.RunWithFakeTime(time, client.Api.CreateFileAsync(new FileCreate { Name = "a" })));
 
         Assert.That(listCalls, Is.EqualTo(2));
         Assert.That(createCalls, Is.EqualTo(1));
@@ -177,10 +177,10 @@ public class ErrorAndRetryTests
         var calls = 0;
         using var hang = new LambdaHandler(async (_, ct) => { Interlocked.Increment(ref calls); await Task.Delay(Timeout.Infinite, ct); throw new InvalidOperationException(); });
         using var api = new MockHttpMessageHandler();
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/byids").Respond(hang);
-        using var client = TestSupport.Client(api, time: time, configure: o => { o.MaxRetries = 1; o.RequestTimeout = TimeSpan.FromSeconds(10); });
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/byids").Respond(hang);
+        using var client = ClientFixture.Client(api, time: time, configure: o => { o.MaxRetries = 1; o.RequestTimeout = TimeSpan.FromSeconds(10); });
 
-        var ex = await Assert.CatchAsync<CogniteTimeoutException>(() => TestSupport.RunWithFakeTime(time, client.Api.RetrieveFilesAsync(ById), TimeSpan.FromSeconds(1)));
+        var ex = await Assert.CatchAsync<CogniteTimeoutException>(() => ClientFixture.RunWithFakeTime(time, client.Api.RetrieveFilesAsync(ById), TimeSpan.FromSeconds(1)));
 
         Assert.That(ex!.Message, Does.Contain("/files/byids").And.Contain("10 s"));
         Assert.That(calls, Is.EqualTo(2));
@@ -191,16 +191,16 @@ public class ErrorAndRetryTests
     {
         using var api = new MockHttpMessageHandler();
         var tokens = new List<string?>();
-        api.When(HttpMethod.Post, TestSupport.ApiBase + "/files/search").Respond(req =>
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/search").Respond(req =>
         {
             tokens.Add(req.Headers.Authorization?.Parameter);
-            return tokens.Count == 1 ? TestSupport.Json(HttpStatusCode.ServiceUnavailable, "{}") : TestSupport.Json(HttpStatusCode.OK, """{"items":[]}""");
+            return tokens.Count == 1 ? ClientFixture.Json(HttpStatusCode.ServiceUnavailable, "{}") : ClientFixture.Json(HttpStatusCode.OK, """{"items":[]}""");
         });
         var provider = new CountingTokenProvider();
         var time = new FakeTimeProvider();
-        using var client = TestSupport.Client(api, time: time, tokenProvider: provider);
+        using var client = ClientFixture.Client(api, time: time, tokenProvider: provider);
 
-        await TestSupport.RunWithFakeTime(time, client.Api.SearchFilesAsync(new FileSearchRequest()));
+        await ClientFixture.RunWithFakeTime(time, client.Api.SearchFilesAsync(new FileSearchRequest()));
 
         Assert.That(tokens, Is.EqualTo(new[] { "token-1", "token-2" }));
     }
@@ -220,7 +220,7 @@ public class ErrorAndRetryTests
     [TestCase("POST", "/files/completemultipartupload", true)]
     public void Retry_rules_follow_the_python_sdk(string method, string path, bool safe)
     {
-        using var request = new HttpRequestMessage(new HttpMethod(method), TestSupport.ApiBase + path + "?overwrite=true");
+        using var request = new HttpRequestMessage(new HttpMethod(method), ClientFixture.ApiBase + path + "?overwrite=true");
         Assert.That(Cognite.Files.Http.ApiRetryRules.Classify(request) == Cognite.Files.Http.ApiRetryRules.RetryClass.SafeToRepeat, Is.EqualTo(safe));
     }
 

@@ -4,7 +4,7 @@ public class OptionsTests
 {
     private static string MessageOf(Action<CogniteFilesClientOptions> configure)
     {
-        var o = TestSupport.Options(configure);
+        var o = ClientFixture.Options(configure);
         var ex = Assert.Catch<ArgumentException>(o.Validate);
         return ex!.Message;
     }
@@ -12,7 +12,7 @@ public class OptionsTests
     [Test]
     public void Valid_options_build_the_api_base_url()
     {
-        var o = TestSupport.Options();
+        var o = ClientFixture.Options();
         o.Validate();
         Assert.That(o.GetApiBaseUri().ToString(), Is.EqualTo("https://api.example.com/api/v1/projects/proj/"));
     }
@@ -20,7 +20,7 @@ public class OptionsTests
     [Test]
     public void Cluster_builds_the_cognitedata_host()
     {
-        var o = TestSupport.Options(o => { o.BaseUrl = null; o.Cluster = "westeurope-1"; });
+        var o = ClientFixture.Options(o => { o.BaseUrl = null; o.Cluster = "westeurope-1"; });
         o.Validate();
         Assert.That(o.GetApiBaseUri().ToString(), Is.EqualTo("https://westeurope-1.cognitedata.com/api/v1/projects/proj/"));
     }
@@ -28,7 +28,7 @@ public class OptionsTests
     [Test]
     public void Loopback_http_is_allowed_for_emulators()
     {
-        var o = TestSupport.Options(o => o.BaseUrl = new Uri("http://127.0.0.1:5000"));
+        var o = ClientFixture.Options(o => o.BaseUrl = new Uri("http://127.0.0.1:5000"));
         Assert.DoesNotThrow(o.Validate);
     }
 
@@ -56,7 +56,7 @@ public class OptionsTests
     [Test]
     public void Constructor_validates_up_front()
     {
-        var o = TestSupport.Options(o => o.Project = "");
+        var o = ClientFixture.Options(o => o.Project = "");
         Assert.Throws<ArgumentException>(() => new CogniteFilesClient(o, new Cognite.Files.Auth.StaticAccessTokenProvider("t")));
     }
 }

@@ -7,7 +7,7 @@ using RichardSzalay.MockHttp;
 
 namespace Cognite.Files.Tests.Client;
 
-internal static class TestSupport
+internal static class ClientFixture
 {
     public const string Root = "https://api.example.com";
     public const string ApiBase = Root + "/api/v1/projects/proj";
