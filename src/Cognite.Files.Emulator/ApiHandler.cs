@@ -321,7 +321,7 @@ internal sealed class ApiHandler(EmulatorState state)
             AssetExternalIds = J<string>("assetExternalIds"),
             RootAssetIds = J<long>("rootAssetIds")?.Select(i => new IdEither { Id = i }).ToList(),
             AssetSubtreeIds = J<long>("assetSubtreeIds")?.Select(i => new IdEither { Id = i }).ToList(),
-            DataSetIds = J<JToken>("dataSetIds")?.Select(t => t.Type == JTokenType.Object ? t.ToObject<IdEither>()! : new IdEither { Id = t.Value<long>() }).ToList(),
+            DataSetIds = DataSetIds(J<JToken>("dataSetIds")),
             CreatedTime = R("CreatedTime"),
             LastUpdatedTime = R("LastUpdatedTime"),
             UploadedTime = R("UploadedTime"),
@@ -333,6 +333,19 @@ internal sealed class ApiHandler(EmulatorState state)
         var subtreeExternal = J<string>("assetSubtreeExternalIds");
         if (subtreeExternal is not null) filter.AssetSubtreeIds = (filter.AssetSubtreeIds ?? []).Concat(subtreeExternal.Select(x => new IdEither { ExternalId = x })).ToList();
         await HttpJson.WriteAsync(context, 200, Page(filter, limit, S("cursor"), S("partition"))).ConfigureAwait(false);
+    }
+
+    /// <summary><c>dataSetIds=[1,{"externalId":"x"}]</c>; anything else (1e999, "a", nested junk) is a 400, not a conversion crash.</summary>
+    private static List<IdEither>? DataSetIds(List<JToken>? tokens)
+    {
+        try
+        {
+            return tokens?.Select(t => t.Type == JTokenType.Object ? t.ToObject<IdEither>()! : new IdEither { Id = t.Value<long>() }).ToList();
+        }
+        catch (Exception e) when (e is Newtonsoft.Json.JsonException or FormatException or OverflowException or InvalidCastException or ArgumentException)
+        {
+            throw CdfError.BadRequest("Query parameter 'dataSetIds' must be a JSON array of ids or {\"id\"|\"externalId\"} objects.");
+        }
     }
 
     private FileMetadataCursorPage Page(FileFilter filter, int limit, string? cursor, string? partition)

@@ -183,6 +183,10 @@ internal sealed class RequestSchemas
     public void Validate(string method, string pathTemplate, JToken body)
     {
         if (!_schemas.TryGetValue(method + " " + pathTemplate, out var schema)) return;
+        // NJsonSchema's number checks throw InvalidCastException on integers beyond 64 bits (BigInteger): refuse them first.
+        var huge = (body as JContainer)?.DescendantsAndSelf().OfType<JValue>().FirstOrDefault(v => v.Value is System.Numerics.BigInteger);
+        if (huge is not null)
+            throw CdfError.BadRequest($"Request body does not match the schema: the number at #/{huge.Path} is out of range (integers must fit in 64 bits).");
         var errors = schema.Validate(body, SchemaType.OpenApi3);
         if (errors.Count == 0) return;
         var text = string.Join("; ", errors.Take(5).Select(Describe));
