@@ -140,3 +140,23 @@ public sealed class UploadCounterSnapshot
     public IDictionary<int, int> PutsByPartIndex { get; init; } = new Dictionary<int, int>();
     public IDictionary<FaultKind, int> FaultsByKind { get; init; } = new Dictionary<FaultKind, int>();
 }
+
+/// <summary>
+/// Totals over every emulator instance of this process, never reset: a test suite reads them after each test (and at
+/// the end of the run) to prove that no request to a pre-signed URL carried an <c>Authorization</c> header.
+/// </summary>
+public static class EmulatorProcessTotals
+{
+    private static long _signedUrlRequests;
+    private static long _authorizationHeaderOnSignedUrl;
+
+    /// <summary>Requests to pre-signed upload and download URLs, across all instances.</summary>
+    public static long SignedUrlRequests => Interlocked.Read(ref _signedUrlRequests);
+
+    /// <summary>Of those, requests that carried an <c>Authorization</c> header (refused with 400), across all instances.</summary>
+    public static long AuthorizationHeaderOnSignedUrl => Interlocked.Read(ref _authorizationHeaderOnSignedUrl);
+
+    internal static void SignedUrlRequest() => Interlocked.Increment(ref _signedUrlRequests);
+
+    internal static void AuthorizationOnSignedUrl() => Interlocked.Increment(ref _authorizationHeaderOnSignedUrl);
+}

@@ -27,10 +27,12 @@ internal sealed class UploadHandler(EmulatorState state)
         if (isUpload && int.TryParse(segments[2], NumberStyles.None, CultureInfo.InvariantCulture, out var countedIndex))
             state.Counters.UploadPut(segments[1], countedIndex);
         else if (isDownload) state.Counters.Download();
+        EmulatorProcessTotals.SignedUrlRequest();
 
         if (context.Request.Headers.ContainsKey("Authorization"))
         {
             state.Counters.AuthorizationOnUploadUrl();
+            EmulatorProcessTotals.AuthorizationOnSignedUrl();
             throw new CdfError(EmulatorConventions.AuthorizationOnSignedUrlStatus,
                 "Pre-signed URLs must not carry an Authorization header: the signature in the URL is the credential.");
         }

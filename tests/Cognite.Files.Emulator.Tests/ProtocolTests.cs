@@ -147,7 +147,7 @@ public sealed class ProtocolTests
         Assert.That((await _h.Api.GetFileByIdAsync(f.Id)).Uploaded, Is.False);
     }
 
-    [Test]
+    [Test, Cognite.Files.Testing.ProbesAuthorizationOnSignedUrls]
     public async Task AuthorizationHeaderOnUploadOrDownloadUrl_IsRefusedAndCounted()
     {
         var f = await _h.Api.CreateFileAsync(new FileCreate { Name = "leak" });
