@@ -104,6 +104,12 @@ public sealed partial class CogniteFilesClient
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var fullPath = Path.GetFullPath(path);
         var directory = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"\"{path}\" has no directory.", nameof(path));
+        if (!Directory.Exists(directory))
+        {
+            // Checked up front: otherwise the error would name the hidden temporary file, after a needless request.
+            throw new DirectoryNotFoundException($"Cannot download {file} to \"{path}\": the directory \"{directory}\" does not exist.");
+        }
+
         var temp = Path.Combine(directory, "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N")[..8] + ".partial");
         try
         {
@@ -132,7 +138,15 @@ public sealed partial class CogniteFilesClient
         await using (body.ConfigureAwait(false))
         {
             using var httpContent = PresignedUrlClient.CreateStreamContent(body, size, mimeType);
-            await PresignedUrls.PutAsync(url, httpContent, cancellationToken).ConfigureAwait(false);
+            try
+            {
+                await PresignedUrls.PutAsync(url, httpContent, cancellationToken).ConfigureAwait(false);
+            }
+            catch (HttpRequestException ex) when (ex.InnerException is EndOfStreamException ended)
+            {
+                // HttpClient reports it as "Error while copying content to a stream"; say what actually happened.
+                throw new EndOfStreamException($"{ended.Message} The upload to {UrlRedaction.Redact(url)} was aborted; nothing was stored.", ex);
+            }
         }
     }
 

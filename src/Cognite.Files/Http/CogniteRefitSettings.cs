@@ -12,8 +12,21 @@ public static class CogniteRefitSettings
     /// transport errors) reach the caller unwrapped: Refit's default would wrap them in its ApiRequestException,
     /// which also keeps the live request and its Authorization header.
     /// </summary>
+    /// <remarks>
+    /// A success response whose body cannot be read as the documented JSON becomes a <see cref="CogniteApiException"/>
+    /// (status, path without query, request id, the parser's reason) instead of Refit's ApiException, which is outside
+    /// the SDK's error family and keeps the request with its Authorization header.
+    /// </remarks>
     public static RefitSettings Create() => new(new NewtonsoftContentSerializer(), new CdfUrlParameterFormatter())
     {
         TransportExceptionFactory = static (_, exception, _) => exception,
+        DeserializationExceptionFactory = static (response, exception) => ValueTask.FromResult<Exception?>(MalformedResponse(response, exception)),
     };
+
+    private static CogniteApiException MalformedResponse(HttpResponseMessage response, Exception exception)
+    {
+        var details = CogniteApiException.ParseDetails(response, string.Empty);
+        var reason = exception is Newtonsoft.Json.JsonException ? exception.Message : exception.GetType().Name;
+        return CogniteApiException.Create(details with { ErrorMessage = $"the response body is not the JSON CDF documents for this operation ({reason})" }, exception);
+    }
 }

@@ -1,0 +1,288 @@
+using System.Net;
+using System.Text;
+using Cognite.Files.Emulator;
+using Cognite.Files.Models;
+using Cognite.Files.Reliability.Tests.Support;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cognite.Files.Reliability.Tests;
+
+/// <summary>
+/// One test per row of docs/errors.md: a bad input and what the user sees (exception type, message shape). Every
+/// message is also checked for the token and for URL signatures.
+/// </summary>
+[Category("ErrorCatalogue")]
+public sealed class ErrorCatalogueTests
+{
+    private EmulatorClient _env = null!;
+
+    [SetUp]
+    public async Task StartAsync() => _env = await EmulatorClient.StartAsync();
+
+    [TearDown]
+    public async Task StopAsync() => await _env.DisposeAsync();
+
+    private static void AssertClean(Exception e)
+    {
+        var text = e.ToString();
+        TestContext.Out.WriteLine($"{e.GetType().FullName}: {e.Message}");
+        Assert.That(text, Does.Not.Contain(EmulatorClient.DefaultToken).And.Not.Contain("sig=").And.Not.Contain("expires="), "no token or URL signature in what the user sees");
+    }
+
+    private static MemoryStream Bytes(int n) => new(EmulatorHarnessBytes(n));
+
+    private static byte[] EmulatorHarnessBytes(int n)
+    {
+        var b = new byte[n];
+        new Random(n).NextBytes(b);
+        return b;
+    }
+
+    [TestCase(0)]
+    [TestCase(251)]
+    public async Task Parts0Or251(int parts)
+    {
+        using var client = _env.Client();
+        var e = await AssertThrowsAsync<CogniteApiException>(() => client.Api.InitMultipartUploadAsync(parts, new FileCreate { Name = "p.bin" }));
+        Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(e.Message, Does.StartWith("CDF POST /api/v1/projects/emulator/files/initmultipartupload failed with 400 (BadRequest): ").And.Contain("'parts'").And.Contain("1..250"));
+        Assert.That(e.RequestId, Is.Not.Null);
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task FileTooLargeForOneRequest()
+    {
+        using var client = _env.Client();
+        var e = await AssertThrowsAsync<ArgumentOutOfRangeException>(() => client.UploadSmallAsync(new FileCreate { Name = "big.bin" }, new MemoryStream(), length: CogniteFilesClient.MaxSingleUploadSize + 1));
+        Assert.That(e.Message, Does.Contain("at most 5000000000 bytes").And.Contain("multipart"));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero, "refused before any request");
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task EmptyFile()
+    {
+        using var client = _env.Client();
+        var created = await client.UploadSmallAsync(new FileCreate { Name = "empty.bin", ExternalId = "empty" }, new MemoryStream());
+        var file = await client.RetrieveAsync(created.Id);
+        Assert.That(file.Uploaded, Is.True, "an empty file is a valid file");
+        using var copy = new MemoryStream();
+        Assert.That(await client.DownloadToStreamAsync(Identifier.FromId(created.Id), copy), Is.Zero);
+    }
+
+    [Test]
+    public async Task UnknownLengthStream()
+    {
+        using var client = _env.Client();
+        var e = await AssertThrowsAsync<ArgumentException>(() => client.UploadSmallAsync(new FileCreate { Name = "pipe.bin" }, new NonSeekableStream(new byte[10])));
+        Assert.That(e.Message, Does.Contain("Pass the length of a non-seekable stream").And.Contain("Content-Length"));
+        Assert.That(e.ParamName, Is.EqualTo("length"));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero);
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task StreamShorterThanDeclaredLength()
+    {
+        using var client = _env.Client();
+        var e = await AssertThrowsAsync<EndOfStreamException>(() => client.UploadSmallAsync(new FileCreate { Name = "short.bin", ExternalId = "short" }, new NonSeekableStream(new byte[10]), length: 20));
+        Assert.That(e.Message, Does.Match(@"^The content stream ended after 10 of the 20 bytes announced\. The upload to http://127\.0\.0\.1:\d+/upload/[^/?]+/0\?REDACTED was aborted; nothing was stored\.$"));
+        Assert.That((await client.RetrieveAsync(Identifier.FromExternalId("short"))).Uploaded, Is.False, "nothing half-written is marked uploaded");
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task ExpiredUploadUrl()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await _env.DisposeAsync();
+        _env = await EmulatorClient.StartAsync(o => o.TimeProvider = time);
+        // The PUT reaches the emulator eight days after the URL was issued (URLs live a week).
+        using var client = _env.Client(presigned: new InterceptingHandler((request, next) =>
+        {
+            time.Advance(TimeSpan.FromDays(8));
+            return next(request);
+        }));
+        var e = await AssertThrowsAsync<CogniteForbiddenException>(() => client.UploadSmallAsync(new FileCreate { Name = "late.bin" }, Bytes(100)));
+        Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(e.Message, Does.Match(@"^CDF PUT /upload/[^/?]+/0 failed with 403 \(Forbidden\): .*expired"));
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task TamperedUploadUrl()
+    {
+        using var client = _env.Client(presigned: new InterceptingHandler((request, next) =>
+        {
+            var url = request.RequestUri!.ToString();
+            request.RequestUri = new Uri(url.Replace("sig=", "sig=x", StringComparison.Ordinal));
+            return next(request);
+        }));
+        var e = await AssertThrowsAsync<CogniteForbiddenException>(() => client.UploadSmallAsync(new FileCreate { Name = "tampered.bin" }, Bytes(100)));
+        Assert.That(e.Message, Does.Match(@"^CDF PUT /upload/[^/?]+/0 failed with 403 \(Forbidden\): .*signature does not match"));
+        Assert.That(_env.Emulator.Counters.RejectedSignatures, Is.EqualTo(1));
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task DuplicateExternalId()
+    {
+        using var client = _env.Client();
+        await client.UploadSmallAsync(new FileCreate { Name = "a.bin", ExternalId = "dup" }, Bytes(10));
+        var e = await AssertThrowsAsync<CogniteConflictException>(() => client.UploadSmallAsync(new FileCreate { Name = "b.bin", ExternalId = "dup" }, Bytes(10)));
+        Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
+        Assert.That(e.Duplicated.Single()["externalId"], Is.EqualTo("dup"));
+        Assert.That(e.Message, Does.StartWith("CDF POST /api/v1/projects/emulator/files failed with 409 (Conflict): ").And.Contain("Duplicated: [{externalId: \"dup\"}]").And.Contain("(request id emu-"));
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task UnknownId()
+    {
+        using var client = _env.Client();
+        var e = await AssertThrowsAsync<CogniteNotFoundException>(() => client.RetrieveAsync(Identifier.FromId(424242)));
+        Assert.That(e.Missing.Single()["id"], Is.EqualTo(424242L));
+        Assert.That(e.Message, Does.StartWith("CDF POST /api/v1/projects/emulator/files/byids failed with 400 (BadRequest): ").And.Contain("Missing: [{id: 424242}]"));
+        var download = await AssertThrowsAsync<CogniteNotFoundException>(() => client.DownloadToFileAsync(Identifier.FromExternalId("nope"), Path.Combine(_env.Directory.FullName, "x.bin")));
+        Assert.That(download.Message, Does.Contain("/files/downloadlink").And.Contain("Missing: [{externalId: \"nope\"}]"));
+        Assert.That(Directory.GetFiles(_env.Directory.FullName), Is.Empty, "no partial file is left behind");
+        AssertClean(e);
+        AssertClean(download);
+    }
+
+    [Test]
+    public async Task Unauthorized401()
+    {
+        using var client = _env.Client(token: "wrong-token-value");
+        var e = await AssertThrowsAsync<CogniteUnauthorizedException>(() => client.RetrieveAsync(1));
+        Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.Unauthorized));
+        Assert.That(e.Message, Does.StartWith("CDF GET /api/v1/projects/emulator/files/1 failed with 401 (Unauthorized): "));
+        Assert.That(e.ToString(), Does.Not.Contain("wrong-token-value"));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(1), "401 is not retried");
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task Forbidden403()
+    {
+        using var client = _env.Client(configure: o => o.Project = "someone-elses-project");
+        var e = await AssertThrowsAsync<CogniteForbiddenException>(() => client.RetrieveAsync(1));
+        Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(e.Message, Does.StartWith("CDF GET /api/v1/projects/someone-elses-project/files/1 failed with 403 (Forbidden): ").And.Contain("insufficient access rights"));
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task RateLimitStorm429()
+    {
+        _env.Emulator.Faults.Set(new FaultOptions { ApiFailureProbability = 1, Kinds = [FaultKind.Status429WithRetryAfter], RetryAfterSeconds = 1 });
+        using var client = _env.Client(configure: o => o.MaxRetries = 3);
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var e = await AssertThrowsAsync<CogniteRateLimitedException>(() => client.RetrieveAsync(1));
+        Assert.That(e.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(1)));
+        Assert.That(e.Message, Does.StartWith("CDF GET /api/v1/projects/emulator/files/1 failed with 429 (TooManyRequests): "));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(4), "1 attempt + MaxRetries retries");
+        Assert.That(started.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "Retry-After is capped by MaxRetryDelay");
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task ServerErrorStorm5xx()
+    {
+        _env.Emulator.Faults.Set(new FaultOptions { ApiFailureProbability = 1, Kinds = [FaultKind.Status503] });
+        using var client = _env.Client(configure: o => o.MaxRetries = 2);
+        var e = await AssertThrowsAsync<CogniteApiException>(() => client.RetrieveAsync(1));
+        Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(e.IsTransient, Is.True);
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(3));
+        var create = await AssertThrowsAsync<CogniteApiException>(() => client.UploadSmallAsync(new FileCreate { Name = "x" }, Bytes(1)));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(4), "create is not safe to repeat: not retried on 503");
+        AssertClean(e);
+        AssertClean(create);
+    }
+
+    [Test]
+    public async Task MalformedServerJson()
+    {
+        var api = new StubHandler(_ => new HttpResponseMessage(HttpStatusCode.OK)
+        {
+            Content = new StringContent("{\"items\":[{\"id\":1,\"name\":", Encoding.UTF8, "application/json"),
+            Headers = { { "x-request-id", "rid-malformed" } },
+        });
+        using var client = _env.Client(api: api);
+        var e = await AssertThrowsAsync<CogniteException>(() => client.RetrieveAsync(Identifier.FromId(1)));
+        Assert.That(e, Is.TypeOf<CogniteApiException>());
+        Assert.That(e.Message, Does.StartWith("CDF POST /api/v1/projects/emulator/files/byids failed with 200 (OK): the response body is not the JSON CDF documents"));
+        Assert.That(e.RequestId, Is.EqualTo("rid-malformed"));
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task ApiUnreachable()
+    {
+        var port = _env.Root.Port;
+        await _env.Emulator.DisposeAsync(); // nothing listens there any more
+        using var client = _env.Client(configure: o => o.MaxRetries = 1);
+        var e = await AssertThrowsAsync<HttpRequestException>(() => client.RetrieveAsync(1));
+        Assert.That(e.Message, Does.Contain("Connection refused").Or.Contain($"127.0.0.1:{port}"));
+        AssertClean(e);
+    }
+
+    [Test]
+    public void InvalidOptions()
+    {
+        var e = Assert.Throws<ArgumentException>(() => _env.Client(configure: o => o.BaseUrl = new Uri(_env.Root, "api/v1/projects/emulator")));
+        Assert.That(e!.Message, Does.Contain("BaseUrl must be the CDF root"));
+        Assert.That(e.ParamName, Is.EqualTo("BaseUrl"));
+    }
+
+    [Test]
+    public async Task DownloadToMissingDirectory()
+    {
+        using var client = _env.Client();
+        var created = await client.UploadSmallAsync(new FileCreate { Name = "d.bin" }, Bytes(10));
+        var before = _env.Emulator.Counters.ApiRequests;
+        var e = await AssertThrowsAsync<DirectoryNotFoundException>(() => client.DownloadToFileAsync(Identifier.FromId(created.Id), Path.Combine(_env.Directory.FullName, "no", "such", "dir", "d.bin")));
+        Assert.That(e.Message, Does.StartWith($"Cannot download id {created.Id} to ").And.Contain("d.bin").And.Contain("does not exist").And.Not.Contain(".partial"));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(before), "refused before any request");
+        AssertClean(e);
+    }
+
+    private static async Task<T> AssertThrowsAsync<T>(Func<Task> action)
+        where T : Exception
+    {
+        try
+        {
+            await action();
+        }
+        catch (T e)
+        {
+            return e;
+        }
+        catch (Exception e)
+        {
+            Assert.Fail($"Expected {typeof(T).Name} but got {e.GetType().FullName}: {e.Message}");
+        }
+
+        Assert.Fail($"Expected {typeof(T).Name} but nothing was thrown.");
+        return null!;
+    }
+
+    private sealed class NonSeekableStream(byte[] data) : MemoryStream(data)
+    {
+        public override bool CanSeek => false;
+
+        public override long Length => throw new NotSupportedException();
+    }
+
+    private sealed class StubHandler(Func<HttpRequestMessage, HttpResponseMessage> respond) : HttpMessageHandler
+    {
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            var response = respond(request);
+            response.RequestMessage = request; // as a socket handler does
+            return Task.FromResult(response);
+        }
+    }
+}
