@@ -27,12 +27,18 @@ public sealed class TransferOptions
     /// <summary>How long to poll for <c>uploaded = true</c> after completing. Default 30 s.</summary>
     public TimeSpan UploadedConfirmationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// The smallest <see cref="PartSize"/> accepted: CDF's 5 MiB. Internal so that tests against the emulator (which
+    /// accepts smaller parts) can keep files to a few MiB; CDF itself rejects smaller non-final parts.
+    /// </summary>
+    internal long MinimumPartSize { get; set; } = MultipartLimits.MinPartSize;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> with a clear message for any value out of range.</summary>
     public void Validate()
     {
-        if (PartSize < MultipartLimits.MinPartSize || PartSize > MultipartLimits.MaxPartSize)
+        if (PartSize < MinimumPartSize || PartSize > MultipartLimits.MaxPartSize)
         {
-            throw new ArgumentOutOfRangeException(nameof(PartSize), PartSize, $"PartSize must be between {MultipartLimits.MinPartSize} (5 MiB) and {MultipartLimits.MaxPartSize} (4000 MiB) bytes.");
+            throw new ArgumentOutOfRangeException(nameof(PartSize), PartSize, $"PartSize must be between {MinimumPartSize} ({MinimumPartSize / (1024.0 * 1024):0.###} MiB) and {MultipartLimits.MaxPartSize} (4000 MiB) bytes.");
         }
 
         if (MaxConcurrency is < 1 or > 64)
