@@ -27,7 +27,7 @@ internal sealed class FileUploadSource : UploadSource
         ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => new FileSliceStream(_handle, offset, length)));
 
     internal override void StartHashing(CancellationToken cancellationToken) =>
-        _hashTask ??= Task.Run(() => HashSliceAsync(cancellationToken), cancellationToken);
+        _hashTask = Task.Run(() => HashSliceAsync(cancellationToken), cancellationToken);
 
     internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken) =>
         _hashTask ?? HashSliceAsync(cancellationToken);

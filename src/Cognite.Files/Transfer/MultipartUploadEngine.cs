@@ -226,7 +226,7 @@ public sealed partial class MultipartUploadEngine
         activity?.SetTag("cognite.files.sha256", hex);
         activity?.SetTag("cognite.files.retries", run.Retries);
         TransferMetrics.UploadsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "completed"));
-        return new UploadResult(metadata, hex, plan.Length, plan.PartCount, run.Retries, _time.GetElapsedTime(started)) { PartsSkipped = partsDone.Length };
+        return new UploadResult(metadata, hex, plan.Length, plan.PartCount, run.Retries, _time.GetElapsedTime(started)) { PartsSkipped = partsDone.Length, UploadId = session.UploadId };
     }
 
     private async Task RunPartAsync(RunState run, int partIndex, PartBody body)

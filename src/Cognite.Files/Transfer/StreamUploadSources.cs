@@ -32,7 +32,7 @@ internal sealed class SeekableStreamUploadSource : UploadSource
         ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => Open(offset, length)));
 
     internal override void StartHashing(CancellationToken cancellationToken) =>
-        _hashTask ??= Task.Run(() => HashAllAsync(cancellationToken), cancellationToken);
+        _hashTask = Task.Run(() => HashAllAsync(cancellationToken), cancellationToken);
 
     internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken) => _hashTask ?? HashAllAsync(cancellationToken);
 

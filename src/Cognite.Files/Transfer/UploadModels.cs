@@ -20,6 +20,9 @@ public sealed record UploadResult(FileMetadata File, string Sha256, long Bytes, 
 {
     /// <summary>Parts that were already done in the journal and not sent again (non-zero only for a resume).</summary>
     public int PartsSkipped { get; init; }
+
+    /// <summary>CDF's id of the multipart upload session.</summary>
+    public string UploadId { get; init; } = string.Empty;
 }
 
 /// <summary>Per-upload choices: progress callbacks and the resume journal.</summary>
