@@ -149,7 +149,7 @@ namespace Cognite.Files.Models
 
         [Newtonsoft.Json.JsonProperty("type", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         [Newtonsoft.Json.JsonConverter(typeof(Newtonsoft.Json.Converters.StringEnumConverter))]
-        public GeoLocationType? Type { get; set; } = Cognite.Files.Models.GeoLocationType.Feature;
+        public GeoLocationType? Type { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("geometry", Required = Newtonsoft.Json.Required.Always)]
         public GeoLocationGeometry Geometry { get; set; } = new GeoLocationGeometry();
@@ -584,7 +584,7 @@ namespace Cognite.Files.Models
         public FileFilter? Filter { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("limit", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public int? Limit { get; set; } = 100;
+        public int? Limit { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("cursor", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public string? Cursor { get; set; } = default!;
@@ -617,7 +617,7 @@ namespace Cognite.Files.Models
         public FileSearch? Search { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("limit", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public int? Limit { get; set; } = 100;
+        public int? Limit { get; set; } = default!;
 
     }
 
@@ -674,7 +674,7 @@ namespace Cognite.Files.Models
         public System.Collections.Generic.IList<Identifier> Items { get; set; } = new System.Collections.Generic.List<Identifier>();
 
         [Newtonsoft.Json.JsonProperty("ignoreUnknownIds", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public bool? IgnoreUnknownIds { get; set; } = false;
+        public bool? IgnoreUnknownIds { get; set; } = default!;
 
     }
 
@@ -686,7 +686,7 @@ namespace Cognite.Files.Models
         public System.Collections.Generic.IList<IdEither> Items { get; set; } = new System.Collections.Generic.List<IdEither>();
 
         [Newtonsoft.Json.JsonProperty("ignoreUnknownIds", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
-        public bool? IgnoreUnknownIds { get; set; } = false;
+        public bool? IgnoreUnknownIds { get; set; } = default!;
 
     }
 
