@@ -201,14 +201,14 @@ public sealed partial class MultipartUploadEngine
             await Task.WhenAll(tasks).ConfigureAwait(false);
         }
 
+        // A caller's cancellation wins over part errors it provoked.
+        cancellationToken.ThrowIfCancellationRequested();
         if (run.Failure is { } failure)
         {
             activity?.SetStatus(ActivityStatusCode.Error, failure.Reason.ToString());
             TransferMetrics.UploadsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
             throw failure;
         }
-
-        cancellationToken.ThrowIfCancellationRequested();
 
         var sha = await source.GetSha256Async(token).ConfigureAwait(false);
         if (source is FileUploadSource file && !file.IsUnchanged())
