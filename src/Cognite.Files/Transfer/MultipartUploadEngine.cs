@@ -2,7 +2,6 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Net;
 using Cognite.Files.Diagnostics;
-using Cognite.Files.Http;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
@@ -30,6 +29,8 @@ namespace Cognite.Files.Transfer;
 /// </summary>
 public sealed partial class MultipartUploadEngine
 {
+    private const int CopyBufferSize = 1024 * 1024;
+
     private readonly IMultipartUploadSteps _steps;
     private readonly TransferOptions _options;
     private readonly TimeProvider _time;
@@ -284,7 +285,10 @@ public sealed partial class MultipartUploadEngine
     {
         using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var watchdog = new StallWatchdog(_time, _options.StallTimeout, attemptCts);
-        using var content = PresignedUrlClient.CreateStreamContent(new PartProgressStream(body.OpenAttempt(), partIndex, run.Progress, watchdog), body.Length);
+        // A streamed body with Content-Length (object stores refuse chunked uploads). The 1 MiB copy buffer (pooled by
+        // Stream.CopyToAsync) halves the syscalls of the 80 KiB default; measured faster on loopback (bench/results.md).
+        using var content = new StreamContent(new PartProgressStream(body.OpenAttempt(), partIndex, run.Progress, watchdog), CopyBufferSize);
+        content.Headers.ContentLength = body.Length;
         try
         {
             await _steps.PutPartAsync(run.Session, partIndex, content, attemptCts.Token).ConfigureAwait(false);
