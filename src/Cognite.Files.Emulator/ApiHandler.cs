@@ -1,0 +1,597 @@
+using System.Globalization;
+using System.Text;
+using Cognite.Files.Models;
+using Microsoft.AspNetCore.Http;
+using Newtonsoft.Json.Linq;
+
+namespace Cognite.Files.Emulator;
+
+/// <summary>The Files API on the API listener: <c>/api/v1/projects/{project}/files...</c>.</summary>
+internal sealed class ApiHandler(EmulatorState state)
+{
+    private FileStore Store => state.Store;
+    private long NowMs => state.Options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
+
+    public async Task HandleAsync(HttpContext context, string path)
+    {
+        var method = context.Request.Method;
+        state.Counters.ApiRequest();
+        Authenticate(context);
+        if (state.Faults.NextApiFault() is { } fault)
+        {
+            state.Counters.Fault(fault);
+            await WriteFaultAsync(context, fault).ConfigureAwait(false);
+            return;
+        }
+
+        switch (method, path)
+        {
+            case ("POST", "/files"): await CreateAsync(context).ConfigureAwait(false); return;
+            case ("GET", "/files"): await ListQueryAsync(context).ConfigureAwait(false); return;
+            case ("POST", "/files/uploadlink"): await UploadLinkAsync(context).ConfigureAwait(false); return;
+            case ("POST", "/files/initmultipartupload"): await InitMultipartAsync(context).ConfigureAwait(false); return;
+            case ("POST", "/files/multiuploadlink"): await MultiUploadLinkAsync(context).ConfigureAwait(false); return;
+            case ("POST", "/files/completemultipartupload"): await CompleteAsync(context).ConfigureAwait(false); return;
+            case ("POST", "/files/list"): await ListAsync(context).ConfigureAwait(false); return;
+            case ("POST", "/files/byids"): await ByIdsAsync(context).ConfigureAwait(false); return;
+            case ("POST", "/files/update"): await UpdateAsync(context).ConfigureAwait(false); return;
+            case ("POST", "/files/delete"): await DeleteAsync(context).ConfigureAwait(false); return;
+            case ("POST", "/files/search"): await SearchAsync(context).ConfigureAwait(false); return;
+            case ("POST", "/files/aggregate"): await AggregateAsync(context).ConfigureAwait(false); return;
+            case ("POST", "/files/downloadlink"): await DownloadLinkAsync(context).ConfigureAwait(false); return;
+        }
+
+        if (path.StartsWith("/files/", StringComparison.Ordinal) && !path[7..].Contains('/') && long.TryParse(path[7..], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+        {
+            if (method != "GET") throw new CdfError(405, $"Method {method} is not allowed on {path}.");
+            await GetByIdAsync(context, id).ConfigureAwait(false);
+            return;
+        }
+        var known = path is "/files" || path.StartsWith("/files/", StringComparison.Ordinal) && KnownPosts.Contains(path);
+        throw known ? new CdfError(405, $"Method {method} is not allowed on {path}.") : new CdfError(404, $"No such endpoint: {method} {path}.");
+    }
+
+    private static readonly HashSet<string> KnownPosts =
+    [
+        "/files/uploadlink", "/files/initmultipartupload", "/files/multiuploadlink", "/files/completemultipartupload", "/files/list",
+        "/files/byids", "/files/update", "/files/delete", "/files/search", "/files/aggregate", "/files/downloadlink",
+    ];
+
+    private void Authenticate(HttpContext context)
+    {
+        var header = context.Request.Headers.Authorization.ToString();
+        if (string.IsNullOrEmpty(header) || !header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase) || header.Length <= 7 || string.IsNullOrWhiteSpace(header[7..]))
+            throw new CdfError(EmulatorConventions.MissingTokenStatus, "Unauthorized: a bearer token is required (Authorization: Bearer <token>).");
+        var token = header[7..].Trim();
+        var accepted = state.Options.AcceptedTokens;
+        if (accepted is { Count: > 0 } && !accepted.Contains(token, StringComparer.Ordinal))
+            throw new CdfError(EmulatorConventions.RejectedTokenStatus, "Unauthorized: the bearer token is not valid for this project.");
+    }
+
+    internal async Task WriteFaultAsync(HttpContext context, FaultKind fault)
+    {
+        switch (fault)
+        {
+            case FaultKind.Status429WithRetryAfter:
+                context.Response.Headers.RetryAfter = state.Faults.RetryAfterSeconds.ToString(CultureInfo.InvariantCulture);
+                await HttpJson.WriteErrorAsync(context, 429, "Too many requests (injected fault).").ConfigureAwait(false);
+                break;
+            case FaultKind.Status500:
+                await HttpJson.WriteErrorAsync(context, 500, "Internal server error (injected fault).").ConfigureAwait(false);
+                break;
+            default:
+                await HttpJson.WriteErrorAsync(context, 503, "Service unavailable (injected fault).").ConfigureAwait(false);
+                break;
+        }
+    }
+
+    private async Task<T> BodyAsync<T>(HttpContext context, string pathTemplate)
+    {
+        var token = await HttpJson.ReadBodyAsync(context, state.Options.MaxJsonBodyBytes).ConfigureAwait(false);
+        if (token.Type != JTokenType.Object) throw CdfError.BadRequest("The request body must be a JSON object.");
+        state.Schemas.Validate(context.Request.Method, pathTemplate, token);
+        return HttpJson.ToDto<T>(token);
+    }
+
+    // ---------------- create / upload links ----------------
+
+    private async Task CreateAsync(HttpContext context)
+    {
+        var overwrite = QueryBool(context, "overwrite") ?? false;
+        var body = await BodyAsync<FileCreate>(context, "/files").ConfigureAwait(false);
+        var meta = CreateOrOverwrite(body, overwrite);
+        var upload = NewUpload(meta.Id, parts: 1, multipart: false);
+        var response = Copy<FileUploadResponse>(Materialize(Store.Get(meta.Id)!), new JObject { ["uploadUrl"] = UploadUrl(upload, 0) });
+        await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, response).ConfigureAwait(false);
+    }
+
+    private async Task InitMultipartAsync(HttpContext context)
+    {
+        var parts = Parts(context);
+        var overwrite = QueryBool(context, "overwrite") ?? false;
+        var body = await BodyAsync<FileCreate>(context, "/files/initmultipartupload").ConfigureAwait(false);
+        var meta = CreateOrOverwrite(body, overwrite);
+        var upload = NewUpload(meta.Id, parts, multipart: true);
+        var response = Copy<FileMultipartUploadResponse>(Materialize(Store.Get(meta.Id)!), MultipartFields(upload));
+        await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, response).ConfigureAwait(false);
+    }
+
+    private async Task UploadLinkAsync(HttpContext context)
+    {
+        var body = await BodyAsync<UploadLinkRequest>(context, "/files/uploadlink").ConfigureAwait(false);
+        var row = ResolveAll(body.Items, ignoreUnknown: false).Single()!;
+        var upload = NewUpload(row.Metadata.Id, 1, multipart: false);
+        var item = Copy<FileUploadResponse>(Materialize(row), new JObject { ["uploadUrl"] = UploadUrl(upload, 0) });
+        await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, new FileUploadResponseList { Items = [item] }).ConfigureAwait(false);
+    }
+
+    private async Task MultiUploadLinkAsync(HttpContext context)
+    {
+        var parts = Parts(context);
+        var body = await BodyAsync<UploadLinkRequest>(context, "/files/multiuploadlink").ConfigureAwait(false);
+        var row = ResolveAll(body.Items, ignoreUnknown: false).Single()!;
+        var upload = NewUpload(row.Metadata.Id, parts, multipart: true);
+        var item = Copy<FileMultipartUploadResponse>(Materialize(row), MultipartFields(upload));
+        await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, new FileMultipartUploadResponseList { Items = [item] }).ConfigureAwait(false);
+    }
+
+    private static int Parts(HttpContext context)
+    {
+        var raw = context.Request.Query["parts"].ToString();
+        if (string.IsNullOrEmpty(raw)) throw CdfError.BadRequest("Query parameter 'parts' is required (1..250).");
+        if (!int.TryParse(raw, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var parts) || parts < 1 || parts > EmulatorConventions.MaxParts)
+            throw CdfError.BadRequest($"Query parameter 'parts' must be an integer in 1..{EmulatorConventions.MaxParts}, was '{raw}'.");
+        return parts;
+    }
+
+    private FileMetadata CreateOrOverwrite(FileCreate body, bool overwrite)
+    {
+        CheckMetadata(body.Metadata);
+        if (body.GeoLocation is { Type: not null and not GeoLocationType.Feature }) throw CdfError.BadRequest("geoLocation.type must be Feature.");
+        return Store.WithLock(() =>
+        {
+            var now = NowMs;
+            var existing = body.ExternalId is null ? null : Store.GetByExternalId(body.ExternalId);
+            if (existing is not null && !overwrite)
+                throw new CdfError(EmulatorConventions.DuplicateStatus, "Duplicate externalId: a file with this externalId already exists.",
+                    duplicated: [new Dictionary<string, object> { ["externalId"] = body.ExternalId! }]);
+            var meta = Copy<FileMetadata>(body, new JObject { ["id"] = 0, ["uploaded"] = false, ["createdTime"] = now, ["lastUpdatedTime"] = now });
+            meta.Uploaded = false;
+            meta.UploadedTime = null;
+            meta.LastUpdatedTime = now;
+            if (existing is not null)
+            {
+                meta.Id = existing.Metadata.Id;
+                meta.CreatedTime = existing.Metadata.CreatedTime;
+                meta.AssetIds = body.AssetIds ?? existing.Metadata.AssetIds; // assetIds untouched unless present in the body
+                var readyAt = EmulatorConventions.OverwriteResetsUploaded ? null : existing.ReadyAt;
+                Store.Put(new FileRow(meta, readyAt, existing.HasContent));
+            }
+            else
+            {
+                meta.Id = Store.NewId();
+                meta.CreatedTime = now;
+                Store.Put(new FileRow(meta, null, false));
+            }
+            return meta;
+        });
+    }
+
+    private UploadRow NewUpload(long fileId, int parts, bool multipart)
+    {
+        var id = UrlSigner.Base64Url(System.Security.Cryptography.RandomNumberGenerator.GetBytes(18));
+        var expires = state.Options.TimeProvider.GetUtcNow() + EmulatorConventions.UploadUrlLifetime;
+        var row = new UploadRow(id, fileId, parts, multipart, false, expires.ToUnixTimeSeconds());
+        Store.AddUpload(row);
+        return row;
+    }
+
+    private string UploadUrl(UploadRow upload, int index)
+    {
+        var path = "/upload/" + upload.UploadId + "/" + index.ToString(CultureInfo.InvariantCulture);
+        return state.UploadBase + path[1..] + state.Signer.Query("PUT", path, DateTimeOffset.FromUnixTimeSeconds(upload.ExpiresAt));
+    }
+
+    // ---------------- complete ----------------
+
+    private async Task CompleteAsync(HttpContext context)
+    {
+        var body = await BodyAsync<CompleteMultipartUploadRequest>(context, "/files/completemultipartupload").ConfigureAwait(false);
+        var ident = new Identifier { Id = body.Id, ExternalId = body.ExternalId, InstanceId = body.InstanceId };
+        var row = ResolveAll([ident], ignoreUnknown: false).Single()!;
+        var upload = Store.GetUpload(body.UploadId);
+        if (upload is null || upload.FileId != row.Metadata.Id || !upload.Multipart)
+            throw CdfError.BadRequest("Unknown uploadId for this file.");
+        if (upload.Completed)
+        {
+            await HttpJson.WriteAsync(context, 200, new JObject().ToString()).ConfigureAwait(false); // idempotent: a retried complete succeeds
+            return;
+        }
+        var parts = Store.GetParts(upload.UploadId);
+        var missing = Enumerable.Range(0, upload.Parts).Where(i => !parts.ContainsKey(i)).ToList();
+        if (missing.Count > 0)
+            throw CdfError.BadRequest($"Cannot complete the upload: parts not uploaded (0-based indexes): {string.Join(",", missing.Take(20))}.");
+        var small = Enumerable.Range(0, upload.Parts - 1).Where(i => parts[i] < state.Options.MinPartSize).ToList();
+        if (small.Count > 0)
+            throw CdfError.BadRequest($"Cannot complete the upload: every part but the last must be at least {state.Options.MinPartSize} bytes; too small (0-based indexes): {string.Join(",", small.Take(20))}.");
+
+        var temp = Store.NewTempPath();
+        try
+        {
+            await using (var output = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, 81920, useAsync: true))
+            {
+                for (var i = 0; i < upload.Parts; i++)
+                {
+                    await using var input = new FileStream(Store.PartPath(upload.UploadId, i), FileMode.Open, FileAccess.Read, FileShare.Read, 81920, useAsync: true);
+                    await input.CopyToAsync(output, 81920, context.RequestAborted).ConfigureAwait(false);
+                }
+            }
+            Store.WithLock(() =>
+            {
+                var current = Store.Get(row.Metadata.Id) ?? throw new CdfError(EmulatorConventions.MissingStatus, "The file was deleted.", [new Dictionary<string, object> { ["id"] = row.Metadata.Id }]);
+                File.Move(temp, Store.ContentPath(current.Metadata.Id), overwrite: true);
+                CommitContent(current);
+                Store.MarkUploadCompleted(upload.UploadId);
+                return 0;
+            });
+        }
+        finally
+        {
+            FileStore.TryDelete(temp);
+        }
+        FileStore.TryDeleteDir(Path.Combine(Store.PartsDir, upload.UploadId));
+        await HttpJson.WriteAsync(context, 200, new JObject().ToString()).ConfigureAwait(false);
+    }
+
+    /// <summary>Records that the content file is in place; <c>uploaded</c> turns true after <see cref="EmulatorOptions.UploadedFlagDelay"/>.</summary>
+    internal void CommitContent(FileRow current)
+    {
+        var now = NowMs;
+        var meta = current.Metadata;
+        if (EmulatorConventions.UploadBumpsLastUpdatedTime) meta.LastUpdatedTime = now;
+        Store.Put(new FileRow(meta, now + (long)state.Options.UploadedFlagDelay.TotalMilliseconds, true));
+    }
+
+    // ---------------- read ----------------
+
+    private async Task GetByIdAsync(HttpContext context, long id)
+    {
+        var row = Store.Get(id) ?? throw new CdfError(EmulatorConventions.MissingStatus, "Files not found.", [new Dictionary<string, object> { ["id"] = id }]);
+        await HttpJson.WriteAsync(context, 200, Materialize(row)).ConfigureAwait(false);
+    }
+
+    private async Task ByIdsAsync(HttpContext context)
+    {
+        var body = await BodyAsync<FileRetrieveRequest>(context, "/files/byids").ConfigureAwait(false);
+        var rows = ResolveAll(body.Items, body.IgnoreUnknownIds ?? false);
+        await HttpJson.WriteAsync(context, 200, new FileMetadataList { Items = rows.Where(r => r is not null).Select(r => Materialize(r!)).ToList() }).ConfigureAwait(false);
+    }
+
+    private async Task ListAsync(HttpContext context)
+    {
+        var body = await BodyAsync<FileFilterRequest>(context, "/files/list").ConfigureAwait(false);
+        var page = Page(body.Filter ?? new FileFilter(), body.Limit ?? 100, body.Cursor, body.Partition);
+        await HttpJson.WriteAsync(context, 200, page).ConfigureAwait(false);
+    }
+
+    private async Task ListQueryAsync(HttpContext context)
+    {
+        var q = context.Request.Query;
+        string? S(string name) => q.TryGetValue(name, out var v) ? v.ToString() : null;
+        long? L(string name)
+        {
+            var s = S(name);
+            if (s is null) return null;
+            return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : throw CdfError.BadRequest($"Query parameter '{name}' must be a non-negative integer.");
+        }
+        TimeRange? R(string field)
+        {
+            var min = L("min" + field);
+            var max = L("max" + field);
+            return min is null && max is null ? null : new TimeRange { Min = min, Max = max };
+        }
+        List<T>? J<T>(string name)
+        {
+            var s = S(name);
+            if (s is null) return null;
+            try { return JArray.Parse(s).ToObject<List<T>>(); }
+            catch (Exception e) when (e is Newtonsoft.Json.JsonException or ArgumentException or InvalidCastException)
+            { throw CdfError.BadRequest($"Query parameter '{name}' must be a JSON array."); }
+        }
+
+        var limitText = S("limit");
+        var limit = 100;
+        if (limitText is not null && !int.TryParse(limitText, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out limit))
+            throw CdfError.BadRequest("Query parameter 'limit' must be an integer in 1..1000.");
+        List<long>? assetIds = null;
+        if (q.TryGetValue("assetIds", out var assetValues))
+        {
+            assetIds = [];
+            foreach (var v in assetValues.SelectMany(v => (v ?? "").Trim('[', ']').Split(',', StringSplitOptions.RemoveEmptyEntries)))
+                assetIds.Add(long.TryParse(v.Trim(), NumberStyles.None, CultureInfo.InvariantCulture, out var a) ? a : throw CdfError.BadRequest("Query parameter 'assetIds' must hold integers."));
+        }
+        var uploadedText = S("uploaded");
+        bool? uploaded = uploadedText is null ? null : bool.TryParse(uploadedText, out var u) ? u : throw CdfError.BadRequest("Query parameter 'uploaded' must be true or false.");
+        var filter = new FileFilter
+        {
+            Name = S("name"),
+            MimeType = S("mimeType"),
+            Source = S("source"),
+            AssetIds = assetIds,
+            AssetExternalIds = J<string>("assetExternalIds"),
+            RootAssetIds = J<long>("rootAssetIds")?.Select(i => new IdEither { Id = i }).ToList(),
+            AssetSubtreeIds = J<long>("assetSubtreeIds")?.Select(i => new IdEither { Id = i }).ToList(),
+            DataSetIds = J<JToken>("dataSetIds")?.Select(t => t.Type == JTokenType.Object ? t.ToObject<IdEither>()! : new IdEither { Id = t.Value<long>() }).ToList(),
+            CreatedTime = R("CreatedTime"),
+            LastUpdatedTime = R("LastUpdatedTime"),
+            UploadedTime = R("UploadedTime"),
+            SourceCreatedTime = R("SourceCreatedTime"),
+            SourceModifiedTime = R("SourceModifiedTime"),
+            ExternalIdPrefix = S("externalIdPrefix"),
+            Uploaded = uploaded,
+        };
+        var subtreeExternal = J<string>("assetSubtreeExternalIds");
+        if (subtreeExternal is not null) filter.AssetSubtreeIds = (filter.AssetSubtreeIds ?? []).Concat(subtreeExternal.Select(x => new IdEither { ExternalId = x })).ToList();
+        await HttpJson.WriteAsync(context, 200, Page(filter, limit, S("cursor"), S("partition"))).ConfigureAwait(false);
+    }
+
+    private FileMetadataCursorPage Page(FileFilter filter, int limit, string? cursor, string? partition)
+    {
+        if (limit is < 1 or > 1000) throw CdfError.BadRequest("limit must be in 1..1000.");
+        var (partM, partN) = ParsePartition(partition);
+        var after = DecodeCursor(cursor);
+        var now = NowMs;
+        var items = new List<FileMetadata>();
+        Store.Scan(after, row =>
+        {
+            if (partN > 1 && row.Metadata.Id % partN != partM - 1) return true;
+            var m = Materialize(row, now);
+            if (FileFilters.Matches(m, filter)) items.Add(m);
+            return items.Count <= limit;
+        });
+        string? next = null;
+        if (items.Count > limit)
+        {
+            items.RemoveAt(limit);
+            next = EncodeCursor(items[^1].Id);
+        }
+        return new FileMetadataCursorPage { Items = items, NextCursor = next };
+    }
+
+    private static (int M, int N) ParsePartition(string? partition)
+    {
+        if (string.IsNullOrEmpty(partition)) return (1, 1);
+        var bits = partition.Split('/');
+        if (bits.Length == 2 && int.TryParse(bits[0], NumberStyles.None, CultureInfo.InvariantCulture, out var m) && int.TryParse(bits[1], NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+            && n is >= 1 and <= 10 && m >= 1 && m <= n)
+            return (m, n);
+        throw CdfError.BadRequest("partition must be 'M/N' with 1 <= M <= N <= 10.");
+    }
+
+    private static string EncodeCursor(long lastId) => UrlSigner.Base64Url(Encoding.UTF8.GetBytes("files:" + lastId.ToString(CultureInfo.InvariantCulture)));
+
+    private static long DecodeCursor(string? cursor)
+    {
+        if (string.IsNullOrEmpty(cursor)) return 0;
+        try
+        {
+            var s = cursor.Replace('-', '+').Replace('_', '/');
+            s = s.PadRight(s.Length + (4 - s.Length % 4) % 4, '=');
+            var text = Encoding.UTF8.GetString(Convert.FromBase64String(s));
+            if (text.StartsWith("files:", StringComparison.Ordinal) && long.TryParse(text[6..], NumberStyles.None, CultureInfo.InvariantCulture, out var id)) return id;
+        }
+        catch (FormatException)
+        {
+        }
+        throw CdfError.BadRequest("Invalid cursor.");
+    }
+
+    private async Task SearchAsync(HttpContext context)
+    {
+        var body = await BodyAsync<FileSearchRequest>(context, "/files/search").ConfigureAwait(false);
+        var limit = body.Limit ?? 100;
+        if (limit is < 1 or > 1000) throw CdfError.BadRequest("limit must be in 1..1000.");
+        var filter = body.Filter ?? new FileFilter();
+        var name = body.Search?.Name;
+        var now = NowMs;
+        var hits = new List<(int Score, FileMetadata File)>();
+        Store.Scan(0, row =>
+        {
+            var m = Materialize(row, now);
+            if (!FileFilters.Matches(m, filter)) return true;
+            var score = string.IsNullOrEmpty(name) ? 0 : FileFilters.NameScore(m.Name, name);
+            if (score >= 0) hits.Add((score, m));
+            return true;
+        });
+        var items = hits.OrderBy(h => h.Score).ThenBy(h => h.File.Id).Take(limit).Select(h => h.File).ToList();
+        await HttpJson.WriteAsync(context, 200, new FileMetadataList { Items = items }).ConfigureAwait(false);
+    }
+
+    private async Task AggregateAsync(HttpContext context)
+    {
+        var body = await BodyAsync<FileAggregateRequest>(context, "/files/aggregate").ConfigureAwait(false);
+        var filter = body.Filter ?? new FileFilter();
+        var now = NowMs;
+        long count = 0;
+        Store.Scan(0, row =>
+        {
+            if (FileFilters.Matches(Materialize(row, now), filter)) count++;
+            return true;
+        });
+        await HttpJson.WriteAsync(context, 200, new FileAggregateResponse { Items = [new FileAggregate { Count = count }] }).ConfigureAwait(false);
+    }
+
+    // ---------------- update / delete ----------------
+
+    private async Task UpdateAsync(HttpContext context)
+    {
+        var body = await BodyAsync<FileUpdateRequest>(context, "/files/update").ConfigureAwait(false);
+        var result = Store.WithLock(() =>
+        {
+            var rows = ResolveAll(body.Items.Select(i => new Identifier { Id = i.Id, ExternalId = i.ExternalId, InstanceId = i.InstanceId }).ToList(), ignoreUnknown: false);
+            var updated = new List<FileRow>();
+            var now = NowMs;
+            for (var i = 0; i < rows.Count; i++)
+            {
+                var row = updated.FirstOrDefault(u => u.Metadata.Id == rows[i]!.Metadata.Id) ?? rows[i]!;
+                var meta = FileUpdates.Apply(row.Metadata, body.Items[i].Update);
+                CheckMetadata(meta.Metadata);
+                meta.LastUpdatedTime = now;
+                updated.RemoveAll(u => u.Metadata.Id == meta.Id);
+                updated.Add(row with { Metadata = meta });
+            }
+            // externalId uniqueness against other files and within the batch
+            var duplicated = new List<object>();
+            foreach (var g in updated.Where(u => u.Metadata.ExternalId is not null).GroupBy(u => u.Metadata.ExternalId!))
+            {
+                var other = Store.GetByExternalId(g.Key);
+                if (g.Count() > 1 || other is not null && other.Metadata.Id != g.First().Metadata.Id && !updated.Any(u => u.Metadata.Id == other.Metadata.Id && u.Metadata.ExternalId != g.Key))
+                    duplicated.Add(new Dictionary<string, object> { ["externalId"] = g.Key });
+            }
+            if (duplicated.Count > 0) throw new CdfError(EmulatorConventions.DuplicateStatus, "Duplicate externalId.", duplicated: duplicated);
+            // clear externalIds first so swaps inside one request do not trip the unique index
+            foreach (var u in updated) Store.Put(u with { Metadata = WithExternalId(u.Metadata, null) });
+            foreach (var u in updated) Store.Put(u);
+            return rows.Select(r => Materialize(updated.First(u => u.Metadata.Id == r!.Metadata.Id))).ToList();
+        });
+        await HttpJson.WriteAsync(context, 200, new FileMetadataList { Items = result }).ConfigureAwait(false);
+    }
+
+    private static FileMetadata WithExternalId(FileMetadata m, string? externalId)
+    {
+        var copy = Copy<FileMetadata>(m);
+        copy.ExternalId = externalId;
+        return copy;
+    }
+
+    private async Task DeleteAsync(HttpContext context)
+    {
+        var body = await BodyAsync<FileDeleteRequest>(context, "/files/delete").ConfigureAwait(false);
+        Store.WithLock(() =>
+        {
+            var rows = ResolveAll(body.Items.Select(i => new Identifier { Id = i.Id, ExternalId = i.ExternalId }).ToList(), body.IgnoreUnknownIds ?? false);
+            foreach (var id in rows.Where(r => r is not null).Select(r => r!.Metadata.Id).Distinct()) Store.Delete(id);
+            return 0;
+        });
+        await HttpJson.WriteAsync(context, 200, new JObject().ToString()).ConfigureAwait(false);
+    }
+
+    // ---------------- download ----------------
+
+    private async Task DownloadLinkAsync(HttpContext context)
+    {
+        var extended = QueryBool(context, "extendedExpiration") ?? false;
+        var body = await BodyAsync<DownloadLinkRequest>(context, "/files/downloadlink").ConfigureAwait(false);
+        var rows = ResolveAll(body.Items, ignoreUnknown: false);
+        var now = state.Options.TimeProvider.GetUtcNow();
+        var notUploaded = rows.Select((r, i) => (r, i)).Where(p => !Materialize(p.r!).Uploaded).Select(p => IdentifierObject(body.Items[p.i])).ToList();
+        if (notUploaded.Count > 0) throw new CdfError(400, "Files not uploaded: a download link needs uploaded content.", missing: notUploaded);
+        var expires = now + (extended ? EmulatorConventions.ExtendedDownloadUrlLifetime : EmulatorConventions.DownloadUrlLifetime);
+        var items = rows.Select((r, i) =>
+        {
+            var path = "/download/" + r!.Metadata.Id.ToString(CultureInfo.InvariantCulture);
+            var ident = body.Items[i];
+            return new DownloadLink
+            {
+                DownloadUrl = state.UploadBase + path[1..] + state.Signer.Query("GET", path, expires),
+                Id = ident.Id,
+                ExternalId = ident.ExternalId,
+                InstanceId = ident.InstanceId,
+            };
+        }).ToList();
+        await HttpJson.WriteAsync(context, 200, new DownloadLinkResponse { Items = items }).ConfigureAwait(false);
+    }
+
+    // ---------------- helpers ----------------
+
+    /// <summary>Resolves identifiers in request order; unknown ones give 400 with <c>missing</c> unless ignored (then null entries).</summary>
+    private List<FileRow?> ResolveAll(IList<Identifier> items, bool ignoreUnknown)
+    {
+        var keys = items.Select(IdentifierKey).ToList();
+        if (keys.Distinct().Count() != keys.Count)
+        {
+            var dups = keys.GroupBy(k => k).Where(g => g.Count() > 1).Select(g => IdentifierObject(items[keys.IndexOf(g.Key)])).ToList();
+            throw new CdfError(400, "Duplicate identifiers in the request.", duplicated: dups);
+        }
+        var result = new List<FileRow?>();
+        var missing = new List<object>();
+        foreach (var item in items)
+        {
+            FileRow? row = null;
+            if (item.Id is { } id) row = Store.Get(id);
+            else if (item.ExternalId is { } x) row = Store.GetByExternalId(x);
+            else if (item.InstanceId is { } inst)
+                Store.Scan(0, r =>
+                {
+                    if (r.Metadata.InstanceId is { } i && i.Space == inst.Space && i.ExternalId == inst.ExternalId) row = r;
+                    return row is null;
+                });
+            else throw CdfError.BadRequest("Each item needs exactly one of id, externalId or instanceId.");
+            if (row is null && !ignoreUnknown) missing.Add(IdentifierObject(item));
+            if (row is not null || ignoreUnknown) result.Add(row);
+        }
+        if (missing.Count > 0) throw new CdfError(EmulatorConventions.MissingStatus, "Files not found.", missing: missing);
+        return ignoreUnknown ? result.Where(r => r is not null).ToList() : result;
+    }
+
+    private static string IdentifierKey(Identifier i) =>
+        i.Id is { } id ? "id:" + id.ToString(CultureInfo.InvariantCulture) : i.ExternalId is { } x ? "x:" + x : "i:" + i.InstanceId?.Space + "\n" + i.InstanceId?.ExternalId;
+
+    private static object IdentifierObject(Identifier i)
+    {
+        var d = new Dictionary<string, object>();
+        if (i.Id is { } id) d["id"] = id;
+        else if (i.ExternalId is { } x) d["externalId"] = x;
+        else if (i.InstanceId is { } inst) d["instanceId"] = new Dictionary<string, object> { ["space"] = inst.Space, ["externalId"] = inst.ExternalId };
+        return d;
+    }
+
+    internal FileMetadata Materialize(FileRow row) => Materialize(row, NowMs);
+
+    internal static FileMetadata Materialize(FileRow row, long now)
+    {
+        var m = row.Metadata;
+        m.Uploaded = row.ReadyAt is { } at && at <= now;
+        m.UploadedTime = m.Uploaded ? row.ReadyAt : null;
+        return m;
+    }
+
+    /// <summary>Converts between DTOs through JSON; <paramref name="extra"/> adds fields the target requires.</summary>
+    internal static T Copy<T>(object source, JObject? extra = null)
+    {
+        var json = JObject.FromObject(source, HttpJson.Serializer);
+        if (extra is not null)
+            foreach (var p in extra.Properties()) json[p.Name] = p.Value;
+        return json.ToObject<T>(HttpJson.Serializer)!;
+    }
+
+    private JObject MultipartFields(UploadRow upload) => new()
+    {
+        ["uploadId"] = upload.UploadId,
+        ["uploadUrls"] = new JArray(Enumerable.Range(0, upload.Parts).Select(i => UploadUrl(upload, i))),
+    };
+
+    private static bool? QueryBool(HttpContext context, string name)
+    {
+        if (!context.Request.Query.TryGetValue(name, out var v)) return null;
+        return bool.TryParse(v.ToString(), out var b) ? b : throw CdfError.BadRequest($"Query parameter '{name}' must be true or false.");
+    }
+
+    /// <summary>Metadata limits the schema cannot express: keys at most 128 bytes, keys and values together at most 10240 bytes.</summary>
+    internal static void CheckMetadata(IDictionary<string, string>? metadata)
+    {
+        if (metadata is null) return;
+        if (metadata.Count > 256) throw CdfError.BadRequest("metadata: at most 256 key-value pairs.");
+        long total = 0;
+        foreach (var (k, v) in metadata)
+        {
+            var kb = Encoding.UTF8.GetByteCount(k);
+            if (kb > 128) throw CdfError.BadRequest("metadata: keys are at most 128 bytes.");
+            if (v is null) throw CdfError.BadRequest("metadata: values must be strings.");
+            var vb = Encoding.UTF8.GetByteCount(v);
+            if (vb > 10240) throw CdfError.BadRequest("metadata: values are at most 10240 bytes.");
+            total += kb + vb;
+        }
+        if (total > 10240) throw CdfError.BadRequest("metadata: keys and values together are at most 10240 bytes.");
+    }
+}

@@ -1,0 +1,234 @@
+using System.Globalization;
+using System.Net;
+using System.Security.Cryptography;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Server.Kestrel.Core;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+using Microsoft.AspNetCore.Connections;
+
+namespace Cognite.Files.Emulator;
+
+/// <summary>Everything a request handler needs.</summary>
+internal sealed class EmulatorState
+{
+    public required EmulatorOptions Options { get; init; }
+    public required FileStore Store { get; init; }
+    public required UrlSigner Signer { get; init; }
+    public required RequestSchemas Schemas { get; init; }
+    public required EmulatorCounters Counters { get; init; }
+    public required FaultController Faults { get; init; }
+    public ApiHandler Api { get; set; } = null!;
+    /// <summary>Base of pre-signed URLs, e.g. <c>http://127.0.0.1:5081/</c>.</summary>
+    public string UploadBase { get; set; } = "";
+}
+
+/// <summary>
+/// A local Cognite Files API: an API listener (<see cref="ApiBaseUrl"/>, bearer token required) and an upload listener
+/// (<see cref="UploadBaseUrl"/>, pre-signed URLs only) on 127.0.0.1. Metadata in SQLite and content files under
+/// <see cref="EmulatorOptions.DataDirectory"/>; both survive a restart.
+/// </summary>
+public sealed class CogniteFilesEmulator : IAsyncDisposable
+{
+    private readonly WebApplication _app;
+    private readonly EmulatorState _state;
+    private int _disposed;
+
+    private CogniteFilesEmulator(WebApplication app, EmulatorState state, Uri api, Uri upload)
+    {
+        _app = app;
+        _state = state;
+        ApiBaseUrl = api;
+        UploadBaseUrl = upload;
+    }
+
+    /// <summary>What SDK users pass as base URL: <c>http://127.0.0.1:PORT/api/v1/projects/{project}</c> (no trailing slash).</summary>
+    public Uri ApiBaseUrl { get; }
+
+    /// <summary>Root of the upload listener, e.g. <c>http://127.0.0.1:PORT2/</c>.</summary>
+    public Uri UploadBaseUrl { get; }
+
+    /// <summary>Root of the API listener (admin endpoints live under <c>/_emulator/</c> here).</summary>
+    public Uri AdminBaseUrl => new(ApiBaseUrl.GetLeftPart(UriPartial.Authority) + "/_emulator/");
+
+    /// <summary>Request, byte and fault counters.</summary>
+    public EmulatorCounters Counters => _state.Counters;
+
+    /// <summary>Fault settings, changeable at run time.</summary>
+    public FaultController Faults => _state.Faults;
+
+    /// <summary>The options the emulator was started with.</summary>
+    public EmulatorOptions Options => _state.Options;
+
+    /// <summary>Starts both listeners and returns once they accept connections.</summary>
+    public static async Task<CogniteFilesEmulator> StartAsync(EmulatorOptions options, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(options);
+        options.Validate();
+        var schemas = await RequestSchemas.GetAsync().ConfigureAwait(false);
+        Directory.CreateDirectory(options.DataDirectory);
+        var store = new FileStore(options.DataDirectory);
+        try
+        {
+            var key = Convert.FromBase64String(store.GetOrCreateSetting("url-signing-key", () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));
+            var state = new EmulatorState
+            {
+                Options = options,
+                Store = store,
+                Signer = new UrlSigner(key),
+                Schemas = schemas,
+                Counters = new EmulatorCounters(),
+                Faults = new FaultController(options.Faults, options.BandwidthBytesPerSecondPerConnection),
+            };
+            state.Api = new ApiHandler(state);
+
+            var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
+            builder.Logging.ClearProviders();
+            builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+            var address = IPAddress.Parse(options.Host);
+            ListenOptions? apiListen = null, uploadListen = null;
+            builder.WebHost.ConfigureKestrel(k =>
+            {
+                k.AddServerHeader = false;
+                k.Limits.MaxRequestBodySize = null; // uploads are unbounded; JSON bodies are capped by the handler
+                k.Limits.MinRequestBodyDataRate = null; // stalls and throttling are intentional
+                k.Limits.MinResponseDataRate = null;
+                k.Listen(address, options.ApiPort, l => apiListen = l);
+                k.Listen(address, options.UploadPort, l => uploadListen = l);
+            });
+            var app = builder.Build();
+            var dispatcher = new Dispatcher(state);
+            app.Run(dispatcher.HandleAsync);
+            await app.StartAsync(cancellationToken).ConfigureAwait(false);
+
+            var apiPort = ((IPEndPoint)apiListen!.EndPoint).Port;
+            var uploadPort = ((IPEndPoint)uploadListen!.EndPoint).Port;
+            dispatcher.ApiPort = apiPort;
+            var host = address.ToString();
+            state.UploadBase = $"http://{host}:{uploadPort.ToString(CultureInfo.InvariantCulture)}/";
+            var api = new Uri($"http://{host}:{apiPort.ToString(CultureInfo.InvariantCulture)}/api/v1/projects/{Uri.EscapeDataString(options.Project)}");
+            return new CogniteFilesEmulator(app, state, api, new Uri(state.UploadBase));
+        }
+        catch
+        {
+            store.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>Lowercase hex SHA-256 of the file's stored content; null if the file or its content does not exist.</summary>
+    public Task<string?> GetContentSha256Async(long fileId, CancellationToken cancellationToken = default) =>
+        CogniteFilesEmulatorSha.ComputeAsync(_state, fileId, cancellationToken);
+
+    /// <summary>Stops the listeners and closes the database. The data directory is kept.</summary>
+    public async ValueTask DisposeAsync()
+    {
+        if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        try
+        {
+            await _app.StopAsync().ConfigureAwait(false);
+        }
+        finally
+        {
+            await _app.DisposeAsync().ConfigureAwait(false);
+            _state.Store.Dispose();
+        }
+    }
+
+    /// <summary>Routes by listener (local port), sets <c>x-request-id</c> and maps every failure to a CDF error body.</summary>
+    private sealed class Dispatcher(EmulatorState state)
+    {
+        private readonly UploadHandler _upload = new(state);
+        private readonly AdminHandler _admin = new(state);
+        private long _requestCounter;
+        public int ApiPort { get; set; } = -1;
+
+        public async Task HandleAsync(HttpContext context)
+        {
+            var id = "emu-" + Interlocked.Increment(ref _requestCounter).ToString("x8", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
+            context.Response.Headers["x-request-id"] = id;
+            var started = System.Diagnostics.Stopwatch.GetTimestamp();
+            try
+            {
+                await HandleCoreAsync(context).ConfigureAwait(false);
+            }
+            finally
+            {
+                if (state.Options.RequestLog is { } log)
+                {
+                    var outcome = context.RequestAborted.IsCancellationRequested ? "aborted" : context.Response.StatusCode.ToString(CultureInfo.InvariantCulture);
+                    var ms = System.Diagnostics.Stopwatch.GetElapsedTime(started).TotalMilliseconds;
+                    log($"{id} {context.Request.Method} {context.Request.Path} -> {outcome} in {ms.ToString("0", CultureInfo.InvariantCulture)} ms");
+                }
+            }
+        }
+
+        private async Task HandleCoreAsync(HttpContext context)
+        {
+            try
+            {
+                if (context.Connection.LocalPort != ApiPort)
+                {
+                    await _upload.HandleAsync(context).ConfigureAwait(false);
+                    return;
+                }
+                var path = context.Request.Path.Value ?? "";
+                if (path.StartsWith("/_emulator/", StringComparison.Ordinal))
+                {
+                    await _admin.HandleAsync(context, path["/_emulator".Length..]).ConfigureAwait(false);
+                    return;
+                }
+                var prefix = "/api/v1/projects/" + state.Options.Project;
+                if (!path.StartsWith(prefix + "/", StringComparison.Ordinal))
+                {
+                    if (path.StartsWith("/api/v1/projects/", StringComparison.Ordinal))
+                        throw new CdfError(403, "Resource not found. This may also be due to insufficient access rights (unknown project).");
+                    throw new CdfError(404, "Not found.");
+                }
+                await state.Api.HandleAsync(context, path[prefix.Length..]).ConfigureAwait(false);
+            }
+            catch (CdfError e)
+            {
+                await TryWriteErrorAsync(context, e.Status, e.Message, e.Missing, e.Duplicated).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (context.RequestAborted.IsCancellationRequested)
+            {
+                // client went away
+            }
+            catch (Microsoft.AspNetCore.Http.BadHttpRequestException e)
+            {
+                await TryWriteErrorAsync(context, e.StatusCode, "Bad request: " + e.Message).ConfigureAwait(false);
+            }
+            catch (ConnectionResetException)
+            {
+            }
+            catch (IOException) when (context.RequestAborted.IsCancellationRequested)
+            {
+            }
+#pragma warning disable CA1031 // the catch-all maps anything unexpected to a CDF error instead of a bare 500
+            catch (Exception e)
+#pragma warning restore CA1031
+            {
+                await TryWriteErrorAsync(context, 500, "Internal emulator error: " + e.GetType().Name).ConfigureAwait(false);
+            }
+        }
+
+        private static async Task TryWriteErrorAsync(HttpContext context, int status, string message, IReadOnlyList<object>? missing = null, IReadOnlyList<object>? duplicated = null)
+        {
+            if (context.Response.HasStarted || context.RequestAborted.IsCancellationRequested) return;
+            try
+            {
+                var requestId = context.Response.Headers["x-request-id"].ToString();
+                context.Response.Clear();
+                context.Response.Headers["x-request-id"] = requestId;
+                await HttpJson.WriteErrorAsync(context, status, message, missing, duplicated).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or OperationCanceledException or InvalidOperationException)
+            {
+            }
+        }
+    }
+}

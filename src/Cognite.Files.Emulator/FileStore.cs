@@ -1,0 +1,279 @@
+using Cognite.Files.Models;
+using Microsoft.Data.Sqlite;
+using Newtonsoft.Json;
+
+namespace Cognite.Files.Emulator;
+
+/// <summary>A stored file row: the metadata (without upload state) and when the content became (or becomes) visible.</summary>
+internal sealed record FileRow(FileMetadata Metadata, long? ReadyAt, bool HasContent);
+
+/// <summary>An upload session (single or multipart).</summary>
+internal sealed record UploadRow(string UploadId, long FileId, int Parts, bool Multipart, bool Completed, long ExpiresAt);
+
+/// <summary>
+/// SQLite metadata store plus the on-disk layout under the data directory:
+/// <c>emulator.db</c>, <c>content/{id}</c>, <c>parts/{uploadId}/{index}</c>, <c>tmp/</c>.
+/// One connection, serialized by a lock: simple and plenty fast for an emulator.
+/// </summary>
+internal sealed class FileStore : IDisposable
+{
+    public const long MaxId = 9007199254740991;
+    private readonly SqliteConnection _db;
+    private readonly object _gate = new();
+    private readonly string _root;
+
+    public FileStore(string dataDirectory)
+    {
+        _root = Path.GetFullPath(dataDirectory);
+        Directory.CreateDirectory(ContentDir);
+        Directory.CreateDirectory(PartsDir);
+        Directory.CreateDirectory(TmpDir);
+        foreach (var stale in Directory.EnumerateFiles(TmpDir)) TryDelete(stale);
+        _db = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(_root, "emulator.db"),
+            Pooling = false,
+        }.ToString());
+        _db.Open();
+        Exec("PRAGMA journal_mode=WAL;");
+        Exec("PRAGMA synchronous=NORMAL;");
+        Exec("""
+            CREATE TABLE IF NOT EXISTS files(
+              id INTEGER PRIMARY KEY,
+              external_id TEXT UNIQUE,
+              json TEXT NOT NULL,
+              ready_at INTEGER NULL,
+              has_content INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS uploads(
+              upload_id TEXT PRIMARY KEY,
+              file_id INTEGER NOT NULL,
+              parts INTEGER NOT NULL,
+              multipart INTEGER NOT NULL,
+              completed INTEGER NOT NULL DEFAULT 0,
+              expires_at INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS parts(
+              upload_id TEXT NOT NULL,
+              part_index INTEGER NOT NULL,
+              size INTEGER NOT NULL,
+              PRIMARY KEY(upload_id, part_index));
+            CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            """);
+    }
+
+    public string Root => _root;
+    public string ContentDir => Path.Combine(_root, "content");
+    public string PartsDir => Path.Combine(_root, "parts");
+    public string TmpDir => Path.Combine(_root, "tmp");
+    public string ContentPath(long id) => Path.Combine(ContentDir, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public string PartPath(string uploadId, int index) => Path.Combine(PartsDir, uploadId, index.ToString(System.Globalization.CultureInfo.InvariantCulture));
+    public string NewTempPath() => Path.Combine(TmpDir, Guid.NewGuid().ToString("N"));
+
+    public static readonly JsonSerializerSettings JsonSettings = new()
+    {
+        NullValueHandling = NullValueHandling.Ignore,
+        DateParseHandling = DateParseHandling.None,
+    };
+
+    public string GetOrCreateSetting(string key, Func<string> create)
+    {
+        lock (_gate)
+        {
+            using var cmd = Cmd("SELECT value FROM settings WHERE key=$k", ("$k", key));
+            if (cmd.ExecuteScalar() is string s) return s;
+            var v = create();
+            using var ins = Cmd("INSERT INTO settings(key,value) VALUES($k,$v)", ("$k", key), ("$v", v));
+            ins.ExecuteNonQuery();
+            return v;
+        }
+    }
+
+    public T WithLock<T>(Func<T> action)
+    {
+        lock (_gate) return action();
+    }
+
+    // ---- files ----
+
+    public FileRow? Get(long id)
+    {
+        lock (_gate)
+        {
+            using var cmd = Cmd("SELECT json, ready_at, has_content FROM files WHERE id=$id", ("$id", id));
+            using var r = cmd.ExecuteReader();
+            return r.Read() ? Row(r) : null;
+        }
+    }
+
+    public FileRow? GetByExternalId(string externalId)
+    {
+        lock (_gate)
+        {
+            using var cmd = Cmd("SELECT json, ready_at, has_content FROM files WHERE external_id=$x", ("$x", externalId));
+            using var r = cmd.ExecuteReader();
+            return r.Read() ? Row(r) : null;
+        }
+    }
+
+    public long NewId()
+    {
+        lock (_gate)
+        {
+            while (true)
+            {
+                var id = Random.Shared.NextInt64(1, MaxId + 1);
+                using var cmd = Cmd("SELECT 1 FROM files WHERE id=$id", ("$id", id));
+                if (cmd.ExecuteScalar() is null) return id;
+            }
+        }
+    }
+
+    /// <summary>Inserts or replaces the row; callers check uniqueness first (under <see cref="WithLock"/>).</summary>
+    public void Put(FileRow row)
+    {
+        lock (_gate)
+        {
+            using var cmd = Cmd("""
+                INSERT INTO files(id, external_id, json, ready_at, has_content) VALUES($id,$x,$j,$r,$c)
+                ON CONFLICT(id) DO UPDATE SET external_id=excluded.external_id, json=excluded.json,
+                  ready_at=excluded.ready_at, has_content=excluded.has_content
+                """,
+                ("$id", row.Metadata.Id), ("$x", (object?)row.Metadata.ExternalId ?? DBNull.Value),
+                ("$j", Serialize(row.Metadata)), ("$r", (object?)row.ReadyAt ?? DBNull.Value), ("$c", row.HasContent ? 1 : 0));
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    public void Delete(long id)
+    {
+        List<string> uploads;
+        lock (_gate)
+        {
+            uploads = new List<string>();
+            using (var q = Cmd("SELECT upload_id FROM uploads WHERE file_id=$id", ("$id", id)))
+            using (var r = q.ExecuteReader())
+                while (r.Read()) uploads.Add(r.GetString(0));
+            using var tx = _db.BeginTransaction();
+            foreach (var u in uploads)
+            {
+                using var dp = Cmd("DELETE FROM parts WHERE upload_id=$u", ("$u", u));
+                dp.Transaction = tx;
+                dp.ExecuteNonQuery();
+            }
+            using (var du = Cmd("DELETE FROM uploads WHERE file_id=$id", ("$id", id))) { du.Transaction = tx; du.ExecuteNonQuery(); }
+            using (var df = Cmd("DELETE FROM files WHERE id=$id", ("$id", id))) { df.Transaction = tx; df.ExecuteNonQuery(); }
+            tx.Commit();
+        }
+        TryDelete(ContentPath(id));
+        foreach (var u in uploads) TryDeleteDir(Path.Combine(PartsDir, u));
+    }
+
+    /// <summary>Visits rows with id greater than <paramref name="afterId"/> in id order until <paramref name="visit"/> returns false.</summary>
+    public void Scan(long afterId, Func<FileRow, bool> visit)
+    {
+        lock (_gate)
+        {
+            using var cmd = Cmd("SELECT json, ready_at, has_content FROM files WHERE id>$a ORDER BY id", ("$a", afterId));
+            using var r = cmd.ExecuteReader();
+            while (r.Read())
+                if (!visit(Row(r))) return;
+        }
+    }
+
+    // ---- uploads ----
+
+    public void AddUpload(UploadRow u)
+    {
+        lock (_gate)
+        {
+            using var cmd = Cmd("INSERT INTO uploads(upload_id, file_id, parts, multipart, completed, expires_at) VALUES($u,$f,$p,$m,0,$e)",
+                ("$u", u.UploadId), ("$f", u.FileId), ("$p", u.Parts), ("$m", u.Multipart ? 1 : 0), ("$e", u.ExpiresAt));
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    public UploadRow? GetUpload(string uploadId)
+    {
+        lock (_gate)
+        {
+            using var cmd = Cmd("SELECT upload_id, file_id, parts, multipart, completed, expires_at FROM uploads WHERE upload_id=$u", ("$u", uploadId));
+            using var r = cmd.ExecuteReader();
+            return r.Read() ? new UploadRow(r.GetString(0), r.GetInt64(1), r.GetInt32(2), r.GetInt64(3) != 0, r.GetInt64(4) != 0, r.GetInt64(5)) : null;
+        }
+    }
+
+    public void MarkUploadCompleted(string uploadId)
+    {
+        lock (_gate)
+        {
+            using var cmd = Cmd("UPDATE uploads SET completed=1 WHERE upload_id=$u", ("$u", uploadId));
+            cmd.ExecuteNonQuery();
+            using var dp = Cmd("DELETE FROM parts WHERE upload_id=$u", ("$u", uploadId));
+            dp.ExecuteNonQuery();
+        }
+    }
+
+    public void PutPart(string uploadId, int index, long size)
+    {
+        lock (_gate)
+        {
+            using var cmd = Cmd("""
+                INSERT INTO parts(upload_id, part_index, size) VALUES($u,$i,$s)
+                ON CONFLICT(upload_id, part_index) DO UPDATE SET size=excluded.size
+                """, ("$u", uploadId), ("$i", index), ("$s", size));
+            cmd.ExecuteNonQuery();
+        }
+    }
+
+    public Dictionary<int, long> GetParts(string uploadId)
+    {
+        lock (_gate)
+        {
+            var result = new Dictionary<int, long>();
+            using var cmd = Cmd("SELECT part_index, size FROM parts WHERE upload_id=$u", ("$u", uploadId));
+            using var r = cmd.ExecuteReader();
+            while (r.Read()) result[r.GetInt32(0)] = r.GetInt64(1);
+            return result;
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            _db.Close();
+            _db.Dispose();
+        }
+    }
+
+    // ---- helpers ----
+
+    public static string Serialize(FileMetadata m) => JsonConvert.SerializeObject(m, JsonSettings);
+
+    private static FileRow Row(SqliteDataReader r) =>
+        new(JsonConvert.DeserializeObject<FileMetadata>(r.GetString(0), JsonSettings)!, r.IsDBNull(1) ? null : r.GetInt64(1), r.GetInt64(2) != 0);
+
+    private void Exec(string sql)
+    {
+        using var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        cmd.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Cmd(string sql, params (string Name, object Value)[] args)
+    {
+        var cmd = _db.CreateCommand();
+        cmd.CommandText = sql;
+        foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v);
+        return cmd;
+    }
+
+    public static void TryDelete(string path)
+    {
+        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+
+    public static void TryDeleteDir(string path)
+    {
+        try { if (Directory.Exists(path)) Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
+    }
+}
