@@ -153,7 +153,12 @@ public sealed partial class MultipartUploadEngine
         var run = new RunState(plan, session, journal, new ProgressTracker(plan, partsDone, uploadOptions.Progress, uploadOptions.BytesProgress), uploadCts, resumed);
         var done = new HashSet<int>(partsDone);
         var tasks = new List<Task>(plan.PartCount);
-        source.StartHashing(token);
+        var hashing = _options.ComputeSha256;
+        if (hashing)
+        {
+            source.StartHashing(token);
+        }
+
         try
         {
             for (var i = 0; i < plan.PartCount; i++)
@@ -211,7 +216,7 @@ public sealed partial class MultipartUploadEngine
             throw failure;
         }
 
-        var sha = await source.GetSha256Async(token).ConfigureAwait(false);
+        var hex = hashing ? Convert.ToHexStringLower(await source.GetSha256Async(token).ConfigureAwait(false)) : null;
         if (source is FileUploadSource file && !file.IsUnchanged())
         {
             throw new CogniteUploadException(
@@ -223,7 +228,6 @@ public sealed partial class MultipartUploadEngine
         var metadata = await _steps.ConfirmUploadedAsync(session, cancellationToken).ConfigureAwait(false);
         journal?.Delete();
 
-        var hex = Convert.ToHexStringLower(sha);
         activity?.SetTag("cognite.files.sha256", hex);
         activity?.SetTag("cognite.files.retries", run.Retries);
         TransferMetrics.UploadsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "completed"));

@@ -1,4 +1,4 @@
-using System.Buffers;
+using System.Collections.Concurrent;
 using System.Globalization;
 using System.Security.Cryptography;
 
@@ -101,9 +101,11 @@ internal sealed class SeekableStreamUploadSource : UploadSource
 }
 
 /// <summary>
-/// A non-seekable stream of known length. Parts are read in order into pooled 1 MiB segments and kept until the
-/// part is accepted (the engine holds at most MaxConcurrency parts), so retries re-send identical bytes. The
-/// whole-content SHA-256 is computed as the parts are read: it is exactly the bytes sent.
+/// A non-seekable stream of known length. Parts are read in order into 1 MiB segments and kept until the part is
+/// accepted (the engine holds at most MaxConcurrency parts), so retries re-send identical bytes. The segments come
+/// from a pool owned by this source: a released part's segments are reused for the next part, so no more than
+/// MaxConcurrency parts' worth is ever allocated and no large garbage is left for the GC; they are dropped with the
+/// source. The whole-content SHA-256 is computed as the parts are read: it is exactly the bytes sent.
 /// </summary>
 internal sealed class NonSeekableStreamUploadSource : UploadSource
 {
@@ -112,6 +114,9 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
     private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly ConcurrentStack<byte[]> _free = new();
+    private bool _hashing;
+    private int _allocated;
     private long _read;
 
     public NonSeekableStreamUploadSource(Stream stream, long length, bool leaveOpen)
@@ -129,17 +134,17 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
     {
         EnsureInOrder(offset);
         var segments = new List<byte[]>((int)((length + SegmentSize - 1) / SegmentSize));
-        var body = new PooledPartBody(length, segments);
+        var body = new PooledPartBody(length, segments, _free);
         try
         {
             var remaining = length;
             while (remaining > 0)
             {
-                var segment = ArrayPool<byte>.Shared.Rent(SegmentSize);
+                var segment = length < SegmentSize ? new byte[length] : RentSegment();
                 segments.Add(segment);
                 var want = (int)Math.Min(SegmentSize, remaining);
                 await _stream.ReadExactlyAsync(segment.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
-                _hash.AppendData(segment, 0, want);
+                Hash(segment, want);
                 remaining -= want;
             }
 
@@ -156,7 +161,7 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
     internal override async ValueTask SkipPartAsync(long offset, long length, CancellationToken cancellationToken)
     {
         EnsureInOrder(offset);
-        var buffer = ArrayPool<byte>.Shared.Rent(SegmentSize);
+        var buffer = RentSegment();
         try
         {
             var remaining = length;
@@ -164,7 +169,7 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
             {
                 var want = (int)Math.Min(buffer.Length, remaining);
                 await _stream.ReadExactlyAsync(buffer.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
-                _hash.AppendData(buffer, 0, want);
+                Hash(buffer, want);
                 remaining -= want;
             }
 
@@ -172,13 +177,22 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(buffer);
+            _free.Push(buffer);
+        }
+    }
+
+    /// <summary>Hashing happens while reading; it only has to be switched on before the first part.</summary>
+    internal override void StartHashing(CancellationToken cancellationToken)
+    {
+        if (_read == 0)
+        {
+            _hashing = true;
         }
     }
 
     internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken)
     {
-        if (_read != Length)
+        if (_read != Length || !_hashing)
         {
             throw new InvalidOperationException("The stream has not been read to its end.");
         }
@@ -195,10 +209,33 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
         if (disposing)
         {
             _hash.Dispose();
+            _free.Clear();
             if (!_leaveOpen)
             {
                 _stream.Dispose();
             }
+        }
+    }
+
+    /// <summary>Full-size segments allocated so far (tests check the bound).</summary>
+    internal int SegmentsAllocated => Volatile.Read(ref _allocated);
+
+    private byte[] RentSegment()
+    {
+        if (_free.TryPop(out var segment))
+        {
+            return segment;
+        }
+
+        Interlocked.Increment(ref _allocated);
+        return GC.AllocateUninitializedArray<byte>(SegmentSize);
+    }
+
+    private void Hash(byte[] buffer, int count)
+    {
+        if (_hashing)
+        {
+            _hash.AppendData(buffer, 0, count);
         }
     }
 
@@ -210,7 +247,7 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
         }
     }
 
-    private sealed class PooledPartBody(long length, List<byte[]> segments) : PartBody(length)
+    private sealed class PooledPartBody(long length, List<byte[]> segments, ConcurrentStack<byte[]> pool) : PartBody(length)
     {
         private int _disposed;
 
@@ -224,9 +261,9 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
         {
             if (Interlocked.Exchange(ref _disposed, 1) == 0)
             {
-                foreach (var s in segments)
+                foreach (var s in segments.Where(s => s.Length == SegmentSize))
                 {
-                    ArrayPool<byte>.Shared.Return(s);
+                    pool.Push(s);
                 }
 
                 segments.Clear();

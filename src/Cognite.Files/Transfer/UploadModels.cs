@@ -11,12 +11,12 @@ public readonly record struct UploadProgress(long BytesTransferred, long TotalBy
 
 /// <summary>The outcome of a successful upload.</summary>
 /// <param name="File">The file's metadata once CDF reports it as uploaded.</param>
-/// <param name="Sha256">Lower-case hex SHA-256 of the whole content (see <see cref="MultipartUploadEngine"/> for how it is computed).</param>
+/// <param name="Sha256">Lower-case hex SHA-256 of the whole content (see <see cref="MultipartUploadEngine"/> for how it is computed); null when <see cref="TransferOptions.ComputeSha256"/> is off.</param>
 /// <param name="Bytes">The content length.</param>
 /// <param name="Parts">Parts in the plan.</param>
 /// <param name="Retries">Part attempts that were retried.</param>
 /// <param name="Elapsed">Wall time of the upload, measured with the engine's <see cref="TimeProvider"/>.</param>
-public sealed record UploadResult(FileMetadata File, string Sha256, long Bytes, int Parts, int Retries, TimeSpan Elapsed)
+public sealed record UploadResult(FileMetadata File, string? Sha256, long Bytes, int Parts, int Retries, TimeSpan Elapsed)
 {
     /// <summary>Parts that were already done in the journal and not sent again (non-zero only for a resume).</summary>
     public int PartsSkipped { get; init; }

@@ -9,9 +9,9 @@ namespace Cognite.Files.Transfer;
 /// handle); nothing is buffered beyond the HTTP stack's copy buffer, so memory does not grow with file or part size.</item>
 /// <item><b>Seekable stream</b>: parts are streamed from their offsets through one lock (each read seeks, then reads),
 /// so concurrent parts share the stream safely; no whole-part buffering.</item>
-/// <item><b>Non-seekable stream of known length</b>: parts are read in order into pooled 1 MiB segments; at most
-/// <see cref="TransferOptions.MaxConcurrency"/> parts are held, each until CDF accepts it, so a retry re-sends the
-/// very same bytes.</item>
+/// <item><b>Non-seekable stream of known length</b>: parts are read in order into 1 MiB segments pooled by the source;
+/// at most <see cref="TransferOptions.MaxConcurrency"/> parts are held (and ever allocated), each until CDF accepts it,
+/// so a retry re-sends the very same bytes.</item>
 /// <item><b>Unknown length</b> (a non-seekable stream without a length): refused with an <see cref="ArgumentException"/>,
 /// because the part count must be fixed before the first byte is sent. Copy such a stream to a temporary file first
 /// and upload the file.</item>
@@ -96,7 +96,7 @@ public abstract class UploadSource : IDisposable
     /// </summary>
     internal abstract Task<byte[]> GetSha256Async(CancellationToken cancellationToken);
 
-    /// <summary>Starts the sequential hashing pass (no-op where hashing happens while reading).</summary>
+    /// <summary>Starts the sequential hashing pass (or, for a non-seekable stream, hashing while reading). Called only when <see cref="TransferOptions.ComputeSha256"/> is on.</summary>
     internal virtual void StartHashing(CancellationToken cancellationToken)
     {
     }

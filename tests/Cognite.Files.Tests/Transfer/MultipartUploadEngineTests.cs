@@ -525,3 +525,37 @@ public class MultipartUploadEngineTests
         Assert.That(steps.CompleteCalls, Is.Zero);
     }
 }
+
+public class NonSeekableSourceMemoryTests
+{
+    [Test]
+    public async Task A_non_seekable_source_never_allocates_more_than_max_concurrency_parts_of_segments()
+    {
+        const int partSize = 1024 * 1024;
+        var content = new byte[(10 * partSize) + 10];
+        new Random(3).NextBytes(content);
+        var time = new FakeTimeProvider();
+        var steps = new FakeUploadSteps(time);
+        var options = new TransferOptions { MinimumPartSize = 1, PartSize = partSize, MaxConcurrency = 3 };
+        using var source = UploadSource.FromStream(new NonSeekableStream(new MemoryStream(content)), content.Length);
+
+        var result = await new MultipartUploadEngine(steps, options, time).UploadAsync(source, UploadTarget.ForNewFile(new FileCreate { Name = "m" }));
+
+        Assert.That(steps.Assembled(), Is.EqualTo(content));
+        Assert.That(((NonSeekableStreamUploadSource)source).SegmentsAllocated, Is.InRange(1, 3), "segments are reused across parts");
+        Assert.That(result.Sha256, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(content))));
+    }
+
+    [Test]
+    public async Task Hashing_can_be_turned_off()
+    {
+        var time = new FakeTimeProvider();
+        var options = new TransferOptions { MinimumPartSize = 1, PartSize = 100, ComputeSha256 = false };
+        using var source = UploadSource.FromStream(new MemoryStream(new byte[250]));
+
+        var result = await new MultipartUploadEngine(new FakeUploadSteps(time), options, time).UploadAsync(source, UploadTarget.ForNewFile(new FileCreate { Name = "h" }));
+
+        Assert.That(result.Sha256, Is.Null);
+        Assert.That(result.Parts, Is.EqualTo(3));
+    }
+}
