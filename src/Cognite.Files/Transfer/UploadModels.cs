@@ -28,7 +28,12 @@ public sealed record UploadResult(FileMetadata File, string? Sha256, long Bytes,
 /// <summary>Per-upload choices: progress callbacks and the resume journal.</summary>
 public sealed class UploadOptions
 {
-    /// <summary>Receives bytes and parts done. Called from worker threads, serialised, values never going back.</summary>
+    /// <summary>
+    /// Receives bytes and parts done. Reports are made from worker threads, one at a time and never going back.
+    /// (<see cref="Progress{T}"/> posts each report to the captured synchronization context, or to the thread pool when
+    /// there is none, where handlers may then run out of order; implement <see cref="IProgress{T}"/> directly for
+    /// strict order.)
+    /// </summary>
     public IProgress<UploadProgress>? Progress { get; init; }
 
     /// <summary>Receives the bytes sent so far (like Azure's <c>ProgressHandler</c>), with the same rules as <see cref="Progress"/>.</summary>
