@@ -559,3 +559,43 @@ public class NonSeekableSourceMemoryTests
         Assert.That(result.Parts, Is.EqualTo(3));
     }
 }
+
+public class NonSeekableResumeTests
+{
+    [Test]
+    public async Task A_non_seekable_stream_resumes_by_reading_past_done_parts_and_hashes_everything()
+    {
+        var dir = Directory.CreateTempSubdirectory("cognite-transfer-ns-resume-").FullName;
+        try
+        {
+            var content = new byte[(6 * 100) + 30];
+            new Random(9).NextBytes(content);
+            var journal = Path.Combine(dir, "j.json");
+            var time = new FakeTimeProvider();
+            var options = new TransferOptions { MinimumPartSize = 1, PartSize = 100, MaxConcurrency = 1, RetryBaseDelay = TimeSpan.Zero };
+            var first = new FakeUploadSteps(time)
+            {
+                OnPut = call => call.PartIndex == 4 ? throw FakeUploadSteps.Status(System.Net.HttpStatusCode.BadRequest) : Task.CompletedTask,
+            };
+            using (var source = UploadSource.FromStream(new NonSeekableStream(new MemoryStream(content)), content.Length))
+            {
+                await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(first, options, time).UploadAsync(source, UploadTarget.ForNewFile(new FileCreate { Name = "n" }), new UploadOptions { JournalPath = journal }));
+            }
+
+            var second = new FakeUploadSteps(time) { Parts = first.Parts };
+            using (var source = UploadSource.FromStream(new NonSeekableStream(new MemoryStream(content)), content.Length))
+            {
+                var result = await new MultipartUploadEngine(second, options, time).ResumeAsync(journal, source);
+
+                Assert.That(result.PartsSkipped, Is.EqualTo(4));
+                Assert.That(second.Attempts.Keys, Is.EquivalentTo(new[] { 4, 5, 6 }));
+                Assert.That(second.Assembled(), Is.EqualTo(content));
+                Assert.That(result.Sha256, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(content))));
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

@@ -191,4 +191,30 @@ public class TransferEndToEndTests
         Assert.That(puts[3], Is.EqualTo(2));
         Assert.That(File.Exists(journal), Is.False);
     }
+
+    [Test]
+    public async Task Cancelling_stops_in_flight_puts_within_500_ms_and_completes_nothing()
+    {
+        _emulator.Faults.BandwidthBytesPerSecondPerConnection = 256 * 1024;
+        var (path, _) = WriteFile(8 * PartSize, 7);
+        using var client = Client();
+        using var cts = new CancellationTokenSource();
+        var progress = new RecordingProgress<UploadProgress>();
+
+        var upload = client.UploadFileAsync(new FileCreate { Name = "cancel.bin", ExternalId = "e2e-cancel" }, path, uploadOptions: new UploadOptions { Progress = progress }, cancellationToken: cts.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (progress.Values.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await cts.CancelAsync();
+        await Assert.CatchAsync<OperationCanceledException>(() => upload);
+        Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromMilliseconds(500)));
+        Assert.That(client.UploadEngine.Limiter.InFlight, Is.Zero);
+
+        var file = (await client.Api.RetrieveFilesAsync(new FileRetrieveRequest { Items = [Identifier.FromExternalId("e2e-cancel")] })).Items.Single();
+        Assert.That(file.Uploaded, Is.False, "nothing was completed");
+    }
 }
