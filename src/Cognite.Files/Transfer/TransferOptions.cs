@@ -12,7 +12,11 @@ public sealed class TransferOptions
     /// <summary>At most this many part PUTs in flight at once (across all files of one transfer). Default 4.</summary>
     public int MaxConcurrency { get; set; } = 4;
 
-    /// <summary>A part that moves no bytes for this long is aborted and retried. Default 60 s.</summary>
+    /// <summary>
+    /// A part attempt that moves no body bytes for this long is aborted and retried (there is no whole-request timeout,
+    /// so a slow but moving PUT is never killed). The wait for the response after the last byte counts as not moving.
+    /// Default 60 s.
+    /// </summary>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Attempts per part, the first included. Default 6.</summary>
