@@ -249,6 +249,136 @@ public sealed class ErrorCatalogueTests
         AssertClean(e);
     }
 
+    // ---------------- multipart uploads (the transfer engine) ----------------
+
+    private CogniteFilesClient MultipartClient(int attempts = 3, DelegatingHandler? presigned = null) => _env.Client(
+        configure: o => o.Transfer = new Transfer.TransferOptions
+        {
+            MinimumPartSize = 1,
+            PartSize = 64 * 1024,
+            MaxAttemptsPerPart = attempts,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(50),
+            StallTimeout = TimeSpan.FromSeconds(2),
+        },
+        presigned: presigned);
+
+    private string WriteSource(string name, int length)
+    {
+        var path = Path.Combine(_env.Directory.FullName, name);
+        File.WriteAllBytes(path, EmulatorHarnessBytes(length));
+        return path;
+    }
+
+    [Test]
+    public async Task MultipartPartsAbove250_ArePlannedAway()
+    {
+        // 251 parts' worth at the preferred part size: the planner grows the parts instead of asking for 251 URLs.
+        var plan = Transfer.MultipartPlanner.Plan(251L * Transfer.MultipartLimits.MinPartSize, new Transfer.TransferOptions { PartSize = Transfer.MultipartLimits.MinPartSize });
+        Assert.That(plan.PartCount, Is.EqualTo(250));
+        using var client = MultipartClient();
+        var result = await client.UploadFileAsync(new FileCreate { Name = "many.bin" }, WriteSource("many.bin", (64 * 1024 * 3) + 1));
+        Assert.That(result.Parts, Is.EqualTo(4));
+    }
+
+    [Test]
+    public async Task FileTooLargeForMultipart()
+    {
+        using var client = MultipartClient();
+        using var source = Transfer.UploadSource.FromStream(new HugeStream(Transfer.MultipartLimits.MaxFileSize + 1));
+        var e = await AssertThrowsAsync<ArgumentOutOfRangeException>(() => client.UploadAsync(new FileCreate { Name = "huge.bin" }, source));
+        Assert.That(e.Message, Does.StartWith($"A file of {Transfer.MultipartLimits.MaxFileSize + 1} bytes cannot be uploaded to CDF: the largest is 250 parts of 4194304000 bytes"));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero, "refused before any request");
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task EmptyFileMultipart()
+    {
+        using var client = MultipartClient();
+        var result = await client.UploadFileAsync(new FileCreate { Name = "empty-mp.bin" }, WriteSource("empty-mp.bin", 0));
+        Assert.That(result.File.Uploaded, Is.True);
+        Assert.That(result.Bytes, Is.Zero);
+        Assert.That(await _env.Emulator.GetContentSha256Async(result.File.Id), Is.EqualTo(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([]))));
+    }
+
+    [Test]
+    public void UnknownLengthStreamMultipart()
+    {
+        var e = Assert.Throws<ArgumentException>(() => Transfer.UploadSource.FromStream(new NonSeekableStream(new byte[10])));
+        Assert.That(e!.Message, Does.StartWith("A non-seekable stream needs its length"));
+        Assert.That(e.ParamName, Is.EqualTo("length"));
+    }
+
+    [Test]
+    public void MissingFile()
+    {
+        var path = Path.Combine(_env.Directory.FullName, "does-not-exist.bin");
+        var e = Assert.Throws<FileNotFoundException>(() => Transfer.UploadSource.FromFile(path));
+        Assert.That(e!.Message, Does.Contain(path));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero);
+    }
+
+    [Test]
+    public void UnreadableFile()
+    {
+        // A path that cannot be opened for reading. (chmod 000 would do for a normal user; this also holds under root.)
+        var path = Directory.CreateDirectory(Path.Combine(_env.Directory.FullName, "a-directory.bin")).FullName;
+        var e = Assert.Throws<UnauthorizedAccessException>(() => Transfer.UploadSource.FromFile(path));
+        Assert.That(e!.Message, Does.Contain(path));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero);
+    }
+
+    [Test]
+    public async Task ReadErrorMidUpload()
+    {
+        using var client = MultipartClient(attempts: 1);
+        using var source = Transfer.UploadSource.FromStream(new FailingStream(EmulatorHarnessBytes(4 * 64 * 1024), failAt: 100_000));
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "flaky-disk.bin", ExternalId = "flaky" }, source));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
+        Assert.That(e.Message, Does.Match(@"^Part \d of 4 of upload \S+ \(file id \d+\) failed after 1 attempt\(s\): Error while copying content to a stream\. \(IOException: Input/output error \(simulated\)\)$"));
+        Assert.That((await client.RetrieveAsync(Identifier.FromExternalId("flaky"))).Uploaded, Is.False);
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task TamperedUploadUrlMultipart()
+    {
+        using var client = MultipartClient(presigned: new InterceptingHandler((request, next) =>
+        {
+            request.RequestUri = new Uri(request.RequestUri!.ToString().Replace("sig=", "sig=x", StringComparison.Ordinal));
+            return next(request);
+        }));
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadFileAsync(new FileCreate { Name = "t.bin" }, WriteSource("t.bin", 200_000)));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
+        Assert.That(e.InnerException, Is.TypeOf<CogniteForbiddenException>());
+        Assert.That(e.Attempts, Is.EqualTo(1), "403 is not retried");
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task ExpiredUploadUrlOnResume()
+    {
+        var time = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await _env.DisposeAsync();
+        _env = await EmulatorClient.StartAsync(o =>
+        {
+            o.TimeProvider = time;
+            o.Faults = new FaultOptions { Schedule = [new ScheduledFault { PartIndex = 2, Kind = FaultKind.Status500 }] };
+        });
+        var journal = Path.Combine(_env.Directory.FullName, "t.journal");
+        var path = WriteSource("late-resume.bin", 4 * 64 * 1024);
+        using var client = MultipartClient(attempts: 1);
+        var first = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadFileAsync(new FileCreate { Name = "late-resume.bin" }, path, uploadOptions: new Transfer.UploadOptions { JournalPath = journal }));
+        Assert.That(File.Exists(journal), Is.True, "an interrupted upload keeps its journal");
+        time.Advance(TimeSpan.FromDays(8));
+        using var source = Transfer.UploadSource.FromFile(path);
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(journal, source));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SessionExpired));
+        AssertClean(first);
+        AssertClean(e);
+    }
+
     private static async Task<T> AssertThrowsAsync<T>(Func<Task> action)
         where T : Exception
     {
@@ -274,6 +404,46 @@ public sealed class ErrorCatalogueTests
         public override bool CanSeek => false;
 
         public override long Length => throw new NotSupportedException();
+    }
+
+    /// <summary>A seekable stream that claims <paramref name="length"/> bytes without holding them.</summary>
+    private sealed class HugeStream(long length) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => true;
+
+        public override bool CanWrite => false;
+
+        public override long Length => length;
+
+        public override long Position { get; set; }
+
+        public override void Flush()
+        {
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => 0;
+
+        public override long Seek(long offset, SeekOrigin origin) => Position = offset;
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>A seekable stream whose reads fail past <paramref name="failAt"/> (a disk error mid-upload).</summary>
+    private sealed class FailingStream(byte[] data, long failAt) : MemoryStream(data)
+    {
+        public override int Read(byte[] buffer, int offset, int count) => Position + count > failAt ? throw new IOException("Input/output error (simulated)") : base.Read(buffer, offset, count);
+
+        public override int Read(Span<byte> buffer) => Position + buffer.Length > failAt ? throw new IOException("Input/output error (simulated)") : base.Read(buffer);
+
+        public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Position + buffer.Length > failAt ? throw new IOException("Input/output error (simulated)") : base.ReadAsync(buffer, cancellationToken);
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            Position + count > failAt ? throw new IOException("Input/output error (simulated)") : base.ReadAsync(buffer, offset, count, cancellationToken);
     }
 
     private sealed class StubHandler(Func<HttpRequestMessage, HttpResponseMessage> respond) : HttpMessageHandler

@@ -272,7 +272,7 @@ public sealed partial class MultipartUploadEngine
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             var failure = Describe(run, partIndex, attempts, ex);
-            LogPartFailed(_logger, partIndex + 1, run.Plan.PartCount, attempts, ex.Message);
+            LogPartFailed(_logger, partIndex + 1, run.Plan.PartCount, attempts, Reason(ex));
             if (run.TrySetFailure(failure))
             {
                 await run.Cancellation.CancelAsync().ConfigureAwait(false);
@@ -316,8 +316,24 @@ public sealed partial class MultipartUploadEngine
         }
 
         return new CogniteUploadException(
-            string.Create(CultureInfo.InvariantCulture, $"Part {partIndex + 1} of {n} of upload {s.UploadId} (file id {s.FileId}) failed after {attempts} attempt(s): {ex.Message}"),
+            string.Create(CultureInfo.InvariantCulture, $"Part {partIndex + 1} of {n} of upload {s.UploadId} (file id {s.FileId}) failed after {attempts} attempt(s): {Reason(ex)}"),
             UploadFailureReason.PartFailed, partIndex, s.UploadId, s.FileId, attempts, ex);
+    }
+
+    /// <summary>
+    /// The message of a part failure. HttpClient reports any failure while sending a body as "Error while copying
+    /// content to a stream."; the cause that tells the user what to do (a read error of the source file, a connection
+    /// reset) is the innermost exception, so it is named too. None of these messages holds the URL's query.
+    /// </summary>
+    internal static string Reason(Exception ex)
+    {
+        if (ex is HttpRequestException { InnerException: { } inner })
+        {
+            var root = inner.GetBaseException();
+            return string.Create(CultureInfo.InvariantCulture, $"{ex.Message} ({root.GetType().Name}: {root.Message})");
+        }
+
+        return ex.Message;
     }
 
     private Activity? StartUploadActivity(UploadPlan plan, UploadTarget? target, bool resumed)
@@ -354,7 +370,7 @@ public sealed partial class MultipartUploadEngine
                 OnRetry = args =>
                 {
                     TransferMetrics.PartRetries.Add(1);
-                    LogPartRetry(_logger, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception?.Message ?? "?");
+                    LogPartRetry(_logger, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception is { } failure ? Reason(failure) : "?");
                     return ValueTask.CompletedTask;
                 },
             });
