@@ -1,0 +1,147 @@
+using System.Net;
+using Azure.Core;
+using Cognite.Files.Auth;
+using Microsoft.Extensions.Time.Testing;
+using RichardSzalay.MockHttp;
+
+namespace Cognite.Files.Tests.Auth;
+
+public class TokenProviderTests
+{
+    private const string TokenUrl = "https://login.example.com/tenant/oauth2/v2.0/token";
+    private const string Secret = "very-secret-value";
+    private static readonly Uri Api = new("https://api.example.com/api/v1/projects/p/files");
+
+    private static ClientCredentialsOptions Options()
+    {
+        var o = new ClientCredentialsOptions { TokenUrl = new Uri(TokenUrl), ClientId = "cid", ClientSecret = Secret };
+        o.Scopes.Add("https://api.example.com/.default");
+        o.AllowedHosts.Add("api.example.com");
+        return o;
+    }
+
+    [Test]
+    public async Task Client_credentials_posts_the_form_caches_and_refreshes_before_expiry()
+    {
+        using var mock = new MockHttpMessageHandler();
+        var forms = new List<string>();
+        mock.When(HttpMethod.Post, TokenUrl).Respond(req =>
+        {
+            forms.Add(req.Content!.ReadAsStringAsync().GetAwaiter().GetResult());
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent($$"""{"access_token":"tok-{{forms.Count}}","expires_in":3600,"token_type":"Bearer"}""") };
+        });
+        var time = new FakeTimeProvider();
+        using var provider = new ClientCredentialsAccessTokenProvider(Options(), mock.ToHttpClient(), time);
+
+        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("tok-1"));
+        time.Advance(TimeSpan.FromMinutes(54));
+        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("tok-1"), "cached until 5 min before expiry");
+        time.Advance(TimeSpan.FromMinutes(1) + TimeSpan.FromSeconds(1));
+        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("tok-2"), "refreshed inside the margin");
+
+        Assert.That(forms, Has.Count.EqualTo(2));
+        Assert.That(forms[0], Does.Contain("grant_type=client_credentials").And.Contain("client_id=cid").And.Contain("scope=https%3A%2F%2Fapi.example.com%2F.default"));
+        Assert.That(await provider.GetAuthorizationTokenAsync(new Uri("https://storage.example.net/x")), Is.Empty);
+    }
+
+    [Test]
+    public async Task Concurrent_callers_share_one_refresh()
+    {
+        var release = new TaskCompletionSource();
+        var calls = 0;
+        using var handler = new Cognite.Files.Tests.Client.LambdaHandler(async (_, ct) =>
+        {
+            Interlocked.Increment(ref calls);
+            await release.Task.WaitAsync(ct);
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent("""{"access_token":"shared","expires_in":3600}""") };
+        });
+        using var http = new HttpClient(handler);
+        using var provider = new ClientCredentialsAccessTokenProvider(Options(), http, new FakeTimeProvider());
+
+        var callers = Enumerable.Range(0, 20).Select(_ => Task.Run(() => provider.GetAuthorizationTokenAsync(Api))).ToArray();
+        await Task.Delay(50);
+        release.SetResult();
+        var tokens = await Task.WhenAll(callers);
+
+        Assert.That(tokens, Is.All.EqualTo("shared"));
+        Assert.That(calls, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_refused_refresh_throws_an_authentication_error_without_the_secret()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, TokenUrl).Respond(HttpStatusCode.Unauthorized, "application/json",
+            $$"""{"error":"invalid_client","error_description":"secret {{Secret}} is wrong"}""");
+        using var provider = new ClientCredentialsAccessTokenProvider(Options(), mock.ToHttpClient(), new FakeTimeProvider());
+
+        var ex = await Assert.ThrowsAsync<CogniteAuthenticationException>(() => provider.GetAuthorizationTokenAsync(Api));
+
+        Assert.That(ex!, Is.InstanceOf<CogniteException>());
+        Assert.That(ex!.StatusCode, Is.EqualTo(401));
+        Assert.That(ex.OAuthError, Is.EqualTo("invalid_client"));
+        Assert.That(ex.Message, Does.Contain("invalid_client").And.Contain("cid").And.Not.Contain(Secret));
+    }
+
+    [Test]
+    public async Task An_unreachable_endpoint_is_an_authentication_error()
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, TokenUrl).Throw(new HttpRequestException("connection refused"));
+        using var provider = new ClientCredentialsAccessTokenProvider(Options(), mock.ToHttpClient(), new FakeTimeProvider());
+
+        var ex = await Assert.ThrowsAsync<CogniteAuthenticationException>(() => provider.GetAuthorizationTokenAsync(Api));
+        Assert.That(ex!.Message, Does.Contain("login.example.com").And.Not.Contain(Secret));
+    }
+
+    [Test]
+    public void Client_credentials_options_are_validated()
+    {
+        var o = Options();
+        o.ClientSecret = "";
+        var ex = Assert.Throws<ArgumentException>(() => new ClientCredentialsAccessTokenProvider(o));
+        Assert.That(ex!.Message, Does.Contain("ClientSecret is required"));
+    }
+
+    [Test]
+    public async Task Token_credential_bridge_caches_and_refreshes_with_time()
+    {
+        var time = new FakeTimeProvider();
+        var credential = new FakeCredential(time);
+        using var provider = new TokenCredentialAccessTokenProvider(credential, ["https://api.example.com/.default"], ["api.example.com"], time);
+
+        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("azure-1"));
+        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("azure-1"));
+        time.Advance(TimeSpan.FromMinutes(56));
+        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("azure-2"));
+        Assert.That(credential.Scopes, Is.EqualTo(new[] { "https://api.example.com/.default" }));
+
+        credential.Fail = true;
+        time.Advance(TimeSpan.FromHours(2));
+        var ex = await Assert.ThrowsAsync<CogniteAuthenticationException>(() => provider.GetAuthorizationTokenAsync(Api));
+        Assert.That(ex!.InnerException, Is.InstanceOf<InvalidOperationException>());
+    }
+
+    private sealed class FakeCredential(TimeProvider time) : TokenCredential
+    {
+        private int _n;
+
+        public bool Fail { get; set; }
+
+        public string[] Scopes { get; private set; } = [];
+
+        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
+            GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
+
+        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
+        {
+            if (Fail)
+            {
+                throw new InvalidOperationException("no credential");
+            }
+
+            Scopes = requestContext.Scopes;
+            return ValueTask.FromResult(new AccessToken("azure-" + ++_n, time.GetUtcNow().AddHours(1)));
+        }
+    }
+}
