@@ -24,7 +24,9 @@ internal static class CliApp
         if (parse.Errors.Count > 0)
         {
             var command = string.Join(' ', parse.CommandResult.Command.Parents.OfType<Command>().Reverse().Skip(1).Select(c => c.Name).Append(parse.CommandResult.Command.Name).Where(n => n != root.Name).Prepend("cognite-files"));
-            return ErrorReporter.Report(context, $"{parse.Errors[0].Message} (see '{command} --help')", ExitCodes.Usage);
+            // An unknown word explains more than the "required command" error it causes.
+            var error = parse.Errors.FirstOrDefault(e => parse.UnmatchedTokens.Any(t => e.Message.Contains(t, StringComparison.Ordinal))) ?? parse.Errors[0];
+            return CliErrors.Report(context, $"{error.Message} (see '{command} --help')", ExitCodes.Usage);
         }
 
         var invocation = new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
@@ -73,22 +75,24 @@ internal static class CliApp
         CustomParser = ParsePartSize,
     };
 
-    private static Option<int> ConcurrencyOption()
+    private static Option<int> ConcurrencyOption() => new("--concurrency", "-c")
     {
-        var option = new Option<int>("--concurrency", "-c")
+        Description = "Part uploads in flight at once, across all files (1..64). Default 4.",
+        DefaultValueFactory = _ => DefaultConcurrency,
+        CustomParser = r => ParseInt(r, "--concurrency", 1, 64),
+    };
+
+    /// <summary>An integer option's value, or an error naming the allowed range.</summary>
+    private static int ParseInt(ArgumentResult result, string name, int min, int max)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
         {
-            Description = "Part uploads in flight at once, across all files (1..64). Default 4.",
-            DefaultValueFactory = _ => DefaultConcurrency,
-        };
-        option.Validators.Add(r =>
-        {
-            var value = r.GetValueOrDefault<int>();
-            if (value is < 1 or > 64)
-            {
-                r.AddError(string.Create(CultureInfo.InvariantCulture, $"--concurrency must be between 1 and 64 (got {value})"));
-            }
-        });
-        return option;
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be between {min} and {max} (got '{text}')"));
+            return 0;
+        }
+
+        return value;
     }
 
     private static long ParsePartSize(ArgumentResult result)
@@ -170,14 +174,12 @@ internal static class CliApp
         var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Directory prefix, e.g. /reports." };
         var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix." };
         var uploaded = new Option<bool?>("--uploaded") { Description = "Only files whose content is (true) or is not (false) uploaded." };
-        var limit = new Option<int>("--limit") { Description = "At most this many files; 0 for all. Default 100.", DefaultValueFactory = _ => 100 };
-        limit.Validators.Add(r =>
+        var limit = new Option<int>("--limit")
         {
-            if (r.GetValueOrDefault<int>() < 0)
-            {
-                r.AddError("--limit must be 0 (all) or more");
-            }
-        });
+            Description = "At most this many files; 0 for all. Default 100.",
+            DefaultValueFactory = _ => 100,
+            CustomParser = r => ParseInt(r, "--limit", 0, int.MaxValue),
+        };
         var json = JsonOption();
         var command = new Command("ls", "List files, optionally filtered.") { name, directoryPrefix, externalIdPrefix, uploaded, limit, json };
         command.SetAction((parse, ct) => FileCommands.ListAsync(
@@ -207,18 +209,18 @@ internal static class CliApp
 
     private static Command BuildEmulator(CliContext context)
     {
-        var port = new Option<int>("--port") { Description = "API port on 127.0.0.1 (0 = a free one). Default 5080.", DefaultValueFactory = _ => 5080 };
-        var uploadPort = new Option<int>("--upload-port") { Description = "Port for pre-signed upload/download URLs (0 = a free one). Default 5081.", DefaultValueFactory = _ => 5081 };
-        foreach (var option in new[] { port, uploadPort })
+        var port = new Option<int>("--port")
         {
-            option.Validators.Add(r =>
-            {
-                if (r.GetValueOrDefault<int>() is < 0 or > 65535)
-                {
-                    r.AddError($"{r.Option.Name} must be between 0 and 65535");
-                }
-            });
-        }
+            Description = "API port on 127.0.0.1 (0 = a free one). Default 5080.",
+            DefaultValueFactory = _ => 5080,
+            CustomParser = r => ParseInt(r, "--port", 0, 65535),
+        };
+        var uploadPort = new Option<int>("--upload-port")
+        {
+            Description = "Port for pre-signed upload/download URLs (0 = a free one). Default 5081.",
+            DefaultValueFactory = _ => 5081,
+            CustomParser = r => ParseInt(r, "--upload-port", 0, 65535),
+        };
 
         var data = new Option<string?>("--data") { Description = "Data directory (default: the embedded emulator's, ~/.cognite-files/emulator).", HelpName = "dir" };
         var verbose = new Option<bool>("--verbose") { Description = "One line per request (method, path, status; never query strings or headers)." };

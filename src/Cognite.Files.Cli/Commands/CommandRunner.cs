@@ -21,7 +21,7 @@ internal static class CommandRunner
         catch (Exception e)
 #pragma warning restore CA1031
         {
-            return ErrorReporter.Report(context, e);
+            return CliErrors.Report(context, e);
         }
     }
 

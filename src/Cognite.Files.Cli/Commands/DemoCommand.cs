@@ -90,7 +90,7 @@ internal static class DemoCommand
             return ExitCodes.Ok;
         }
 
-        return ErrorReporter.Report(context, $"the round trip is NOT byte-exact ({download.Bytes} bytes back of {size}); {summary}", ExitCodes.Failure);
+        return CliErrors.Report(context, $"the round trip is NOT byte-exact ({download.Bytes} bytes back of {size}); {summary}", ExitCodes.Failure);
     }
 
     /// <summary>Writes <paramref name="size"/> pseudo-random bytes and returns their SHA-256 (lowercase hex).</summary>

@@ -57,7 +57,7 @@ internal static class DownloadCommand
             }
             catch (Exception e)
             {
-                file.Failed(cancellationToken.IsCancellationRequested ? $"cancelled {label}" : $"failed {label}: {ErrorReporter.Describe(e).Message}");
+                file.Failed(cancellationToken.IsCancellationRequested ? $"cancelled {label}" : $"failed {label}: {CliErrors.Describe(e).Message}");
                 throw;
             }
         }).ConfigureAwait(false);

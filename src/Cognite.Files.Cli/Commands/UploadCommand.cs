@@ -274,7 +274,7 @@ internal static class UploadCommand
                     catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                     {
                         failures.Enqueue((item, e));
-                        progress.Failed($"failed {item.Label}: {ErrorReporter.Describe(e).Message}");
+                        progress.Failed($"failed {item.Label}: {CliErrors.Describe(e).Message}");
                     }
                 }).ConfigureAwait(false);
                 return 0;
@@ -290,14 +290,14 @@ internal static class UploadCommand
         {
             var bytes = results.Sum(r => r.Bytes);
             var skipped = results.Sum(r => r.PartsSkipped);
+            var already = skipped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {skipped} parts already done before") : string.Empty;
             context.Line(string.Create(CultureInfo.InvariantCulture,
-                $"{(resume ? "Resumed" : "Uploaded")} {results.Count} file{(results.Count == 1 ? string.Empty : "s")}, {Format.Bytes(bytes)} in {Format.Duration(elapsed)} ({Format.Rate(bytes, elapsed)}), {results.Sum(r => r.Retries)} retries" +
-                (skipped > 0 ? $", {skipped} parts already done" : string.Empty)));
+                $"{(resume ? "Resumed" : "Uploaded")} {results.Count} file{(results.Count == 1 ? string.Empty : "s")}, {Format.Bytes(bytes)} in {Format.Duration(elapsed)} ({Format.Rate(bytes, elapsed)}), {results.Sum(r => r.Retries)} retries{already}"));
         }
 
         foreach (var (item, error) in failures)
         {
-            ErrorReporter.Report(context, $"{item.Label}: {ErrorReporter.Describe(error).Message}", ExitCodes.Failure);
+            CliErrors.Report(context, $"{item.Label}: {CliErrors.Describe(error).Message}", ExitCodes.Failure);
         }
 
         // A file not finished is resumable when its journal exists (its session was started), else it is to be uploaded again.
@@ -329,11 +329,12 @@ internal static class UploadCommand
         return failures.IsEmpty ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    private static string Describe(Item item, UploadResult result) =>
-        string.Create(CultureInfo.InvariantCulture,
-            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}" +
-            (result.PartsSkipped > 0 ? $", {result.PartsSkipped} already done" : string.Empty) +
-            $", {Format.Rate(result.Bytes, result.Elapsed)}, sha256 {result.Sha256[..12]}…)");
+    private static string Describe(Item item, UploadResult result)
+    {
+        var skipped = result.PartsSkipped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {result.PartsSkipped} already done") : string.Empty;
+        return string.Create(CultureInfo.InvariantCulture,
+            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(result.Bytes, result.Elapsed)}, sha256 {result.Sha256[..12]}…)");
+    }
 
     private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) || path.Contains('\'', StringComparison.Ordinal) ? "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'" : path;
 

@@ -42,11 +42,10 @@ internal static class TransferDisplay
             return await work(new PlainReporter(context, verb)).ConfigureAwait(false);
         }
 
-        return await context.Console.Progress()
+        var display = context.Console.Progress()
             .AutoClear(false)
-            .HideCompleted(true)
+            .HideCompleted(false)
             .AutoRefresh(true)
-            .RefreshRate(TimeSpan.FromMilliseconds(150))
             .Columns(
                 new TaskDescriptionColumn { Alignment = Justify.Left },
                 new ProgressBarColumn(),
@@ -54,8 +53,9 @@ internal static class TransferDisplay
                 new DownloadedColumn(),
                 new TransferSpeedColumn(),
                 new RemainingTimeColumn(),
-                new SpinnerColumn())
-            .StartAsync(async progress =>
+                new SpinnerColumn());
+        display.RefreshRate = TimeSpan.FromMilliseconds(150);
+        return await display.StartAsync(async progress =>
             {
                 var label = fileCount == 1 ? $"[bold]{verb} total[/]" : string.Create(CultureInfo.InvariantCulture, $"[bold]{verb} total[/] ({fileCount} files)");
                 var total = progress.AddTask(label, autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
@@ -73,6 +73,7 @@ internal static class TransferDisplay
                     }
 
                     total.StopTask();
+                    progress.Refresh();
                 }
             }).ConfigureAwait(false);
     }
@@ -127,7 +128,7 @@ internal static class TransferDisplay
                 var last = Volatile.Read(ref _lastDecile);
                 if (decile > last && decile < 10 && Interlocked.CompareExchange(ref _lastDecile, decile, last) == last)
                 {
-                    owner.Write(string.Create(CultureInfo.InvariantCulture, $"{owner._verbText}: {label} {decile * 10}% ({Format.Bytes(bytesDone)} of {Format.Bytes(t)})"));
+                    owner.Write(string.Create(CultureInfo.InvariantCulture, $"{owner.Verb}: {label} {decile * 10}% ({Format.Bytes(bytesDone)} of {Format.Bytes(t)})"));
                 }
             }
 
@@ -136,12 +137,14 @@ internal static class TransferDisplay
             public void Failed(string line) => owner.Write(line);
         }
 
-        private string _verbText => verb;
+        public string Verb => verb;
     }
 
     private sealed class LiveReporter(CliContext context, ProgressContext progress, ProgressTask total) : ITransferReporter
     {
         private readonly ConcurrentDictionary<ProgressTask, long> _done = new();
+
+        public IAnsiConsole Console => context.Console;
         private long _totalDone;
         private int _failed;
 
@@ -151,6 +154,7 @@ internal static class TransferDisplay
         {
             var task = progress.AddTask(Markup.Escape(Shorten(label)), autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
             task.IsIndeterminate = totalBytes is null;
+            task.HideWhenCompleted = true; // finished files leave the live area (their ✔ line stays above it); the total stays
             _done[task] = 0;
             return new File(this, task);
         }
@@ -185,14 +189,14 @@ internal static class TransferDisplay
             {
                 task.Value = task.MaxValue;
                 task.StopTask();
-                owner.context.Console.MarkupLine("[green]✔[/] " + Markup.Escape(line));
+                owner.Console.MarkupLine("[green]✔[/] " + Markup.Escape(line));
             }
 
             public void Failed(string line)
             {
                 Interlocked.Exchange(ref owner._failed, 1);
                 task.StopTask();
-                owner.context.Console.MarkupLine("[red]✘[/] " + Markup.Escape(line));
+                owner.Console.MarkupLine("[red]✘[/] " + Markup.Escape(line));
             }
         }
     }

@@ -4,7 +4,7 @@ using Cognite.Files.Diagnostics;
 namespace Cognite.Files.Cli;
 
 /// <summary>Turns an exception into the CLI's one error line and exit code. Never prints tokens or URL query strings.</summary>
-internal static class ErrorReporter
+internal static class CliErrors
 {
     public static (string Message, int ExitCode) Describe(Exception exception)
     {
