@@ -227,7 +227,7 @@ public sealed partial class CommandTests
     }
 
     [Test]
-    public async Task Interactive_output_shows_progress_bars_with_a_total()
+    public async Task Interactive_output_shows_a_progress_bar_for_one_file()
     {
         var path = _h.CreateFile(Unique("tty") + ".bin", 6 * MiB, seed: 6);
 
@@ -235,8 +235,22 @@ public sealed partial class CommandTests
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Out, Is.Empty, "a terminal gets everything through Spectre");
-        Assert.That(run.Console, Does.Contain("upload total").And.Contain("✔").And.Contain("Uploaded 1 file"));
-        Assert.That(run.Console, Does.Contain("━"), "a progress bar was drawn");
+        Assert.That(run.Console, Does.Contain("✔ uploaded " + Path.GetFileName(path)).And.Contain("Uploaded 1 file"));
+        Assert.That(run.Console, Does.Contain("━").And.Contain("100%"), "a progress bar was drawn and ended full");
+    }
+
+    [Test]
+    public async Task Interactive_output_shows_a_total_bar_for_several_files()
+    {
+        var root = Unique("ttytree");
+        _h.CreateFile(Path.Combine(root, "a.bin"), 3 * MiB, seed: 1);
+        _h.CreateFile(Path.Combine(root, "b.bin"), 2 * MiB, seed: 2);
+
+        var run = await _h.RunAsync(["upload", Path.Combine(_h.Files, root)], interactive: true, CancellationToken.None);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.Console, Does.Contain("upload total (2 files)").And.Contain("✔ uploaded a.bin").And.Contain("✔ uploaded b.bin"));
+        Assert.That(run.Console, Does.Contain("Uploaded 2 files, 5.0 MiB"));
     }
 
     [Test]

@@ -57,9 +57,14 @@ internal static class TransferDisplay
         display.RefreshRate = TimeSpan.FromMilliseconds(150);
         return await display.StartAsync(async progress =>
             {
-                var label = fileCount == 1 ? $"[bold]{verb} total[/]" : string.Create(CultureInfo.InvariantCulture, $"[bold]{verb} total[/] ({fileCount} files)");
-                var total = progress.AddTask(label, autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
-                total.IsIndeterminate = totalBytes is null;
+                // One file: its own bar is the whole story. Several: a total bar, and a bar per file while it is active.
+                ProgressTask? total = null;
+                if (fileCount != 1)
+                {
+                    total = progress.AddTask(string.Create(CultureInfo.InvariantCulture, $"[bold]{verb} total[/] ({fileCount} files)"), autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
+                    total.IsIndeterminate = totalBytes is null;
+                }
+
                 var reporter = new LiveReporter(context, progress, total);
                 try
                 {
@@ -67,12 +72,16 @@ internal static class TransferDisplay
                 }
                 finally
                 {
-                    if (totalBytes is not null && reporter.Succeeded)
+                    if (total is not null)
                     {
-                        total.Value = total.MaxValue;
+                        if (totalBytes is not null && reporter.Succeeded)
+                        {
+                            total.Value = total.MaxValue;
+                        }
+
+                        total.StopTask();
                     }
 
-                    total.StopTask();
                     progress.Refresh();
                 }
             }).ConfigureAwait(false);
@@ -140,7 +149,7 @@ internal static class TransferDisplay
         public string Verb => verb;
     }
 
-    private sealed class LiveReporter(CliContext context, ProgressContext progress, ProgressTask total) : ITransferReporter
+    private sealed class LiveReporter(CliContext context, ProgressContext progress, ProgressTask? total) : ITransferReporter
     {
         private readonly ConcurrentDictionary<ProgressTask, long> _done = new();
 
@@ -154,7 +163,7 @@ internal static class TransferDisplay
         {
             var task = progress.AddTask(Markup.Escape(Shorten(label)), autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
             task.IsIndeterminate = totalBytes is null;
-            task.HideWhenCompleted = true; // finished files leave the live area (their ✔ line stays above it); the total stays
+            task.HideWhenCompleted = total is not null; // with several files, finished ones leave the live area (their ✔ line stays above it)
             _done[task] = 0;
             return new File(this, task);
         }
@@ -172,7 +181,10 @@ internal static class TransferDisplay
             _done[task] = bytesDone;
             var sum = Interlocked.Add(ref _totalDone, bytesDone - previous);
             task.Value = Math.Min(task.MaxValue, bytesDone);
-            total.Value = Math.Min(total.MaxValue, sum);
+            if (total is not null)
+            {
+                total.Value = Math.Min(total.MaxValue, sum);
+            }
         }
 
         private sealed class File(LiveReporter owner, ProgressTask task) : IFileProgress
