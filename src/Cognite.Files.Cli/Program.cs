@@ -1,3 +1,4 @@
+using System.Runtime.InteropServices;
 using Spectre.Console;
 
 namespace Cognite.Files.Cli;
@@ -34,6 +35,13 @@ internal static class Program
                 cancellation.Cancel();
             }
         };
+
+        // SIGTERM (e.g. `kill`, a container stop) cancels the same way, so an upload keeps a resumable journal.
+        using var sigterm = PosixSignalRegistration.Create(PosixSignal.SIGTERM, signal =>
+        {
+            signal.Cancel = true;
+            cancellation.Cancel();
+        });
 
         return await CliApp.RunAsync(args, context, cancellation.Token).ConfigureAwait(false);
     }
