@@ -195,6 +195,41 @@ public sealed partial class CommandTests
     }
 
     [Test]
+    public async Task A_failed_upload_exits_1_with_one_error_line_per_file_and_the_request_id()
+    {
+        var path = _h.CreateFile(Unique("fail"), 100);
+
+        var missing = await _h.RunAsync("upload", "--to", "ext:" + Unique("no-such-file"), path);
+
+        Assert.That(missing.ExitCode, Is.EqualTo(1), missing.ToString());
+        var lines = missing.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.That(lines, Has.Length.EqualTo(1), missing.ToString());
+        Assert.That(lines[0], Does.StartWith("error: " + Path.GetFileName(path) + ": ").And.Contain("request id emu-"));
+        Assert.That(missing.Out, Does.Not.Contain("resume"), "nothing was started, so there is nothing to resume");
+        Assert.That(Directory.GetFiles(Path.Combine(_h.Home, "journals"), Path.GetFileName(path) + "*"), Is.Empty, "no stale journal or sidecar");
+    }
+
+    [Test]
+    public async Task A_duplicate_external_id_fails_without_overwrite_and_succeeds_with_it()
+    {
+        var externalId = Unique("dup");
+        var first = ParseId(await _h.RunAsync("upload", _h.CreateFile(Unique("d1"), 10, seed: 1), "--external-id", externalId));
+        var replacement = _h.CreateFile(Unique("d2"), 20, seed: 2);
+
+        var conflict = await _h.RunAsync("upload", replacement, "--external-id", externalId);
+        Assert.That(conflict.ExitCode, Is.EqualTo(1), conflict.ToString());
+        Assert.That(conflict.Error, Does.Contain("409").Or.Contain("uplicate"));
+
+        var overwrite = await _h.RunAsync("upload", replacement, "--external-id", externalId, "--overwrite");
+        Assert.That(overwrite.ExitCode, Is.EqualTo(0), overwrite.ToString());
+        Assert.That(ParseId(overwrite), Is.EqualTo(first));
+        Assert.That(await _h.Emulator.GetContentSha256Async(first), Is.EqualTo(CliHarness.Sha256(replacement)));
+
+        var info = await _h.RunAsync("info", "ext:" + externalId, "--json");
+        Assert.That((long?)JObject.Parse(info.Out)["id"], Is.EqualTo(first));
+    }
+
+    [Test]
     public async Task Json_upload_prints_one_document_per_file_and_notices_go_to_stderr()
     {
         var root = Unique("jsontree");

@@ -274,7 +274,7 @@ internal static class UploadCommand
                     catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                     {
                         failures.Enqueue((item, e));
-                        progress.Failed($"failed {item.Label}: {CliErrors.Describe(e).Message}");
+                        progress.Failed($"failed {item.Label} (the error follows)");
                     }
                 }).ConfigureAwait(false);
                 return 0;
