@@ -43,7 +43,7 @@ internal static class DemoCommand
         var dataDirectory = Path.Combine(work, "emulator");
         var options = CliConnection.EmulatorOptionsFor(context, dataDirectory, 0, 0);
         var emulator = await CogniteFilesEmulator.StartAsync(options, cancellationToken).ConfigureAwait(false);
-        await using var connection = CliConnection.ForEmulator(emulator, "the demo emulator");
+        await using var connection = CliConnection.ForEmulator(emulator, "the demo emulator", Uploader.Options(partSize, concurrency));
         context.Line($"Using an embedded emulator at {emulator.ApiBaseUrl} (temporary data in {work}, removed at the end)");
 
         // 1. Generate the file, hashing it on the way.
@@ -58,7 +58,7 @@ internal static class DemoCommand
         }).ConfigureAwait(false);
 
         // 2. Upload it multipart.
-        using var uploader = new Uploader(connection.Client, partSize, concurrency);
+        var uploader = new Uploader(connection.Client);
         var journal = Path.Combine(work, "demo.journal.json");
         var uploadResult = await TransferDisplay.RunAsync(context, json: false, "upload", size, 1, async reporter =>
         {

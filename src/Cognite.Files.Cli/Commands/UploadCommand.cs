@@ -39,7 +39,7 @@ internal static class UploadCommand
         {
             var items = Plan(context, request);
             var settings = CliSettings.Resolve(context, request.ConfigPath);
-            await using var connection = await CliConnection.OpenAsync(context, settings, request.Json, cancellationToken).ConfigureAwait(false);
+            await using var connection = await CliConnection.OpenAsync(context, settings, request.Json, cancellationToken, Uploader.Options(request.PartSize, request.Concurrency)).ConfigureAwait(false);
             foreach (var item in items)
             {
                 new JournalSidecar { Source = item.SourcePath, Label = item.Label, Embedded = settings.UseEmbeddedEmulator, Project = connection.Client.Options.Project, PartSize = request.PartSize }
@@ -87,7 +87,7 @@ internal static class UploadCommand
                 throw new CliUsageException("the upload went to CDF, but no CDF configuration is found now: configure the same project to resume it");
             }
 
-            await using var connection = await CliConnection.OpenAsync(context, settings, json, cancellationToken).ConfigureAwait(false);
+            await using var connection = await CliConnection.OpenAsync(context, settings, json, cancellationToken, Uploader.Options(partSize, concurrency)).ConfigureAwait(false);
             return await TransferAsync(context, connection, items, partSize, concurrency, json, resume: true, cancellationToken).ConfigureAwait(false);
         });
 
@@ -213,7 +213,7 @@ internal static class UploadCommand
 
     private static async Task<int> TransferAsync(CliContext context, CliConnection connection, List<Item> items, long partSize, int concurrency, bool json, bool resume, CancellationToken cancellationToken)
     {
-        using var uploader = new Uploader(connection.Client, partSize, concurrency);
+        var uploader = new Uploader(connection.Client);
         var totalBytes = items.Sum(i => i.Length);
         if (items.Count == 1)
         {
@@ -333,7 +333,7 @@ internal static class UploadCommand
     {
         var skipped = result.PartsSkipped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {result.PartsSkipped} already done") : string.Empty;
         return string.Create(CultureInfo.InvariantCulture,
-            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(result.Bytes, result.Elapsed)}, sha256 {result.Sha256[..12]}…)");
+            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(result.Bytes, result.Elapsed)}, sha256 {result.Sha256?[..12]}…)");
     }
 
     private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) || path.Contains('\'', StringComparison.Ordinal) ? "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'" : path;

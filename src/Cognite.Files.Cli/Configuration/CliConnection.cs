@@ -3,6 +3,7 @@ using System.Net.Sockets;
 using System.Text.Json;
 using Cognite.Files.Auth;
 using Cognite.Files.Emulator;
+using Cognite.Files.Transfer;
 using Microsoft.Kiota.Abstractions.Authentication;
 
 namespace Cognite.Files.Cli.Configuration;
@@ -29,14 +30,14 @@ internal sealed class CliConnection : IAsyncDisposable
     public string Description { get; }
 
     /// <summary>Connects as <paramref name="settings"/> say; starts the embedded emulator (and says so in one line) when they name no CDF project.</summary>
-    public static async Task<CliConnection> OpenAsync(CliContext context, CliSettings settings, bool json, CancellationToken cancellationToken)
+    public static async Task<CliConnection> OpenAsync(CliContext context, CliSettings settings, bool json, CancellationToken cancellationToken, TransferOptions? transfer = null)
     {
         if (settings.UseEmbeddedEmulator)
         {
             var dataDirectory = EmbeddedDataDirectory(context);
             var emulator = await StartEmbeddedEmulatorAsync(context, dataDirectory, cancellationToken).ConfigureAwait(false);
             context.Notice($"Using the embedded emulator (no CDF configuration found; data in {dataDirectory})", json);
-            return ForEmulator(emulator, "the embedded emulator");
+            return ForEmulator(emulator, "the embedded emulator", transfer);
         }
 
         IAccessTokenProvider provider;
@@ -58,7 +59,7 @@ internal sealed class CliConnection : IAsyncDisposable
             owned = cc;
         }
 
-        var clientOptions = new CogniteFilesClientOptions { BaseUrl = settings.BaseUrl, Cluster = settings.Cluster, Project = settings.Project, AppName = "cognite-files-cli" };
+        var clientOptions = new CogniteFilesClientOptions { BaseUrl = settings.BaseUrl, Cluster = settings.Cluster, Project = settings.Project, AppName = "cognite-files-cli", Transfer = transfer ?? new TransferOptions() };
         CogniteFilesClient client;
         try
         {
@@ -74,10 +75,10 @@ internal sealed class CliConnection : IAsyncDisposable
     }
 
     /// <summary>A client for <paramref name="emulator"/>, which this connection then owns.</summary>
-    public static CliConnection ForEmulator(CogniteFilesEmulator emulator, string description)
+    public static CliConnection ForEmulator(CogniteFilesEmulator emulator, string description, TransferOptions? transfer = null)
     {
         var root = new Uri(emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority) + "/");
-        var options = new CogniteFilesClientOptions { BaseUrl = root, Project = emulator.Options.Project, AppName = "cognite-files-cli" };
+        var options = new CogniteFilesClientOptions { BaseUrl = root, Project = emulator.Options.Project, AppName = "cognite-files-cli", Transfer = transfer ?? new TransferOptions() };
         var client = new CogniteFilesClient(options, new StaticAccessTokenProvider("embedded-emulator"));
         return new CliConnection(client, emulator, null, description);
     }

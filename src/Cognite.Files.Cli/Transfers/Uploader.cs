@@ -1,46 +1,36 @@
-using Cognite.Files.Http;
 using Cognite.Files.Transfer;
 
 namespace Cognite.Files.Cli.Transfers;
 
 /// <summary>
-/// The CLI's door to the multipart engine: one engine per command run, its part PUTs bounded by one
-/// <see cref="TransferConcurrencyLimiter"/> shared by every file of the run.
+/// The CLI's door to the client's multipart uploads. The client owns one engine (from
+/// <see cref="CogniteFilesClientOptions.Transfer"/>), so every file of a run shares its part-PUT limiter.
 /// </summary>
-internal sealed class Uploader : IDisposable
+internal sealed class Uploader(CogniteFilesClient client)
 {
-    private readonly HttpClient _presignedHttp;
-    private readonly MultipartUploadEngine _engine;
-    private readonly TransferConcurrencyLimiter _limiter;
-
-    public Uploader(CogniteFilesClient client, long partSize, int concurrency)
+    /// <summary>Transfer options of a CLI run: the part size and the number of part PUTs in flight across all files.</summary>
+    public static TransferOptions Options(long partSize, int concurrency)
     {
         var options = new TransferOptions { PartSize = partSize, MaxConcurrency = concurrency };
         options.Validate();
-        _limiter = new TransferConcurrencyLimiter(concurrency);
-
-        // Pre-signed URLs carry their own credentials: this HttpClient has no auth handler and no whole-request timeout
-        // (the engine's stall watchdog handles a dead connection).
-        _presignedHttp = new HttpClient(new SocketsHttpHandler { AutomaticDecompression = System.Net.DecompressionMethods.None }) { Timeout = Timeout.InfiniteTimeSpan };
-        var steps = new CdfMultipartUploadSteps(client.Api, new PresignedUrlClient(_presignedHttp), options.UploadedConfirmationTimeout, relativeUrlBase: client.Options.GetRootUri());
-        _engine = new MultipartUploadEngine(steps, options, limiter: _limiter);
+        return options;
     }
 
     public async Task<UploadResult> UploadAsync(string path, UploadTarget target, string journalPath, IProgress<long> progress, CancellationToken cancellationToken)
     {
+        var options = new UploadOptions { BytesProgress = progress, JournalPath = journalPath };
+        if (target.NewFile is { } create)
+        {
+            return await client.UploadFileAsync(create, path, target.Overwrite, options, cancellationToken).ConfigureAwait(false);
+        }
+
         using var source = UploadSource.FromFile(path);
-        return await _engine.UploadAsync(source, target, new UploadOptions { BytesProgress = progress, JournalPath = journalPath }, cancellationToken).ConfigureAwait(false);
+        return await client.UploadAsync(target.Existing!, source, options, cancellationToken).ConfigureAwait(false);
     }
 
     public async Task<UploadResult> ResumeAsync(string journalPath, string path, IProgress<long> progress, CancellationToken cancellationToken)
     {
         using var source = UploadSource.FromFile(path);
-        return await _engine.ResumeAsync(journalPath, source, new UploadOptions { BytesProgress = progress }, cancellationToken).ConfigureAwait(false);
-    }
-
-    public void Dispose()
-    {
-        _presignedHttp.Dispose();
-        _limiter.Dispose();
+        return await client.ResumeUploadAsync(journalPath, source, new UploadOptions { BytesProgress = progress }, cancellationToken).ConfigureAwait(false);
     }
 }
