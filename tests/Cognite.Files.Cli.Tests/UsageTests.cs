@@ -94,6 +94,31 @@ public sealed class UsageTests
     }
 
     [Test]
+    public async Task Resume_of_a_journal_without_its_sidecar_names_the_problem()
+    {
+        var journal = Path.Combine(_h.Root, "foreign.journal.json");
+        File.WriteAllText(journal, "{}");
+
+        var run = await _h.RunAsync("resume", journal);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Error, Does.Contain("was not written by 'cognite-files upload'"));
+    }
+
+    [Test]
+    public async Task Resume_of_an_embedded_emulator_journal_while_CDF_is_configured_is_refused()
+    {
+        var journal = Path.Combine(_h.Root, "embedded.journal.json");
+        File.WriteAllText(journal, "{}");
+        File.WriteAllText(journal + ".cli.json", $$"""{ "version": 1, "source": "{{_file}}", "label": "one.bin", "embedded": true, "project": "emulator", "partSize": 5242880 }""");
+
+        var run = await _h.RunAsync("resume", journal);
+
+        Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
+        Assert.That(run.Error, Does.Contain("went to the embedded emulator, but CDF is configured now"));
+    }
+
+    [Test]
     public async Task Help_exits_0_and_lists_the_commands()
     {
         var run = await _h.RunAsync("--help");

@@ -331,9 +331,11 @@ internal static class UploadCommand
 
     private static string Describe(Item item, UploadResult result)
     {
-        var skipped = result.PartsSkipped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {result.PartsSkipped} already done") : string.Empty;
+        // A resume sends only the missing parts: its rate counts those bytes (approximately: parts are equal but the last).
+        var sent = result.Parts == 0 ? result.Bytes : result.Bytes * (result.Parts - result.PartsSkipped) / result.Parts;
+        var skipped = result.PartsSkipped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {result.PartsSkipped} already done, {Format.Bytes(sent)} sent") : string.Empty;
         return string.Create(CultureInfo.InvariantCulture,
-            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(result.Bytes, result.Elapsed)}, sha256 {result.Sha256?[..12]}…)");
+            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(sent, result.Elapsed)}, sha256 {result.Sha256?[..12]}…)");
     }
 
     private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) || path.Contains('\'', StringComparison.Ordinal) ? "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'" : path;
