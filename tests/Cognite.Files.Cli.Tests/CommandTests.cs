@@ -289,6 +289,20 @@ public sealed partial class CommandTests
     }
 
     [Test]
+    public async Task Interactive_ls_and_info_render_a_table_and_a_grid()
+    {
+        var directory = "/" + Unique("tablels");
+        var id = ParseId(await _h.RunAsync("upload", _h.CreateFile(Unique("t"), 10), "--directory", directory, "--external-id", Unique("tx")));
+
+        var ls = await _h.RunAsync(["ls", "--directory-prefix", directory], interactive: true, CancellationToken.None);
+        var info = await _h.RunAsync(["info", id.ToString(System.Globalization.CultureInfo.InvariantCulture)], interactive: true, CancellationToken.None);
+
+        Assert.That(ls.ExitCode, Is.EqualTo(0), ls.ToString());
+        Assert.That(ls.Console, Does.Contain("╭").And.Contain("externalId").And.Contain(id.ToString(System.Globalization.CultureInfo.InvariantCulture)).And.Contain("1 file"));
+        Assert.That(info.Console, Does.Contain("uploaded").And.Contain("yes").And.Contain(directory));
+    }
+
+    [Test]
     public async Task Demo_round_trips_a_small_file_byte_exact_and_cleans_up()
     {
         var before = Directory.GetDirectories(Path.GetTempPath(), "cognite-files-demo-*").Length;
