@@ -65,7 +65,7 @@ internal static class TransferDisplay
                     total.IsIndeterminate = totalBytes is null;
                 }
 
-                var reporter = new LiveReporter(context, progress, total);
+                var reporter = new LiveReporter(context, progress, total, verb);
                 try
                 {
                     return await work(reporter).ConfigureAwait(false);
@@ -149,7 +149,7 @@ internal static class TransferDisplay
         public string Verb => verb;
     }
 
-    private sealed class LiveReporter(CliContext context, ProgressContext progress, ProgressTask? total) : ITransferReporter
+    private sealed class LiveReporter(CliContext context, ProgressContext progress, ProgressTask? total, string verb) : ITransferReporter
     {
         private readonly ConcurrentDictionary<ProgressTask, long> _done = new();
 
@@ -161,7 +161,9 @@ internal static class TransferDisplay
 
         public IFileProgress Start(string label, long? totalBytes)
         {
-            var task = progress.AddTask(Markup.Escape(Shorten(label)), autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
+            // Alone, the bar says what it does ("upload a.bin"); under a total bar the file name is enough.
+            var description = total is null ? $"[bold]{verb}[/] {Markup.Escape(Shorten(label))}" : Markup.Escape(Shorten(label));
+            var task = progress.AddTask(description, autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
             task.IsIndeterminate = totalBytes is null;
             task.HideWhenCompleted = total is not null; // with several files, finished ones leave the live area (their ✔ line stays above it)
             _done[task] = 0;
