@@ -12,7 +12,11 @@ public sealed class TransferOptions
     /// <summary>At most this many part PUTs in flight at once (across all files of one transfer). Default 4.</summary>
     public int MaxConcurrency { get; set; } = 4;
 
-    /// <summary>A part that moves no bytes for this long is aborted and retried. Default 60 s.</summary>
+    /// <summary>
+    /// A part attempt that moves no body bytes for this long is aborted and retried (there is no whole-request timeout,
+    /// so a slow but moving PUT is never killed). The wait for the response after the last byte counts as not moving.
+    /// Default 60 s.
+    /// </summary>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
     /// <summary>Attempts per part, the first included. Default 6.</summary>
@@ -27,12 +31,25 @@ public sealed class TransferOptions
     /// <summary>How long to poll for <c>uploaded = true</c> after completing. Default 30 s.</summary>
     public TimeSpan UploadedConfirmationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Compute the SHA-256 of the whole content and return it in <see cref="UploadResult.Sha256"/>. Default true. For a
+    /// file or seekable stream this costs one extra sequential read of the content beside the upload (and SHA-256 CPU
+    /// time); turn it off when the CPU is the bottleneck and integrity is checked elsewhere.
+    /// </summary>
+    public bool ComputeSha256 { get; set; } = true;
+
+    /// <summary>
+    /// The smallest <see cref="PartSize"/> accepted: CDF's 5 MiB. Internal so that tests against the emulator (which
+    /// accepts smaller parts) can keep files to a few MiB; CDF itself rejects smaller non-final parts.
+    /// </summary>
+    internal long MinimumPartSize { get; set; } = MultipartLimits.MinPartSize;
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> with a clear message for any value out of range.</summary>
     public void Validate()
     {
-        if (PartSize < MultipartLimits.MinPartSize || PartSize > MultipartLimits.MaxPartSize)
+        if (PartSize < MinimumPartSize || PartSize > MultipartLimits.MaxPartSize)
         {
-            throw new ArgumentOutOfRangeException(nameof(PartSize), PartSize, $"PartSize must be between {MultipartLimits.MinPartSize} (5 MiB) and {MultipartLimits.MaxPartSize} (4000 MiB) bytes.");
+            throw new ArgumentOutOfRangeException(nameof(PartSize), PartSize, $"PartSize must be between {MinimumPartSize} ({MinimumPartSize / (1024.0 * 1024):0.###} MiB) and {MultipartLimits.MaxPartSize} (4000 MiB) bytes.");
         }
 
         if (MaxConcurrency is < 1 or > 64)

@@ -1,0 +1,57 @@
+namespace Cognite.Files;
+
+/// <summary>Why an upload failed; see <see cref="CogniteUploadException.Reason"/>.</summary>
+public enum UploadFailureReason
+{
+    /// <summary>A part failed on every allowed attempt, or with an error that is not worth retrying.</summary>
+    PartFailed,
+
+    /// <summary>The source's length, modification time or content changed since the upload (or its journal) began.</summary>
+    SourceChanged,
+
+    /// <summary>The upload session of a journal is past its expiry, or its URLs were refused (403) when resuming.</summary>
+    SessionExpired,
+
+    /// <summary>The journal cannot be read or does not belong to this source.</summary>
+    InvalidJournal,
+
+    /// <summary>CDF returned an upload session that does not match the request (e.g. the wrong number of URLs).</summary>
+    InvalidSession,
+
+    /// <summary>The upload was completed but CDF did not report the file as uploaded in time.</summary>
+    NotConfirmed,
+}
+
+/// <summary>
+/// A multipart upload failed. Names the part, the upload id and the file id when known; the message never holds
+/// a pre-signed URL or its query string. The underlying error (often a <see cref="CogniteApiException"/>) is the
+/// <see cref="Exception.InnerException"/>.
+/// </summary>
+public sealed class CogniteUploadException : CogniteException
+{
+    /// <summary>Creates the exception.</summary>
+    public CogniteUploadException(string message, UploadFailureReason reason, int? partIndex = null, string? uploadId = null, long? fileId = null, int attempts = 0, Exception? innerException = null)
+        : base(message, (innerException as CogniteException)?.RequestId, innerException)
+    {
+        Reason = reason;
+        PartIndex = partIndex;
+        UploadId = uploadId;
+        FileId = fileId;
+        Attempts = attempts;
+    }
+
+    /// <summary>What went wrong.</summary>
+    public UploadFailureReason Reason { get; }
+
+    /// <summary>The zero-based index of the failed part, when one part is to blame.</summary>
+    public int? PartIndex { get; }
+
+    /// <summary>CDF's upload id of the multipart session, when one was started.</summary>
+    public string? UploadId { get; }
+
+    /// <summary>The CDF id of the file, when known.</summary>
+    public long? FileId { get; }
+
+    /// <summary>Attempts made for <see cref="PartIndex"/> (0 when not about one part).</summary>
+    public int Attempts { get; }
+}

@@ -1,0 +1,133 @@
+using System.Globalization;
+using Microsoft.Win32.SafeHandles;
+
+namespace Cognite.Files.Transfer;
+
+/// <summary>A file on disk: one shared read handle, positional reads per part attempt.</summary>
+internal sealed class FileUploadSource : UploadSource
+{
+    private readonly SafeFileHandle _handle;
+    private readonly string _path;
+    private readonly DateTime _lastWriteUtc;
+    private Task<byte[]>? _hashTask;
+
+    public FileUploadSource(string path)
+    {
+        _path = Path.GetFullPath(path);
+        _handle = File.OpenHandle(_path, FileMode.Open, FileAccess.Read, FileShare.Read | FileShare.Delete, FileOptions.Asynchronous);
+        Length = RandomAccess.GetLength(_handle);
+        _lastWriteUtc = File.GetLastWriteTimeUtc(_path);
+    }
+
+    public override long Length { get; }
+
+    public override string Description => $"file {Path.GetFileName(_path)}";
+
+    internal override ValueTask<PartBody> ReadPartAsync(long offset, long length, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => new FileSliceStream(_handle, offset, length)));
+
+    internal override void StartHashing(CancellationToken cancellationToken) =>
+        _hashTask = Task.Run(() => HashSliceAsync(cancellationToken), cancellationToken);
+
+    internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken) =>
+        _hashTask ?? HashSliceAsync(cancellationToken);
+
+    internal override async ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken)
+    {
+        var edges = await HashEdgesAsync(Length, (o, l) => new FileSliceStream(_handle, o, l), cancellationToken).ConfigureAwait(false);
+        var lastWrite = File.GetLastWriteTimeUtc(_path);
+        var length = new FileInfo(_path).Length;
+        return string.Create(CultureInfo.InvariantCulture, $"file:{length}:{lastWrite.Ticks}:{edges}");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _handle.Dispose();
+        }
+    }
+
+    private async Task<byte[]> HashSliceAsync(CancellationToken cancellationToken)
+    {
+        var stream = new FileSliceStream(_handle, 0, Length);
+        await using (stream.ConfigureAwait(false))
+        {
+            return await HashStreamAsync(stream, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>True when the file still has the length and modification time seen when the source was opened.</summary>
+    internal bool IsUnchanged() => new FileInfo(_path) is { Exists: true } f && f.Length == Length && f.LastWriteTimeUtc == _lastWriteUtc;
+}
+
+/// <summary>A read-only, forward-only view of <c>[offset, offset + length)</c> of a file, read with <see cref="RandomAccess"/>.</summary>
+internal sealed class FileSliceStream(SafeFileHandle handle, long offset, long length) : Stream
+{
+    private long _position;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => length;
+
+    public override long Position
+    {
+        get => _position;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset1, int count) => Read(buffer.AsSpan(offset1, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var n = (int)Math.Min(buffer.Length, length - _position);
+        if (n <= 0)
+        {
+            return 0;
+        }
+
+        var read = RandomAccess.Read(handle, buffer[..n], offset + _position);
+        if (read == 0)
+        {
+            throw new IOException("The file is shorter than when the upload was planned.");
+        }
+
+        _position += read;
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset1, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset1, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = (int)Math.Min(buffer.Length, length - _position);
+        if (n <= 0)
+        {
+            return 0;
+        }
+
+        var read = await RandomAccess.ReadAsync(handle, buffer[..n], offset + _position, cancellationToken).ConfigureAwait(false);
+        if (read == 0)
+        {
+            throw new IOException("The file is shorter than when the upload was planned.");
+        }
+
+        _position += read;
+        return read;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset1, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset1, int count) => throw new NotSupportedException();
+}

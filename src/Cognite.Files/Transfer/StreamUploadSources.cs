@@ -1,0 +1,353 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using System.Security.Cryptography;
+
+namespace Cognite.Files.Transfer;
+
+/// <summary>
+/// A seekable stream shared by concurrent parts: every read takes one lock, seeks to the part's position and reads.
+/// Throughput is bounded by the stream itself; memory is not.
+/// </summary>
+internal sealed class SeekableStreamUploadSource : UploadSource
+{
+    private readonly Stream _stream;
+    private readonly long _start;
+    private readonly bool _leaveOpen;
+    private readonly SemaphoreSlim _gate = new(1, 1);
+    private Task<byte[]>? _hashTask;
+
+    public SeekableStreamUploadSource(Stream stream, long length, bool leaveOpen)
+    {
+        _stream = stream;
+        _start = stream.Position;
+        Length = length;
+        _leaveOpen = leaveOpen;
+    }
+
+    public override long Length { get; }
+
+    public override string Description => $"seekable {_stream.GetType().Name}";
+
+    internal override ValueTask<PartBody> ReadPartAsync(long offset, long length, CancellationToken cancellationToken) =>
+        ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => Open(offset, length)));
+
+    internal override void StartHashing(CancellationToken cancellationToken) =>
+        _hashTask = Task.Run(() => HashAllAsync(cancellationToken), cancellationToken);
+
+    internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken) => _hashTask ?? HashAllAsync(cancellationToken);
+
+    internal override async ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken)
+    {
+        var edges = await HashEdgesAsync(Length, Open, cancellationToken).ConfigureAwait(false);
+        return string.Create(CultureInfo.InvariantCulture, $"stream:{Length}:{edges}");
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _gate.Dispose();
+            if (!_leaveOpen)
+            {
+                _stream.Dispose();
+            }
+        }
+    }
+
+    private Stream Open(long offset, long length) => new LockedSliceStream(_stream, _gate, _start + offset, length);
+
+    private async Task<byte[]> HashAllAsync(CancellationToken cancellationToken)
+    {
+        var s = Open(0, Length);
+        await using (s.ConfigureAwait(false))
+        {
+            return await HashStreamAsync(s, cancellationToken).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>A view of a shared seekable stream; each read seeks under the shared lock.</summary>
+    private sealed class LockedSliceStream(Stream inner, SemaphoreSlim gate, long start, long length) : ReadOnlyForwardStream(length)
+    {
+        protected override async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, long position, CancellationToken cancellationToken)
+        {
+            await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
+            try
+            {
+                inner.Position = start + position;
+                var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+                return read == 0 ? throw new IOException("The stream ended before the planned length.") : read;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+
+        protected override int ReadCore(Span<byte> buffer, long position)
+        {
+            gate.Wait();
+            try
+            {
+                inner.Position = start + position;
+                var read = inner.Read(buffer);
+                return read == 0 ? throw new IOException("The stream ended before the planned length.") : read;
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+    }
+}
+
+/// <summary>
+/// A non-seekable stream of known length. Parts are read in order into 1 MiB segments and kept until the part is
+/// accepted (the engine holds at most MaxConcurrency parts), so retries re-send identical bytes. The segments come
+/// from a pool owned by this source: a released part's segments are reused for the next part, so no more than
+/// MaxConcurrency parts' worth is ever allocated and no large garbage is left for the GC; they are dropped with the
+/// source. The whole-content SHA-256 is computed as the parts are read: it is exactly the bytes sent.
+/// </summary>
+internal sealed class NonSeekableStreamUploadSource : UploadSource
+{
+    internal const int SegmentSize = 1024 * 1024;
+
+    private readonly Stream _stream;
+    private readonly bool _leaveOpen;
+    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly ConcurrentStack<byte[]> _free = new();
+    private bool _hashing;
+    private int _allocated;
+    private long _read;
+
+    public NonSeekableStreamUploadSource(Stream stream, long length, bool leaveOpen)
+    {
+        _stream = stream;
+        Length = length;
+        _leaveOpen = leaveOpen;
+    }
+
+    public override long Length { get; }
+
+    public override string Description => $"non-seekable {_stream.GetType().Name}";
+
+    internal override async ValueTask<PartBody> ReadPartAsync(long offset, long length, CancellationToken cancellationToken)
+    {
+        EnsureInOrder(offset);
+        var segments = new List<byte[]>((int)((length + SegmentSize - 1) / SegmentSize));
+        var body = new PooledPartBody(length, segments, _free);
+        try
+        {
+            var remaining = length;
+            while (remaining > 0)
+            {
+                var segment = length < SegmentSize ? new byte[length] : RentSegment();
+                segments.Add(segment);
+                var want = (int)Math.Min(SegmentSize, remaining);
+                await _stream.ReadExactlyAsync(segment.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
+                Hash(segment, want);
+                remaining -= want;
+            }
+
+            _read += length;
+            return body;
+        }
+        catch
+        {
+            body.Dispose();
+            throw;
+        }
+    }
+
+    internal override async ValueTask SkipPartAsync(long offset, long length, CancellationToken cancellationToken)
+    {
+        EnsureInOrder(offset);
+        var buffer = RentSegment();
+        try
+        {
+            var remaining = length;
+            while (remaining > 0)
+            {
+                var want = (int)Math.Min(buffer.Length, remaining);
+                await _stream.ReadExactlyAsync(buffer.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
+                Hash(buffer, want);
+                remaining -= want;
+            }
+
+            _read += length;
+        }
+        finally
+        {
+            _free.Push(buffer);
+        }
+    }
+
+    /// <summary>Hashing happens while reading; it only has to be switched on before the first part.</summary>
+    internal override void StartHashing(CancellationToken cancellationToken)
+    {
+        if (_read == 0)
+        {
+            _hashing = true;
+        }
+    }
+
+    internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken)
+    {
+        if (_read != Length || !_hashing)
+        {
+            throw new InvalidOperationException("The stream has not been read to its end.");
+        }
+
+        return Task.FromResult(_hash.GetCurrentHash());
+    }
+
+    /// <summary>A non-seekable stream cannot be peeked without consuming it: only its length is fingerprinted.</summary>
+    internal override ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(string.Create(CultureInfo.InvariantCulture, $"stream:{Length}"));
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _hash.Dispose();
+            _free.Clear();
+            if (!_leaveOpen)
+            {
+                _stream.Dispose();
+            }
+        }
+    }
+
+    /// <summary>Full-size segments allocated so far (tests check the bound).</summary>
+    internal int SegmentsAllocated => Volatile.Read(ref _allocated);
+
+    private byte[] RentSegment()
+    {
+        if (_free.TryPop(out var segment))
+        {
+            return segment;
+        }
+
+        Interlocked.Increment(ref _allocated);
+        return GC.AllocateUninitializedArray<byte>(SegmentSize);
+    }
+
+    private void Hash(byte[] buffer, int count)
+    {
+        if (_hashing)
+        {
+            _hash.AppendData(buffer, 0, count);
+        }
+    }
+
+    private void EnsureInOrder(long offset)
+    {
+        if (offset != _read)
+        {
+            throw new InvalidOperationException($"A non-seekable stream must be read in order: expected offset {_read}, got {offset}.");
+        }
+    }
+
+    private sealed class PooledPartBody(long length, List<byte[]> segments, ConcurrentStack<byte[]> pool) : PartBody(length)
+    {
+        private int _disposed;
+
+        public override Stream OpenAttempt()
+        {
+            ObjectDisposedException.ThrowIf(_disposed != 0, this);
+            return new SegmentStream(segments, Length);
+        }
+
+        public override void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                foreach (var s in segments.Where(s => s.Length == SegmentSize))
+                {
+                    pool.Push(s);
+                }
+
+                segments.Clear();
+            }
+        }
+    }
+
+    private sealed class SegmentStream(List<byte[]> segments, long length) : ReadOnlyForwardStream(length)
+    {
+        protected override ValueTask<int> ReadCoreAsync(Memory<byte> buffer, long position, CancellationToken cancellationToken) =>
+            ValueTask.FromResult(ReadCore(buffer.Span, position));
+
+        protected override int ReadCore(Span<byte> buffer, long position)
+        {
+            var index = (int)(position / SegmentSize);
+            var within = (int)(position % SegmentSize);
+            var n = Math.Min(buffer.Length, SegmentSize - within);
+            segments[index].AsSpan(within, n).CopyTo(buffer);
+            return n;
+        }
+    }
+}
+
+/// <summary>A read-only stream of a fixed length whose reads are delegated with their position.</summary>
+internal abstract class ReadOnlyForwardStream(long length) : Stream
+{
+    private long _position;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => length;
+
+    public override long Position
+    {
+        get => _position;
+        set => throw new NotSupportedException();
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override int Read(Span<byte> buffer)
+    {
+        var n = (int)Math.Min(buffer.Length, length - _position);
+        if (n <= 0)
+        {
+            return 0;
+        }
+
+        var read = ReadCore(buffer[..n], _position);
+        _position += read;
+        return read;
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = (int)Math.Min(buffer.Length, length - _position);
+        if (n <= 0)
+        {
+            return 0;
+        }
+
+        var read = await ReadCoreAsync(buffer[..n], _position, cancellationToken).ConfigureAwait(false);
+        _position += read;
+        return read;
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    protected abstract ValueTask<int> ReadCoreAsync(Memory<byte> buffer, long position, CancellationToken cancellationToken);
+
+    protected abstract int ReadCore(Span<byte> buffer, long position);
+}

@@ -1,0 +1,141 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Cognite.Files.Transfer;
+
+/// <summary>
+/// The resume journal of one multipart upload: a small JSON file (session, plan, parts done, source fingerprint,
+/// creation time), rewritten atomically (temporary file, then rename) each time a part finishes. It holds
+/// pre-signed URLs, so on Unix it is created readable and writable by the current user only.
+/// </summary>
+internal sealed class UploadJournal
+{
+    /// <summary>Assumed lifetime of a multipart session's URLs (CDF documents one week for upload URLs).</summary>
+    public static readonly TimeSpan SessionLifetime = TimeSpan.FromDays(7);
+
+    /// <summary>Margin before <see cref="SessionLifetime"/> at which a resume is refused instead of tried.</summary>
+    public static readonly TimeSpan ExpiryMargin = TimeSpan.FromHours(1);
+
+    private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
+
+    private readonly Lock _gate = new();
+
+    public int Version { get; set; } = 1;
+
+    public long FileId { get; set; }
+
+    public string UploadId { get; set; } = string.Empty;
+
+    public List<string> UploadUrls { get; set; } = [];
+
+    public long Length { get; set; }
+
+    public long PartSize { get; set; }
+
+    public int PartCount { get; set; }
+
+    public SortedSet<int> PartsDone { get; set; } = [];
+
+    public string Fingerprint { get; set; } = string.Empty;
+
+    public DateTimeOffset CreatedTime { get; set; }
+
+    public string Target { get; set; } = string.Empty;
+
+    [JsonIgnore]
+    public string? Path { get; set; }
+
+    [JsonIgnore]
+    public UploadPlan Plan => new(Length, PartSize, PartCount);
+
+    public static UploadJournal Create(string path, UploadSession session, UploadPlan plan, string fingerprint, DateTimeOffset now, string target) => new()
+    {
+        Path = path,
+        FileId = session.FileId,
+        UploadId = session.UploadId,
+        UploadUrls = session.UploadUrls.Select(u => u.OriginalString).ToList(),
+        Length = plan.Length,
+        PartSize = plan.PartSize,
+        PartCount = plan.PartCount,
+        Fingerprint = fingerprint,
+        CreatedTime = now,
+        Target = target,
+    };
+
+    public static UploadJournal Load(string path)
+    {
+        try
+        {
+            var journal = JsonSerializer.Deserialize<UploadJournal>(File.ReadAllBytes(path), JsonOptions)
+                ?? throw new InvalidDataException("The journal is empty.");
+            if (journal.Version != 1 || journal.PartCount < 1 || journal.UploadUrls.Count != journal.PartCount || journal.PartsDone.Any(p => p < 0 || p >= journal.PartCount)
+                || journal.Length < 0 || journal.PartSize < 1 || string.IsNullOrEmpty(journal.UploadId))
+            {
+                throw new InvalidDataException("The journal is inconsistent.");
+            }
+
+            journal.Path = path;
+            return journal;
+        }
+        catch (Exception ex) when (ex is IOException or JsonException or InvalidDataException or UnauthorizedAccessException)
+        {
+            throw new CogniteUploadException($"The upload journal '{System.IO.Path.GetFileName(path)}' cannot be used: {ex.Message}", UploadFailureReason.InvalidJournal, innerException: ex);
+        }
+    }
+
+    public UploadSession ToSession() => new(FileId, UploadId, UploadUrls.Select(u => new Uri(u, UriKind.RelativeOrAbsolute)).ToList());
+
+    public int[] SnapshotPartsDone()
+    {
+        lock (_gate)
+        {
+            return [.. PartsDone];
+        }
+    }
+
+    public void MarkDone(int partIndex)
+    {
+        lock (_gate)
+        {
+            PartsDone.Add(partIndex);
+            SaveLocked();
+        }
+    }
+
+    public void Save()
+    {
+        lock (_gate)
+        {
+            SaveLocked();
+        }
+    }
+
+    public void Delete()
+    {
+        if (Path is not null)
+        {
+            File.Delete(Path);
+        }
+    }
+
+    private void SaveLocked()
+    {
+        var path = Path ?? throw new InvalidOperationException("The journal has no path.");
+        var dir = System.IO.Path.GetDirectoryName(System.IO.Path.GetFullPath(path))!;
+        Directory.CreateDirectory(dir);
+        var tmp = System.IO.Path.Combine(dir, $".{System.IO.Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using (var stream = new FileStream(tmp, options))
+        {
+            JsonSerializer.Serialize(stream, this, JsonOptions);
+            stream.Flush(flushToDisk: true);
+        }
+
+        File.Move(tmp, path, overwrite: true);
+    }
+}

@@ -1,0 +1,178 @@
+using System.Collections.Concurrent;
+using System.Net;
+using Cognite.Files.Models;
+using Cognite.Files.Transfer;
+
+namespace Cognite.Files.Tests.Transfer;
+
+/// <summary>What a fake PUT attempt sees: the part, its attempt number (1-based) and the body.</summary>
+internal sealed record PutCall(int PartIndex, int Attempt, Stream Body, CancellationToken CancellationToken);
+
+/// <summary>
+/// In-memory multipart "server": records every attempt per part, keeps the last accepted bytes per part, tracks
+/// PUTs in flight. <see cref="OnPut"/> may read part of the body, stall or throw to simulate faults.
+/// </summary>
+internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) : IMultipartUploadSteps
+{
+    private int _inFlight;
+    private int _maxInFlight;
+
+    public ConcurrentDictionary<int, int> Attempts { get; } = new();
+
+    public ConcurrentDictionary<int, byte[]> Parts { get; set; } = new();
+
+    public ConcurrentQueue<(int Part, int Attempt, DateTimeOffset At, byte[] Received)> Log { get; } = new();
+
+    public Func<PutCall, Task>? OnPut { get; set; }
+
+    public int StartCalls { get; private set; }
+
+    public int CompleteCalls { get; private set; }
+
+    public int MaxInFlight => Volatile.Read(ref _maxInFlight);
+
+    public UploadSession? Session { get; private set; }
+
+    public static CogniteApiException Status(HttpStatusCode status, TimeSpan? retryAfter = null) =>
+        CogniteApiException.Create(new CogniteErrorDetails(status, (int)status, "injected", [], [], "req-fake", retryAfter, "PUT", "/upload/part"));
+
+    public Task<UploadSession> StartAsync(UploadTarget target, int partCount, CancellationToken cancellationToken)
+    {
+        StartCalls++;
+        var urls = Enumerable.Range(0, partsForUrls > 0 ? partsForUrls : partCount).Select(i => new Uri($"https://upload.example/u/{i}?sig=SECRET{i}")).ToList();
+        Session = new UploadSession(42, "upload-1", urls);
+        return Task.FromResult(Session);
+    }
+
+    public async Task PutPartAsync(UploadSession session, int partIndex, HttpContent content, CancellationToken cancellationToken)
+    {
+        Assert.That(content.Headers.ContentLength, Is.Not.Null, "every PUT carries Content-Length");
+        var attempt = Attempts.AddOrUpdate(partIndex, 1, (_, n) => n + 1);
+        var now = Interlocked.Increment(ref _inFlight);
+        int seen;
+        while ((seen = Volatile.Read(ref _maxInFlight)) < now && Interlocked.CompareExchange(ref _maxInFlight, now, seen) != seen)
+        {
+        }
+
+        var recorder = new MemoryStream();
+        try
+        {
+            var body = await content.ReadAsStreamAsync(cancellationToken);
+            var tee = new TeeReadStream(body, recorder);
+            if (OnPut is { } onPut)
+            {
+                await onPut(new PutCall(partIndex, attempt, tee, cancellationToken));
+            }
+
+            await tee.CopyToAsync(Stream.Null, cancellationToken);
+            var bytes = recorder.ToArray();
+            Assert.That(bytes.LongLength, Is.EqualTo(content.Headers.ContentLength));
+            Parts[partIndex] = bytes;
+        }
+        finally
+        {
+            Log.Enqueue((partIndex, attempt, time.GetUtcNow(), recorder.ToArray()));
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    public Task CompleteAsync(UploadSession session, CancellationToken cancellationToken)
+    {
+        CompleteCalls++;
+        return Task.CompletedTask;
+    }
+
+    public Task<FileMetadata> ConfirmUploadedAsync(UploadSession session, CancellationToken cancellationToken) =>
+        Task.FromResult(new FileMetadata { Id = session.FileId, Name = "fake", Uploaded = true });
+
+    public byte[] Assembled() => Parts.OrderBy(p => p.Key).SelectMany(p => p.Value).ToArray();
+
+    /// <summary>Copies what is read from the body into a recorder, so a test can see exactly what was sent.</summary>
+    private sealed class TeeReadStream(Stream inner, Stream recorder) : Stream
+    {
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count)
+        {
+            var n = inner.Read(buffer, offset, count);
+            recorder.Write(buffer, offset, n);
+            return n;
+        }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            var n = await inner.ReadAsync(buffer, cancellationToken);
+            recorder.Write(buffer.Span[..n]);
+            return n;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
+
+/// <summary>A stream that refuses to seek (like a network or pipe stream).</summary>
+internal sealed class NonSeekableStream(Stream inner) : Stream
+{
+    public int Reads { get; private set; }
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => false;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count)
+    {
+        Reads++;
+        return inner.Read(buffer, offset, count);
+    }
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>Records progress synchronously, in report order.</summary>
+internal sealed class RecordingProgress<T> : IProgress<T>
+{
+    private readonly Lock _gate = new();
+
+    public List<T> Values { get; } = [];
+
+    public void Report(T value)
+    {
+        lock (_gate)
+        {
+            Values.Add(value);
+        }
+    }
+}

@@ -1,0 +1,601 @@
+using System.Diagnostics;
+using System.Net;
+using System.Security.Cryptography;
+using Cognite.Files.Models;
+using Cognite.Files.Transfer;
+using Microsoft.Extensions.Time.Testing;
+
+namespace Cognite.Files.Tests.Transfer;
+
+public class MultipartUploadEngineTests
+{
+    private const int PartSize = 1024;
+    private static readonly TimeSpan Wait = TimeSpan.FromSeconds(10);
+
+    private FakeTimeProvider _time = null!;
+    private string _dir = null!;
+
+    [SetUp]
+    public void SetUp()
+    {
+        _time = new FakeTimeProvider(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+        _dir = Directory.CreateTempSubdirectory("cognite-transfer-tests-").FullName;
+    }
+
+    [TearDown]
+    public void TearDown() => Directory.Delete(_dir, recursive: true);
+
+    private static TransferOptions Options(int concurrency = 3, int attempts = 4) => new()
+    {
+        MinimumPartSize = 1,
+        PartSize = PartSize,
+        MaxConcurrency = concurrency,
+        MaxAttemptsPerPart = attempts,
+        RetryBaseDelay = TimeSpan.Zero,
+        MaxRetryDelay = TimeSpan.FromSeconds(30),
+        StallTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    private static byte[] Content(int length, int seed = 1)
+    {
+        var bytes = new byte[length];
+        new Random(seed).NextBytes(bytes);
+        return bytes;
+    }
+
+    private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+
+    private static UploadTarget NewFile => UploadTarget.ForNewFile(new FileCreate { Name = "f.bin" });
+
+    private string WriteFile(byte[] content, string name = "source.bin")
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllBytes(path, content);
+        return path;
+    }
+
+    /// <summary>Advances fake time in small steps (letting real continuations run) until <paramref name="done"/>.</summary>
+    private async Task AdvanceUntilAsync(Func<bool> done, TimeSpan step, TimeSpan max)
+    {
+        var sw = Stopwatch.StartNew();
+        var advanced = TimeSpan.Zero;
+        while (!done())
+        {
+            Assert.That(advanced, Is.LessThanOrEqualTo(max), "condition not reached within the fake time budget");
+            Assert.That(sw.Elapsed, Is.LessThan(Wait), "condition not reached within the real time budget");
+            _time.Advance(step);
+            advanced += step;
+            await Task.Delay(5);
+        }
+    }
+
+    [Test]
+    public async Task Uploads_a_file_in_parts_byte_exact_with_its_sha256()
+    {
+        var content = Content(10 * PartSize + 17);
+        var steps = new FakeUploadSteps(_time);
+        var engine = new MultipartUploadEngine(steps, Options(), _time);
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var result = await engine.UploadAsync(source, NewFile);
+
+        Assert.That(steps.Assembled(), Is.EqualTo(content));
+        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(result.Parts, Is.EqualTo(11));
+        Assert.That(result.Bytes, Is.EqualTo(content.Length));
+        Assert.That(result.Retries, Is.Zero);
+        Assert.That(result.File.Uploaded, Is.True);
+        Assert.That(steps.CompleteCalls, Is.EqualTo(1));
+        Assert.That(steps.Attempts.Values, Is.All.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Uploads_a_seekable_stream_with_concurrent_parts()
+    {
+        var content = Content(9 * PartSize + 1);
+        var steps = new FakeUploadSteps(_time);
+        var engine = new MultipartUploadEngine(steps, Options(concurrency: 4), _time);
+        using var stream = new MemoryStream(content);
+        using var source = UploadSource.FromStream(stream);
+
+        var result = await engine.UploadAsync(source, NewFile);
+
+        Assert.That(steps.Assembled(), Is.EqualTo(content));
+        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+    }
+
+    [Test]
+    public async Task Zero_bytes_is_one_empty_part_and_progress_ends_at_zero()
+    {
+        var steps = new FakeUploadSteps(_time);
+        var engine = new MultipartUploadEngine(steps, Options(), _time);
+        var progress = new RecordingProgress<UploadProgress>();
+        using var source = UploadSource.FromStream(new MemoryStream());
+
+        var result = await engine.UploadAsync(source, NewFile, new UploadOptions { Progress = progress });
+
+        Assert.That(steps.Parts[0], Is.Empty);
+        Assert.That(result.Sha256, Is.EqualTo(Sha([])));
+        Assert.That(progress.Values[^1], Is.EqualTo(new UploadProgress(0, 0, 1, 1)));
+    }
+
+    [Test]
+    public async Task Too_large_content_fails_before_any_request()
+    {
+        var steps = new FakeUploadSteps(_time);
+        var engine = new MultipartUploadEngine(steps, new TransferOptions(), _time);
+        using var source = UploadSource.FromStream(new NonSeekableStream(new MemoryStream()), MultipartLimits.MaxFileSize + 1);
+
+        await Assert.ThrowsAsync<ArgumentOutOfRangeException>(() => engine.UploadAsync(source, NewFile));
+        Assert.That(steps.StartCalls, Is.Zero);
+    }
+
+    [Test]
+    public void Unknown_length_of_a_non_seekable_stream_is_refused_with_advice()
+    {
+        var ex = Assert.Throws<ArgumentException>(() => UploadSource.FromStream(new NonSeekableStream(new MemoryStream())));
+        Assert.That(ex!.Message, Does.Contain("temporary file"));
+    }
+
+    [Test]
+    public async Task Only_the_failed_part_is_retried()
+    {
+        var content = Content(8 * PartSize);
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call is { PartIndex: 4, Attempt: <= 2 } ? throw FakeUploadSteps.Status(HttpStatusCode.InternalServerError) : Task.CompletedTask,
+        };
+        var engine = new MultipartUploadEngine(steps, Options(), _time);
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var result = await engine.UploadAsync(source, NewFile);
+
+        Assert.That(steps.Attempts[4], Is.EqualTo(3));
+        Assert.That(steps.Attempts.Where(a => a.Key != 4).Select(a => a.Value), Is.All.EqualTo(1));
+        Assert.That(result.Retries, Is.EqualTo(2));
+        Assert.That(steps.Assembled(), Is.EqualTo(content));
+    }
+
+    [Test]
+    public async Task Attempts_are_capped_and_the_error_names_the_part_without_urls()
+    {
+        var content = Content(5 * PartSize);
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call.PartIndex == 1 ? throw FakeUploadSteps.Status(HttpStatusCode.ServiceUnavailable) : Task.CompletedTask,
+        };
+        var engine = new MultipartUploadEngine(steps, Options(attempts: 3), _time);
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => engine.UploadAsync(source, NewFile));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
+        Assert.That(ex.PartIndex, Is.EqualTo(1));
+        Assert.That(ex.Attempts, Is.EqualTo(3));
+        Assert.That(ex.UploadId, Is.EqualTo("upload-1"));
+        Assert.That(ex.FileId, Is.EqualTo(42));
+        Assert.That(ex.InnerException, Is.InstanceOf<CogniteApiException>());
+        Assert.That(ex.Message, Does.Contain("Part 2 of 5").And.Not.Contain("SECRET").And.Not.Contain("sig="));
+        Assert.That(steps.Attempts[1], Is.EqualTo(3));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_non_transient_error_is_not_retried()
+    {
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call.PartIndex == 0 ? throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) : Task.CompletedTask,
+        };
+        var engine = new MultipartUploadEngine(steps, Options(), _time);
+        using var source = UploadSource.FromStream(new MemoryStream(Content(3 * PartSize)));
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => engine.UploadAsync(source, NewFile));
+
+        Assert.That(ex!.PartIndex, Is.Zero);
+        Assert.That(steps.Attempts[0], Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Retry_after_is_honoured()
+    {
+        var content = Content(3 * PartSize);
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call is { PartIndex: 2, Attempt: 1 } ? throw FakeUploadSteps.Status(HttpStatusCode.TooManyRequests, TimeSpan.FromSeconds(5)) : Task.CompletedTask,
+        };
+        var engine = new MultipartUploadEngine(steps, Options(), _time);
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var upload = engine.UploadAsync(source, NewFile);
+        await AdvanceUntilAsync(() => upload.IsCompleted, TimeSpan.FromMilliseconds(250), TimeSpan.FromSeconds(20));
+        await upload;
+
+        var attempts = steps.Log.Where(l => l.Part == 2).OrderBy(l => l.Attempt).ToList();
+        Assert.That(attempts, Has.Count.EqualTo(2));
+        var gap = attempts[1].At - attempts[0].At;
+        Assert.That(gap, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(5)), "the retry waited for Retry-After, not the zero base delay");
+        Assert.That(gap, Is.LessThan(TimeSpan.FromSeconds(10)));
+    }
+
+    [Test]
+    public async Task Progress_is_monotonic_does_not_double_count_retries_and_ends_at_the_size()
+    {
+        var content = Content(6 * PartSize + 100);
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = async call =>
+            {
+                if (call is { PartIndex: 2, Attempt: 1 } or { PartIndex: 5, Attempt: <= 2 })
+                {
+                    var buffer = new byte[600];
+                    await call.Body.ReadExactlyAsync(buffer, call.CancellationToken);
+                    throw new IOException("connection reset mid-body");
+                }
+            },
+        };
+        var engine = new MultipartUploadEngine(steps, Options(), _time);
+        var progress = new RecordingProgress<UploadProgress>();
+        var bytes = new RecordingProgress<long>();
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var result = await engine.UploadAsync(source, NewFile, new UploadOptions { Progress = progress, BytesProgress = bytes });
+
+        Assert.That(result.Retries, Is.EqualTo(3));
+        var values = progress.Values;
+        Assert.That(values.Select(v => v.BytesTransferred), Is.Ordered.Ascending);
+        Assert.That(values.Select(v => v.PartsCompleted), Is.Ordered.Ascending);
+        Assert.That(values.Select(v => v.BytesTransferred), Is.All.LessThanOrEqualTo(content.Length));
+        Assert.That(values.Select(v => v.TotalBytes), Is.All.EqualTo(content.Length));
+        Assert.That(values[^1], Is.EqualTo(new UploadProgress(content.Length, content.Length, 7, 7)));
+        Assert.That(bytes.Values, Is.Ordered.Ascending);
+        Assert.That(bytes.Values[^1], Is.EqualTo(content.Length));
+    }
+
+    [Test]
+    public async Task A_stalled_part_is_aborted_by_the_watchdog_and_retried()
+    {
+        var content = Content(4 * PartSize);
+        var stalled = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = async call =>
+            {
+                if (call is { PartIndex: 1, Attempt: 1 })
+                {
+                    var buffer = new byte[100];
+                    await call.Body.ReadExactlyAsync(buffer, call.CancellationToken);
+                    stalled.SetResult();
+                    await Task.Delay(Timeout.InfiniteTimeSpan, call.CancellationToken); // stops reading: a stalled connection
+                }
+            },
+        };
+        var engine = new MultipartUploadEngine(steps, Options(), _time);
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var upload = engine.UploadAsync(source, NewFile);
+        await stalled.Task.WaitAsync(Wait);
+        _time.Advance(TimeSpan.FromSeconds(9));
+        await Task.Delay(20);
+        Assert.That(steps.Attempts[1], Is.EqualTo(1), "not aborted before the stall timeout");
+        await AdvanceUntilAsync(() => upload.IsCompleted, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(30));
+        var result = await upload;
+
+        Assert.That(steps.Attempts[1], Is.EqualTo(2));
+        Assert.That(steps.Attempts.Where(a => a.Key != 1).Select(a => a.Value), Is.All.EqualTo(1));
+        Assert.That(result.Retries, Is.EqualTo(1));
+        Assert.That(steps.Assembled(), Is.EqualTo(content));
+    }
+
+    [Test]
+    public async Task Cancellation_stops_in_flight_parts_quickly_and_never_completes()
+    {
+        var started = 0;
+        var cancelledPuts = 0;
+        var allStarted = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = async call =>
+            {
+                if (Interlocked.Increment(ref started) == 3)
+                {
+                    allStarted.SetResult();
+                }
+
+                try
+                {
+                    await Task.Delay(Timeout.InfiniteTimeSpan, call.CancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    Interlocked.Increment(ref cancelledPuts);
+                    throw;
+                }
+            },
+        };
+        var engine = new MultipartUploadEngine(steps, Options(concurrency: 3), _time);
+        using var source = UploadSource.FromStream(new MemoryStream(Content(10 * PartSize)));
+        using var cts = new CancellationTokenSource();
+
+        var upload = engine.UploadAsync(source, NewFile, cancellationToken: cts.Token);
+        await allStarted.Task.WaitAsync(Wait);
+        var sw = Stopwatch.StartNew();
+        await cts.CancelAsync();
+
+        await Assert.CatchAsync<OperationCanceledException>(() => upload);
+        Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromMilliseconds(500)));
+        Assert.That(cancelledPuts, Is.EqualTo(3));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+        Assert.That(steps.Attempts.Keys, Is.EquivalentTo(new[] { 0, 1, 2 }), "no part started after cancellation");
+        Assert.That(engine.Limiter.InFlight, Is.Zero);
+    }
+
+    [Test]
+    public async Task Concurrency_never_exceeds_max_even_across_files()
+    {
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = async _ =>
+            {
+                for (var i = 0; i < 5; i++)
+                {
+                    await Task.Yield();
+                }
+            },
+        };
+        var engine = new MultipartUploadEngine(steps, Options(concurrency: 3), _time);
+        using var a = UploadSource.FromStream(new MemoryStream(Content(20 * PartSize, 1)));
+        using var b = UploadSource.FromStream(new NonSeekableStream(new MemoryStream(Content(20 * PartSize, 2))), 20 * PartSize);
+
+        await Task.WhenAll(engine.UploadAsync(a, NewFile), engine.UploadAsync(b, NewFile));
+
+        Assert.That(steps.MaxInFlight, Is.InRange(1, 3));
+    }
+
+    [Test]
+    public async Task A_non_seekable_source_re_sends_identical_bytes_on_retry()
+    {
+        var content = Content(6 * PartSize + 5);
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = async call =>
+            {
+                if (call is { PartIndex: 3, Attempt: 1 })
+                {
+                    var buffer = new byte[500];
+                    await call.Body.ReadExactlyAsync(buffer, call.CancellationToken);
+                    throw new HttpRequestException("reset");
+                }
+            },
+        };
+        var engine = new MultipartUploadEngine(steps, Options(), _time);
+        var stream = new NonSeekableStream(new MemoryStream(content));
+        using var source = UploadSource.FromStream(stream, content.Length);
+
+        var result = await engine.UploadAsync(source, NewFile);
+
+        var part3 = steps.Log.Where(l => l.Part == 3).OrderBy(l => l.Attempt).ToList();
+        Assert.That(part3[0].Received, Is.EqualTo(content.AsSpan(3 * PartSize, 500).ToArray()));
+        Assert.That(part3[1].Received, Is.EqualTo(content.AsSpan(3 * PartSize, PartSize).ToArray()));
+        Assert.That(steps.Assembled(), Is.EqualTo(content));
+        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+    }
+
+    [Test]
+    public async Task Resume_sends_only_the_missing_parts()
+    {
+        var content = Content(10 * PartSize + 3);
+        var path = WriteFile(content);
+        var journal = Path.Combine(_dir, "upload.journal");
+        var first = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call.PartIndex == 6 ? throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) : Task.CompletedTask,
+        };
+        var engine = new MultipartUploadEngine(first, Options(concurrency: 2), _time);
+        using (var source = UploadSource.FromFile(path))
+        {
+            await Assert.ThrowsAsync<CogniteUploadException>(() => engine.UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal }));
+        }
+
+        Assert.That(File.Exists(journal), Is.True);
+        Assert.That(File.ReadAllText(journal), Does.Contain("upload-1"));
+        var done = first.Parts.Keys.ToHashSet();
+        Assert.That(done, Does.Not.Contain(6));
+
+        var second = new FakeUploadSteps(_time) { Parts = first.Parts };
+        var progress = new RecordingProgress<UploadProgress>();
+        using (var source = UploadSource.FromFile(path))
+        {
+            var result = await new MultipartUploadEngine(second, Options(concurrency: 2), _time).ResumeAsync(journal, source, new UploadOptions { Progress = progress });
+
+            Assert.That(result.PartsSkipped, Is.EqualTo(done.Count));
+            Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        }
+
+        Assert.That(second.StartCalls, Is.Zero);
+        Assert.That(second.Attempts.Keys, Is.EquivalentTo(Enumerable.Range(0, 11).Except(done)));
+        Assert.That(second.CompleteCalls, Is.EqualTo(1));
+        Assert.That(second.Assembled(), Is.EqualTo(content));
+        Assert.That(File.Exists(journal), Is.False, "the journal is deleted after success");
+        Assert.That(progress.Values[0].BytesTransferred, Is.GreaterThanOrEqualTo(done.Sum(i => i == 10 ? 3 : PartSize)));
+        Assert.That(progress.Values[^1].BytesTransferred, Is.EqualTo(content.Length));
+    }
+
+    private async Task<(string Path, string Journal)> InterruptedUploadAsync(byte[] content)
+    {
+        var path = WriteFile(content);
+        var journal = Path.Combine(_dir, "upload.journal");
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call.PartIndex == 2 ? throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) : Task.CompletedTask,
+        };
+        using var source = UploadSource.FromFile(path);
+        await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal }));
+        return (path, journal);
+    }
+
+    [Test]
+    public async Task Resume_rejects_a_changed_source()
+    {
+        var content = Content(5 * PartSize);
+        var (path, journal) = await InterruptedUploadAsync(content);
+        content[^1] ^= 0xFF;
+        File.WriteAllBytes(path, content);
+        var steps = new FakeUploadSteps(_time);
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journal, source));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(steps.Attempts, Is.Empty);
+    }
+
+    [Test]
+    public async Task Resume_rejects_an_expired_session()
+    {
+        var (path, journal) = await InterruptedUploadAsync(Content(5 * PartSize));
+        _time.Advance(TimeSpan.FromDays(7));
+        var steps = new FakeUploadSteps(_time);
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journal, source));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SessionExpired));
+        Assert.That(steps.Attempts, Is.Empty);
+    }
+
+    [Test]
+    public async Task Resume_reports_a_refused_session_as_expired()
+    {
+        var (path, journal) = await InterruptedUploadAsync(Content(5 * PartSize));
+        var steps = new FakeUploadSteps(_time) { OnPut = _ => throw FakeUploadSteps.Status(HttpStatusCode.Forbidden) };
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journal, source));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SessionExpired));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_corrupt_journal_is_a_clear_error()
+    {
+        var journal = Path.Combine(_dir, "bad.journal");
+        File.WriteAllText(journal, "{ not json");
+        using var source = UploadSource.FromStream(new MemoryStream(Content(10)));
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(new FakeUploadSteps(_time), Options(), _time).ResumeAsync(journal, source));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.InvalidJournal));
+    }
+
+    [Test]
+    public async Task A_session_with_the_wrong_number_of_urls_is_refused()
+    {
+        var steps = new FakeUploadSteps(_time, partsForUrls: 2);
+        using var source = UploadSource.FromStream(new MemoryStream(Content(5 * PartSize)));
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.InvalidSession));
+    }
+
+    [Test]
+    public async Task A_file_changed_during_upload_is_not_completed()
+    {
+        var content = Content(4 * PartSize);
+        var path = WriteFile(content);
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = call =>
+            {
+                if (call is { PartIndex: 3, Attempt: 1 })
+                {
+                    File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1));
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+        using var source = UploadSource.FromFile(path);
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+}
+
+public class NonSeekableSourceMemoryTests
+{
+    [Test]
+    public async Task A_non_seekable_source_never_allocates_more_than_max_concurrency_parts_of_segments()
+    {
+        const int partSize = 1024 * 1024;
+        var content = new byte[(10 * partSize) + 10];
+        new Random(3).NextBytes(content);
+        var time = new FakeTimeProvider();
+        var steps = new FakeUploadSteps(time);
+        var options = new TransferOptions { MinimumPartSize = 1, PartSize = partSize, MaxConcurrency = 3 };
+        using var source = UploadSource.FromStream(new NonSeekableStream(new MemoryStream(content)), content.Length);
+
+        var result = await new MultipartUploadEngine(steps, options, time).UploadAsync(source, UploadTarget.ForNewFile(new FileCreate { Name = "m" }));
+
+        Assert.That(steps.Assembled(), Is.EqualTo(content));
+        Assert.That(((NonSeekableStreamUploadSource)source).SegmentsAllocated, Is.InRange(1, 3), "segments are reused across parts");
+        Assert.That(result.Sha256, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(content))));
+    }
+
+    [Test]
+    public async Task Hashing_can_be_turned_off()
+    {
+        var time = new FakeTimeProvider();
+        var options = new TransferOptions { MinimumPartSize = 1, PartSize = 100, ComputeSha256 = false };
+        using var source = UploadSource.FromStream(new MemoryStream(new byte[250]));
+
+        var result = await new MultipartUploadEngine(new FakeUploadSteps(time), options, time).UploadAsync(source, UploadTarget.ForNewFile(new FileCreate { Name = "h" }));
+
+        Assert.That(result.Sha256, Is.Null);
+        Assert.That(result.Parts, Is.EqualTo(3));
+    }
+}
+
+public class NonSeekableResumeTests
+{
+    [Test]
+    public async Task A_non_seekable_stream_resumes_by_reading_past_done_parts_and_hashes_everything()
+    {
+        var dir = Directory.CreateTempSubdirectory("cognite-transfer-ns-resume-").FullName;
+        try
+        {
+            var content = new byte[(6 * 100) + 30];
+            new Random(9).NextBytes(content);
+            var journal = Path.Combine(dir, "j.json");
+            var time = new FakeTimeProvider();
+            var options = new TransferOptions { MinimumPartSize = 1, PartSize = 100, MaxConcurrency = 1, RetryBaseDelay = TimeSpan.Zero };
+            var first = new FakeUploadSteps(time)
+            {
+                OnPut = call => call.PartIndex == 4 ? throw FakeUploadSteps.Status(System.Net.HttpStatusCode.BadRequest) : Task.CompletedTask,
+            };
+            using (var source = UploadSource.FromStream(new NonSeekableStream(new MemoryStream(content)), content.Length))
+            {
+                await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(first, options, time).UploadAsync(source, UploadTarget.ForNewFile(new FileCreate { Name = "n" }), new UploadOptions { JournalPath = journal }));
+            }
+
+            var second = new FakeUploadSteps(time) { Parts = first.Parts };
+            using (var source = UploadSource.FromStream(new NonSeekableStream(new MemoryStream(content)), content.Length))
+            {
+                var result = await new MultipartUploadEngine(second, options, time).ResumeAsync(journal, source);
+
+                Assert.That(result.PartsSkipped, Is.EqualTo(4));
+                Assert.That(second.Attempts.Keys, Is.EquivalentTo(new[] { 4, 5, 6 }));
+                Assert.That(second.Assembled(), Is.EqualTo(content));
+                Assert.That(result.Sha256, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(content))));
+            }
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+}

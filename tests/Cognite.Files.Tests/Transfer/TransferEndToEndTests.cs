@@ -1,0 +1,220 @@
+using System.Security.Cryptography;
+using Cognite.Files.Auth;
+using Cognite.Files.Emulator;
+using Cognite.Files.Models;
+using Cognite.Files.Transfer;
+
+namespace Cognite.Files.Tests.Transfer;
+
+/// <summary>The multipart engine through <see cref="CogniteFilesClient"/> against the in-process emulator (real HTTP on loopback).</summary>
+[NonParallelizable]
+public class TransferEndToEndTests
+{
+    private const int PartSize = 256 * 1024;
+
+    private CogniteFilesEmulator _emulator = null!;
+    private string _dir = null!;
+
+    [OneTimeSetUp]
+    public async Task StartEmulator()
+    {
+        _dir = Directory.CreateTempSubdirectory("cognite-transfer-e2e-").FullName;
+        _emulator = await CogniteFilesEmulator.StartAsync(new EmulatorOptions
+        {
+            DataDirectory = Path.Combine(_dir, "emulator"),
+            MinPartSize = PartSize,
+            UploadedFlagDelay = TimeSpan.FromMilliseconds(200),
+        });
+    }
+
+    [OneTimeTearDown]
+    public async Task StopEmulator()
+    {
+        await _emulator.DisposeAsync();
+        Directory.Delete(_dir, recursive: true);
+    }
+
+    [SetUp]
+    public void ClearFaults()
+    {
+        _emulator.Faults.Clear();
+        _emulator.Faults.BandwidthBytesPerSecondPerConnection = null;
+    }
+
+    private CogniteFilesClient Client(int attempts = 6, int concurrency = 4) => new(
+        new CogniteFilesClientOptions
+        {
+            BaseUrl = new Uri(_emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority)),
+            Project = _emulator.Options.Project,
+            AppName = "transfer-e2e",
+            Transfer = new TransferOptions
+            {
+                MinimumPartSize = 1,
+                PartSize = PartSize,
+                MaxConcurrency = concurrency,
+                MaxAttemptsPerPart = attempts,
+                RetryBaseDelay = TimeSpan.FromMilliseconds(20),
+                MaxRetryDelay = TimeSpan.FromSeconds(2),
+                StallTimeout = TimeSpan.FromSeconds(1),
+                UploadedConfirmationTimeout = TimeSpan.FromSeconds(10),
+            },
+        },
+        new StaticAccessTokenProvider("e2e-token"));
+
+    private (string Path, byte[] Content) WriteFile(int length, int seed)
+    {
+        var content = new byte[length];
+        new Random(seed).NextBytes(content);
+        var path = Path.Combine(_dir, $"source-{seed}.bin");
+        File.WriteAllBytes(path, content);
+        return (path, content);
+    }
+
+    private async Task AssertStoredAsync(UploadResult result, byte[] content)
+    {
+        Assert.That(result.Sha256, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(content))));
+        Assert.That(await _emulator.GetContentSha256Async(result.File.Id), Is.EqualTo(result.Sha256));
+        Assert.That(result.File.Uploaded, Is.True);
+        Assert.That(_emulator.Counters.AuthorizationHeaderOnUploadUrl, Is.Zero, "no token reached an upload URL");
+    }
+
+    [Test]
+    public async Task A_file_uploads_in_parts_byte_exact_without_auth_on_upload_urls()
+    {
+        var (path, content) = WriteFile((12 * PartSize) + 12345, 1);
+        using var client = Client();
+
+        var result = await client.UploadFileAsync(new FileCreate { Name = "file.bin", ExternalId = "e2e-file" }, path);
+
+        await AssertStoredAsync(result, content);
+        Assert.That(result.Parts, Is.EqualTo(13));
+        var puts = _emulator.Counters.ForUpload(result.UploadId)!.PutsByPartIndex;
+        Assert.That(puts.Keys, Is.EquivalentTo(Enumerable.Range(0, 13)));
+        Assert.That(puts.Values, Is.All.EqualTo(1));
+    }
+
+    [Test]
+    public async Task A_non_seekable_stream_uploads_byte_exact()
+    {
+        var (_, content) = WriteFile((7 * PartSize) + 1, 2);
+        using var client = Client();
+        using var source = UploadSource.FromStream(new NonSeekableStream(new MemoryStream(content)), content.Length);
+
+        var result = await client.UploadAsync(new FileCreate { Name = "stream.bin" }, source);
+
+        await AssertStoredAsync(result, content);
+        Assert.That(result.Parts, Is.EqualTo(8));
+    }
+
+    [Test]
+    public async Task Injected_500_503_429_reset_and_stall_are_survived_by_retrying_only_those_parts()
+    {
+        _emulator.Faults.Set(new FaultOptions
+        {
+            StallDuration = TimeSpan.FromSeconds(30),
+            RetryAfterSeconds = 1,
+            Schedule =
+            [
+                new ScheduledFault { PartIndex = 1, Kind = FaultKind.Status500 },
+                new ScheduledFault { PartIndex = 2, Kind = FaultKind.Status503 },
+                new ScheduledFault { PartIndex = 3, Kind = FaultKind.Status429WithRetryAfter },
+                new ScheduledFault { PartIndex = 4, Kind = FaultKind.ResetMidBody },
+                new ScheduledFault { PartIndex = 5, Kind = FaultKind.Stall },
+            ],
+        });
+        var (path, content) = WriteFile(8 * PartSize, 3);
+        using var client = Client();
+
+        var result = await client.UploadFileAsync(new FileCreate { Name = "faults.bin" }, path);
+
+        await AssertStoredAsync(result, content);
+        var puts = _emulator.Counters.ForUpload(result.UploadId)!.PutsByPartIndex;
+        Assert.That(Enumerable.Range(1, 5).Select(i => puts[i]), Is.All.EqualTo(2), "each faulted part was sent twice");
+        Assert.That(new[] { 0, 6, 7 }.Select(i => puts[i]), Is.All.EqualTo(1), "healthy parts were sent once");
+        Assert.That(result.Retries, Is.EqualTo(5));
+    }
+
+    [Test]
+    public async Task Random_part_faults_are_survived()
+    {
+        _emulator.Faults.Set(new FaultOptions
+        {
+            Seed = 7,
+            PartFailureProbability = 0.3,
+            Kinds = [FaultKind.Status500, FaultKind.Status503, FaultKind.Status429WithRetryAfter, FaultKind.ResetMidBody],
+            RetryAfterSeconds = 1,
+        });
+        var (_, content) = WriteFile(10 * PartSize, 4);
+        using var client = Client(attempts: 10);
+        using var source = UploadSource.FromStream(new NonSeekableStream(new MemoryStream(content)), content.Length);
+
+        var result = await client.UploadAsync(new FileCreate { Name = "random-faults.bin" }, source);
+
+        await AssertStoredAsync(result, content);
+        Assert.That(result.Retries, Is.GreaterThan(0));
+    }
+
+    [Test]
+    public async Task An_existing_file_gets_its_content_through_multiuploadlink()
+    {
+        using var client = Client();
+        var created = await client.Api.CreateFileAsync(new FileCreate { Name = "existing.bin", ExternalId = "e2e-existing" });
+        var (path, content) = WriteFile((3 * PartSize) + 7, 5);
+        using var source = UploadSource.FromFile(path);
+
+        var result = await client.UploadAsync(Identifier.FromExternalId("e2e-existing"), source);
+
+        Assert.That(result.File.Id, Is.EqualTo(created.Id));
+        await AssertStoredAsync(result, content);
+    }
+
+    [Test]
+    public async Task An_interrupted_upload_resumes_sending_only_the_missing_parts()
+    {
+        _emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { PartIndex = 3, Kind = FaultKind.Status500 }] });
+        var (path, content) = WriteFile(6 * PartSize, 6);
+        var journal = Path.Combine(_dir, "resume.journal");
+        using (var failing = Client(attempts: 1, concurrency: 1))
+        {
+            var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => failing.UploadFileAsync(new FileCreate { Name = "resume.bin" }, path, uploadOptions: new UploadOptions { JournalPath = journal }));
+            Assert.That(ex!.PartIndex, Is.EqualTo(3));
+        }
+
+        using var client = Client();
+        using var source = UploadSource.FromFile(path);
+        var result = await client.ResumeUploadAsync(journal, source);
+
+        await AssertStoredAsync(result, content);
+        Assert.That(result.PartsSkipped, Is.EqualTo(3));
+        var puts = _emulator.Counters.ForUpload(result.UploadId)!.PutsByPartIndex;
+        Assert.That(new[] { 0, 1, 2, 4, 5 }.Select(i => puts[i]), Is.All.EqualTo(1));
+        Assert.That(puts[3], Is.EqualTo(2));
+        Assert.That(File.Exists(journal), Is.False);
+    }
+
+    [Test]
+    public async Task Cancelling_stops_in_flight_puts_within_500_ms_and_completes_nothing()
+    {
+        _emulator.Faults.BandwidthBytesPerSecondPerConnection = 256 * 1024;
+        var (path, _) = WriteFile(8 * PartSize, 7);
+        using var client = Client();
+        using var cts = new CancellationTokenSource();
+        var progress = new RecordingProgress<UploadProgress>();
+
+        var upload = client.UploadFileAsync(new FileCreate { Name = "cancel.bin", ExternalId = "e2e-cancel" }, path, uploadOptions: new UploadOptions { Progress = progress }, cancellationToken: cts.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(10);
+        while (progress.Values.Count == 0 && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(20);
+        }
+
+        var sw = System.Diagnostics.Stopwatch.StartNew();
+        await cts.CancelAsync();
+        await Assert.CatchAsync<OperationCanceledException>(() => upload);
+        Assert.That(sw.Elapsed, Is.LessThan(TimeSpan.FromMilliseconds(500)));
+        Assert.That(client.UploadEngine.Limiter.InFlight, Is.Zero);
+
+        var file = (await client.Api.RetrieveFilesAsync(new FileRetrieveRequest { Items = [Identifier.FromExternalId("e2e-cancel")] })).Items.Single();
+        Assert.That(file.Uploaded, Is.False, "nothing was completed");
+    }
+}
