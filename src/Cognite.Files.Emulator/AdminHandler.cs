@@ -87,7 +87,7 @@ internal static class CogniteFilesEmulatorSha
         if (row is null || !row.HasContent) return null;
         try
         {
-            await using var stream = new FileStream(state.Store.ContentPath(id), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, useAsync: true);
+            await using var stream = state.Store.OpenContent(id);
             return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
         }
         catch (FileNotFoundException)

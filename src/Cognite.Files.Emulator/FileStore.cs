@@ -68,6 +68,38 @@ internal sealed class FileStore : IDisposable
     public string PartPath(string uploadId, int index) => Path.Combine(PartsDir, uploadId, index.ToString(System.Globalization.CultureInfo.InvariantCulture));
     public string NewTempPath() => Path.Combine(TmpDir, Guid.NewGuid().ToString("N"));
 
+    /// <summary>Where a multipart file's content lives: its parts, one file per 0-based index, never copied together.</summary>
+    public string SegmentsPath(long id) => ContentPath(id) + ".parts";
+
+    /// <summary>Makes <paramref name="tempFile"/> the file's whole content (single-part upload). Call under <see cref="WithLock{T}"/>.</summary>
+    public void ReplaceContentWithFile(long id, string tempFile)
+    {
+        File.Move(tempFile, ContentPath(id), overwrite: true);
+        TryDeleteDir(SegmentsPath(id));
+    }
+
+    /// <summary>Makes the upload's part directory the file's content by renaming it (no copy). Call under <see cref="WithLock{T}"/>.</summary>
+    public void ReplaceContentWithParts(long id, string uploadId)
+    {
+        var staged = SegmentsPath(id) + "." + Guid.NewGuid().ToString("N");
+        Directory.Move(Path.Combine(PartsDir, uploadId), staged);
+        TryDelete(ContentPath(id));
+        TryDeleteDir(SegmentsPath(id));
+        Directory.Move(staged, SegmentsPath(id));
+    }
+
+    /// <summary>Opens the file's content for reading, whichever way it was stored. Throws <see cref="FileNotFoundException"/> when there is none.</summary>
+    public Stream OpenContent(long id)
+    {
+        var segments = SegmentsPath(id);
+        if (Directory.Exists(segments))
+        {
+            return new SegmentedContentStream(segments, Directory.GetFiles(segments).Length);
+        }
+
+        return new FileStream(ContentPath(id), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, useAsync: true);
+    }
+
     public static readonly JsonSerializerSettings JsonSettings = new()
     {
         NullValueHandling = NullValueHandling.Ignore,
@@ -164,6 +196,7 @@ internal sealed class FileStore : IDisposable
             tx.Commit();
         }
         TryDelete(ContentPath(id));
+        TryDeleteDir(SegmentsPath(id));
         foreach (var u in uploads) TryDeleteDir(Path.Combine(PartsDir, u));
     }
 

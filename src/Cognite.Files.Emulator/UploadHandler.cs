@@ -107,7 +107,7 @@ internal sealed class UploadHandler(EmulatorState state)
                 else
                 {
                     var row = state.Store.Get(upload.FileId) ?? throw new CdfError(404, "The file was deleted.");
-                    File.Move(temp, state.Store.ContentPath(upload.FileId), overwrite: true);
+                    state.Store.ReplaceContentWithFile(upload.FileId, temp);
                     state.Api.CommitContent(row);
                 }
                 return 0;
@@ -164,10 +164,10 @@ internal sealed class UploadHandler(EmulatorState state)
     {
         var row = state.Store.Get(fileId) ?? throw new CdfError(404, "The file does not exist.");
         if (!state.Api.Materialize(row).Uploaded || !row.HasContent) throw new CdfError(404, "The file has no uploaded content.");
-        FileStream content;
+        Stream content;
         try
         {
-            content = new FileStream(state.Store.ContentPath(fileId), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferSize, useAsync: true);
+            content = state.Store.OpenContent(fileId);
         }
         catch (FileNotFoundException)
         {

@@ -1,0 +1,260 @@
+using System.CommandLine;
+using System.CommandLine.Parsing;
+using System.Globalization;
+using Cognite.Files.Cli.Commands;
+using Cognite.Files.Cli.Parsing;
+using Cognite.Files.Transfer;
+
+namespace Cognite.Files.Cli;
+
+/// <summary>The <c>cognite-files</c> command tree (System.CommandLine) and its entry point for tests and <c>Program.Main</c>.</summary>
+internal static class CliApp
+{
+    /// <summary>Default part size of the CLI's uploads.</summary>
+    public const long DefaultPartSize = 64L * 1024 * 1024;
+
+    /// <summary>Default number of part PUTs in flight.</summary>
+    public const int DefaultConcurrency = 4;
+
+    /// <summary>Parses <paramref name="args"/> and runs the command. Usage errors give exit code 2 and one <c>error:</c> line.</summary>
+    public static async Task<int> RunAsync(string[] args, CliContext context, CancellationToken cancellationToken)
+    {
+        var root = Build(context);
+        var parse = root.Parse(args);
+        if (parse.Errors.Count > 0)
+        {
+            var command = string.Join(' ', parse.CommandResult.Command.Parents.OfType<Command>().Reverse().Skip(1).Select(c => c.Name).Append(parse.CommandResult.Command.Name).Where(n => n != root.Name).Prepend("cognite-files"));
+            // An unknown word explains more than the "required command" error it causes.
+            var error = parse.Errors.FirstOrDefault(e => parse.UnmatchedTokens.Any(t => e.Message.Contains(t, StringComparison.Ordinal))) ?? parse.Errors[0];
+            return CliErrors.Report(context, $"{error.Message} (see '{command} --help')", ExitCodes.Usage);
+        }
+
+        var invocation = new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
+        try
+        {
+            return await parse.InvokeAsync(invocation, cancellationToken).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            return ExitCodes.Cancelled;
+        }
+    }
+
+    public static RootCommand Build(CliContext context)
+    {
+        var config = new Option<string?>("--config")
+        {
+            Description = "Config file (JSON: baseUrl, project, token or clientId/clientSecret/tokenUrl/scopes). Default: ~/.cognite-files/config.json when it exists; environment variables win.",
+            Recursive = true,
+            HelpName = "path",
+        };
+        var root = new RootCommand(
+            "cognite-files: upload, download, list and remove files in Cognite Data Fusion. With no CDF configuration it uses an embedded local emulator.")
+        {
+            config,
+        };
+
+        root.Add(BuildUpload(context, config));
+        root.Add(BuildResume(context, config));
+        root.Add(BuildDownload(context, config));
+        root.Add(BuildList(context, config));
+        root.Add(BuildInfo(context, config));
+        root.Add(BuildRemove(context, config));
+        root.Add(BuildEmulator(context));
+        root.Add(BuildDemo(context));
+        return root;
+    }
+
+    private static Option<bool> JsonOption() => new("--json") { Description = "Machine output: one JSON document per line on stdout, no decorations." };
+
+    private static Option<long> PartSizeOption() => new("--part-size")
+    {
+        Description = "Part size of multipart uploads: bytes or with a unit (64MiB, 5MB, 1GiB; units are binary). 5 MiB..4000 MiB; grown when a file would need more than 250 parts. Default 64MiB.",
+        HelpName = "size",
+        DefaultValueFactory = _ => DefaultPartSize,
+        CustomParser = ParsePartSize,
+    };
+
+    private static Option<int> ConcurrencyOption() => new("--concurrency", "-c")
+    {
+        Description = "Part uploads in flight at once, across all files (1..64). Default 4.",
+        DefaultValueFactory = _ => DefaultConcurrency,
+        CustomParser = r => ParseInt(r, "--concurrency", 1, 64),
+    };
+
+    /// <summary>An integer option's value, or an error naming the allowed range.</summary>
+    private static int ParseInt(ArgumentResult result, string name, int min, int max)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (!int.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var value) || value < min || value > max)
+        {
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"{name} must be between {min} and {max} (got '{text}')"));
+            return 0;
+        }
+
+        return value;
+    }
+
+    private static long ParsePartSize(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (!SizeParser.TryParse(text, out var bytes))
+        {
+            result.AddError($"--part-size '{text}' is not a size (use bytes or a unit: 64MiB, 5MB, 1GiB)");
+            return 0;
+        }
+
+        if (bytes < MultipartLimits.MinPartSize || bytes > MultipartLimits.MaxPartSize)
+        {
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"--part-size must be between 5 MiB and 4000 MiB (got {text} = {bytes} bytes)"));
+            return 0;
+        }
+
+        return bytes;
+    }
+
+    private static Command BuildUpload(CliContext context, Option<string?> config)
+    {
+        var path = new Argument<string>("path") { Description = "A file, or a directory (uploaded recursively)." };
+        var to = new Option<string?>("--to") { Description = "Upload the content of one file into this existing CDF file (id, or external id; id:N / ext:X to be explicit).", HelpName = "id|externalId" };
+        var externalId = new Option<string?>("--external-id") { Description = "External id of the new file; for a directory, a prefix to which each file's relative path is appended." };
+        var name = new Option<string?>("--name") { Description = "Name of the new file (default: the file name). Not for directories." };
+        var directory = new Option<string?>("--directory") { Description = "CDF directory of the new file; for a directory, the base to which relative subdirectories are appended (default: /<directory name>)." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace the metadata and content of an existing file with the same external id." };
+        var journal = new Option<string?>("--journal") { Description = "Resume journal path (for a directory: a directory for the journals). Default: ~/.cognite-files/journals/.", HelpName = "path" };
+        var partSize = PartSizeOption();
+        var concurrency = ConcurrencyOption();
+        var json = JsonOption();
+        var command = new Command("upload", "Upload a file or a directory (multipart, concurrent, resumable) with live progress.")
+        {
+            path, to, externalId, name, directory, overwrite, partSize, concurrency, journal, json,
+        };
+        command.SetAction((parse, ct) => UploadCommand.RunAsync(
+            context,
+            new UploadCommand.UploadRequest(
+                parse.GetRequiredValue(path),
+                parse.GetValue(to),
+                parse.GetValue(externalId),
+                parse.GetValue(name),
+                parse.GetValue(directory),
+                parse.GetValue(overwrite),
+                parse.GetValue(partSize),
+                parse.GetValue(concurrency),
+                parse.GetValue(journal),
+                parse.GetValue(json),
+                parse.GetValue(config)),
+            ct));
+        return command;
+    }
+
+    private static Command BuildResume(CliContext context, Option<string?> config)
+    {
+        var journals = new Argument<string[]>("journal") { Description = "Journal file(s) printed by an interrupted upload.", Arity = ArgumentArity.OneOrMore };
+        var concurrency = ConcurrencyOption();
+        var json = JsonOption();
+        var command = new Command("resume", "Finish interrupted uploads, sending only the parts that are missing.") { journals, concurrency, json };
+        command.SetAction((parse, ct) => UploadCommand.ResumeAsync(context, parse.GetRequiredValue(journals), parse.GetValue(concurrency), parse.GetValue(json), parse.GetValue(config), ct));
+        return command;
+    }
+
+    private static Command BuildDownload(CliContext context, Option<string?> config)
+    {
+        var file = new Argument<string>("id|externalId") { Description = "The file: an id, an external id, or id:N / ext:X." };
+        var destination = new Argument<string>("dest") { Description = "Destination file, or an existing directory (the CDF name is used)." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing destination file." };
+        var json = JsonOption();
+        var command = new Command("download", "Download a file's content (byte-exact; prints its SHA-256).") { file, destination, overwrite, json };
+        command.SetAction((parse, ct) => DownloadCommand.RunAsync(context, parse.GetRequiredValue(file), parse.GetRequiredValue(destination), parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config), ct));
+        return command;
+    }
+
+    private static Command BuildList(CliContext context, Option<string?> config)
+    {
+        var name = new Option<string?>("--name") { Description = "Exact name." };
+        var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Directory prefix, e.g. /reports." };
+        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix." };
+        var uploaded = new Option<bool?>("--uploaded") { Description = "Only files whose content is (true) or is not (false) uploaded." };
+        var limit = new Option<int>("--limit")
+        {
+            Description = "At most this many files; 0 for all. Default 100.",
+            DefaultValueFactory = _ => 100,
+            CustomParser = r => ParseInt(r, "--limit", 0, int.MaxValue),
+        };
+        var json = JsonOption();
+        var command = new Command("ls", "List files, optionally filtered.") { name, directoryPrefix, externalIdPrefix, uploaded, limit, json };
+        command.SetAction((parse, ct) => FileCommands.ListAsync(
+            context,
+            new FileCommands.ListRequest(parse.GetValue(name), parse.GetValue(directoryPrefix), parse.GetValue(externalIdPrefix), parse.GetValue(uploaded), parse.GetValue(limit), parse.GetValue(json), parse.GetValue(config)),
+            ct));
+        return command;
+    }
+
+    private static Command BuildInfo(CliContext context, Option<string?> config)
+    {
+        var file = new Argument<string>("id|externalId") { Description = "The file: an id, an external id, or id:N / ext:X." };
+        var json = JsonOption();
+        var command = new Command("info", "Show a file's metadata.") { file, json };
+        command.SetAction((parse, ct) => FileCommands.InfoAsync(context, parse.GetRequiredValue(file), parse.GetValue(json), parse.GetValue(config), ct));
+        return command;
+    }
+
+    private static Command BuildRemove(CliContext context, Option<string?> config)
+    {
+        var files = new Argument<string[]>("id|externalId") { Description = "Files to delete.", Arity = ArgumentArity.OneOrMore };
+        var json = JsonOption();
+        var command = new Command("rm", "Delete files (all or none: an unknown id fails the whole call).") { files, json };
+        command.SetAction((parse, ct) => FileCommands.RemoveAsync(context, parse.GetRequiredValue(files), parse.GetValue(json), parse.GetValue(config), ct));
+        return command;
+    }
+
+    private static Command BuildEmulator(CliContext context)
+    {
+        var port = new Option<int>("--port")
+        {
+            Description = "API port on 127.0.0.1 (0 = a free one). Default 5080.",
+            DefaultValueFactory = _ => 5080,
+            CustomParser = r => ParseInt(r, "--port", 0, 65535),
+        };
+        var uploadPort = new Option<int>("--upload-port")
+        {
+            Description = "Port for pre-signed upload/download URLs (0 = a free one). Default 5081.",
+            DefaultValueFactory = _ => 5081,
+            CustomParser = r => ParseInt(r, "--upload-port", 0, 65535),
+        };
+
+        var data = new Option<string?>("--data") { Description = "Data directory (default: the embedded emulator's, ~/.cognite-files/emulator).", HelpName = "dir" };
+        var verbose = new Option<bool>("--verbose") { Description = "One line per request (method, path, status; never query strings or headers)." };
+        var command = new Command("emulator", "Run the local Files API emulator standalone until Ctrl+C.") { port, uploadPort, data, verbose };
+        command.SetAction((parse, ct) => EmulatorCommand.RunAsync(context, parse.GetValue(port), parse.GetValue(uploadPort), parse.GetValue(data), parse.GetValue(verbose), ct));
+        return command;
+    }
+
+    private static Command BuildDemo(CliContext context)
+    {
+        var size = new Option<long>("--size")
+        {
+            Description = "Size of the generated file (bytes or with a unit). Default 1GiB.",
+            HelpName = "size",
+            DefaultValueFactory = _ => 1L << 30,
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+                if (!SizeParser.TryParse(text, out var bytes) || bytes < 1 || bytes > 64L << 30)
+                {
+                    r.AddError($"--size '{text}' must be a size from 1 byte to 64 GiB (e.g. 1GiB, 200MiB)");
+                    return 0;
+                }
+
+                return bytes;
+            },
+        };
+        var partSize = PartSizeOption();
+        var concurrency = ConcurrencyOption();
+        var command = new Command("demo", "Generate a file of random bytes (default 1 GiB), upload it multipart to an embedded emulator, download it back and check it is byte-exact.")
+        {
+            size, partSize, concurrency,
+        };
+        command.SetAction((parse, ct) => DemoCommand.RunAsync(context, parse.GetValue(size), parse.GetValue(partSize), parse.GetValue(concurrency), ct));
+        return command;
+    }
+}

@@ -1,0 +1,72 @@
+using System.Net.Sockets;
+using Cognite.Files.Diagnostics;
+
+namespace Cognite.Files.Cli;
+
+/// <summary>Turns an exception into the CLI's one error line and exit code. Never prints tokens or URL query strings.</summary>
+internal static class CliErrors
+{
+    public static (string Message, int ExitCode) Describe(Exception exception)
+    {
+        var (message, code) = exception switch
+        {
+            CliUsageException e => (e.Message, ExitCodes.Usage),
+            CogniteException e => (WithRequestId(e.Message, e.RequestId), ExitCodes.Failure),
+            HttpRequestException e => (DescribeNetwork(e), ExitCodes.Failure),
+            UnauthorizedAccessException e => (e.Message, ExitCodes.Failure),
+            IOException e => (e.Message, ExitCodes.Failure),
+            ArgumentException e => (StripParamName(e), ExitCodes.Failure),
+            InvalidOperationException e => (e.Message, ExitCodes.Failure),
+            _ => ($"{exception.GetType().Name}: {exception.Message}", ExitCodes.Failure),
+        };
+        return (OneLine(message), code);
+    }
+
+    /// <summary>Writes <c>error: &lt;message&gt;</c> to stderr and returns the exit code.</summary>
+    public static int Report(CliContext context, Exception exception)
+    {
+        var (message, code) = Describe(exception);
+        context.Error.WriteLine("error: " + message);
+        context.Error.Flush();
+        return code;
+    }
+
+    public static int Report(CliContext context, string message, int exitCode)
+    {
+        context.Error.WriteLine("error: " + OneLine(message));
+        context.Error.Flush();
+        return exitCode;
+    }
+
+    private static string WithRequestId(string message, string? requestId) =>
+        requestId is null || message.Contains(requestId, StringComparison.Ordinal) ? message : $"{message} (request id {requestId})";
+
+    private static string DescribeNetwork(HttpRequestException e)
+    {
+        var inner = e.InnerException is SocketException s ? s.Message : e.Message;
+        return "cannot reach CDF: " + inner;
+    }
+
+    private static string StripParamName(ArgumentException e)
+    {
+        var message = e.Message;
+        var at = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
+        return at < 0 ? message : message[..at];
+    }
+
+    /// <summary>One line, with anything that looks like a URL stripped of its query (signatures).</summary>
+    public static string OneLine(string message)
+    {
+        var line = string.Join(' ', message.Split(['\r', '\n'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries));
+        var words = line.Split(' ');
+        for (var i = 0; i < words.Length; i++)
+        {
+            if (words[i].Contains("://", StringComparison.Ordinal) && words[i].Contains('?', StringComparison.Ordinal))
+            {
+                words[i] = UrlRedaction.Redact(words[i].Trim('\'', '"', '(', ')', ',', '.'));
+            }
+        }
+
+        return string.Join(' ', words);
+    }
+}

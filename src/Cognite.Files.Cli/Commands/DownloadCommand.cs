@@ -1,0 +1,109 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using Cognite.Files.Cli.Output;
+using Cognite.Files.Cli.Parsing;
+
+namespace Cognite.Files.Cli.Commands;
+
+/// <summary><c>download &lt;id|externalId&gt; &lt;dest&gt;</c>: streams the content to a file (temporary file, then rename) and prints its SHA-256.</summary>
+internal static class DownloadCommand
+{
+    public static Task<int> RunAsync(CliContext context, string reference, string destination, bool overwrite, bool json, string? configPath, CancellationToken cancellationToken) =>
+        CommandRunner.RunAsync(context, cancellationToken, async () =>
+        {
+            var identifier = FileReference.Parse(reference);
+            var destinationIsDirectory = Directory.Exists(destination);
+            if (!destinationIsDirectory)
+            {
+                CheckTarget(Path.GetFullPath(destination), overwrite);
+            }
+
+            await using var connection = await CommandRunner.ConnectAsync(context, configPath, json, cancellationToken).ConfigureAwait(false);
+            var file = await connection.Client.RetrieveAsync(identifier, cancellationToken).ConfigureAwait(false);
+            var path = Path.GetFullPath(destinationIsDirectory ? Path.Combine(destination, SafeFileName(file.Name)) : destination);
+            if (destinationIsDirectory)
+            {
+                CheckTarget(path, overwrite);
+            }
+
+            var result = await DownloadAsync(context, connection.Client, identifier, file.Name, path, json, cancellationToken).ConfigureAwait(false);
+            if (json)
+            {
+                context.Json(JsonOutput.Object(new { id = file.Id, externalId = file.ExternalId, name = file.Name, path, bytes = result.Bytes, sha256 = result.Sha256, seconds = result.Elapsed.TotalSeconds }));
+            }
+            else
+            {
+                context.Line($"Downloaded 1 file, {Format.Bytes(result.Bytes)} in {Format.Duration(result.Elapsed)} ({Format.Rate(result.Bytes, result.Elapsed)}) to {path}");
+                context.Line($"sha256 {result.Sha256}");
+            }
+
+            return ExitCodes.Ok;
+        });
+
+    internal sealed record DownloadResult(long Bytes, string Sha256, TimeSpan Elapsed);
+
+    /// <summary>Downloads with the transfer display, then hashes the written file.</summary>
+    internal static async Task<DownloadResult> DownloadAsync(CliContext context, CogniteFilesClient client, Models.Identifier identifier, string label, string path, bool json, CancellationToken cancellationToken, long? expectedBytes = null)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var bytes = await TransferDisplay.RunAsync(context, json, "download", expectedBytes, 1, async reporter =>
+        {
+            var file = reporter.Start(label, expectedBytes);
+            try
+            {
+                var n = await client.DownloadToFileAsync(identifier, path, new SyncProgress<long>(file.Report), cancellationToken).ConfigureAwait(false);
+                file.Completed($"downloaded {label} ({Format.Bytes(n)}) to {path}");
+                return n;
+            }
+            catch (Exception e)
+            {
+                file.Failed(cancellationToken.IsCancellationRequested ? $"cancelled {label}" : $"failed {label}: {CliErrors.Describe(e).Message}");
+                throw;
+            }
+        }).ConfigureAwait(false);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        return new DownloadResult(bytes, await Sha256OfFileAsync(path, cancellationToken).ConfigureAwait(false), elapsed);
+    }
+
+    public static async Task<string> Sha256OfFileAsync(string path, CancellationToken cancellationToken)
+    {
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        await using (stream.ConfigureAwait(false))
+        {
+            var hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
+            return Convert.ToHexStringLower(hash);
+        }
+    }
+
+    private static void CheckTarget(string path, bool overwrite)
+    {
+        var directory = Path.GetDirectoryName(path);
+        if (directory is null || !Directory.Exists(directory))
+        {
+            throw new CliUsageException($"destination directory '{directory}' does not exist");
+        }
+
+        if (File.Exists(path) && !overwrite)
+        {
+            throw new CliUsageException($"'{path}' already exists (use --overwrite to replace it)");
+        }
+    }
+
+    private static string SafeFileName(string name)
+    {
+        var invalid = Path.GetInvalidFileNameChars();
+        var safe = new string(name.Select(c => invalid.Contains(c) ? '_' : c).ToArray()).Trim();
+        return safe is "" or "." or ".." ? "download" : safe;
+    }
+}
+
+/// <summary>An <see cref="IProgress{T}"/> that calls back synchronously on the reporting thread (unlike <see cref="Progress{T}"/>, which posts).</summary>
+internal sealed class SyncProgress<T>(Action<T> report) : IProgress<T>
+{
+    public void Report(T value) => report(value);
+}
+
+internal static class SyncProgress
+{
+    public static SyncProgress<long> Create(Action<long> report) => new(report);
+}

@@ -1,0 +1,57 @@
+using Cognite.Files.Cli.Configuration;
+using Cognite.Files.Emulator;
+
+namespace Cognite.Files.Cli.Commands;
+
+/// <summary><c>emulator</c>: runs the Files API emulator standalone until Ctrl+C.</summary>
+internal static class EmulatorCommand
+{
+    public static Task<int> RunAsync(CliContext context, int port, int uploadPort, string? data, bool verbose, CancellationToken cancellationToken) =>
+        CommandRunner.RunAsync(context, cancellationToken, async () =>
+        {
+            var dataDirectory = data is null ? CliConnection.EmbeddedDataDirectory(context) : Path.GetFullPath(data);
+            var options = CliConnection.EmulatorOptionsFor(context, dataDirectory, port, uploadPort);
+            if (verbose)
+            {
+                options.RequestLog = line =>
+                {
+                    lock (context.Out)
+                    {
+                        context.Out.WriteLine(line);
+                        context.Out.Flush();
+                    }
+                };
+            }
+
+            CogniteFilesEmulator emulator;
+            try
+            {
+                emulator = await CogniteFilesEmulator.StartAsync(options, cancellationToken).ConfigureAwait(false);
+            }
+            catch (Exception e) when (e is IOException or InvalidOperationException)
+            {
+                throw new CliUsageException($"cannot start the emulator on ports {port}/{uploadPort}: {e.Message}");
+            }
+
+            await using (emulator.ConfigureAwait(false))
+            {
+                var root = emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority);
+                context.Line($"api: {emulator.ApiBaseUrl}");
+                context.Line($"upload: {emulator.UploadBaseUrl}");
+                context.Line($"admin: {emulator.AdminBaseUrl}");
+                context.Line($"data: {dataDirectory}");
+                context.Line($"use it: COGNITE_BASE_URL={root} COGNITE_PROJECT={emulator.Options.Project} COGNITE_TOKEN=any cognite-files ls");
+                context.Line("ready (Ctrl+C to stop)");
+                try
+                {
+                    await Task.Delay(Timeout.Infinite, cancellationToken).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    context.Line("stopping");
+                }
+            }
+
+            return ExitCodes.Ok;
+        });
+}

@@ -1,0 +1,217 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using Spectre.Console;
+
+namespace Cognite.Files.Cli.Output;
+
+/// <summary>Receives the progress of one transferred file.</summary>
+internal interface IFileProgress
+{
+    /// <summary>Bytes done so far for this file (monotonic).</summary>
+    void Report(long bytesDone);
+
+    /// <summary>The file is done; <paramref name="line"/> is its one-line outcome.</summary>
+    void Completed(string line);
+
+    /// <summary>The file failed or was cancelled; <paramref name="line"/> says so.</summary>
+    void Failed(string line);
+}
+
+/// <summary>Hands out a progress sink per file of a transfer.</summary>
+internal interface ITransferReporter
+{
+    IFileProgress Start(string label, long? totalBytes);
+}
+
+/// <summary>
+/// Shows a transfer: live Spectre progress bars (one per active file and a total, with throughput and ETA) on a
+/// terminal; a line per file start/finish and a line per 10 % otherwise; nothing with <c>--json</c> (the command
+/// prints the results).
+/// </summary>
+internal static class TransferDisplay
+{
+    public static async Task<T> RunAsync<T>(CliContext context, bool json, string verb, long? totalBytes, int fileCount, Func<ITransferReporter, Task<T>> work)
+    {
+        if (json)
+        {
+            return await work(new SilentReporter()).ConfigureAwait(false);
+        }
+
+        if (!context.Interactive)
+        {
+            return await work(new PlainReporter(context, verb)).ConfigureAwait(false);
+        }
+
+        var display = context.Console.Progress()
+            .AutoClear(false)
+            .HideCompleted(false)
+            .AutoRefresh(true)
+            .Columns(
+                new TaskDescriptionColumn { Alignment = Justify.Left },
+                new ProgressBarColumn(),
+                new PercentageColumn(),
+                new DownloadedColumn(),
+                new TransferSpeedColumn(),
+                new RemainingTimeColumn(),
+                new SpinnerColumn());
+        display.RefreshRate = TimeSpan.FromMilliseconds(150);
+        return await display.StartAsync(async progress =>
+            {
+                // One file: its own bar is the whole story. Several: a total bar, and a bar per file while it is active.
+                ProgressTask? total = null;
+                if (fileCount != 1)
+                {
+                    total = progress.AddTask(string.Create(CultureInfo.InvariantCulture, $"[bold]{verb} total[/] ({fileCount} files)"), autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
+                    total.IsIndeterminate = totalBytes is null;
+                }
+
+                var reporter = new LiveReporter(context, progress, total, verb);
+                try
+                {
+                    return await work(reporter).ConfigureAwait(false);
+                }
+                finally
+                {
+                    if (total is not null)
+                    {
+                        if (totalBytes is not null && reporter.Succeeded)
+                        {
+                            total.Value = total.MaxValue;
+                        }
+
+                        total.StopTask();
+                    }
+
+                    progress.Refresh();
+                }
+            }).ConfigureAwait(false);
+    }
+
+    private sealed class SilentReporter : ITransferReporter, IFileProgress
+    {
+        public IFileProgress Start(string label, long? totalBytes) => this;
+
+        public void Report(long bytesDone)
+        {
+        }
+
+        public void Completed(string line)
+        {
+        }
+
+        public void Failed(string line)
+        {
+        }
+    }
+
+    private sealed class PlainReporter(CliContext context, string verb) : ITransferReporter
+    {
+        private readonly Lock _gate = new();
+
+        public IFileProgress Start(string label, long? totalBytes)
+        {
+            Write($"{verb} start: {label}" + (totalBytes is { } t ? $" ({Format.Bytes(t)})" : string.Empty));
+            return new File(this, label, totalBytes);
+        }
+
+        private void Write(string line)
+        {
+            lock (_gate)
+            {
+                context.Line(line);
+            }
+        }
+
+        private sealed class File(PlainReporter owner, string label, long? total) : IFileProgress
+        {
+            private int _lastDecile;
+
+            public void Report(long bytesDone)
+            {
+                if (total is not { } t || t <= 0)
+                {
+                    return;
+                }
+
+                var decile = (int)Math.Min(10, bytesDone * 10 / t);
+                var last = Volatile.Read(ref _lastDecile);
+                if (decile > last && decile < 10 && Interlocked.CompareExchange(ref _lastDecile, decile, last) == last)
+                {
+                    owner.Write(string.Create(CultureInfo.InvariantCulture, $"{owner.Verb}: {label} {decile * 10}% ({Format.Bytes(bytesDone)} of {Format.Bytes(t)})"));
+                }
+            }
+
+            public void Completed(string line) => owner.Write(line);
+
+            public void Failed(string line) => owner.Write(line);
+        }
+
+        public string Verb => verb;
+    }
+
+    private sealed class LiveReporter(CliContext context, ProgressContext progress, ProgressTask? total, string verb) : ITransferReporter
+    {
+        private readonly ConcurrentDictionary<ProgressTask, long> _done = new();
+
+        public IAnsiConsole Console => context.Console;
+        private long _totalDone;
+        private int _failed;
+
+        public bool Succeeded => Volatile.Read(ref _failed) == 0;
+
+        public IFileProgress Start(string label, long? totalBytes)
+        {
+            // Alone, the bar says what it does ("upload a.bin"); under a total bar the file name is enough.
+            var description = total is null ? $"[bold]{verb}[/] {Markup.Escape(Shorten(label))}" : Markup.Escape(Shorten(label));
+            var task = progress.AddTask(description, autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
+            task.IsIndeterminate = totalBytes is null;
+            task.HideWhenCompleted = total is not null; // with several files, finished ones leave the live area (their ✔ line stays above it)
+            _done[task] = 0;
+            return new File(this, task);
+        }
+
+        private static string Shorten(string label) => label.Length <= 40 ? label : "…" + label[^39..];
+
+        private void Add(ProgressTask task, long bytesDone)
+        {
+            var previous = _done.TryGetValue(task, out var p) ? p : 0;
+            if (bytesDone <= previous)
+            {
+                return;
+            }
+
+            _done[task] = bytesDone;
+            var sum = Interlocked.Add(ref _totalDone, bytesDone - previous);
+            task.Value = Math.Min(task.MaxValue, bytesDone);
+            if (total is not null)
+            {
+                total.Value = Math.Min(total.MaxValue, sum);
+            }
+        }
+
+        private sealed class File(LiveReporter owner, ProgressTask task) : IFileProgress
+        {
+            public void Report(long bytesDone)
+            {
+                lock (task)
+                {
+                    owner.Add(task, bytesDone);
+                }
+            }
+
+            public void Completed(string line)
+            {
+                task.Value = task.MaxValue;
+                task.StopTask();
+                owner.Console.MarkupLine("[green]✔[/] " + Markup.Escape(line));
+            }
+
+            public void Failed(string line)
+            {
+                Interlocked.Exchange(ref owner._failed, 1);
+                task.StopTask();
+                owner.Console.MarkupLine("[red]✘[/] " + Markup.Escape(line));
+            }
+        }
+    }
+}

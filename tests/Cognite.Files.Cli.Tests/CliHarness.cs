@@ -1,0 +1,126 @@
+using System.Security.Cryptography;
+using Cognite.Files.Emulator;
+using Spectre.Console.Testing;
+
+namespace Cognite.Files.Cli.Tests;
+
+/// <summary>The output of one in-process CLI run.</summary>
+internal sealed record CliRun(int ExitCode, string Out, string Error, string Console)
+{
+    public string All => Out + Error + Console;
+
+    public override string ToString() => $"exit {ExitCode}\n--- stdout\n{Out}\n--- stderr\n{Error}\n--- console\n{Console}";
+}
+
+/// <summary>
+/// An in-process emulator (temporary data directory) plus the CLI configured for it through environment variables
+/// (a dictionary, not the process environment), with its home in a temporary directory.
+/// </summary>
+internal sealed class CliHarness : IAsyncDisposable
+{
+    public const string Token = "test-token-5ecr3t";
+
+    private CliHarness(string root, CogniteFilesEmulator emulator)
+    {
+        Root = root;
+        Emulator = emulator;
+        Home = Path.Combine(root, "home");
+        Files = Path.Combine(root, "files");
+        Directory.CreateDirectory(Home);
+        Directory.CreateDirectory(Files);
+        Environment = new Dictionary<string, string?>
+        {
+            ["COGNITE_BASE_URL"] = emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority),
+            ["COGNITE_PROJECT"] = emulator.Options.Project,
+            ["COGNITE_TOKEN"] = Token,
+            ["COGNITE_FILES_HOME"] = Home,
+        };
+    }
+
+    public string Root { get; }
+
+    public string Home { get; }
+
+    public string Files { get; }
+
+    public CogniteFilesEmulator Emulator { get; }
+
+    public Dictionary<string, string?> Environment { get; }
+
+    public static async Task<CliHarness> StartAsync()
+    {
+        var root = Path.Combine(Path.GetTempPath(), "cognite-files-cli-tests-" + Guid.NewGuid().ToString("N")[..8]);
+        Directory.CreateDirectory(root);
+        var emulator = await CogniteFilesEmulator.StartAsync(new EmulatorOptions { DataDirectory = Path.Combine(root, "emulator"), AcceptedTokens = [Token] });
+        return new CliHarness(root, emulator);
+    }
+
+    /// <summary>Runs the CLI with plain (non-terminal) output.</summary>
+    public Task<CliRun> RunAsync(params string[] args) => RunAsync(args, interactive: false, CancellationToken.None);
+
+    public async Task<CliRun> RunAsync(string[] args, bool interactive, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null)
+    {
+        var console = new TestConsole();
+        if (interactive)
+        {
+            console.Interactive();
+            console.SupportsAnsi(true);
+            console.Profile.Width = 160;
+        }
+
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var env = environment ?? Environment;
+        var context = new CliContext
+        {
+            Console = console,
+            Out = TextWriter.Synchronized(output),
+            Error = TextWriter.Synchronized(error),
+            Interactive = interactive,
+            Environment = name => env.TryGetValue(name, out var value) ? value : null,
+            ConfigureEmulator = o => o.AcceptedTokens = null,
+        };
+        var code = await CliApp.RunAsync(args, context, cancellationToken);
+        var run = new CliRun(code, output.ToString(), error.ToString(), console.Output);
+        Assert.That(run.All, Does.Not.Contain(Token), "the token must never be printed");
+        Assert.That(run.All, Does.Not.Contain("sig="), "URL signatures must never be printed");
+        return run;
+    }
+
+    /// <summary>Writes a file of deterministic pseudo-random bytes under <see cref="Files"/>.</summary>
+    public string CreateFile(string relativePath, long size, int seed = 1)
+    {
+        var path = Path.Combine(Files, relativePath);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        var random = new Random(seed);
+        var buffer = new byte[1 << 20];
+        using var stream = File.Create(path);
+        for (long written = 0; written < size;)
+        {
+            var n = (int)Math.Min(buffer.Length, size - written);
+            random.NextBytes(buffer.AsSpan(0, n));
+            stream.Write(buffer, 0, n);
+            written += n;
+        }
+
+        return path;
+    }
+
+    public static string Sha256(string path)
+    {
+        using var stream = File.OpenRead(path);
+        return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        await Emulator.DisposeAsync();
+        try
+        {
+            Directory.Delete(Root, recursive: true);
+        }
+        catch (IOException)
+        {
+        }
+    }
+}

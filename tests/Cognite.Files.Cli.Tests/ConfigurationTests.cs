@@ -1,0 +1,144 @@
+using Cognite.Files.Cli.Parsing;
+
+namespace Cognite.Files.Cli.Tests;
+
+[TestFixture]
+[Parallelizable(ParallelScope.None)]
+public sealed class ConfigurationTests
+{
+    private CliHarness _h = null!;
+
+    [OneTimeSetUp]
+    public async Task StartAsync() => _h = await CliHarness.StartAsync();
+
+    [OneTimeTearDown]
+    public async Task StopAsync() => await _h.DisposeAsync();
+
+    [Test]
+    public async Task Without_configuration_the_embedded_emulator_is_used_and_announced_in_one_line()
+    {
+        var home = Path.Combine(_h.Root, "fresh-home");
+        var env = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = home };
+        var file = _h.CreateFile("embedded.bin", 1000, seed: 3);
+
+        var upload = await _h.RunAsync(["upload", file, "--external-id", "embedded-1"], interactive: false, CancellationToken.None, env);
+        var ls = await _h.RunAsync(["ls"], interactive: false, CancellationToken.None, env);
+
+        Assert.That(upload.ExitCode, Is.EqualTo(0), upload.ToString());
+        Assert.That(ls.ExitCode, Is.EqualTo(0), ls.ToString());
+        var expected = $"Using the embedded emulator (no CDF configuration found; data in {Path.Combine(home, "emulator")})";
+        Assert.That(ls.Out.Split('\n').Count(l => l.StartsWith("Using the embedded emulator", StringComparison.Ordinal)), Is.EqualTo(1));
+        Assert.That(ls.Out, Does.StartWith(expected));
+        Assert.That(ls.Out, Does.Contain("embedded-1"), "the data persists between runs");
+        Assert.That(File.Exists(Path.Combine(home, "emulator", "cli-ports.json")), Is.True, "ports are kept so journals stay valid");
+    }
+
+    [Test]
+    public async Task The_emulator_data_directory_can_be_overridden()
+    {
+        var data = Path.Combine(_h.Root, "other-data");
+        var env = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = Path.Combine(_h.Root, "home2"), ["COGNITE_FILES_EMULATOR_DATA"] = data };
+
+        var run = await _h.RunAsync(["ls", "--json"], interactive: false, CancellationToken.None, env);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.Out, Is.Empty, "--json keeps stdout clean");
+        Assert.That(run.Error.Trim(), Is.EqualTo($"Using the embedded emulator (no CDF configuration found; data in {data})"));
+        Assert.That(File.Exists(Path.Combine(data, "emulator.db")), Is.True);
+    }
+
+    [Test]
+    public async Task A_config_file_is_read_and_environment_variables_override_it()
+    {
+        var config = Path.Combine(_h.Root, "config.json");
+        File.WriteAllText(config, $$"""
+            { "baseUrl": "{{_h.Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority)}}", "project": "wrong-project", "token": "{{CliHarness.Token}}" }
+            """);
+        var onlyFile = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = _h.Home };
+        var fileWins = await _h.RunAsync(["ls", "--config", config], interactive: false, CancellationToken.None, onlyFile);
+        Assert.That(fileWins.ExitCode, Is.EqualTo(1), "the file's project is used: the emulator refuses it");
+        Assert.That(fileWins.Error, Does.Contain("403"));
+
+        var env = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = _h.Home, ["COGNITE_PROJECT"] = _h.Emulator.Options.Project };
+        var envWins = await _h.RunAsync(["ls", "--config", config], interactive: false, CancellationToken.None, env);
+        Assert.That(envWins.ExitCode, Is.EqualTo(0), envWins.ToString());
+    }
+
+    [Test]
+    public async Task The_default_config_file_in_the_home_directory_is_used()
+    {
+        var home = Path.Combine(_h.Root, "home-with-config");
+        Directory.CreateDirectory(home);
+        File.WriteAllText(Path.Combine(home, "config.json"), $$"""
+            { "baseUrl": "{{_h.Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority)}}", "project": "{{_h.Emulator.Options.Project}}", "token": "{{CliHarness.Token}}" }
+            """);
+
+        var run = await _h.RunAsync(["ls"], interactive: false, CancellationToken.None, new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = home });
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.Out, Does.Not.Contain("embedded emulator"));
+    }
+
+    [Test]
+    public async Task A_wrong_token_fails_with_one_line_and_exit_code_1_without_printing_the_token()
+    {
+        var env = new Dictionary<string, string?>(_h.Environment) { ["COGNITE_TOKEN"] = "wrong-" + CliHarness.Token };
+
+        var run = await _h.RunAsync(["ls"], interactive: false, CancellationToken.None, env);
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
+        Assert.That(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1));
+        Assert.That(run.Error, Does.StartWith("error: ").And.Contain("401"));
+    }
+
+    [Test]
+    public async Task The_emulator_command_runs_until_cancelled()
+    {
+        using var cts = new CancellationTokenSource();
+        var data = Path.Combine(_h.Root, "standalone");
+        var task = _h.RunAsync(["emulator", "--port", "0", "--upload-port", "0", "--data", data], interactive: false, cts.Token);
+        var deadline = DateTime.UtcNow.AddSeconds(20);
+        while (!File.Exists(Path.Combine(data, "emulator.db")) && !task.IsCompleted && DateTime.UtcNow < deadline)
+        {
+            await Task.Delay(5);
+        }
+
+        await cts.CancelAsync();
+        var run = await task;
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.Out, Does.Contain("api: http://127.0.0.1:").And.Contain("ready (Ctrl+C to stop)"));
+    }
+
+    [TestCase("5242880", 5242880L)]
+    [TestCase("5MiB", 5242880L)]
+    [TestCase("5MB", 5242880L)]
+    [TestCase("5m", 5242880L)]
+    [TestCase("64 MiB", 67108864L)]
+    [TestCase("1.5GiB", 1610612736L)]
+    [TestCase("1_000", 1000L)]
+    public void Sizes_parse_with_binary_units(string text, long expected)
+    {
+        Assert.That(SizeParser.TryParse(text, out var bytes), Is.True);
+        Assert.That(bytes, Is.EqualTo(expected));
+    }
+
+    [TestCase("")]
+    [TestCase("MiB")]
+    [TestCase("-5MiB")]
+    [TestCase("1.5")]
+    [TestCase("5 parsecs")]
+    public void Bad_sizes_do_not_parse(string text) => Assert.That(SizeParser.TryParse(text, out _), Is.False);
+
+    [TestCase("123", 123L, null)]
+    [TestCase("id:9007199254740991", 9007199254740991L, null)]
+    [TestCase("ext:123", null, "123")]
+    [TestCase("externalId:a:b", null, "a:b")]
+    [TestCase("my-file", null, "my-file")]
+    public void File_references_parse(string text, long? id, string? externalId)
+    {
+        Assert.That(FileReference.TryParse(text, out var identifier, out var error), Is.True, error);
+        Assert.That(identifier.Id, Is.EqualTo(id));
+        Assert.That(identifier.ExternalId, Is.EqualTo(externalId));
+    }
+}
