@@ -31,6 +31,22 @@ public sealed class ErrorCatalogueTests
 
     private static MemoryStream Bytes(int n) => new(EmulatorHarnessBytes(n));
 
+    /// <summary>Runs the CLI (separate process) against this test's emulator; checks that its output holds no secret.</summary>
+    private async Task<CliResult> CliAsync(int expectedExitCode, string? token = null, params string[] args)
+    {
+        var environment = Cli.Environment(_env, token ?? EmulatorClient.DefaultToken);
+        var result = await Cli.RunAsync(environment, args);
+        TestContext.Out.WriteLine($"cognite-files {string.Join(' ', args)} -> exit {result.ExitCode}: {result.StdErr.Trim()}");
+        Assert.That(result.ExitCode, Is.EqualTo(expectedExitCode), result.All);
+        Assert.That(result.All, Does.Not.Contain(environment["COGNITE_TOKEN"]!).And.Not.Contain("sig=").And.Not.Contain("expires="));
+        if (expectedExitCode != 0)
+        {
+            Assert.That(result.StdErr, Does.StartWith("error: "));
+        }
+
+        return result;
+    }
+
     private static byte[] EmulatorHarnessBytes(int n)
     {
         var b = new byte[n];
@@ -48,6 +64,12 @@ public sealed class ErrorCatalogueTests
         Assert.That(e.Message, Does.StartWith("CDF POST /api/v1/projects/emulator/files/initmultipartupload failed with 400 (BadRequest): ").And.Contain("'parts'").And.Contain("1..250"));
         Assert.That(e.RequestId, Is.Not.Null);
         AssertClean(e);
+        if (parts == 0)
+        {
+            var cli = await CliAsync(2, null, "upload", WriteSource("p.bin", 10), "--part-size", "1MiB");
+            Assert.That(cli.StdErr, Does.Contain("5 MiB"));
+            Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(1), "the CLI sent nothing");
+        }
     }
 
     [Test]
@@ -134,6 +156,8 @@ public sealed class ErrorCatalogueTests
         Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
         Assert.That(e.Duplicated.Single()["externalId"], Is.EqualTo("dup"));
         Assert.That(e.Message, Does.StartWith("CDF POST /api/v1/projects/emulator/files failed with 409 (Conflict): ").And.Contain("Duplicated: [{externalId: \"dup\"}]").And.Contain("(request id emu-"));
+        var cli = await CliAsync(1, null, "upload", WriteSource("dup.bin", 10), "--external-id", "dup");
+        Assert.That(cli.StdErr, Does.Contain("409 (Conflict)").And.Contain("Duplicated: [{externalId: \"dup\"}]").And.Contain("request id emu-"));
         AssertClean(e);
     }
 
@@ -147,6 +171,8 @@ public sealed class ErrorCatalogueTests
         var download = await AssertThrowsAsync<CogniteNotFoundException>(() => client.DownloadToFileAsync(Identifier.FromExternalId("nope"), Path.Combine(_env.Directory.FullName, "x.bin")));
         Assert.That(download.Message, Does.Contain("/files/downloadlink").And.Contain("Missing: [{externalId: \"nope\"}]"));
         Assert.That(Directory.GetFiles(_env.Directory.FullName), Is.Empty, "no partial file is left behind");
+        var cli = await CliAsync(1, null, "info", "424242");
+        Assert.That(cli.StdErr, Does.Contain("Missing: [{id: 424242}]"));
         AssertClean(e);
         AssertClean(download);
     }
@@ -160,6 +186,8 @@ public sealed class ErrorCatalogueTests
         Assert.That(e.Message, Does.StartWith("CDF GET /api/v1/projects/emulator/files/1 failed with 401 (Unauthorized): "));
         Assert.That(e.ToString(), Does.Not.Contain("wrong-token-value"));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(1), "401 is not retried");
+        var cli = await CliAsync(1, "wrong-token-value", "ls");
+        Assert.That(cli.StdErr, Does.Contain("401 (Unauthorized)"));
         AssertClean(e);
     }
 
@@ -170,6 +198,11 @@ public sealed class ErrorCatalogueTests
         var e = await AssertThrowsAsync<CogniteForbiddenException>(() => client.RetrieveAsync(1));
         Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
         Assert.That(e.Message, Does.StartWith("CDF GET /api/v1/projects/someone-elses-project/files/1 failed with 403 (Forbidden): ").And.Contain("insufficient access rights"));
+        var environment = Cli.Environment(_env);
+        environment["COGNITE_PROJECT"] = "someone-elses-project";
+        var cli = await Cli.RunAsync(environment, "info", "1");
+        Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
+        Assert.That(cli.StdErr, Does.StartWith("error: ").And.Contain("403 (Forbidden)"));
         AssertClean(e);
     }
 
@@ -184,6 +217,9 @@ public sealed class ErrorCatalogueTests
         Assert.That(e.Message, Does.StartWith("CDF GET /api/v1/projects/emulator/files/1 failed with 429 (TooManyRequests): "));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(4), "1 attempt + MaxRetries retries");
         Assert.That(started.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "Retry-After is capped by MaxRetryDelay");
+        _env.Emulator.Faults.Set(new FaultOptions { ApiFailureProbability = 1, Kinds = [FaultKind.Status429WithRetryAfter], RetryAfterSeconds = 0 });
+        var cli = await CliAsync(1, null, "ls");
+        Assert.That(cli.StdErr, Does.Contain("429 (TooManyRequests)"));
         AssertClean(e);
     }
 
@@ -226,6 +262,8 @@ public sealed class ErrorCatalogueTests
         using var client = _env.Client(configure: o => o.MaxRetries = 1);
         var e = await AssertThrowsAsync<HttpRequestException>(() => client.RetrieveAsync(1));
         Assert.That(e.Message, Does.Contain("Connection refused").Or.Contain($"127.0.0.1:{port}"));
+        var cli = await CliAsync(1, null, "ls");
+        Assert.That(cli.StdErr, Does.StartWith("error: cannot reach CDF: Connection refused"));
         AssertClean(e);
     }
 
@@ -246,6 +284,8 @@ public sealed class ErrorCatalogueTests
         var e = await AssertThrowsAsync<DirectoryNotFoundException>(() => client.DownloadToFileAsync(Identifier.FromId(created.Id), Path.Combine(_env.Directory.FullName, "no", "such", "dir", "d.bin")));
         Assert.That(e.Message, Does.StartWith($"Cannot download id {created.Id} to ").And.Contain("d.bin").And.Contain("does not exist").And.Not.Contain(".partial"));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(before), "refused before any request");
+        var cli = await CliAsync(2, null, "download", created.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Path.Combine(_env.Directory.FullName, "no", "such", "dir", "d.bin"));
+        Assert.That(cli.StdErr, Does.Contain("no/such/dir"));
         AssertClean(e);
     }
 
@@ -290,6 +330,17 @@ public sealed class ErrorCatalogueTests
         Assert.That(e.Message, Does.StartWith($"A file of {Transfer.MultipartLimits.MaxFileSize + 1} bytes cannot be uploaded to CDF: the largest is 250 parts of 4194304000 bytes"));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero, "refused before any request");
         AssertClean(e);
+
+        // The CLI with a sparse file of that size (no disk space used).
+        var sparse = Path.Combine(_env.Directory.FullName, "sparse.bin");
+        using (var f = File.Create(sparse))
+        {
+            f.SetLength(Transfer.MultipartLimits.MaxFileSize + 1);
+        }
+
+        var cli = await CliAsync(2, null, "upload", sparse);
+        Assert.That(cli.StdErr, Does.Contain("larger than CDF's limit of 250 parts × 4000 MiB"));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero, "the CLI sent nothing");
     }
 
     [Test]
@@ -300,6 +351,8 @@ public sealed class ErrorCatalogueTests
         Assert.That(result.File.Uploaded, Is.True);
         Assert.That(result.Bytes, Is.Zero);
         Assert.That(await _env.Emulator.GetContentSha256Async(result.File.Id), Is.EqualTo(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([]))));
+        var cli = await CliAsync(0, null, "upload", WriteSource("empty-cli.bin", 0), "--external-id", "empty-cli", "--json");
+        Assert.That(cli.StdOut, Does.Contain("\"bytes\":0"));
     }
 
     [Test]
@@ -311,11 +364,13 @@ public sealed class ErrorCatalogueTests
     }
 
     [Test]
-    public void MissingFile()
+    public async Task MissingFile()
     {
         var path = Path.Combine(_env.Directory.FullName, "does-not-exist.bin");
         var e = Assert.Throws<FileNotFoundException>(() => Transfer.UploadSource.FromFile(path));
         Assert.That(e!.Message, Does.Contain(path));
+        var cli = await CliAsync(2, null, "upload", path);
+        Assert.That(cli.StdErr, Does.Contain("does-not-exist.bin"));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero);
     }
 
