@@ -146,6 +146,48 @@ public sealed class PackageTests
         TestContext.Progress.WriteLine($"Packaging: Cognite.Files.Cli.{Version}.nupkg is a dotnet tool (command cognite-files), {entries.Count} entries, packed in {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
+    [Test]
+    public async Task WithAGitHubRemote_ThePackageCarriesSourceLink()
+    {
+        // A clone of the committed HEAD whose origin is a github.com URL: SourceLink turns on (Directory.Build.props) and
+        // needs no network, only the remote URL and the commit.
+        var clone = Directory.CreateTempSubdirectory("cf-sourcelink-").FullName;
+        try
+        {
+            Assert.That((await RunAsync("git", Repo.Root, TimeSpan.FromMinutes(1), new Dictionary<string, string>(), "clone", "--quiet", "--no-hardlinks", Repo.Root, clone)).ExitCode, Is.Zero);
+            var head = (await RunAsync("git", Repo.Root, TimeSpan.FromSeconds(10), new Dictionary<string, string>(), "rev-parse", "HEAD")).Output.Trim();
+            Assert.That((await RunAsync("git", clone, TimeSpan.FromSeconds(10), new Dictionary<string, string>(), "checkout", "--quiet", head)).ExitCode, Is.Zero);
+            Assert.That((await RunAsync("git", clone, TimeSpan.FromSeconds(10), new Dictionary<string, string>(), "remote", "set-url", "origin", "https://github.com/example/cognite-files.git")).ExitCode, Is.Zero);
+            var output = Path.Combine(clone, "out");
+            var pack = await DotnetAsync(clone, TimeSpan.FromMinutes(4), "pack", "src/Cognite.Files/Cognite.Files.csproj", "-c", "Release", "-o", output, "-p:ContinuousIntegrationBuild=true", "-nologo", "-v:q");
+            Assert.That(pack.ExitCode, Is.Zero, pack.Output);
+
+            using var zip = ZipFile.OpenRead(Directory.GetFiles(output, "*.nupkg").Single());
+            var nuspec = XDocument.Load(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
+            var repository = nuspec.Descendants().Single(e => e.Name.LocalName == "repository");
+            Assert.That((string?)repository.Attribute("url"), Is.EqualTo("https://github.com/example/cognite-files.git"));
+            Assert.That((string?)repository.Attribute("commit"), Is.EqualTo(head));
+
+            using var symbols = ZipFile.OpenRead(Directory.GetFiles(output, "*.snupkg").Single());
+            using var pdbStream = new MemoryStream();
+            symbols.GetEntry("lib/net10.0/Cognite.Files.pdb")!.Open().CopyTo(pdbStream);
+            pdbStream.Position = 0;
+            using var provider = MetadataReaderProvider.FromPortablePdbStream(pdbStream);
+            var pdb = provider.GetMetadataReader();
+            var sourceLinkKind = new Guid("CC110556-A091-4D38-9FEC-25AB9A351A6A");
+            var sourceLink = pdb.CustomDebugInformation.Select(pdb.GetCustomDebugInformation).Where(c => pdb.GetGuid(c.Kind) == sourceLinkKind)
+                .Select(c => System.Text.Encoding.UTF8.GetString(pdb.GetBlobBytes(c.Value))).Single();
+            Assert.That(sourceLink, Does.Contain($"https://raw.githubusercontent.com/example/cognite-files/{head}/*"));
+            var documents = pdb.Documents.Select(d => pdb.GetString(pdb.GetDocument(d).Name)).ToList();
+            Assert.That(documents, Has.Some.StartsWith("/_/generated/"), "the generated sources are mapped too (deterministic /_/ paths)");
+            TestContext.Progress.WriteLine($"Packaging: with a github.com remote the nuspec names the repository and commit, and the symbols map {documents.Count} sources (generated/ included) through SourceLink: {sourceLink}");
+        }
+        finally
+        {
+            Directory.Delete(clone, recursive: true);
+        }
+    }
+
     private static bool HasGitHubRemote()
     {
         // The same rule as Directory.Build.props: .git/config, or for a worktree the config of the repository it belongs to.
@@ -157,11 +199,14 @@ public sealed class PackageTests
     }
 
     private static Task<(int ExitCode, string Output)> DotnetAsync(string directory, TimeSpan timeout, params string[] args) =>
-        DotnetAsync(directory, timeout, new Dictionary<string, string>(), args);
+        RunAsync("dotnet", directory, timeout, new Dictionary<string, string>(), args);
 
-    private static async Task<(int ExitCode, string Output)> DotnetAsync(string directory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
+    private static Task<(int ExitCode, string Output)> DotnetAsync(string directory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args) =>
+        RunAsync("dotnet", directory, timeout, environment, args);
+
+    private static async Task<(int ExitCode, string Output)> RunAsync(string program, string directory, TimeSpan timeout, IReadOnlyDictionary<string, string> environment, params string[] args)
     {
-        var info = new ProcessStartInfo("dotnet") { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        var info = new ProcessStartInfo(program) { WorkingDirectory = directory, RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var a in args)
         {
             info.ArgumentList.Add(a);
@@ -185,7 +230,7 @@ public sealed class PackageTests
         catch (OperationCanceledException)
         {
             process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"dotnet {string.Join(' ', args)} did not finish within {timeout}");
+            throw new TimeoutException($"{program} {string.Join(' ', args)} did not finish within {timeout}");
         }
 
         return (process.ExitCode, await stdout + await stderr);
