@@ -268,11 +268,17 @@ public sealed class ErrorCatalogueTests
     }
 
     [Test]
-    public void InvalidOptions()
+    public async Task InvalidOptions()
     {
         var e = Assert.Throws<ArgumentException>(() => _env.Client(configure: o => o.BaseUrl = new Uri(_env.Root, "api/v1/projects/emulator")));
         Assert.That(e!.Message, Does.Contain("BaseUrl must be the CDF root"));
         Assert.That(e.ParamName, Is.EqualTo("BaseUrl"));
+        var environment = Cli.Environment(_env);
+        environment["COGNITE_BASE_URL"] = new Uri(_env.Root, "api/v1/projects/emulator").ToString();
+        var cli = await Cli.RunAsync(environment, "ls");
+        TestContext.Out.WriteLine($"cognite-files ls -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
+        Assert.That(cli.ExitCode, Is.EqualTo(2), cli.All);
+        Assert.That(cli.StdErr, Does.StartWith("error: ").And.Contain("BaseUrl").Or.Contain("COGNITE_BASE_URL"));
     }
 
     [Test]
@@ -432,6 +438,41 @@ public sealed class ErrorCatalogueTests
         Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SessionExpired));
         AssertClean(first);
         AssertClean(e);
+
+        // The CLI: an upload killed after its first part, resumed when the session has expired.
+        _env.Emulator.Faults.Clear();
+        _env.Emulator.Faults.BandwidthBytesPerSecondPerConnection = 8L * 1024 * 1024;
+        var big = WriteSource("cli-late.bin", 12 * 1024 * 1024);
+        var cliJournal = Path.Combine(_env.Directory.FullName, "cli-late.journal.json");
+        var environment = Cli.Environment(_env);
+        using (var upload = Cli.Start(environment, "upload", big, "--concurrency", "1", "--part-size", "5MiB", "--journal", cliJournal))
+        {
+            var deadline = DateTime.UtcNow.AddSeconds(30);
+            while (!(File.Exists(cliJournal) && File.ReadAllText(cliJournal).Contains("\"partsDone\": [\n    0", StringComparison.Ordinal)) && !upload.Process.HasExited && DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(20);
+            }
+
+            upload.Process.Kill(entireProcessTree: true);
+            await upload.Process.WaitForExitAsync();
+        }
+
+        time.Advance(TimeSpan.FromDays(8));
+        _env.Emulator.Faults.BandwidthBytesPerSecondPerConnection = null;
+        var cli = await CliAsync(1, null, "resume", cliJournal);
+        Assert.That(cli.StdErr, Does.Contain("the session has probably expired"));
+    }
+
+    [Test]
+    public void TheCatalogue_HasOneRowPerTest_AndOneTestPerRow()
+    {
+        var rows = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Repo.File("docs", "errors.md")), @"^\| `(\w+)` \|", System.Text.RegularExpressions.RegexOptions.Multiline)
+            .Select(m => m.Groups[1].Value).ToList();
+        var tests = typeof(ErrorCatalogueTests).GetMethods()
+            .Where(m => m.GetCustomAttributes(typeof(TestAttribute), false).Length + m.GetCustomAttributes(typeof(TestCaseAttribute), false).Length > 0)
+            .Select(m => m.Name).Where(n => n != nameof(TheCatalogue_HasOneRowPerTest_AndOneTestPerRow)).ToList();
+        Assert.That(rows, Is.Unique);
+        Assert.That(rows, Is.EquivalentTo(tests));
     }
 
     private static async Task<T> AssertThrowsAsync<T>(Func<Task> action)
