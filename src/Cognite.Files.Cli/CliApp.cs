@@ -61,7 +61,7 @@ internal static class CliApp
         root.Add(BuildInfo(context, config));
         root.Add(BuildRemove(context, config));
         root.Add(BuildEmulator(context));
-        root.Add(BuildDemo(context));
+        root.Add(BuildDemo(context, config));
         return root;
     }
 
@@ -229,7 +229,7 @@ internal static class CliApp
         return command;
     }
 
-    private static Command BuildDemo(CliContext context)
+    private static Command BuildDemo(CliContext context, Option<string?> config)
     {
         var size = new Option<long>("--size")
         {
@@ -250,11 +250,11 @@ internal static class CliApp
         };
         var partSize = PartSizeOption();
         var concurrency = ConcurrencyOption();
-        var command = new Command("demo", "Generate a file of random bytes (default 1 GiB), upload it multipart to an embedded emulator, download it back and check it is byte-exact.")
+        var command = new Command("demo", "Generate a file of random bytes (default 1 GiB), upload it multipart (to an embedded emulator when no CDF configuration is found, else to the configured project, deleting it afterwards), download it back and check it is byte-exact.")
         {
             size, partSize, concurrency,
         };
-        command.SetAction((parse, ct) => DemoCommand.RunAsync(context, parse.GetValue(size), parse.GetValue(partSize), parse.GetValue(concurrency), ct));
+        command.SetAction((parse, ct) => DemoCommand.RunAsync(context, parse.GetValue(config), parse.GetValue(size), parse.GetValue(partSize), parse.GetValue(concurrency), ct));
         return command;
     }
 }

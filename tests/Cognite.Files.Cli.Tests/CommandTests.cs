@@ -303,15 +303,48 @@ public sealed partial class CommandTests
     }
 
     [Test]
-    public async Task Demo_round_trips_a_small_file_byte_exact_and_cleans_up()
+    public async Task Demo_against_a_configured_project_round_trips_byte_exact_and_deletes_its_file()
     {
         var before = Directory.GetDirectories(Path.GetTempPath(), "cognite-files-demo-*").Length;
 
         var run = await _h.RunAsync("demo", "--size", "11MiB", "--part-size", "5MiB");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.Out, Does.Contain("Using project emulator at 127.0.0.1"));
         Assert.That(run.Out, Does.Contain("OK byte-exact: 11.0 MiB round-tripped"));
         Assert.That(run.Out, Does.Contain("3 parts"));
+        Assert.That(run.Out, Does.Contain("deleted the demo file"));
+        Assert.That(run.Out, Does.Not.Contain("emulator   sha256"), "CDF does not expose content hashes");
+        Assert.That(Directory.GetDirectories(Path.GetTempPath(), "cognite-files-demo-*"), Has.Length.EqualTo(before));
+    }
+
+    [Test]
+    public async Task Demo_without_configuration_uses_an_embedded_emulator_and_cleans_up()
+    {
+        var before = Directory.GetDirectories(Path.GetTempPath(), "cognite-files-demo-*").Length;
+        var saved = new Dictionary<string, string?>(_h.Environment);
+        foreach (var key in new[] { "COGNITE_BASE_URL", "COGNITE_PROJECT", "COGNITE_TOKEN" })
+        {
+            _h.Environment[key] = null;
+        }
+
+        CliRun run;
+        try
+        {
+            run = await _h.RunAsync("demo", "--size", "11MiB", "--part-size", "5MiB");
+        }
+        finally
+        {
+            foreach (var (key, value) in saved)
+            {
+                _h.Environment[key] = value;
+            }
+        }
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(run.Out, Does.Contain("Using an embedded emulator at http://127.0.0.1:").And.Contain("no CDF configuration found"));
+        Assert.That(run.Out, Does.Contain("emulator   sha256"));
+        Assert.That(run.Out, Does.Contain("OK byte-exact: 11.0 MiB round-tripped"));
         Assert.That(Directory.GetDirectories(Path.GetTempPath(), "cognite-files-demo-*"), Has.Length.EqualTo(before));
     }
 

@@ -11,21 +11,23 @@ using Cognite.Files.Transfer;
 namespace Cognite.Files.Cli.Commands;
 
 /// <summary>
-/// <c>demo</c>: needs nothing prepared. Generates a file of pseudo-random bytes in a temporary directory, starts an
-/// embedded emulator there, uploads the file multipart with live progress, downloads it back, and checks that the
-/// SHA-256 of the source, of what the engine sent, of what the emulator stored and of the download agree. Removes
-/// its temporary directory (file, download and emulator data) at the end, also when it fails or is cancelled.
+/// <c>demo</c>: needs nothing prepared. Generates a file of pseudo-random bytes in a temporary directory, uploads it
+/// multipart with live progress, downloads it back, and checks that the SHA-256 of the source, of what the engine
+/// sent, of what the emulator stored (emulator only) and of the download agree. With no CDF configuration it starts
+/// an embedded emulator in the temporary directory; with one, it uses that project and deletes the demo file from it
+/// afterwards. Removes its temporary directory at the end, also when it fails or is cancelled.
 /// </summary>
 internal static class DemoCommand
 {
-    public static Task<int> RunAsync(CliContext context, long size, long partSize, int concurrency, CancellationToken cancellationToken) =>
+    public static Task<int> RunAsync(CliContext context, string? configPath, long size, long partSize, int concurrency, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
+            var settings = CliSettings.Resolve(context, configPath);
             var work = Path.Combine(Path.GetTempPath(), "cognite-files-demo-" + Guid.NewGuid().ToString("N")[..8]);
             Directory.CreateDirectory(work);
             try
             {
-                return await RunInAsync(context, work, size, partSize, concurrency, cancellationToken).ConfigureAwait(false);
+                return await RunInAsync(context, settings, work, size, partSize, concurrency, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -33,18 +35,61 @@ internal static class DemoCommand
             }
         });
 
-    private static async Task<int> RunInAsync(CliContext context, string work, long size, long partSize, int concurrency, CancellationToken cancellationToken)
+    private static async Task<int> RunInAsync(CliContext context, CliSettings settings, string work, long size, long partSize, int concurrency, CancellationToken cancellationToken)
     {
         var plan = MultipartPlanner.Plan(size, new TransferOptions { PartSize = partSize });
         context.Markup(
             $"[bold]cognite-files demo[/]: {Format.Bytes(size)} of random bytes → multipart upload ({plan.PartCount} parts of {Format.Bytes(plan.PartSize)}, {concurrency} at a time) → download → byte-exact check",
             $"cognite-files demo: {Format.Bytes(size)} of random bytes -> multipart upload ({plan.PartCount} parts of {Format.Bytes(plan.PartSize)}, {concurrency} at a time) -> download -> byte-exact check");
 
+        await using var connection = await ConnectAsync(context, settings, work, Uploader.Options(partSize, concurrency), cancellationToken).ConfigureAwait(false);
+        long? uploadedId = null;
+        try
+        {
+            return await RoundTripAsync(context, connection, work, size, cancellationToken, id => uploadedId = id).ConfigureAwait(false);
+        }
+        finally
+        {
+            if (connection.Emulator is null && uploadedId is { } id)
+            {
+                await DeleteDemoFileAsync(context, connection, id).ConfigureAwait(false);
+            }
+        }
+    }
+
+    /// <summary>The emulator of the demo when nothing is configured; the configured CDF project otherwise.</summary>
+    private static async Task<CliConnection> ConnectAsync(CliContext context, CliSettings settings, string work, TransferOptions transfer, CancellationToken cancellationToken)
+    {
+        if (!settings.UseEmbeddedEmulator)
+        {
+            var cdf = await CliConnection.OpenAsync(context, settings, json: false, cancellationToken, transfer).ConfigureAwait(false);
+            context.Line($"Using {cdf.Description} ({settings.Source}); the demo file is deleted from it at the end");
+            return cdf;
+        }
+
         var dataDirectory = Path.Combine(work, "emulator");
         var options = CliConnection.EmulatorOptionsFor(context, dataDirectory, 0, 0);
         var emulator = await CogniteFilesEmulator.StartAsync(options, cancellationToken).ConfigureAwait(false);
-        await using var connection = CliConnection.ForEmulator(emulator, "the demo emulator", Uploader.Options(partSize, concurrency));
-        context.Line($"Using an embedded emulator at {emulator.ApiBaseUrl} (temporary data in {work}, removed at the end)");
+        context.Line($"Using an embedded emulator at {emulator.ApiBaseUrl} (no CDF configuration found; temporary data in {work}, removed at the end)");
+        return CliConnection.ForEmulator(emulator, "the demo emulator", transfer);
+    }
+
+    private static async Task DeleteDemoFileAsync(CliContext context, CliConnection connection, long id)
+    {
+        try
+        {
+            // Not the caller's token: the demo file must go even when the demo was cancelled.
+            await connection.Client.DeleteAsync(id, CancellationToken.None).ConfigureAwait(false);
+            context.Line(string.Create(CultureInfo.InvariantCulture, $"deleted the demo file (id {id}) from {connection.Description}"));
+        }
+        catch (CogniteException e)
+        {
+            context.Line(string.Create(CultureInfo.InvariantCulture, $"warning: could not delete the demo file (id {id}): {e.Message}"));
+        }
+    }
+
+    private static async Task<int> RoundTripAsync(CliContext context, CliConnection connection, string work, long size, CancellationToken cancellationToken, Action<long> uploaded)
+    {
 
         // 1. Generate the file, hashing it on the way.
         var source = Path.Combine(work, "demo.bin");
@@ -65,22 +110,29 @@ internal static class DemoCommand
             var progress = reporter.Start("demo.bin", size);
             var target = UploadTarget.ForNewFile(new FileCreate { Name = "demo.bin", ExternalId = "cognite-files-demo-" + Guid.NewGuid().ToString("N")[..8], Directory = "/demo" });
             var result = await uploader.UploadAsync(source, target, journal, new SyncProgress<long>(progress.Report), cancellationToken).ConfigureAwait(false);
+            uploaded(result.File.Id);
             progress.Completed(string.Create(CultureInfo.InvariantCulture, $"uploaded demo.bin → id {result.File.Id}: {Format.Bytes(result.Bytes)} in {result.Parts} parts, {Format.Duration(result.Elapsed)} ({Format.Rate(result.Bytes, result.Elapsed)}), {result.Retries} retries"));
             return result;
         }).ConfigureAwait(false);
         File.Delete(source); // the hash is known; keep the disk footprint down
 
-        // 3. What the emulator stored.
-        var storedSha = await emulator.GetContentSha256Async(uploadResult.File.Id, cancellationToken).ConfigureAwait(false);
+        // 3. What the emulator stored (CDF does not tell).
+        var storedSha = connection.Emulator is { } emulator
+            ? await emulator.GetContentSha256Async(uploadResult.File.Id, cancellationToken).ConfigureAwait(false) ?? "(none)"
+            : null;
 
         // 4. Download it back.
         var downloaded = Path.Combine(work, "demo.download");
         var download = await DownloadCommand.DownloadAsync(context, connection.Client, Identifier.FromId(uploadResult.File.Id), "demo.bin", downloaded, json: false, cancellationToken, size).ConfigureAwait(false);
 
-        var exact = sourceSha == uploadResult.Sha256 && sourceSha == storedSha && sourceSha == download.Sha256 && download.Bytes == size;
+        var exact = sourceSha == uploadResult.Sha256 && (storedSha is null || sourceSha == storedSha) && sourceSha == download.Sha256 && download.Bytes == size;
         context.Line($"source     sha256 {sourceSha}");
         context.Line($"uploaded   sha256 {uploadResult.Sha256}");
-        context.Line($"emulator   sha256 {storedSha ?? "(none)"}");
+        if (storedSha is not null)
+        {
+            context.Line($"emulator   sha256 {storedSha}");
+        }
+
         context.Line($"downloaded sha256 {download.Sha256}");
         var summary = string.Create(CultureInfo.InvariantCulture,
             $"upload {Format.Rate(uploadResult.Bytes, uploadResult.Elapsed)} ({Format.Duration(uploadResult.Elapsed)}, {uploadResult.Parts} parts, {uploadResult.Retries} retries), download {Format.Rate(download.Bytes, download.Elapsed)} ({Format.Duration(download.Elapsed)})");
