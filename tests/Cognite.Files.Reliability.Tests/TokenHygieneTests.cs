@@ -156,8 +156,32 @@ public sealed partial class TokenHygieneTests
             await Expect<CogniteApiException>(() => broken.UploadSmallAsync(new FileCreate { Name = "garbage" }, new MemoryStream([1]), cancellationToken: cancellationToken));
         }
 
+        // 5. The CLI (separate processes) with the same token: upload (with part faults, so it retries), ls, info,
+        //    download, and failures (unknown id, wrong token, tampered-free 409).
+        var cliOutputs = new List<string>();
+        var environment = Cli.Environment(env, Token);
+        async Task RunCli(int expected, IReadOnlyDictionary<string, string?> e, params string[] args)
+        {
+            var r = await Cli.RunAsync(e, args);
+            Assert.That(r.ExitCode, Is.EqualTo(expected), r.All);
+            cliOutputs.Add($"cognite-files {string.Join(' ', args)}: {r.All}");
+        }
+
+        env.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { PartIndex = 0, Kind = FaultKind.ResetMidBody }, new ScheduledFault { PartIndex = 0, Attempt = 2, Kind = FaultKind.Status503 }] });
+        await RunCli(0, environment, "upload", path, "--external-id", "cli-hygiene", "--part-size", "5MiB");
+        env.Emulator.Faults.Clear();
+        await RunCli(0, environment, "upload", path, "--external-id", "cli-hygiene-json", "--part-size", "5MiB", "--json");
+        await RunCli(0, environment, "ls", "--json");
+        await RunCli(0, environment, "info", "cli-hygiene", "--json");
+        await RunCli(0, environment, "download", "ext:cli-hygiene", Path.Combine(env.Directory.FullName, "cli-copy.bin"));
+        await RunCli(1, environment, "info", "424242");
+        await RunCli(1, environment, "upload", path, "--external-id", "cli-hygiene");
+        var wrongEnvironment = Cli.Environment(env, WrongToken);
+        await RunCli(1, wrongEnvironment, "ls");
+
         // The scan.
         var texts = exceptions.Select(e => "exception: " + Flatten(e))
+            .Concat(cliOutputs.Select(o => "cli: " + o))
             .Concat(logs.Lines.Select(l => "log: " + l))
             .Concat(activities.Select(a => "activity: " + a))
             .Concat(emulatorLog.Select(l => "emulator: " + l))
@@ -166,7 +190,7 @@ public sealed partial class TokenHygieneTests
         var leaks = texts.SelectMany(t => secrets.Where(s => t.Contains(s, StringComparison.Ordinal)).Select(s => $"{(s.Length > 12 ? s[..12] + "…" : s)} in {t[..Math.Min(300, t.Length)]}")).Take(10).ToList();
 
         TestContext.Progress.WriteLine(
-            $"Token hygiene scan: {exceptions.Count} exceptions, {logs.Lines.Count} log lines, {activities.Count} activities, {emulatorLog.Count} emulator log lines " +
+            $"Token hygiene scan: {exceptions.Count} exceptions, {logs.Lines.Count} log lines, {activities.Count} activities, {emulatorLog.Count} emulator log lines, {cliOutputs.Count} CLI runs' output " +
             $"checked for 2 tokens and {signatures.Distinct().Count()} URL signatures: {leaks.Count} leaks.");
         Assert.Multiple(() =>
         {
