@@ -211,12 +211,10 @@ public sealed class ErrorCatalogueTests
     {
         _env.Emulator.Faults.Set(new FaultOptions { ApiFailureProbability = 1, Kinds = [FaultKind.Status429WithRetryAfter], RetryAfterSeconds = 1 });
         using var client = _env.Client(configure: o => o.MaxRetries = 3);
-        var started = System.Diagnostics.Stopwatch.StartNew();
         var e = await AssertThrowsAsync<CogniteRateLimitedException>(() => client.RetrieveAsync(1));
         Assert.That(e.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(1)));
         Assert.That(e.Message, Does.StartWith("CDF GET /api/v1/projects/emulator/files/1 failed with 429 (TooManyRequests): "));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(4), "1 attempt + MaxRetries retries");
-        Assert.That(started.Elapsed, Is.LessThan(TimeSpan.FromSeconds(5)), "Retry-After is capped by MaxRetryDelay");
         _env.Emulator.Faults.Set(new FaultOptions { ApiFailureProbability = 1, Kinds = [FaultKind.Status429WithRetryAfter], RetryAfterSeconds = 0 });
         var cli = await CliAsync(1, null, "ls");
         Assert.That(cli.StdErr, Does.Contain("429 (TooManyRequests)"));

@@ -54,13 +54,15 @@ public sealed partial class KillAndResumeTests
         string killedOutput;
         using (var upload = Cli.Start(environment, "upload", source, "--external-id", "killed-big", "--part-size", "5MiB", "--concurrency", "1", "--journal", journal))
         {
-            while (completedPuts.Count < PartsDoneBeforeKill && !upload.Process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
+            // Wait for the journal, not the emulator: the emulator logs a part before the client has read the 200 and
+            // recorded it, and a kill in between would (rightly) make the resume send that part again. Once the journal
+            // holds k parts the next part has only just started, and at ~0.6 s per part it cannot finish before the kill.
+            while (JournalParts(journal).Count < PartsDoneBeforeKill && !upload.Process.HasExited && clock.Elapsed < TimeSpan.FromSeconds(60))
             {
-                await Task.Delay(20, cancellationToken);
+                await Task.Delay(10, cancellationToken);
             }
 
             Assert.That(upload.Process.HasExited, Is.False, "the upload must still be running when it is killed: " + upload.Output);
-            await Task.Delay(150, cancellationToken); // the journal records a part right after its 200; the next part is mid-body now
             upload.Process.Kill(entireProcessTree: true);
             await upload.Process.WaitForExitAsync(cancellationToken);
             killedOutput = upload.Output;
@@ -128,4 +130,17 @@ public sealed partial class KillAndResumeTests
 
     [GeneratedRegex(@"PUT /upload/([^/ ]+)/(\d+) -> 200 ")]
     private static partial Regex CompletedPut();
+
+    /// <summary>The parts an upload journal records as done; empty while it does not exist yet (it is replaced atomically).</summary>
+    private static HashSet<int> JournalParts(string journal)
+    {
+        try
+        {
+            return JsonDocument.Parse(File.ReadAllText(journal)).RootElement.GetProperty("partsDone").EnumerateArray().Select(e => e.GetInt32()).ToHashSet();
+        }
+        catch (Exception e) when (e is FileNotFoundException or IOException or JsonException or KeyNotFoundException)
+        {
+            return [];
+        }
+    }
 }

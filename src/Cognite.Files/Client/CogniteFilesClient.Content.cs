@@ -198,66 +198,21 @@ public sealed partial class CogniteFilesClient
     }
 
     /// <summary>Reads at most <c>length</c> bytes of the inner stream (left open) and reports progress.</summary>
-    private sealed class ProgressReadStream(Stream inner, long length, IProgress<long>? progress) : Stream
+    private sealed class ProgressReadStream(Stream inner, long length, IProgress<long>? progress) : Transfer.ReadOnlyForwardStream(length)
     {
-        private long _position;
+        protected override int ReadCore(Span<byte> buffer, long position) => Advance(inner.Read(buffer), position);
 
-        public override bool CanRead => true;
+        protected override async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, long position, CancellationToken cancellationToken) =>
+            Advance(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false), position);
 
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => false;
-
-        public override long Length => length;
-
-        public override long Position
+        private int Advance(int n, long position)
         {
-            get => _position;
-            set => throw new NotSupportedException();
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
-
-        public override int Read(Span<byte> buffer)
-        {
-            var n = inner.Read(buffer[..Limit(buffer.Length)]);
-            return Advance(n);
-        }
-
-        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-        {
-            var n = await inner.ReadAsync(buffer[..Limit(buffer.Length)], cancellationToken).ConfigureAwait(false);
-            return Advance(n);
-        }
-
-        public override void Flush()
-        {
-        }
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
-
-        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        private int Limit(int requested) => (int)Math.Min(requested, length - _position);
-
-        private int Advance(int n)
-        {
-            if (n == 0 && _position < length)
+            if (n == 0)
             {
-                throw new EndOfStreamException($"The content stream ended after {_position} of the {length} bytes announced.");
+                throw new EndOfStreamException($"The content stream ended after {position} of the {Length} bytes announced.");
             }
 
-            _position += n;
-            if (n > 0)
-            {
-                progress?.Report(_position);
-            }
-
+            progress?.Report(position + n);
             return n;
         }
     }

@@ -62,72 +62,14 @@ internal sealed class FileUploadSource : UploadSource
 }
 
 /// <summary>A read-only, forward-only view of <c>[offset, offset + length)</c> of a file, read with <see cref="RandomAccess"/>.</summary>
-internal sealed class FileSliceStream(SafeFileHandle handle, long offset, long length) : Stream
+internal sealed class FileSliceStream(SafeFileHandle handle, long offset, long length) : ReadOnlyForwardStream(length)
 {
-    private long _position;
+    protected override int ReadCore(Span<byte> buffer, long position) =>
+        NotShort(RandomAccess.Read(handle, buffer, offset + position));
 
-    public override bool CanRead => true;
+    protected override async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, long position, CancellationToken cancellationToken) =>
+        NotShort(await RandomAccess.ReadAsync(handle, buffer, offset + position, cancellationToken).ConfigureAwait(false));
 
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => false;
-
-    public override long Length => length;
-
-    public override long Position
-    {
-        get => _position;
-        set => throw new NotSupportedException();
-    }
-
-    public override int Read(byte[] buffer, int offset1, int count) => Read(buffer.AsSpan(offset1, count));
-
-    public override int Read(Span<byte> buffer)
-    {
-        var n = (int)Math.Min(buffer.Length, length - _position);
-        if (n <= 0)
-        {
-            return 0;
-        }
-
-        var read = RandomAccess.Read(handle, buffer[..n], offset + _position);
-        if (read == 0)
-        {
-            throw new IOException("The file is shorter than when the upload was planned.");
-        }
-
-        _position += read;
-        return read;
-    }
-
-    public override Task<int> ReadAsync(byte[] buffer, int offset1, int count, CancellationToken cancellationToken) =>
-        ReadAsync(buffer.AsMemory(offset1, count), cancellationToken).AsTask();
-
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        var n = (int)Math.Min(buffer.Length, length - _position);
-        if (n <= 0)
-        {
-            return 0;
-        }
-
-        var read = await RandomAccess.ReadAsync(handle, buffer[..n], offset + _position, cancellationToken).ConfigureAwait(false);
-        if (read == 0)
-        {
-            throw new IOException("The file is shorter than when the upload was planned.");
-        }
-
-        _position += read;
-        return read;
-    }
-
-    public override void Flush()
-    {
-    }
-
-    public override long Seek(long offset1, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
-
-    public override void Write(byte[] buffer, int offset1, int count) => throw new NotSupportedException();
+    private static int NotShort(int read) =>
+        read == 0 ? throw new IOException("The file is shorter than when the upload was planned.") : read;
 }
