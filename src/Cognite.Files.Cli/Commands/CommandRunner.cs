@@ -27,5 +27,5 @@ internal static class CommandRunner
 
     /// <summary>Resolves the configuration and connects (starting the embedded emulator when nothing is configured).</summary>
     public static Task<CliConnection> ConnectAsync(CliContext context, string? configPath, bool json, CancellationToken cancellationToken) =>
-        CliConnection.OpenAsync(context, CliSettings.Resolve(context, configPath), json, cancellationToken);
+        CliConnection.OpenAsync(context, CliSettings.Resolve(context, configPath), json, transfer: null, cancellationToken);
 }

@@ -62,7 +62,7 @@ internal static class DemoCommand
     {
         if (!settings.UseEmbeddedEmulator)
         {
-            var cdf = await CliConnection.OpenAsync(context, settings, json: false, cancellationToken, transfer).ConfigureAwait(false);
+            var cdf = await CliConnection.OpenAsync(context, settings, json: false, transfer, cancellationToken).ConfigureAwait(false);
             context.Line($"Using {cdf.Description} ({settings.Source}); the demo file is deleted from it at the end");
             return cdf;
         }

@@ -39,7 +39,7 @@ internal static class UploadCommand
         {
             var items = Plan(context, request);
             var settings = CliSettings.Resolve(context, request.ConfigPath);
-            await using var connection = await CliConnection.OpenAsync(context, settings, request.Json, cancellationToken, Uploader.Options(request.PartSize, request.Concurrency)).ConfigureAwait(false);
+            await using var connection = await CliConnection.OpenAsync(context, settings, request.Json, Uploader.Options(request.PartSize, request.Concurrency), cancellationToken).ConfigureAwait(false);
             foreach (var item in items)
             {
                 new JournalSidecar { Source = item.SourcePath, Label = item.Label, Embedded = settings.UseEmbeddedEmulator, Project = connection.Client.Options.Project, PartSize = request.PartSize }
@@ -87,7 +87,7 @@ internal static class UploadCommand
                 throw new CliUsageException("the upload went to CDF, but no CDF configuration is found now: configure the same project to resume it");
             }
 
-            await using var connection = await CliConnection.OpenAsync(context, settings, json, cancellationToken, Uploader.Options(partSize, concurrency)).ConfigureAwait(false);
+            await using var connection = await CliConnection.OpenAsync(context, settings, json, Uploader.Options(partSize, concurrency), cancellationToken).ConfigureAwait(false);
             return await TransferAsync(context, connection, items, partSize, concurrency, json, resume: true, cancellationToken).ConfigureAwait(false);
         });
 

@@ -30,7 +30,7 @@ internal sealed class CliConnection : IAsyncDisposable
     public string Description { get; }
 
     /// <summary>Connects as <paramref name="settings"/> say; starts the embedded emulator (and says so in one line) when they name no CDF project.</summary>
-    public static async Task<CliConnection> OpenAsync(CliContext context, CliSettings settings, bool json, CancellationToken cancellationToken, TransferOptions? transfer = null)
+    public static async Task<CliConnection> OpenAsync(CliContext context, CliSettings settings, bool json, TransferOptions? transfer, CancellationToken cancellationToken)
     {
         if (settings.UseEmbeddedEmulator)
         {
