@@ -31,7 +31,7 @@ public sealed partial class CogniteFilesClient
         var size = ResolveLength(content, length);
         var created = await Api.CreateFileAsync(file, overwrite, cancellationToken).ConfigureAwait(false);
         await PutContentAsync(created.UploadUrl, content, size, file.MimeType, progress, cancellationToken).ConfigureAwait(false);
-        return created;
+        return WithoutUploadUrl(created);
     }
 
     /// <summary>
@@ -45,7 +45,7 @@ public sealed partial class CogniteFilesClient
         var links = await Api.GetUploadLinkAsync(new UploadLinkRequest { Items = [file] }, cancellationToken).ConfigureAwait(false);
         var link = links.Items.Count > 0 ? links.Items[0] : throw new CogniteException($"CDF returned no upload link for {file}.");
         await PutContentAsync(link.UploadUrl, content, size, link.MimeType, progress, cancellationToken).ConfigureAwait(false);
-        return link;
+        return WithoutUploadUrl(link);
     }
 
     /// <summary>
@@ -195,6 +195,17 @@ public sealed partial class CogniteFilesClient
         {
             // Same.
         }
+    }
+
+    /// <summary>
+    /// A plain <see cref="FileMetadata"/> copy of an upload response: the response's pre-signed URL is a credential, and
+    /// a caller serialising or logging the returned object (typed as FileMetadata but still the subclass) would leak it.
+    /// </summary>
+    private static FileMetadata WithoutUploadUrl(FileUploadResponse response)
+    {
+        var metadata = Serialization.CogniteJson.Deserialize<FileMetadata>(Serialization.CogniteJson.Serialize(response))!;
+        metadata.AdditionalProperties.Remove("uploadUrl"); // kept there as an unknown field otherwise
+        return metadata;
     }
 
     /// <summary>Reads at most <c>length</c> bytes of the inner stream (left open) and reports progress.</summary>

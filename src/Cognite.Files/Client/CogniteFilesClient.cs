@@ -119,7 +119,7 @@ public sealed partial class CogniteFilesClient : IDisposable
         }
     }
 
-    /// <summary>The API handlers, outermost first: error mapping/telemetry, resilience, bearer token.</summary>
+    /// <summary>The API handlers, outermost first: error mapping/telemetry, resilience, bearer token, body buffering (inside the per-attempt timeout).</summary>
     internal static DelegatingHandler[] CreateApiHandlers(CogniteFilesClientOptions options, IAccessTokenProvider tokenProvider, ILoggerFactory loggerFactory, TimeProvider timeProvider)
     {
         var apiBase = options.GetApiBaseUri();
@@ -130,6 +130,7 @@ public sealed partial class CogniteFilesClient : IDisposable
             new CogniteApiHandler(options, logger, timeProvider),
             new ResilienceHandler(ApiResiliencePipeline.Build(options, timeProvider, logger)),
             new BearerTokenHandler(tokenProvider, apiBase),
+            new ResponseBufferingHandler(),
         ];
     }
 

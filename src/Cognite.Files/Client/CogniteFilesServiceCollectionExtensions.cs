@@ -55,15 +55,22 @@ public static class CogniteFilesServiceCollectionExtensions
             })
             .ConfigurePrimaryHttpMessageHandler(() => CogniteFilesClient.CreatePrimaryHandler(decompress: true))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan) // the primary handler recycles connections itself
+            // App-wide defaults (e.g. ConfigureHttpClientDefaults(b => b.AddStandardResilienceHandler())) must not add a
+            // second retry layer: this client has its own, with CDF's rules. Runs before the handlers below are added.
+            .WithoutInheritedResilienceHandlers()
             // Outermost first: error mapping and telemetry, then retry and per-attempt timeout, then the bearer token.
             .AddHttpMessageHandler(sp => sp.GetRequiredService<CogniteFilesServices>().CreateApiHandler())
             .AddHttpMessageHandler(sp => new ResilienceHandler(sp.GetRequiredService<CogniteFilesServices>().Pipeline))
-            .AddHttpMessageHandler(sp => sp.GetRequiredService<CogniteFilesServices>().CreateBearerHandler());
+            .AddHttpMessageHandler(sp => sp.GetRequiredService<CogniteFilesServices>().CreateBearerHandler())
+            .AddHttpMessageHandler(() => new ResponseBufferingHandler());
 
         services.AddHttpClient(PresignedHttpClientName)
             .ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan) // stall detection, not a whole-request timeout
             .ConfigurePrimaryHttpMessageHandler(() => CogniteFilesClient.CreatePrimaryHandler(decompress: false))
-            .SetHandlerLifetime(Timeout.InfiniteTimeSpan);
+            .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
+            // No app-wide resilience defaults on part PUTs: a total-request timeout would kill healthy slow parts and a
+            // generic retry would re-send consumed bodies; the transfer engine retries parts itself.
+            .WithoutInheritedResilienceHandlers();
 
         services.AddSingleton(sp =>
         {
@@ -73,6 +80,19 @@ public static class CogniteFilesServiceCollectionExtensions
         });
         return services;
     }
+
+    /// <summary>Drops resilience handlers added to every client by app-wide defaults (configured before this builder's own).</summary>
+    private static IHttpClientBuilder WithoutInheritedResilienceHandlers(this IHttpClientBuilder builder) =>
+        builder.ConfigureAdditionalHttpMessageHandlers((handlers, _) =>
+        {
+            for (var i = handlers.Count - 1; i >= 0; i--)
+            {
+                if (handlers[i] is ResilienceHandler)
+                {
+                    handlers.RemoveAt(i);
+                }
+            }
+        });
 
     /// <summary>What the DI registrations share: validated options, the bound token provider, clock and logging.</summary>
     internal sealed class CogniteFilesServices

@@ -78,6 +78,37 @@ public class CogniteApiException : CogniteException
         return Create(ParseDetails(response, body));
     }
 
+    /// <summary>
+    /// Like <see cref="FromResponseAsync"/> for a response from a pre-signed (object-store) URL. Object stores'
+    /// error bodies can echo signing material (S3's SignatureDoesNotMatch holds the signature and string to sign),
+    /// so a body that is not a CDF error is reduced to the store's error code.
+    /// </summary>
+    internal static async Task<CogniteApiException> FromPresignedResponseAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(response);
+        string body;
+        try
+        {
+            body = await ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is IOException or HttpRequestException)
+        {
+            body = string.Empty;
+        }
+
+        return Create(ParseDetails(response, TryParseError(body, out _) ? body : StorageErrorSummary(response, body)));
+    }
+
+    private static string StorageErrorSummary(HttpResponseMessage response, string body)
+    {
+        var code = response.Headers.TryGetValues("x-ms-error-code", out var ms) ? ms.FirstOrDefault()
+            : System.Text.RegularExpressions.Regex.Match(body, "<Code>([A-Za-z0-9.]{1,64})</Code>") is { Success: true } m ? m.Groups[1].Value
+            : null;
+        return code is not null
+            ? $"The storage service refused the request: {code}."
+            : string.IsNullOrWhiteSpace(body) ? string.Empty : $"The storage service refused the request (a {body.Length}-character body, not shown: it may echo signing details).";
+    }
+
     /// <summary>Picks the subclass for the status and body.</summary>
     public static CogniteApiException Create(CogniteErrorDetails details, Exception? innerException = null)
     {

@@ -3,10 +3,14 @@ using System.Net;
 namespace Cognite.Files.Http;
 
 /// <summary>
-/// Which API requests may be repeated. Follows the Python SDK: GET and every <c>POST /files/…</c> that only
-/// reads or is idempotent are retried on 408/429/500/502/503/504, a per-attempt timeout and network errors;
-/// <c>POST /files</c> (create) and <c>POST /files/delete</c> are retried only on 429, which CDF answers before
-/// doing any work.
+/// Which API requests may be repeated. GET and the <c>POST /files/…</c> operations that only read or are
+/// idempotent (list, byids, search, aggregate, downloadlink, uploadlink, multiuploadlink, update, and
+/// completemultipartupload, which names its upload) are retried on 408/429/500/502/503/504, a per-attempt timeout
+/// and network errors. Operations that create something — <c>POST /files</c>, <c>POST /files/initmultipartupload</c>
+/// — and <c>POST /files/delete</c> are retried only on 429, which CDF answers before doing any work: a repeat after
+/// a lost response would create a second file or fail with a conflict although the first attempt succeeded.
+/// (Stricter than the Python SDK, which also repeats initmultipartupload.) Operations not listed here are treated
+/// as not safe to repeat.
 /// </summary>
 public static class ApiRetryRules
 {
@@ -47,14 +51,13 @@ public static class ApiRetryRules
         }
 
         var rest = path[(filesAt + "/files".Length)..];
-        return rest switch
-        {
-            "" => RetryClass.RateLimitOnly,          // POST /files creates a file
-            "/delete" => RetryClass.RateLimitOnly,   // POST /files/delete
-            _ when rest.StartsWith('/') && rest.IndexOf('/', 1) < 0 => RetryClass.SafeToRepeat,
-            _ => RetryClass.RateLimitOnly,
-        };
+        return SafePosts.Contains(rest) ? RetryClass.SafeToRepeat : RetryClass.RateLimitOnly;
     }
+
+    private static readonly HashSet<string> SafePosts = new(StringComparer.Ordinal)
+    {
+        "/list", "/byids", "/search", "/aggregate", "/downloadlink", "/uploadlink", "/multiuploadlink", "/update", "/completemultipartupload",
+    };
 
     /// <summary>True when a response with <paramref name="status"/> to a request of <paramref name="retryClass"/> may be retried.</summary>
     public static bool ShouldRetry(RetryClass retryClass, HttpStatusCode status) =>

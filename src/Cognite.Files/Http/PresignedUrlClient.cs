@@ -41,7 +41,7 @@ public sealed class PresignedUrlClient
         using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw await CogniteApiException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+            throw await CogniteApiException.FromPresignedResponseAsync(response, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -57,7 +57,7 @@ public sealed class PresignedUrlClient
         {
             using (response)
             {
-                throw await CogniteApiException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+                throw await CogniteApiException.FromPresignedResponseAsync(response, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -124,6 +124,8 @@ public class ConvenienceMethodTests
         var meta = await client.UploadSmallAsync(Identifier.FromExternalId("x"), new MemoryStream(new byte[10]));
 
         Assert.That(meta.Id, Is.EqualTo(8));
+        Assert.That(meta, Is.Not.InstanceOf<FileUploadResponse>(), "the pre-signed URL is a credential: it is not handed back");
+        Assert.That(Cognite.Files.Serialization.CogniteJson.Serialize(meta), Does.Not.Contain("sig=1"));
         Assert.That(put, Is.Not.Null);
         Assert.That(put!.Headers.Authorization, Is.Null);
     }

@@ -4,6 +4,7 @@ using Cognite.Files.Auth;
 using Cognite.Files.Models;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http;
+using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Time.Testing;
 using Microsoft.Kiota.Abstractions.Authentication;
 using RichardSzalay.MockHttp;
@@ -47,6 +48,30 @@ public class DependencyInjectionTests
         Assert.That(seen[0].Headers.Authorization?.Parameter, Is.EqualTo("di-token"));
         Assert.That(seen[0].Headers.GetValues("x-cdp-app").Single(), Is.EqualTo("di"));
         Assert.That(seen[2].Headers.Authorization, Is.Null, "the pre-signed client has no auth handler");
+    }
+
+    [Test]
+    public async Task App_wide_resilience_defaults_do_not_add_a_second_retry_layer()
+    {
+        using var mock = new MockHttpMessageHandler();
+        var calls = 0;
+        mock.When(HttpMethod.Post, ClientFixture.ApiBase + "/files").Respond(_ => { calls++; return ClientFixture.Json(HttpStatusCode.ServiceUnavailable, "{}"); });
+        mock.When(HttpMethod.Put, "https://api.example.com:9000/upload/1").Respond(_ => { calls++; return new HttpResponseMessage(HttpStatusCode.ServiceUnavailable); });
+        var services = new ServiceCollection();
+        services.ConfigureHttpClientDefaults(b => b.AddStandardResilienceHandler()); // what e.g. Aspire service defaults do
+        services.AddCogniteFiles(o => { o.BaseUrl = new Uri(ClientFixture.Root); o.Project = "proj"; o.AppName = "di"; }, _ => new StaticAccessTokenProvider("di-token"));
+        services.ConfigureAll<HttpClientFactoryOptions>(o => o.HttpMessageHandlerBuilderActions.Add(b => b.PrimaryHandler = mock));
+        await using var sp = services.BuildServiceProvider();
+        var client = sp.GetRequiredService<CogniteFilesClient>();
+
+        // POST /files is never repeated on 503 by this client's rules; the standard handler would repeat it.
+        await Assert.ThrowsAsync<CogniteApiException>(() => client.Api.CreateFileAsync(new FileCreate { Name = "a" }));
+        Assert.That(calls, Is.EqualTo(1));
+
+        // Part PUTs get no generic retry either (their bodies are consumed streams; the transfer engine retries parts).
+        using var content = new ByteArrayContent([1]);
+        await Assert.ThrowsAsync<CogniteApiException>(() => client.PresignedUrls.PutAsync(new Uri("https://api.example.com:9000/upload/1?sig=x"), content, default));
+        Assert.That(calls, Is.EqualTo(2));
     }
 
     [Test]

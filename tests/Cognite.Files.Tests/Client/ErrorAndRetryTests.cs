@@ -187,6 +187,45 @@ public class ErrorAndRetryTests
     }
 
     [Test]
+    public async Task A_body_that_stalls_after_the_headers_times_out_per_attempt_instead_of_hanging()
+    {
+        var time = new FakeTimeProvider();
+        var calls = 0;
+        using var stall = new LambdaHandler((_, _) =>
+        {
+            Interlocked.Increment(ref calls);
+            // Headers now, body never: Refit reads with ResponseHeadersRead, so only buffering inside the attempt bounds it.
+            var response = new HttpResponseMessage(HttpStatusCode.OK) { Content = new StreamContent(new StallingStream()) };
+            response.Content.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+            return Task.FromResult(response);
+        });
+        // The stalling handler is the primary handler itself (MockHttp would buffer the body on its own).
+        using var client = new CogniteFilesClient(
+            ClientFixture.Options(o => { o.MaxRetries = 1; o.RequestTimeout = TimeSpan.FromSeconds(10); }),
+            new Cognite.Files.Auth.StaticAccessTokenProvider(ClientFixture.Token), null, time, stall, new MockHttpMessageHandler());
+
+        await Assert.CatchAsync<CogniteTimeoutException>(() => ClientFixture.RunWithFakeTime(time, client.Api.RetrieveFilesAsync(ById), TimeSpan.FromSeconds(1)));
+
+        Assert.That(calls, Is.EqualTo(2), "the stalled attempt was timed out and retried once");
+    }
+
+    /// <summary>A body whose reads never complete until cancelled.</summary>
+    private sealed class StallingStream : MemoryStream
+    {
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Timeout.Infinite, cancellationToken);
+            return 0;
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken) =>
+            Task.Delay(Timeout.Infinite, cancellationToken);
+    }
+
+    [Test]
     public async Task Each_retry_asks_the_token_provider_again()
     {
         using var api = new MockHttpMessageHandler();
@@ -216,9 +255,11 @@ public class ErrorAndRetryTests
     [TestCase("POST", "/files/downloadlink", true)]
     [TestCase("POST", "/files/update", true)]
     [TestCase("POST", "/files/uploadlink", true)]
-    [TestCase("POST", "/files/initmultipartupload", true)]
+    [TestCase("POST", "/files/multiuploadlink", true)]
+    [TestCase("POST", "/files/initmultipartupload", false)]
     [TestCase("POST", "/files/completemultipartupload", true)]
-    public void Retry_rules_follow_the_python_sdk(string method, string path, bool safe)
+    [TestCase("POST", "/files/some-future-operation", false)]
+    public void Retry_rules_repeat_only_requests_that_create_nothing(string method, string path, bool safe)
     {
         using var request = new HttpRequestMessage(new HttpMethod(method), ClientFixture.ApiBase + path + "?overwrite=true");
         Assert.That(Cognite.Files.Http.ApiRetryRules.Classify(request) == Cognite.Files.Http.ApiRetryRules.RetryClass.SafeToRepeat, Is.EqualTo(safe));
