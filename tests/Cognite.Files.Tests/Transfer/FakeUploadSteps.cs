@@ -25,6 +25,12 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
 
     public Func<PutCall, Task>? OnPut { get; set; }
 
+    /// <summary>
+    /// When set, the body is sent the way HttpClient sends it (<see cref="HttpContent.CopyToAsync(Stream, CancellationToken)"/>)
+    /// into the stream this returns, which may throttle or stop its writes; what is written is recorded.
+    /// </summary>
+    public Func<PutCall, Stream>? Destination { get; set; }
+
     public int StartCalls { get; private set; }
 
     public int CompleteCalls { get; private set; }
@@ -57,14 +63,23 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
         var recorder = new MemoryStream();
         try
         {
-            var body = await content.ReadAsStreamAsync(cancellationToken);
-            var tee = new TeeReadStream(body, recorder);
-            if (OnPut is { } onPut)
+            if (Destination is { } destination)
             {
-                await onPut(new PutCall(partIndex, attempt, tee, cancellationToken));
+                var sink = destination(new PutCall(partIndex, attempt, Stream.Null, cancellationToken));
+                await content.CopyToAsync(new TeeWriteStream(sink, recorder), cancellationToken);
+            }
+            else
+            {
+                var body = await content.ReadAsStreamAsync(cancellationToken);
+                var tee = new TeeReadStream(body, recorder);
+                if (OnPut is { } onPut)
+                {
+                    await onPut(new PutCall(partIndex, attempt, tee, cancellationToken));
+                }
+
+                await tee.CopyToAsync(Stream.Null, cancellationToken);
             }
 
-            await tee.CopyToAsync(Stream.Null, cancellationToken);
             var bytes = recorder.ToArray();
             Assert.That(bytes.LongLength, Is.EqualTo(content.Headers.ContentLength));
             Parts[partIndex] = bytes;
@@ -127,6 +142,91 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
+}
+
+/// <summary>Writes to a destination, then records what was written once the destination accepted it.</summary>
+internal sealed class TeeWriteStream(Stream inner, Stream recorder) : Stream
+{
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        inner.Write(buffer, offset, count);
+        recorder.Write(buffer, offset, count);
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await inner.WriteAsync(buffer, cancellationToken);
+        recorder.Write(buffer.Span);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// A slow link on fake time: every write takes <c>count / bytesPerSecond</c> seconds of the <see cref="TimeProvider"/>;
+/// once <paramref name="stopAfterWrites"/> writes have been accepted, further writes never complete (a dead connection).
+/// Records the size of every write.
+/// </summary>
+internal sealed class ThrottledWriteStream(TimeProvider time, int bytesPerSecond, int stopAfterWrites = int.MaxValue) : Stream
+{
+    public ConcurrentQueue<int> Writes { get; } = new();
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (Writes.Count >= stopAfterWrites)
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
+        }
+
+        Writes.Enqueue(buffer.Length);
+        await Task.Delay(TimeSpan.FromSeconds((double)buffer.Length / bytesPerSecond), time, cancellationToken);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>A stream that refuses to seek (like a network or pipe stream).</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
@@ -283,6 +284,70 @@ public class MultipartUploadEngineTests
 
         Assert.That(steps.Attempts[1], Is.EqualTo(2));
         Assert.That(steps.Attempts.Where(a => a.Key != 1).Select(a => a.Value), Is.All.EqualTo(1));
+        Assert.That(result.Retries, Is.EqualTo(1));
+        Assert.That(steps.Assembled(), Is.EqualTo(content));
+    }
+
+    private static TransferOptions SlowLinkOptions() => new()
+    {
+        MinimumPartSize = 1,
+        PartSize = 512 * 1024,
+        MaxConcurrency = 1,
+        MaxAttemptsPerPart = 3,
+        RetryBaseDelay = TimeSpan.Zero,
+        StallTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    [Test]
+    public async Task A_slow_but_moving_link_is_not_taken_for_a_stall()
+    {
+        // 16 KiB/s: one 64 KiB write takes 4 s (< the 10 s stall timeout), the whole 512 KiB part 32 s. Sent as one
+        // 512 KiB write after one read, the part would look stalled for 32 s and be aborted on every attempt.
+        var content = Content(512 * 1024);
+        var links = new ConcurrentQueue<ThrottledWriteStream>();
+        var steps = new FakeUploadSteps(_time)
+        {
+            Destination = _ =>
+            {
+                var link = new ThrottledWriteStream(_time, 16 * 1024);
+                links.Enqueue(link);
+                return link;
+            },
+        };
+        var progress = new RecordingProgress<long>();
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var upload = new MultipartUploadEngine(steps, SlowLinkOptions(), _time).UploadAsync(source, NewFile, new UploadOptions { BytesProgress = progress });
+        await AdvanceUntilAsync(() => upload.IsCompleted, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(120));
+        var result = await upload;
+
+        Assert.That(result.Retries, Is.Zero, "no attempt was aborted as stalled");
+        Assert.That(steps.Attempts[0], Is.EqualTo(1));
+        Assert.That(steps.Assembled(), Is.EqualTo(content));
+        var writes = links.Single().Writes.ToList();
+        Assert.That(writes, Is.All.LessThanOrEqualTo(64 * 1024), "writes are sliced to 64 KiB");
+        Assert.That(writes, Has.Count.EqualTo(8));
+        Assert.That(progress.Values, Is.Ordered.Ascending);
+        Assert.That(progress.Values, Has.Count.GreaterThanOrEqualTo(8), "progress is reported per written slice");
+        Assert.That(progress.Values[^1], Is.EqualTo(content.Length));
+    }
+
+    [Test]
+    public async Task A_link_that_stops_accepting_writes_is_still_detected_as_stalled()
+    {
+        var content = Content(512 * 1024);
+        var steps = new FakeUploadSteps(_time)
+        {
+            // The first attempt's connection accepts two slices, then nothing more.
+            Destination = call => new ThrottledWriteStream(_time, 16 * 1024, stopAfterWrites: call.Attempt == 1 ? 2 : int.MaxValue),
+        };
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var upload = new MultipartUploadEngine(steps, SlowLinkOptions(), _time).UploadAsync(source, NewFile);
+        await AdvanceUntilAsync(() => upload.IsCompleted, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(120));
+        var result = await upload;
+
+        Assert.That(steps.Attempts[0], Is.EqualTo(2), "the dead attempt was aborted and retried");
         Assert.That(result.Retries, Is.EqualTo(1));
         Assert.That(steps.Assembled(), Is.EqualTo(content));
     }
