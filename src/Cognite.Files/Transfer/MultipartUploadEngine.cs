@@ -151,13 +151,59 @@ public sealed partial class MultipartUploadEngine
         using var uploadCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = uploadCts.Token;
         var run = new RunState(plan, session, journal, new ProgressTracker(plan, partsDone, uploadOptions.Progress, uploadOptions.BytesProgress), uploadCts, resumed);
+        var hashing = _options.ComputeSha256;
+
+        // The hash pass has its own token (linked to the upload's), so that any exit can stop it, and it is awaited
+        // on every exit: it must not read the source (or the caller's stream) after this method returns.
+        using var hashCts = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var hashTask = hashing ? source.StartHashing(hashCts.Token) : null;
+        try
+        {
+            return await RunPartsAndCompleteAsync(source, plan, session, journal, partsDone, hashing, started, run, uploadCts, activity, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await StopHashingAsync(hashTask, hashCts).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Stops the hash pass without waiting for it to finish its read of the whole source: cancels it (a no-op when it
+    /// has finished) and waits until it has ended. Its own outcome is observed and dropped: on success it was already
+    /// consumed through <see cref="UploadSource.GetSha256Async"/>, on failure the upload's error is the one to report.
+    /// </summary>
+    private static async Task StopHashingAsync(Task? hashTask, CancellationTokenSource hashCts)
+    {
+        if (hashTask is null)
+        {
+            return;
+        }
+
+        if (!hashTask.IsCompleted)
+        {
+            await hashCts.CancelAsync().ConfigureAwait(false);
+        }
+
+        await hashTask.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ = hashTask.Exception; // observed: never an UnobservedTaskException
+    }
+
+    private async Task<UploadResult> RunPartsAndCompleteAsync(
+        UploadSource source,
+        UploadPlan plan,
+        UploadSession session,
+        UploadJournal? journal,
+        int[] partsDone,
+        bool hashing,
+        long started,
+        RunState run,
+        CancellationTokenSource uploadCts,
+        Activity? activity,
+        CancellationToken cancellationToken)
+    {
+        var token = uploadCts.Token;
         var done = new HashSet<int>(partsDone);
         var tasks = new List<Task>(plan.PartCount);
-        var hashing = _options.ComputeSha256;
-        if (hashing)
-        {
-            source.StartHashing(token);
-        }
 
         try
         {

@@ -31,7 +31,7 @@ internal sealed class SeekableStreamUploadSource : UploadSource
     internal override ValueTask<PartBody> ReadPartAsync(long offset, long length, CancellationToken cancellationToken) =>
         ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => Open(offset, length)));
 
-    internal override void StartHashing(CancellationToken cancellationToken) =>
+    internal override Task? StartHashing(CancellationToken cancellationToken) =>
         _hashTask = Task.Run(() => HashAllAsync(cancellationToken), cancellationToken);
 
     internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken) => _hashTask ?? HashAllAsync(cancellationToken);
@@ -182,12 +182,14 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
     }
 
     /// <summary>Hashing happens while reading; it only has to be switched on before the first part.</summary>
-    internal override void StartHashing(CancellationToken cancellationToken)
+    internal override Task? StartHashing(CancellationToken cancellationToken)
     {
         if (_read == 0)
         {
             _hashing = true;
         }
+
+        return null;
     }
 
     internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken)

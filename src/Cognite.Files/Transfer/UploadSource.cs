@@ -96,10 +96,13 @@ public abstract class UploadSource : IDisposable
     /// </summary>
     internal abstract Task<byte[]> GetSha256Async(CancellationToken cancellationToken);
 
-    /// <summary>Starts the sequential hashing pass (or, for a non-seekable stream, hashing while reading). Called only when <see cref="TransferOptions.ComputeSha256"/> is on.</summary>
-    internal virtual void StartHashing(CancellationToken cancellationToken)
-    {
-    }
+    /// <summary>
+    /// Starts the sequential hashing pass (or, for a non-seekable stream, hashing while reading). Called only when
+    /// <see cref="TransferOptions.ComputeSha256"/> is on. Returns the running pass, or null when there is none: the
+    /// engine cancels (through <paramref name="cancellationToken"/>) and awaits it on every exit, so that it never reads
+    /// the source after the upload has returned.
+    /// </summary>
+    internal virtual Task? StartHashing(CancellationToken cancellationToken) => null;
 
     /// <summary>A fingerprint of the source, compared by a resume: length, plus (where possible) modification time and hashes of the first and last MiB.</summary>
     internal abstract ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken);

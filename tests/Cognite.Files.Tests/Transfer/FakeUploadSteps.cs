@@ -229,6 +229,79 @@ internal sealed class ThrottledWriteStream(TimeProvider time, int bytesPerSecond
     public override void SetLength(long value) => throw new NotSupportedException();
 }
 
+/// <summary>
+/// A seekable stream whose reads larger than <paramref name="partSize"/> (only the whole-content hash pass asks for
+/// more than a part) block until cancelled, then take <paramref name="endDelay"/> of fake time to end.
+/// </summary>
+internal sealed class HashGatedStream(Stream inner, int partSize, TimeProvider time, TimeSpan endDelay) : Stream
+{
+    private int _inFlight;
+    private int _reads;
+    private int _hashReadEnded;
+
+    public TaskCompletionSource HashReadStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int ReadsInFlight => Volatile.Read(ref _inFlight);
+
+    public int Reads => Volatile.Read(ref _reads);
+
+    public bool HashReadEnded => Volatile.Read(ref _hashReadEnded) != 0;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => true;
+
+    public override bool CanWrite => false;
+
+    public override long Length => inner.Length;
+
+    public override long Position { get => inner.Position; set => inner.Position = value; }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _reads);
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            if (buffer.Length > partSize)
+            {
+                HashReadStarted.TrySetResult();
+                try
+                {
+                    await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    await Task.Delay(endDelay, time, CancellationToken.None);
+                    Volatile.Write(ref _hashReadEnded, 1);
+                    throw;
+                }
+            }
+
+            return inner.Read(buffer.Span);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
 /// <summary>A stream that refuses to seek (like a network or pipe stream).</summary>
 internal sealed class NonSeekableStream(Stream inner) : Stream
 {

@@ -353,6 +353,41 @@ public class MultipartUploadEngineTests
     }
 
     [Test]
+    public async Task A_failed_upload_returns_only_after_its_hash_pass_has_stopped()
+    {
+        // The hash pass reads the whole stream in one request (larger than a part): that read blocks until it is
+        // cancelled, then takes 5 s of fake time to end. The upload must not return before it has ended, or the pass
+        // would go on reading the caller's (left open) stream after UploadAsync has thrown.
+        var content = Content(4 * PartSize);
+        var stream = new HashGatedStream(new MemoryStream(content), PartSize, _time, TimeSpan.FromSeconds(5));
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = async call =>
+            {
+                if (call.PartIndex == 0)
+                {
+                    await stream.HashReadStarted.Task.WaitAsync(Wait);
+                    throw FakeUploadSteps.Status(HttpStatusCode.BadRequest);
+                }
+            },
+        };
+        using var source = UploadSource.FromStream(stream, leaveOpen: true);
+
+        var upload = new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile);
+        await AdvanceUntilAsync(() => upload.IsCompleted, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        var readsInFlightAtReturn = stream.ReadsInFlight;
+        var readsAtReturn = stream.Reads;
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => upload);
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
+        Assert.That(readsInFlightAtReturn, Is.Zero, "the hash pass had ended when the upload returned");
+        Assert.That(stream.HashReadEnded, Is.True);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        await Task.Yield();
+        Assert.That(stream.Reads, Is.EqualTo(readsAtReturn), "nothing reads the caller's stream after the upload returned");
+    }
+
+    [Test]
     public async Task Cancellation_stops_in_flight_parts_quickly_and_never_completes()
     {
         var started = 0;
