@@ -272,12 +272,29 @@ public sealed partial class MultipartUploadEngine
         cancellationToken.ThrowIfCancellationRequested();
         await _steps.CompleteAsync(session, cancellationToken).ConfigureAwait(false);
         var metadata = await _steps.ConfirmUploadedAsync(session, cancellationToken).ConfigureAwait(false);
-        journal?.Delete();
+        DeleteJournal(journal);
 
         activity?.SetTag("cognite.files.sha256", hex);
         activity?.SetTag("cognite.files.retries", run.Retries);
         TransferMetrics.UploadsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "completed"));
         return new UploadResult(metadata, hex, plan.Length, plan.PartCount, run.Retries, _time.GetElapsedTime(started)) { PartsSkipped = partsDone.Length, UploadId = session.UploadId };
+    }
+
+    /// <summary>
+    /// Deletes the journal of a completed upload, best-effort: the upload has succeeded, so a journal that cannot be
+    /// deleted (locked, read-only directory) is logged and left behind rather than turning the success into an error.
+    /// Such a leftover journal describes an upload that is already complete: delete it, do not resume from it.
+    /// </summary>
+    private void DeleteJournal(UploadJournal? journal)
+    {
+        try
+        {
+            journal?.Delete();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogJournalNotDeleted(_logger, Path.GetFileName(journal!.Path), ex.Message);
+        }
     }
 
     private async Task RunPartAsync(RunState run, int partIndex, PartBody body)
@@ -441,6 +458,9 @@ public sealed partial class MultipartUploadEngine
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Error, Message = "Part {Part} of {Parts} failed after {Attempts} attempt(s): {Error}")]
     private static partial void LogPartFailed(ILogger logger, int part, int parts, int attempts, string error);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "The upload completed, but its journal {Journal} could not be deleted: {Error}")]
+    private static partial void LogJournalNotDeleted(ILogger logger, string? journal, string error);
 
     private sealed class RunState(UploadPlan plan, UploadSession session, UploadJournal? journal, ProgressTracker progress, CancellationTokenSource cancellation, bool resumed)
     {

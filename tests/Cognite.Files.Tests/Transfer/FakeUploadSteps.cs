@@ -91,9 +91,13 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
         }
     }
 
+    /// <summary>Runs when the upload is completed, before it is confirmed.</summary>
+    public Action? OnComplete { get; set; }
+
     public Task CompleteAsync(UploadSession session, CancellationToken cancellationToken)
     {
         CompleteCalls++;
+        OnComplete?.Invoke();
         return Task.CompletedTask;
     }
 
@@ -332,6 +336,20 @@ internal sealed class NonSeekableStream(Stream inner) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>Records log entries (level and formatted message).</summary>
+internal sealed class CapturingLogger : Microsoft.Extensions.Logging.ILogger
+{
+    public ConcurrentQueue<(Microsoft.Extensions.Logging.LogLevel Level, string Message)> Entries { get; } = new();
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        Entries.Enqueue((logLevel, formatter(state, exception)));
 }
 
 /// <summary>Records progress synchronously, in report order.</summary>

@@ -520,6 +520,33 @@ public class MultipartUploadEngineTests
         Assert.That(progress.Values[^1].BytesTransferred, Is.EqualTo(content.Length));
     }
 
+    [Test]
+    public async Task A_journal_that_cannot_be_deleted_does_not_fail_a_completed_upload()
+    {
+        var content = Content(3 * PartSize);
+        var journal = Path.Combine(_dir, "upload.journal");
+        var steps = new FakeUploadSteps(_time)
+        {
+            // Once every part is done, put a non-empty directory where the journal is: File.Delete cannot remove it.
+            OnComplete = () =>
+            {
+                File.Delete(journal);
+                Directory.CreateDirectory(journal);
+                File.WriteAllText(Path.Combine(journal, "keep"), "x");
+            },
+        };
+        var logger = new CapturingLogger();
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var result = await new MultipartUploadEngine(steps, Options(), _time, logger: logger).UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal });
+
+        Assert.That(result.File.Uploaded, Is.True);
+        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(
+            logger.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning).Select(e => e.Message),
+            Has.One.Contains("journal upload.journal could not be deleted"));
+    }
+
     private async Task<(string Path, string Journal)> InterruptedUploadAsync(byte[] content)
     {
         var path = WriteFile(content);
