@@ -151,6 +151,7 @@ public sealed partial class MultipartUploadEngine
         using var uploadCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = uploadCts.Token;
         var run = new RunState(plan, session, journal, new ProgressTracker(plan, partsDone, uploadOptions.Progress, uploadOptions.BytesProgress), uploadCts, resumed);
+        run.Progress.ReportAlreadyDone();
         var hashing = _options.ComputeSha256;
 
         // The hash pass has its own token (linked to the upload's), so that any exit can stop it, and it is awaited

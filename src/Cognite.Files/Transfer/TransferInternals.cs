@@ -33,6 +33,21 @@ internal sealed class ProgressTracker
         }
     }
 
+    /// <summary>
+    /// Reports the parts already done (a resume) once, before any part is sent: the first report of a resume counts
+    /// them, and a resume with nothing left to send still ends at the full size. Nothing is reported when none is done.
+    /// </summary>
+    public void ReportAlreadyDone()
+    {
+        lock (_gate)
+        {
+            if (_parts > 0)
+            {
+                Report();
+            }
+        }
+    }
+
     public long BytesTransferred
     {
         get

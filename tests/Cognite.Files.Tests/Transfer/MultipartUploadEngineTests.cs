@@ -561,6 +561,31 @@ public class MultipartUploadEngineTests
     }
 
     [Test]
+    public async Task A_resume_with_every_part_done_reports_progress_at_the_full_size()
+    {
+        var content = Content(5 * PartSize - 7);
+        var (path, journalPath) = await InterruptedUploadAsync(content);
+        var journal = UploadJournal.Load(journalPath);
+        for (var i = 0; i < journal.PartCount; i++)
+        {
+            journal.MarkDone(i); // e.g. the process died after the last part, before completing
+        }
+
+        var steps = new FakeUploadSteps(_time);
+        var progress = new RecordingProgress<UploadProgress>();
+        var bytes = new RecordingProgress<long>();
+        using var source = UploadSource.FromFile(path);
+
+        var result = await new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journalPath, source, new UploadOptions { Progress = progress, BytesProgress = bytes });
+
+        Assert.That(result.PartsSkipped, Is.EqualTo(5));
+        Assert.That(steps.Attempts, Is.Empty);
+        Assert.That(steps.CompleteCalls, Is.EqualTo(1));
+        Assert.That(progress.Values, Is.EqualTo(new[] { new UploadProgress(content.Length, content.Length, 5, 5) }), "reported once, at the full size");
+        Assert.That(bytes.Values, Is.EqualTo(new long[] { content.Length }));
+    }
+
+    [Test]
     public async Task Resume_rejects_a_changed_source()
     {
         var content = Content(5 * PartSize);
