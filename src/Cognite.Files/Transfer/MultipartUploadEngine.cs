@@ -24,7 +24,8 @@ namespace Cognite.Files.Transfer;
 /// <item>The returned SHA-256 covers the whole content in order. For a file or seekable stream it is computed by one
 /// sequential read that runs beside the uploads (parts finish out of order, and SHA-256 cannot be combined from
 /// parts), and the file's length and modification time are checked again before completing, so the hash and the
-/// bytes sent describe the same content. For a non-seekable stream it is computed from the very bytes read and sent.</item>
+/// bytes sent describe the same content. For a non-seekable stream it is computed from the very bytes read and sent
+/// (on a resume, the parts already done are read and hashed but not sent: see <see cref="ResumeAsync"/>).</item>
 /// </list>
 /// </summary>
 public sealed partial class MultipartUploadEngine
@@ -101,6 +102,16 @@ public sealed partial class MultipartUploadEngine
     /// <see cref="CogniteUploadException"/> with <see cref="UploadFailureReason.SourceChanged"/>; a session older than
     /// CDF's URL lifetime (one week, less an hour) or whose URLs are refused with 403 gives
     /// <see cref="UploadFailureReason.SessionExpired"/> — start a new upload then.
+    /// <para>
+    /// What "the same content" is checked against: the length, and for a file its modification time and the SHA-256 of
+    /// its first and last MiB, for a seekable stream those two hashes. For a <b>non-seekable stream</b> only the length
+    /// can be checked (it cannot be peeked at without consuming it), so a different stream of the same length is
+    /// accepted. The parts recorded as done in the journal are not re-sent and are <b>trusted</b> to be the same bytes
+    /// as the corresponding range of <paramref name="source"/>: they are read (a non-seekable stream is read past them)
+    /// but never compared with what CDF holds. The returned <see cref="UploadResult.Sha256"/> is the hash of the
+    /// content given to this resume, not of the bytes CDF stored for the skipped parts; the two differ if the stream
+    /// given here is not the one the upload began with.
+    /// </para>
     /// </summary>
     public async Task<UploadResult> ResumeAsync(string journalPath, UploadSource source, UploadOptions? uploadOptions = null, CancellationToken cancellationToken = default)
     {

@@ -11,7 +11,8 @@ namespace Cognite.Files.Transfer;
 /// so concurrent parts share the stream safely; no whole-part buffering.</item>
 /// <item><b>Non-seekable stream of known length</b>: parts are read in order into 1 MiB segments pooled by the source;
 /// at most <see cref="TransferOptions.MaxConcurrency"/> parts are held (and ever allocated), each until CDF accepts it,
-/// so a retry re-sends the very same bytes.</item>
+/// so a retry re-sends the very same bytes. A resume can check only its length against the journal: the parts already
+/// done are read past and trusted to be the same bytes (see <see cref="MultipartUploadEngine.ResumeAsync"/>).</item>
 /// <item><b>Unknown length</b> (a non-seekable stream without a length): refused with an <see cref="ArgumentException"/>,
 /// because the part count must be fixed before the first byte is sent. Copy such a stream to a temporary file first
 /// and upload the file.</item>
