@@ -26,7 +26,7 @@ internal sealed class FileUploadSource : UploadSource
     internal override ValueTask<PartBody> ReadPartAsync(long offset, long length, CancellationToken cancellationToken) =>
         ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => new FileSliceStream(_handle, offset, length)));
 
-    internal override void StartHashing(CancellationToken cancellationToken) =>
+    internal override Task? StartHashing(CancellationToken cancellationToken) =>
         _hashTask = Task.Run(() => HashSliceAsync(cancellationToken), cancellationToken);
 
     internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken) =>

@@ -24,7 +24,8 @@ namespace Cognite.Files.Transfer;
 /// <item>The returned SHA-256 covers the whole content in order. For a file or seekable stream it is computed by one
 /// sequential read that runs beside the uploads (parts finish out of order, and SHA-256 cannot be combined from
 /// parts), and the file's length and modification time are checked again before completing, so the hash and the
-/// bytes sent describe the same content. For a non-seekable stream it is computed from the very bytes read and sent.</item>
+/// bytes sent describe the same content. For a non-seekable stream it is computed from the very bytes read and sent
+/// (on a resume, the parts already done are read and hashed but not sent: see <see cref="ResumeAsync"/>).</item>
 /// </list>
 /// </summary>
 public sealed partial class MultipartUploadEngine
@@ -101,6 +102,16 @@ public sealed partial class MultipartUploadEngine
     /// <see cref="CogniteUploadException"/> with <see cref="UploadFailureReason.SourceChanged"/>; a session older than
     /// CDF's URL lifetime (one week, less an hour) or whose URLs are refused with 403 gives
     /// <see cref="UploadFailureReason.SessionExpired"/> — start a new upload then.
+    /// <para>
+    /// What "the same content" is checked against: the length, and for a file its modification time and the SHA-256 of
+    /// its first and last MiB, for a seekable stream those two hashes. For a <b>non-seekable stream</b> only the length
+    /// can be checked (it cannot be peeked at without consuming it), so a different stream of the same length is
+    /// accepted. The parts recorded as done in the journal are not re-sent and are <b>trusted</b> to be the same bytes
+    /// as the corresponding range of <paramref name="source"/>: they are read (a non-seekable stream is read past them)
+    /// but never compared with what CDF holds. The returned <see cref="UploadResult.Sha256"/> is the hash of the
+    /// content given to this resume, not of the bytes CDF stored for the skipped parts; the two differ if the stream
+    /// given here is not the one the upload began with.
+    /// </para>
     /// </summary>
     public async Task<UploadResult> ResumeAsync(string journalPath, UploadSource source, UploadOptions? uploadOptions = null, CancellationToken cancellationToken = default)
     {
@@ -151,13 +162,60 @@ public sealed partial class MultipartUploadEngine
         using var uploadCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = uploadCts.Token;
         var run = new RunState(plan, session, journal, new ProgressTracker(plan, partsDone, uploadOptions.Progress, uploadOptions.BytesProgress), uploadCts, resumed);
+        run.Progress.ReportAlreadyDone();
+        var hashing = _options.ComputeSha256;
+
+        // The hash pass has its own token (linked to the upload's), so that any exit can stop it, and it is awaited
+        // on every exit: it must not read the source (or the caller's stream) after this method returns.
+        using var hashCts = CancellationTokenSource.CreateLinkedTokenSource(token);
+        var hashTask = hashing ? source.StartHashing(hashCts.Token) : null;
+        try
+        {
+            return await RunPartsAndCompleteAsync(source, plan, session, journal, partsDone, hashing, started, run, uploadCts, activity, cancellationToken).ConfigureAwait(false);
+        }
+        finally
+        {
+            await StopHashingAsync(hashTask, hashCts).ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>
+    /// Stops the hash pass without waiting for it to finish its read of the whole source: cancels it (a no-op when it
+    /// has finished) and waits until it has ended. Its own outcome is observed and dropped: on success it was already
+    /// consumed through <see cref="UploadSource.GetSha256Async"/>, on failure the upload's error is the one to report.
+    /// </summary>
+    private static async Task StopHashingAsync(Task? hashTask, CancellationTokenSource hashCts)
+    {
+        if (hashTask is null)
+        {
+            return;
+        }
+
+        if (!hashTask.IsCompleted)
+        {
+            await hashCts.CancelAsync().ConfigureAwait(false);
+        }
+
+        await hashTask.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+        _ = hashTask.Exception; // observed: never an UnobservedTaskException
+    }
+
+    private async Task<UploadResult> RunPartsAndCompleteAsync(
+        UploadSource source,
+        UploadPlan plan,
+        UploadSession session,
+        UploadJournal? journal,
+        int[] partsDone,
+        bool hashing,
+        long started,
+        RunState run,
+        CancellationTokenSource uploadCts,
+        Activity? activity,
+        CancellationToken cancellationToken)
+    {
+        var token = uploadCts.Token;
         var done = new HashSet<int>(partsDone);
         var tasks = new List<Task>(plan.PartCount);
-        var hashing = _options.ComputeSha256;
-        if (hashing)
-        {
-            source.StartHashing(token);
-        }
 
         try
         {
@@ -226,12 +284,29 @@ public sealed partial class MultipartUploadEngine
         cancellationToken.ThrowIfCancellationRequested();
         await _steps.CompleteAsync(session, cancellationToken).ConfigureAwait(false);
         var metadata = await _steps.ConfirmUploadedAsync(session, cancellationToken).ConfigureAwait(false);
-        journal?.Delete();
+        DeleteJournal(journal);
 
         activity?.SetTag("cognite.files.sha256", hex);
         activity?.SetTag("cognite.files.retries", run.Retries);
         TransferMetrics.UploadsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "completed"));
         return new UploadResult(metadata, hex, plan.Length, plan.PartCount, run.Retries, _time.GetElapsedTime(started)) { PartsSkipped = partsDone.Length, UploadId = session.UploadId };
+    }
+
+    /// <summary>
+    /// Deletes the journal of a completed upload, best-effort: the upload has succeeded, so a journal that cannot be
+    /// deleted (locked, read-only directory) is logged and left behind rather than turning the success into an error.
+    /// Such a leftover journal describes an upload that is already complete: delete it, do not resume from it.
+    /// </summary>
+    private void DeleteJournal(UploadJournal? journal)
+    {
+        try
+        {
+            journal?.Delete();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            LogJournalNotDeleted(_logger, Path.GetFileName(journal!.Path), ex.Message);
+        }
     }
 
     private async Task RunPartAsync(RunState run, int partIndex, PartBody body)
@@ -291,6 +366,8 @@ public sealed partial class MultipartUploadEngine
         using var watchdog = new StallWatchdog(_time, _options.StallTimeout, attemptCts);
         // A streamed body with Content-Length (object stores refuse chunked uploads). The 1 MiB copy buffer (pooled by
         // Stream.CopyToAsync) halves the syscalls of the 80 KiB default; measured faster on loopback (bench/results.md).
+        // PartProgressStream keeps these large reads but writes them in 64 KiB slices, feeding the watchdog after each,
+        // so a slow but moving link is never taken for a stall.
         using var content = new StreamContent(new PartProgressStream(body.OpenAttempt(), partIndex, run.Progress, watchdog), CopyBufferSize);
         content.Headers.ContentLength = body.Length;
         try
@@ -393,6 +470,9 @@ public sealed partial class MultipartUploadEngine
 
     [LoggerMessage(EventId = 6002, Level = LogLevel.Error, Message = "Part {Part} of {Parts} failed after {Attempts} attempt(s): {Error}")]
     private static partial void LogPartFailed(ILogger logger, int part, int parts, int attempts, string error);
+
+    [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "The upload completed, but its journal {Journal} could not be deleted: {Error}")]
+    private static partial void LogJournalNotDeleted(ILogger logger, string? journal, string error);
 
     private sealed class RunState(UploadPlan plan, UploadSession session, UploadJournal? journal, ProgressTracker progress, CancellationTokenSource cancellation, bool resumed)
     {

@@ -31,7 +31,7 @@ internal sealed class SeekableStreamUploadSource : UploadSource
     internal override ValueTask<PartBody> ReadPartAsync(long offset, long length, CancellationToken cancellationToken) =>
         ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => Open(offset, length)));
 
-    internal override void StartHashing(CancellationToken cancellationToken) =>
+    internal override Task? StartHashing(CancellationToken cancellationToken) =>
         _hashTask = Task.Run(() => HashAllAsync(cancellationToken), cancellationToken);
 
     internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken) => _hashTask ?? HashAllAsync(cancellationToken);
@@ -106,6 +106,11 @@ internal sealed class SeekableStreamUploadSource : UploadSource
 /// from a pool owned by this source: a released part's segments are reused for the next part, so no more than
 /// MaxConcurrency parts' worth is ever allocated and no large garbage is left for the GC; they are dropped with the
 /// source. The whole-content SHA-256 is computed as the parts are read: it is exactly the bytes sent.
+/// <para>
+/// On a resume, parts already done are read past (<see cref="SkipPartAsync"/>) and hashed but not sent, and the
+/// fingerprint is the length only: nothing verifies that the skipped bytes equal those the first run sent. The SHA-256
+/// then describes the stream given to the resume; the skipped parts are trusted to be the same bytes.
+/// </para>
 /// </summary>
 internal sealed class NonSeekableStreamUploadSource : UploadSource
 {
@@ -182,12 +187,14 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
     }
 
     /// <summary>Hashing happens while reading; it only has to be switched on before the first part.</summary>
-    internal override void StartHashing(CancellationToken cancellationToken)
+    internal override Task? StartHashing(CancellationToken cancellationToken)
     {
         if (_read == 0)
         {
             _hashing = true;
         }
+
+        return null;
     }
 
     internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken)
@@ -200,7 +207,10 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
         return Task.FromResult(_hash.GetCurrentHash());
     }
 
-    /// <summary>A non-seekable stream cannot be peeked without consuming it: only its length is fingerprinted.</summary>
+    /// <summary>
+    /// A non-seekable stream cannot be peeked without consuming it: only its length is fingerprinted, so a resume
+    /// accepts any stream of the same length and trusts the skipped parts to be unchanged (see the class remarks).
+    /// </summary>
     internal override ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken) =>
         ValueTask.FromResult(string.Create(CultureInfo.InvariantCulture, $"stream:{Length}"));
 

@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Diagnostics.Metrics;
 using Cognite.Files.Diagnostics;
 
@@ -29,6 +30,21 @@ internal sealed class ProgressTracker
             _highWater[i] = plan.GetPartLength(i);
             _bytes += _highWater[i];
             _parts++;
+        }
+    }
+
+    /// <summary>
+    /// Reports the parts already done (a resume) once, before any part is sent: the first report of a resume counts
+    /// them, and a resume with nothing left to send still ends at the full size. Nothing is reported when none is done.
+    /// </summary>
+    public void ReportAlreadyDone()
+    {
+        lock (_gate)
+        {
+            if (_parts > 0)
+            {
+                Report();
+            }
         }
     }
 
@@ -85,7 +101,9 @@ internal sealed class ProgressTracker
 
 /// <summary>
 /// Aborts one part attempt that moved no bytes for the stall timeout. Checks a few times per timeout on the
-/// <see cref="TimeProvider"/>'s timer; <see cref="Touch"/> is called for every read of the part body.
+/// <see cref="TimeProvider"/>'s timer; <see cref="Touch"/> is called for every read of the part body and, when the
+/// body is copied to the request (<see cref="PartProgressStream.CopyToAsync(Stream, int, CancellationToken)"/>), after
+/// every write of at most <see cref="PartProgressStream.WriteSliceSize"/> bytes.
 /// </summary>
 internal sealed class StallWatchdog : IDisposable
 {
@@ -136,9 +154,22 @@ internal sealed class StallWatchdog : IDisposable
 internal sealed class PartStalledException(int partIndex, TimeSpan timeout, Exception? inner)
     : TimeoutException($"Part {partIndex + 1} moved no bytes for {timeout.TotalSeconds:0.###} s and was aborted.", inner);
 
-/// <summary>Wraps one attempt's body: reports positions to the progress tracker and keeps the watchdog fed.</summary>
+/// <summary>
+/// Wraps one attempt's body: reports positions to the progress tracker and keeps the watchdog fed.
+/// <para>
+/// HttpClient sends a <see cref="StreamContent"/> by calling <see cref="CopyToAsync(Stream, int, CancellationToken)"/>
+/// with the content's (large) copy buffer. If progress were only seen on reads, one read would be followed by one
+/// buffer-sized socket write, and on a slow link that single write can outlast the stall timeout although bytes are
+/// moving. So the copy keeps the large reads (throughput) but writes to the destination in slices of at most
+/// <see cref="WriteSliceSize"/> bytes, feeding the watchdog and reporting progress after each completed write: the
+/// watchdog's granularity no longer depends on the copy buffer.
+/// </para>
+/// </summary>
 internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTracker tracker, StallWatchdog watchdog) : Stream
 {
+    /// <summary>The largest single write to the destination during a copy (64 KiB).</summary>
+    internal const int WriteSliceSize = 64 * 1024;
+
     private long _position;
 
     public override bool CanRead => true;
@@ -165,6 +196,60 @@ internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTr
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
         Moved(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
 
+    public override async Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
+    {
+        ValidateCopyToArguments(destination, bufferSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        try
+        {
+            int read;
+            while ((read = await inner.ReadAsync(buffer.AsMemory(0, bufferSize), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                watchdog.Touch();
+                for (var sent = 0; sent < read;)
+                {
+                    var n = Math.Min(read - sent, WriteSliceSize);
+                    await destination.WriteAsync(buffer.AsMemory(sent, n), cancellationToken).ConfigureAwait(false);
+                    sent += n;
+                    Sent(n);
+                }
+            }
+
+            watchdog.Touch();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    public override void CopyTo(Stream destination, int bufferSize)
+    {
+        ValidateCopyToArguments(destination, bufferSize);
+        var buffer = ArrayPool<byte>.Shared.Rent(bufferSize);
+        try
+        {
+            int read;
+            while ((read = inner.Read(buffer, 0, bufferSize)) > 0)
+            {
+                watchdog.Touch();
+                for (var sent = 0; sent < read;)
+                {
+                    var n = Math.Min(read - sent, WriteSliceSize);
+                    destination.Write(buffer, sent, n);
+                    sent += n;
+                    Sent(n);
+                }
+            }
+
+            watchdog.Touch();
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
     public override void Flush()
     {
     }
@@ -190,11 +275,17 @@ internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTr
         watchdog.Touch();
         if (read > 0)
         {
-            _position += read;
-            tracker.Advance(partIndex, _position);
+            Sent(read);
         }
 
         return read;
+    }
+
+    private void Sent(int count)
+    {
+        watchdog.Touch();
+        _position += count;
+        tracker.Advance(partIndex, _position);
     }
 }
 

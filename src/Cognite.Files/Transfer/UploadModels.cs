@@ -30,6 +30,8 @@ public sealed class UploadOptions
 {
     /// <summary>
     /// Receives bytes and parts done. Reports are made from worker threads, one at a time and never going back.
+    /// A resume first reports the parts already done (once, before sending any), so even a resume with nothing left
+    /// to send ends at the full size.
     /// (<see cref="Progress{T}"/> posts each report to the captured synchronization context, or to the thread pool when
     /// there is none, where handlers may then run out of order; implement <see cref="IProgress{T}"/> directly for
     /// strict order.)

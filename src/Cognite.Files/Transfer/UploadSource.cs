@@ -11,7 +11,8 @@ namespace Cognite.Files.Transfer;
 /// so concurrent parts share the stream safely; no whole-part buffering.</item>
 /// <item><b>Non-seekable stream of known length</b>: parts are read in order into 1 MiB segments pooled by the source;
 /// at most <see cref="TransferOptions.MaxConcurrency"/> parts are held (and ever allocated), each until CDF accepts it,
-/// so a retry re-sends the very same bytes.</item>
+/// so a retry re-sends the very same bytes. A resume can check only its length against the journal: the parts already
+/// done are read past and trusted to be the same bytes (see <see cref="MultipartUploadEngine.ResumeAsync"/>).</item>
 /// <item><b>Unknown length</b> (a non-seekable stream without a length): refused with an <see cref="ArgumentException"/>,
 /// because the part count must be fixed before the first byte is sent. Copy such a stream to a temporary file first
 /// and upload the file.</item>
@@ -96,10 +97,13 @@ public abstract class UploadSource : IDisposable
     /// </summary>
     internal abstract Task<byte[]> GetSha256Async(CancellationToken cancellationToken);
 
-    /// <summary>Starts the sequential hashing pass (or, for a non-seekable stream, hashing while reading). Called only when <see cref="TransferOptions.ComputeSha256"/> is on.</summary>
-    internal virtual void StartHashing(CancellationToken cancellationToken)
-    {
-    }
+    /// <summary>
+    /// Starts the sequential hashing pass (or, for a non-seekable stream, hashing while reading). Called only when
+    /// <see cref="TransferOptions.ComputeSha256"/> is on. Returns the running pass, or null when there is none: the
+    /// engine cancels (through <paramref name="cancellationToken"/>) and awaits it on every exit, so that it never reads
+    /// the source after the upload has returned.
+    /// </summary>
+    internal virtual Task? StartHashing(CancellationToken cancellationToken) => null;
 
     /// <summary>A fingerprint of the source, compared by a resume: length, plus (where possible) modification time and hashes of the first and last MiB.</summary>
     internal abstract ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken);

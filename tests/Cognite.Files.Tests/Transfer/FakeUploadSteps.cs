@@ -25,6 +25,12 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
 
     public Func<PutCall, Task>? OnPut { get; set; }
 
+    /// <summary>
+    /// When set, the body is sent the way HttpClient sends it (<see cref="HttpContent.CopyToAsync(Stream, CancellationToken)"/>)
+    /// into the stream this returns, which may throttle or stop its writes; what is written is recorded.
+    /// </summary>
+    public Func<PutCall, Stream>? Destination { get; set; }
+
     public int StartCalls { get; private set; }
 
     public int CompleteCalls { get; private set; }
@@ -57,14 +63,23 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
         var recorder = new MemoryStream();
         try
         {
-            var body = await content.ReadAsStreamAsync(cancellationToken);
-            var tee = new TeeReadStream(body, recorder);
-            if (OnPut is { } onPut)
+            if (Destination is { } destination)
             {
-                await onPut(new PutCall(partIndex, attempt, tee, cancellationToken));
+                var sink = destination(new PutCall(partIndex, attempt, Stream.Null, cancellationToken));
+                await content.CopyToAsync(new TeeWriteStream(sink, recorder), cancellationToken);
+            }
+            else
+            {
+                var body = await content.ReadAsStreamAsync(cancellationToken);
+                var tee = new TeeReadStream(body, recorder);
+                if (OnPut is { } onPut)
+                {
+                    await onPut(new PutCall(partIndex, attempt, tee, cancellationToken));
+                }
+
+                await tee.CopyToAsync(Stream.Null, cancellationToken);
             }
 
-            await tee.CopyToAsync(Stream.Null, cancellationToken);
             var bytes = recorder.ToArray();
             Assert.That(bytes.LongLength, Is.EqualTo(content.Headers.ContentLength));
             Parts[partIndex] = bytes;
@@ -76,9 +91,13 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
         }
     }
 
+    /// <summary>Runs when the upload is completed, before it is confirmed.</summary>
+    public Action? OnComplete { get; set; }
+
     public Task CompleteAsync(UploadSession session, CancellationToken cancellationToken)
     {
         CompleteCalls++;
+        OnComplete?.Invoke();
         return Task.CompletedTask;
     }
 
@@ -129,6 +148,164 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
     }
 }
 
+/// <summary>Writes to a destination, then records what was written once the destination accepted it.</summary>
+internal sealed class TeeWriteStream(Stream inner, Stream recorder) : Stream
+{
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        inner.Write(buffer, offset, count);
+        recorder.Write(buffer, offset, count);
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await inner.WriteAsync(buffer, cancellationToken);
+        recorder.Write(buffer.Span);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// A slow link on fake time: every write takes <c>count / bytesPerSecond</c> seconds of the <see cref="TimeProvider"/>;
+/// once <paramref name="stopAfterWrites"/> writes have been accepted, further writes never complete (a dead connection).
+/// Records the size of every write.
+/// </summary>
+internal sealed class ThrottledWriteStream(TimeProvider time, int bytesPerSecond, int stopAfterWrites = int.MaxValue) : Stream
+{
+    public ConcurrentQueue<int> Writes { get; } = new();
+
+    public override bool CanRead => false;
+
+    public override bool CanSeek => false;
+
+    public override bool CanWrite => true;
+
+    public override long Length => throw new NotSupportedException();
+
+    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        if (Writes.Count >= stopAfterWrites)
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
+        }
+
+        Writes.Enqueue(buffer.Length);
+        await Task.Delay(TimeSpan.FromSeconds((double)buffer.Length / bytesPerSecond), time, cancellationToken);
+    }
+
+    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
+
+    public override void Flush()
+    {
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+}
+
+/// <summary>
+/// A seekable stream whose reads larger than <paramref name="partSize"/> (only the whole-content hash pass asks for
+/// more than a part) block until cancelled, then take <paramref name="endDelay"/> of fake time to end.
+/// </summary>
+internal sealed class HashGatedStream(Stream inner, int partSize, TimeProvider time, TimeSpan endDelay) : Stream
+{
+    private int _inFlight;
+    private int _reads;
+    private int _hashReadEnded;
+
+    public TaskCompletionSource HashReadStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+    public int ReadsInFlight => Volatile.Read(ref _inFlight);
+
+    public int Reads => Volatile.Read(ref _reads);
+
+    public bool HashReadEnded => Volatile.Read(ref _hashReadEnded) != 0;
+
+    public override bool CanRead => true;
+
+    public override bool CanSeek => true;
+
+    public override bool CanWrite => false;
+
+    public override long Length => inner.Length;
+
+    public override long Position { get => inner.Position; set => inner.Position = value; }
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        Interlocked.Increment(ref _reads);
+        Interlocked.Increment(ref _inFlight);
+        try
+        {
+            if (buffer.Length > partSize)
+            {
+                HashReadStarted.TrySetResult();
+                try
+                {
+                    await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
+                }
+                catch (OperationCanceledException)
+                {
+                    await Task.Delay(endDelay, time, CancellationToken.None);
+                    Volatile.Write(ref _hashReadEnded, 1);
+                    throw;
+                }
+            }
+
+            return inner.Read(buffer.Span);
+        }
+        finally
+        {
+            Interlocked.Decrement(ref _inFlight);
+        }
+    }
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
+
+    public override void Flush()
+    {
+    }
+
+    public override long Seek(long offset, SeekOrigin origin) => inner.Seek(offset, origin);
+
+    public override void SetLength(long value) => throw new NotSupportedException();
+
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
 /// <summary>A stream that refuses to seek (like a network or pipe stream).</summary>
 internal sealed class NonSeekableStream(Stream inner) : Stream
 {
@@ -159,6 +336,20 @@ internal sealed class NonSeekableStream(Stream inner) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>Records log entries (level and formatted message).</summary>
+internal sealed class CapturingLogger : Microsoft.Extensions.Logging.ILogger
+{
+    public ConcurrentQueue<(Microsoft.Extensions.Logging.LogLevel Level, string Message)> Entries { get; } = new();
+
+    public IDisposable? BeginScope<TState>(TState state)
+        where TState : notnull => null;
+
+    public bool IsEnabled(Microsoft.Extensions.Logging.LogLevel logLevel) => true;
+
+    public void Log<TState>(Microsoft.Extensions.Logging.LogLevel logLevel, Microsoft.Extensions.Logging.EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter) =>
+        Entries.Enqueue((logLevel, formatter(state, exception)));
 }
 
 /// <summary>Records progress synchronously, in report order.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Net;
 using System.Security.Cryptography;
@@ -287,6 +288,105 @@ public class MultipartUploadEngineTests
         Assert.That(steps.Assembled(), Is.EqualTo(content));
     }
 
+    private static TransferOptions SlowLinkOptions() => new()
+    {
+        MinimumPartSize = 1,
+        PartSize = 512 * 1024,
+        MaxConcurrency = 1,
+        MaxAttemptsPerPart = 3,
+        RetryBaseDelay = TimeSpan.Zero,
+        StallTimeout = TimeSpan.FromSeconds(10),
+    };
+
+    [Test]
+    public async Task A_slow_but_moving_link_is_not_taken_for_a_stall()
+    {
+        // 16 KiB/s: one 64 KiB write takes 4 s (< the 10 s stall timeout), the whole 512 KiB part 32 s. Sent as one
+        // 512 KiB write after one read, the part would look stalled for 32 s and be aborted on every attempt.
+        var content = Content(512 * 1024);
+        var links = new ConcurrentQueue<ThrottledWriteStream>();
+        var steps = new FakeUploadSteps(_time)
+        {
+            Destination = _ =>
+            {
+                var link = new ThrottledWriteStream(_time, 16 * 1024);
+                links.Enqueue(link);
+                return link;
+            },
+        };
+        var progress = new RecordingProgress<long>();
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var upload = new MultipartUploadEngine(steps, SlowLinkOptions(), _time).UploadAsync(source, NewFile, new UploadOptions { BytesProgress = progress });
+        await AdvanceUntilAsync(() => upload.IsCompleted, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(120));
+        var result = await upload;
+
+        Assert.That(result.Retries, Is.Zero, "no attempt was aborted as stalled");
+        Assert.That(steps.Attempts[0], Is.EqualTo(1));
+        Assert.That(steps.Assembled(), Is.EqualTo(content));
+        var writes = links.Single().Writes.ToList();
+        Assert.That(writes, Is.All.LessThanOrEqualTo(64 * 1024), "writes are sliced to 64 KiB");
+        Assert.That(writes, Has.Count.EqualTo(8));
+        Assert.That(progress.Values, Is.Ordered.Ascending);
+        Assert.That(progress.Values, Has.Count.GreaterThanOrEqualTo(8), "progress is reported per written slice");
+        Assert.That(progress.Values[^1], Is.EqualTo(content.Length));
+    }
+
+    [Test]
+    public async Task A_link_that_stops_accepting_writes_is_still_detected_as_stalled()
+    {
+        var content = Content(512 * 1024);
+        var steps = new FakeUploadSteps(_time)
+        {
+            // The first attempt's connection accepts two slices, then nothing more.
+            Destination = call => new ThrottledWriteStream(_time, 16 * 1024, stopAfterWrites: call.Attempt == 1 ? 2 : int.MaxValue),
+        };
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var upload = new MultipartUploadEngine(steps, SlowLinkOptions(), _time).UploadAsync(source, NewFile);
+        await AdvanceUntilAsync(() => upload.IsCompleted, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(120));
+        var result = await upload;
+
+        Assert.That(steps.Attempts[0], Is.EqualTo(2), "the dead attempt was aborted and retried");
+        Assert.That(result.Retries, Is.EqualTo(1));
+        Assert.That(steps.Assembled(), Is.EqualTo(content));
+    }
+
+    [Test]
+    public async Task A_failed_upload_returns_only_after_its_hash_pass_has_stopped()
+    {
+        // The hash pass reads the whole stream in one request (larger than a part): that read blocks until it is
+        // cancelled, then takes 5 s of fake time to end. The upload must not return before it has ended, or the pass
+        // would go on reading the caller's (left open) stream after UploadAsync has thrown.
+        var content = Content(4 * PartSize);
+        var stream = new HashGatedStream(new MemoryStream(content), PartSize, _time, TimeSpan.FromSeconds(5));
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = async call =>
+            {
+                if (call.PartIndex == 0)
+                {
+                    await stream.HashReadStarted.Task.WaitAsync(Wait);
+                    throw FakeUploadSteps.Status(HttpStatusCode.BadRequest);
+                }
+            },
+        };
+        using var source = UploadSource.FromStream(stream, leaveOpen: true);
+
+        var upload = new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile);
+        await AdvanceUntilAsync(() => upload.IsCompleted, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
+        var readsInFlightAtReturn = stream.ReadsInFlight;
+        var readsAtReturn = stream.Reads;
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => upload);
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
+        Assert.That(readsInFlightAtReturn, Is.Zero, "the hash pass had ended when the upload returned");
+        Assert.That(stream.HashReadEnded, Is.True);
+        _time.Advance(TimeSpan.FromSeconds(30));
+        await Task.Yield();
+        Assert.That(stream.Reads, Is.EqualTo(readsAtReturn), "nothing reads the caller's stream after the upload returned");
+    }
+
     [Test]
     public async Task Cancellation_stops_in_flight_parts_quickly_and_never_completes()
     {
@@ -420,6 +520,33 @@ public class MultipartUploadEngineTests
         Assert.That(progress.Values[^1].BytesTransferred, Is.EqualTo(content.Length));
     }
 
+    [Test]
+    public async Task A_journal_that_cannot_be_deleted_does_not_fail_a_completed_upload()
+    {
+        var content = Content(3 * PartSize);
+        var journal = Path.Combine(_dir, "upload.journal");
+        var steps = new FakeUploadSteps(_time)
+        {
+            // Once every part is done, put a non-empty directory where the journal is: File.Delete cannot remove it.
+            OnComplete = () =>
+            {
+                File.Delete(journal);
+                Directory.CreateDirectory(journal);
+                File.WriteAllText(Path.Combine(journal, "keep"), "x");
+            },
+        };
+        var logger = new CapturingLogger();
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var result = await new MultipartUploadEngine(steps, Options(), _time, logger: logger).UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal });
+
+        Assert.That(result.File.Uploaded, Is.True);
+        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(
+            logger.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning).Select(e => e.Message),
+            Has.One.Contains("journal upload.journal could not be deleted"));
+    }
+
     private async Task<(string Path, string Journal)> InterruptedUploadAsync(byte[] content)
     {
         var path = WriteFile(content);
@@ -431,6 +558,31 @@ public class MultipartUploadEngineTests
         using var source = UploadSource.FromFile(path);
         await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal }));
         return (path, journal);
+    }
+
+    [Test]
+    public async Task A_resume_with_every_part_done_reports_progress_at_the_full_size()
+    {
+        var content = Content(5 * PartSize - 7);
+        var (path, journalPath) = await InterruptedUploadAsync(content);
+        var journal = UploadJournal.Load(journalPath);
+        for (var i = 0; i < journal.PartCount; i++)
+        {
+            journal.MarkDone(i); // e.g. the process died after the last part, before completing
+        }
+
+        var steps = new FakeUploadSteps(_time);
+        var progress = new RecordingProgress<UploadProgress>();
+        var bytes = new RecordingProgress<long>();
+        using var source = UploadSource.FromFile(path);
+
+        var result = await new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journalPath, source, new UploadOptions { Progress = progress, BytesProgress = bytes });
+
+        Assert.That(result.PartsSkipped, Is.EqualTo(5));
+        Assert.That(steps.Attempts, Is.Empty);
+        Assert.That(steps.CompleteCalls, Is.EqualTo(1));
+        Assert.That(progress.Values, Is.EqualTo(new[] { new UploadProgress(content.Length, content.Length, 5, 5) }), "reported once, at the full size");
+        Assert.That(bytes.Values, Is.EqualTo(new long[] { content.Length }));
     }
 
     [Test]
