@@ -65,16 +65,7 @@ public class CogniteApiException : CogniteException
     public static async Task<CogniteApiException> FromResponseAsync(HttpResponseMessage response, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(response);
-        string body;
-        try
-        {
-            body = await ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
-        {
-            body = string.Empty;
-        }
-
+        var body = await ReadBodyOrEmptyAsync(response, cancellationToken).ConfigureAwait(false);
         return Create(ParseDetails(response, body));
     }
 
@@ -86,17 +77,21 @@ public class CogniteApiException : CogniteException
     internal static async Task<CogniteApiException> FromPresignedResponseAsync(HttpResponseMessage response, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(response);
-        string body;
+        var body = await ReadBodyOrEmptyAsync(response, cancellationToken).ConfigureAwait(false);
+        return Create(ParseDetails(response, TryParseError(body, out _) ? body : StorageErrorSummary(response, body)));
+    }
+
+    /// <summary>The start of the error body; empty when the connection broke while reading it (the status still counts).</summary>
+    private static async Task<string> ReadBodyOrEmptyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
+    {
         try
         {
-            body = await ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false);
+            return await ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is IOException or HttpRequestException)
         {
-            body = string.Empty;
+            return string.Empty;
         }
-
-        return Create(ParseDetails(response, TryParseError(body, out _) ? body : StorageErrorSummary(response, body)));
     }
 
     private static string StorageErrorSummary(HttpResponseMessage response, string body)
