@@ -172,6 +172,33 @@ namespace Cognite.Files.Api
 
     }
 
+    /// <summary>
+    /// Every operation of openapi/cognite-files.yaml with its <c>x-cognite-retry</c> extension: whether a client may repeat it
+    /// (<c>safe</c>) or only after a 429 (<c>rate-limit-only</c>).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NSwag", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    internal static class CogniteFilesApiOperations
+    {
+        /// <summary>(operation id, HTTP method, path template relative to the project, x-cognite-retry).</summary>
+        public static readonly (string OperationId, string Method, string Path, string Retry)[] All =
+        [
+            ("CreateFile", "Post", "/files", "rate-limit-only"),
+            ("ListFiles", "Get", "/files", "safe"),
+            ("GetUploadLink", "Post", "/files/uploadlink", "safe"),
+            ("InitMultipartUpload", "Post", "/files/initmultipartupload", "rate-limit-only"),
+            ("GetMultipartUploadLink", "Post", "/files/multiuploadlink", "safe"),
+            ("CompleteMultipartUpload", "Post", "/files/completemultipartupload", "safe"),
+            ("FilterFiles", "Post", "/files/list", "safe"),
+            ("GetFileById", "Get", "/files/{id}", "safe"),
+            ("RetrieveFiles", "Post", "/files/byids", "safe"),
+            ("UpdateFiles", "Post", "/files/update", "safe"),
+            ("DeleteFiles", "Post", "/files/delete", "rate-limit-only"),
+            ("SearchFiles", "Post", "/files/search", "safe"),
+            ("AggregateFiles", "Post", "/files/aggregate", "safe"),
+            ("GetDownloadLinks", "Post", "/files/downloadlink", "safe"),
+        ];
+    }
+
     
 
 

@@ -3,9 +3,10 @@ using Microsoft.Kiota.Abstractions.Authentication;
 namespace Cognite.Files.Auth;
 
 /// <summary>
-/// Shared behaviour of this SDK's token providers: a token is handed out only for a host in
-/// <see cref="AllowedHostsValidator"/> (an empty list is filled with the API host when the provider is given to a
-/// <see cref="CogniteFilesClient"/>); for any other host the answer is an empty string, so no header is sent.
+/// Shared behaviour of this SDK's token providers. A <see cref="CogniteFilesClient"/> sends the token only to its own
+/// API origin, whatever the provider allows, so one provider can serve clients of several clusters. A non-empty
+/// <see cref="AllowedHostsValidator"/> restricts the provider further (Kiota's rule: an empty list allows any host);
+/// for a host outside it the answer is an empty string, so no header is sent.
 /// </summary>
 public abstract class AccessTokenProviderBase : IAccessTokenProvider
 {
@@ -22,14 +23,19 @@ public abstract class AccessTokenProviderBase : IAccessTokenProvider
     public async Task<string> GetAuthorizationTokenAsync(Uri uri, Dictionary<string, object>? additionalAuthenticationContext = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(uri);
-        if (!AllowedHostsValidator.AllowedHosts.Any() || !AllowedHostsValidator.IsUrlHostValid(uri))
+        if (AllowedHostsValidator.AllowedHosts.Any() && !AllowedHostsValidator.IsUrlHostValid(uri))
         {
-            // Fail closed: a provider not yet bound to a host gives no token to anyone.
             return string.Empty;
         }
 
         return await GetTokenAsync(cancellationToken).ConfigureAwait(false);
     }
+
+    /// <summary>
+    /// Drops a cached token, so that the next request fetches a new one; the client calls it after a 401 and retries
+    /// once when it returns true. A provider that cannot get a different token (a fixed one) returns false.
+    /// </summary>
+    public virtual bool InvalidateCachedToken() => false;
 
     /// <summary>Returns a valid access token (cached or fresh).</summary>
     protected abstract Task<string> GetTokenAsync(CancellationToken cancellationToken);

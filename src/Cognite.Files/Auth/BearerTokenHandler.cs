@@ -1,3 +1,4 @@
+using System.Net;
 using System.Net.Http.Headers;
 using Microsoft.Kiota.Abstractions.Authentication;
 
@@ -5,11 +6,12 @@ namespace Cognite.Files.Auth;
 
 /// <summary>
 /// Bridges a Kiota <see cref="IAccessTokenProvider"/> to an <see cref="HttpClient"/> pipeline: adds
-/// <c>Authorization: Bearer …</c> to requests whose scheme, host and port are the API's, and to nothing else
-/// (the provider's <see cref="AllowedHostsValidator"/> is a second, host-only guard). It sits innermost, so every
-/// retry asks the provider again and gets a fresh token once the old one is due for refresh.
+/// <c>Authorization: Bearer …</c> to requests whose scheme, host and port are the API's, and to nothing else. The host
+/// binding lives here, not on the provider, so one provider can serve clients of several clusters. It sits innermost,
+/// so every retry asks the provider again; a 401 makes it drop the provider's cached token and send the request once
+/// more with a fresh one (a second 401 is the caller's error).
 /// </summary>
-public sealed class BearerTokenHandler : DelegatingHandler
+internal sealed class BearerTokenHandler : DelegatingHandler
 {
     private readonly IAccessTokenProvider _tokenProvider;
     private readonly Uri _apiBase;
@@ -19,6 +21,7 @@ public sealed class BearerTokenHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(tokenProvider);
         ArgumentNullException.ThrowIfNull(apiBase);
+        EnsureProviderAllows(tokenProvider, apiBase);
         _tokenProvider = tokenProvider;
         _apiBase = apiBase;
     }
@@ -28,16 +31,28 @@ public sealed class BearerTokenHandler : DelegatingHandler
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Headers.Authorization = null;
-        if (request.RequestUri is { IsAbsoluteUri: true } uri && IsSameOrigin(uri, _apiBase))
+        if (request.RequestUri is not { IsAbsoluteUri: true } uri || !IsSameOrigin(uri, _apiBase))
         {
-            var token = await _tokenProvider.GetAuthorizationTokenAsync(uri, null, cancellationToken).ConfigureAwait(false);
-            if (!string.IsNullOrEmpty(token))
-            {
-                request.Headers.Authorization = new AuthenticationHeaderValue("Bearer", token);
-            }
+            return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
         }
 
+        await AuthorizeAsync(request, uri, cancellationToken).ConfigureAwait(false);
+        var response = await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+        if (response.StatusCode != HttpStatusCode.Unauthorized || _tokenProvider is not AccessTokenProviderBase cached || !cached.InvalidateCachedToken())
+        {
+            return response;
+        }
+
+        // The token was refused (revoked, or expired earlier than announced): once more with a fresh one.
+        response.Dispose();
+        await AuthorizeAsync(request, uri, cancellationToken).ConfigureAwait(false);
         return await base.SendAsync(request, cancellationToken).ConfigureAwait(false);
+    }
+
+    private async Task AuthorizeAsync(HttpRequestMessage request, Uri uri, CancellationToken cancellationToken)
+    {
+        var token = await _tokenProvider.GetAuthorizationTokenAsync(uri, null, cancellationToken).ConfigureAwait(false);
+        request.Headers.Authorization = string.IsNullOrEmpty(token) ? null : new AuthenticationHeaderValue("Bearer", token);
     }
 
     internal static bool IsSameOrigin(Uri a, Uri b) =>
@@ -46,22 +61,14 @@ public sealed class BearerTokenHandler : DelegatingHandler
         && a.Port == b.Port;
 
     /// <summary>
-    /// Makes sure <paramref name="tokenProvider"/> will hand out tokens for <paramref name="apiBase"/>: an empty
-    /// allow-list is set to the API host; a list without it is an error (the client would otherwise send no token).
+    /// Refuses a provider whose own allow-list excludes the API host (it would hand out no token, and every call would
+    /// be a 401). An empty list means "any host": the origin check of this handler is what keeps the token in place.
+    /// Nothing on the provider is changed.
     /// </summary>
-    internal static void BindAllowedHost(IAccessTokenProvider tokenProvider, Uri apiBase)
+    internal static void EnsureProviderAllows(IAccessTokenProvider tokenProvider, Uri apiBase)
     {
         var validator = tokenProvider.AllowedHostsValidator;
-        if (validator is null)
-        {
-            return;
-        }
-
-        if (!validator.AllowedHosts.Any())
-        {
-            validator.AllowedHosts = [apiBase.Host];
-        }
-        else if (!validator.IsUrlHostValid(apiBase))
+        if (validator is not null && validator.AllowedHosts.Any() && !validator.IsUrlHostValid(apiBase))
         {
             throw new ArgumentException(
                 $"The token provider's AllowedHostsValidator lists {string.Join(", ", validator.AllowedHosts)} but not the API host {apiBase.Host}; no request would be authorized. Add {apiBase.Host} or leave the list empty.",

@@ -67,7 +67,7 @@ public sealed class ClientCredentialsOptions
 /// <see cref="TimeProvider"/>), and lets concurrent callers share one refresh. A failed refresh throws
 /// <see cref="CogniteAuthenticationException"/>, whose message never holds the secret.
 /// </summary>
-public sealed class ClientCredentialsAccessTokenProvider : AccessTokenProviderBase, IDisposable
+public sealed partial class ClientCredentialsAccessTokenProvider : AccessTokenProviderBase, IDisposable
 {
     private const int MaxErrorChars = 512;
     private readonly ClientCredentialsOptions _options;
@@ -93,7 +93,11 @@ public sealed class ClientCredentialsAccessTokenProvider : AccessTokenProviderBa
     }
 
     /// <summary>Forgets the cached token, so the next request fetches a new one.</summary>
-    public void Invalidate() => _cache.Invalidate();
+    public override bool InvalidateCachedToken()
+    {
+        _cache.Invalidate();
+        return true;
+    }
 
     /// <inheritdoc />
     protected override Task<string> GetTokenAsync(CancellationToken cancellationToken) => _cache.GetAsync(cancellationToken);
@@ -158,16 +162,14 @@ public sealed class ClientCredentialsAccessTokenProvider : AccessTokenProviderBa
 
             if (!response.IsSuccessStatusCode)
             {
-                var error = json?.Value<string>("error");
-                var description = json?.Value<string>("error_description");
-                var detail = Truncate(Scrub(error is null ? body : $"{error}: {description}"));
+                var (error, detail) = DescribeError(json, body, response);
                 throw new CogniteAuthenticationException(
-                    $"The token endpoint {endpoint} refused client id {_options.ClientId} with {(int)response.StatusCode} ({response.StatusCode}): {detail}",
+                    $"The token endpoint {endpoint} refused client id {_options.ClientId} with {(int)response.StatusCode} ({response.StatusCode}): {Truncate(Scrub(detail))}",
                     (int)response.StatusCode,
                     error);
             }
 
-            var token = json?.Value<string>("access_token");
+            var token = json?["access_token"] is JValue { Type: JTokenType.String } t ? t.Value<string>() : null;
             if (string.IsNullOrEmpty(token))
             {
                 throw new CogniteAuthenticationException($"The token endpoint {endpoint} answered {(int)response.StatusCode} without an access_token.", (int)response.StatusCode, null);
@@ -182,6 +184,41 @@ public sealed class ClientCredentialsAccessTokenProvider : AccessTokenProviderBa
             return (token, requestedAt + expiresIn);
         }
     }
+
+    /// <summary>
+    /// The OAuth error code and a readable reason from a token endpoint's error body, whatever its shape: OAuth's
+    /// <c>{"error": "invalid_client", "error_description": "…"}</c>, an API-style <c>{"error": {"code", "message"}}</c>,
+    /// an HTML page (its title) or nothing (the status's reason phrase).
+    /// </summary>
+    internal static (string? Error, string Detail) DescribeError(JObject? json, string body, HttpResponseMessage response)
+    {
+        switch (json?["error"])
+        {
+            case JValue { Type: JTokenType.String } code:
+                var error = code.Value<string>();
+                var description = json["error_description"] is JValue { Type: JTokenType.String } d ? d.Value<string>() : null;
+                return (error, string.IsNullOrWhiteSpace(description) ? error ?? string.Empty : $"{error}: {description}");
+            case JObject nested:
+                var nestedCode = nested["code"] is JValue { Value: { } c } ? Convert.ToString(c, CultureInfo.InvariantCulture) : null;
+                var message = nested["message"] is JValue { Type: JTokenType.String } m ? m.Value<string>() : null;
+                return (nestedCode, string.Join(": ", new[] { nestedCode, message }.Where(x => !string.IsNullOrWhiteSpace(x))) is { Length: > 0 } both ? both : nested.ToString(Newtonsoft.Json.Formatting.None));
+        }
+
+        if (json is null && HtmlTitle().Match(body) is { Success: true } title)
+        {
+            return (null, $"an HTML page titled \"{System.Net.WebUtility.HtmlDecode(title.Groups[1].Value).Trim()}\"");
+        }
+
+        if (string.IsNullOrWhiteSpace(body))
+        {
+            return (null, $"an empty body ({response.ReasonPhrase ?? response.StatusCode.ToString()})");
+        }
+
+        return (null, json is null && body.TrimStart().StartsWith('<') ? "an HTML or XML page without a title" : body);
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex("<title[^>]*>(.*?)</title>", System.Text.RegularExpressions.RegexOptions.IgnoreCase | System.Text.RegularExpressions.RegexOptions.Singleline)]
+    private static partial System.Text.RegularExpressions.Regex HtmlTitle();
 
     private string Scrub(string text) =>
         string.IsNullOrEmpty(_options.ClientSecret) ? text : text.Replace(_options.ClientSecret, "***", StringComparison.Ordinal);

@@ -73,15 +73,12 @@ public sealed partial class CogniteFilesClient
     /// Relevance-ranked search on file name (prefix/fuzzy), narrowed by <paramref name="filter"/>. CDF returns
     /// at most <paramref name="limit"/> (1..1000) results in one response; search has no cursor.
     /// </summary>
-    public async IAsyncEnumerable<FileMetadata> SearchAsync(string? name, FileFilter? filter = null, int limit = 100, [EnumeratorCancellation] CancellationToken cancellationToken = default)
+    public async Task<IReadOnlyList<FileMetadata>> SearchAsync(string? name, FileFilter? filter = null, int limit = 100, CancellationToken cancellationToken = default)
     {
         ArgumentOutOfRangeException.ThrowIfLessThan(limit, 1);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(limit, MaxItemsPerRequest);
         var result = await Api.SearchFilesAsync(new FileSearchRequest { Filter = filter, Search = new FileSearch { Name = name }, Limit = limit }, cancellationToken).ConfigureAwait(false);
-        foreach (var item in result.Items)
-        {
-            yield return item;
-        }
+        return [.. result.Items];
     }
 
     /// <summary>Applies <paramref name="update"/> to one file and returns it as updated.</summary>

@@ -1,12 +1,8 @@
-using System.Net;
 using Cognite.Files.Api;
-using Cognite.Files.Auth;
 using Cognite.Files.Http;
-using Microsoft.Extensions.Http.Resilience;
+using Cognite.Files.Transfer;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Kiota.Abstractions.Authentication;
-using Refit;
 
 namespace Cognite.Files;
 
@@ -27,10 +23,10 @@ public sealed partial class CogniteFilesClient : IDisposable
 
     /// <summary>
     /// Creates a client for non-DI use, with its own HTTP handlers. With dependency injection use
-    /// <see cref="CogniteFilesServiceCollectionExtensions.AddCogniteFiles(Microsoft.Extensions.DependencyInjection.IServiceCollection, Action{CogniteFilesClientOptions})"/> instead.
+    /// <c>services.AddCogniteFiles(...)</c> instead.
     /// </summary>
-    /// <param name="options">Where and how to connect; validated here (see <see cref="CogniteFilesClientOptions.Validate"/>).</param>
-    /// <param name="tokenProvider">Gives the bearer token for the API host; an empty allowed-hosts list is set to the API host.</param>
+    /// <param name="options">Where and how to connect; copied and validated here (see <see cref="CogniteFilesClientOptions.Validate"/>), so later changes to the object have no effect.</param>
+    /// <param name="tokenProvider">Gives the bearer token; it is sent only to the API's scheme, host and port. One provider may serve several clients.</param>
     /// <param name="loggerFactory">Optional logging.</param>
     /// <param name="timeProvider">Optional clock for retries, timeouts and transfers (tests pass a fake one).</param>
     public CogniteFilesClient(CogniteFilesClientOptions options, IAccessTokenProvider tokenProvider, ILoggerFactory? loggerFactory = null, TimeProvider? timeProvider = null)
@@ -49,46 +45,48 @@ public sealed partial class CogniteFilesClient : IDisposable
     {
         ArgumentNullException.ThrowIfNull(options);
         ArgumentNullException.ThrowIfNull(tokenProvider);
-        options.Validate();
-        Options = options;
-        LoggerFactory = loggerFactory ?? NullLoggerFactory.Instance;
-        TimeProvider = timeProvider ?? TimeProvider.System;
-        ApiBaseUri = options.GetApiBaseUri();
-        RootUri = options.GetRootUri();
+        var pipeline = new CogniteHttpPipeline(options, tokenProvider, loggerFactory, timeProvider);
+        Options = pipeline.Options;
+        Transfer = pipeline.Options.Transfer;
+        LoggerFactory = pipeline.LoggerFactory;
+        TimeProvider = pipeline.TimeProvider;
+        ApiBaseUri = pipeline.ApiBaseUri;
+        RootUri = pipeline.RootUri;
 
-        var handlers = CreateApiHandlers(options, tokenProvider, LoggerFactory, TimeProvider);
-        HttpMessageHandler chain = apiPrimaryHandler ?? CreatePrimaryHandler(decompress: true);
-        for (var i = handlers.Length - 1; i >= 0; i--)
+        var handlers = pipeline.CreateApiHandlers();
+        var apiHttp = new HttpClient(CogniteHttpPipeline.Chain(handlers, apiPrimaryHandler ?? CogniteHttpPipeline.CreatePrimaryHandler(decompress: true)), disposeHandler: apiPrimaryHandler is null)
         {
-            handlers[i].InnerHandler = chain;
-            chain = handlers[i];
-        }
-
-        var apiHttp = new HttpClient(chain, disposeHandler: apiPrimaryHandler is null) { BaseAddress = ApiBaseUri, Timeout = Timeout.InfiniteTimeSpan };
-        var presignedHttp = new HttpClient(presignedPrimaryHandler ?? CreatePrimaryHandler(decompress: false), disposeHandler: presignedPrimaryHandler is null) { Timeout = Timeout.InfiniteTimeSpan };
-        Api = RestService.For<ICogniteFilesApi>(apiHttp, CogniteRefitSettings.Create());
-        PresignedUrls = new PresignedUrlClient(presignedHttp);
-        _owned = apiPrimaryHandler is null ? [apiHttp, presignedHttp, .. handlers] : [apiHttp, presignedHttp];
+            BaseAddress = ApiBaseUri,
+            Timeout = Timeout.InfiniteTimeSpan,
+        };
+        var presignedHttp = new HttpClient(presignedPrimaryHandler ?? CogniteHttpPipeline.CreatePrimaryHandler(decompress: false), disposeHandler: presignedPrimaryHandler is null) { Timeout = Timeout.InfiniteTimeSpan };
+        Api = pipeline.CreateApi(apiHttp);
+        PresignedUrls = new PresignedUrlClient(presignedHttp, TimeProvider);
+        _owned = [apiHttp, presignedHttp];
     }
 
-    /// <summary>Construction from dependency injection: the HTTP clients come from IHttpClientFactory.</summary>
-    internal CogniteFilesClient(CogniteFilesClientOptions options, ICogniteFilesApi api, PresignedUrlClient presignedUrls, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+    /// <summary>Construction from dependency injection: the HTTP clients come from IHttpClientFactory, built by the same <see cref="CogniteHttpPipeline"/>.</summary>
+    internal CogniteFilesClient(CogniteHttpPipeline pipeline, HttpClient apiHttp, HttpClient presignedHttp)
     {
-        Options = options;
-        Api = api;
-        PresignedUrls = presignedUrls;
-        LoggerFactory = loggerFactory;
-        TimeProvider = timeProvider;
-        ApiBaseUri = options.GetApiBaseUri();
-        RootUri = options.GetRootUri();
+        Options = pipeline.Options;
+        Transfer = pipeline.Options.Transfer;
+        LoggerFactory = pipeline.LoggerFactory;
+        TimeProvider = pipeline.TimeProvider;
+        ApiBaseUri = pipeline.ApiBaseUri;
+        RootUri = pipeline.RootUri;
+        Api = pipeline.CreateApi(apiHttp);
+        PresignedUrls = new PresignedUrlClient(presignedHttp, TimeProvider);
         _owned = [];
     }
 
     /// <summary>The generated Refit interface, fully wired: bearer auth, <see cref="CogniteApiException"/> errors, retries and timeouts.</summary>
     public ICogniteFilesApi Api { get; }
 
-    /// <summary>The validated options this client was built with. Do not change them after construction.</summary>
+    /// <summary>A validated copy of the options this client was built with (changing it has no effect on the client).</summary>
     public CogniteFilesClientOptions Options { get; }
+
+    /// <summary>The client's transfer settings: the validated copy, shared by every call that does not pass its own.</summary>
+    internal TransferOptions Transfer { get; }
 
     /// <summary>PUT/GET of pre-signed URLs; no auth handler, no whole-request timeout.</summary>
     internal PresignedUrlClient PresignedUrls { get; }
@@ -118,30 +116,6 @@ public sealed partial class CogniteFilesClient : IDisposable
             d.Dispose();
         }
     }
-
-    /// <summary>The API handlers, outermost first: error mapping/telemetry, resilience, bearer token, body buffering (inside the per-attempt timeout).</summary>
-    internal static DelegatingHandler[] CreateApiHandlers(CogniteFilesClientOptions options, IAccessTokenProvider tokenProvider, ILoggerFactory loggerFactory, TimeProvider timeProvider)
-    {
-        var apiBase = options.GetApiBaseUri();
-        BearerTokenHandler.BindAllowedHost(tokenProvider, apiBase);
-        var logger = loggerFactory.CreateLogger("Cognite.Files.Api");
-        return
-        [
-            new CogniteApiHandler(options, logger, timeProvider),
-            new ResilienceHandler(ApiResiliencePipeline.Build(options, timeProvider, logger)),
-            new BearerTokenHandler(tokenProvider, apiBase),
-            new ResponseBufferingHandler(),
-        ];
-    }
-
-    internal static HttpMessageHandler CreatePrimaryHandler(bool decompress) => new SocketsHttpHandler
-    {
-        // Long-lived clients must still notice DNS changes.
-        PooledConnectionLifetime = TimeSpan.FromMinutes(5),
-        AutomaticDecompression = decompress ? DecompressionMethods.All : DecompressionMethods.None,
-        // A redirect must not carry anything anywhere unexpected; pre-signed URLs never redirect.
-        AllowAutoRedirect = false,
-    };
 
     /// <summary>Resolves an upload or download URL that CDF may return relative to the root.</summary>
     internal Uri ResolveTransferUrl(string url)

@@ -32,8 +32,17 @@ public sealed class CogniteFilesClientOptions
     /// <summary>Upper bound of one retry delay, a server's <c>Retry-After</c> included. Default 30 s.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How multipart uploads are split and sent.</summary>
+    /// <summary>How uploads and downloads are split and sent; a call can override them (<see cref="UploadOptions.Transfer"/>, <see cref="DownloadOptions.Transfer"/>).</summary>
     public TransferOptions Transfer { get; set; } = new();
+
+    /// <summary>A validated copy (its <see cref="Transfer"/> copied too): what a client keeps, so that later changes have no effect.</summary>
+    internal CogniteFilesClientOptions ValidatedCopy()
+    {
+        Validate();
+        var copy = (CogniteFilesClientOptions)MemberwiseClone();
+        copy.Transfer = Transfer.ValidatedCopy();
+        return copy;
+    }
 
     /// <summary>The CDF root: <see cref="BaseUrl"/>, or <c>https://{Cluster}.cognitedata.com/</c>. Call <see cref="Validate"/> first.</summary>
     public Uri GetRootUri()

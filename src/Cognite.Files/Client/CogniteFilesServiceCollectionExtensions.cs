@@ -1,131 +1,134 @@
+using Cognite.Files;
 using Cognite.Files.Api;
-using Cognite.Files.Auth;
 using Cognite.Files.Http;
-using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
-using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Options;
 using Microsoft.Kiota.Abstractions.Authentication;
-using Refit;
 
-namespace Cognite.Files;
+// The namespace every Microsoft.Extensions package registers its services in, so `services.AddCogniteFiles(...)` needs
+// no extra using.
+namespace Microsoft.Extensions.DependencyInjection;
 
 /// <summary>Registers <see cref="CogniteFilesClient"/> and <see cref="ICogniteFilesApi"/> on IHttpClientFactory.</summary>
 public static class CogniteFilesServiceCollectionExtensions
 {
-    /// <summary>The IHttpClientFactory name of the client for pre-signed upload and download URLs (no auth handler).</summary>
-    public const string PresignedHttpClientName = "Cognite.Files.Presigned";
+    /// <summary>
+    /// Registers the default client (a singleton <see cref="CogniteFilesClient"/> and its <see cref="ICogniteFilesApi"/>)
+    /// with the <see cref="IAccessTokenProvider"/> found in the container, or the one made by
+    /// <paramref name="tokenProviderFactory"/> (called once). Options are copied and validated when the client is first
+    /// resolved. A registered <see cref="TimeProvider"/> and <see cref="ILoggerFactory"/> are used.
+    /// </summary>
+    /// <param name="services">The service collection.</param>
+    /// <param name="configure">Sets the options (cluster or base URL, project, app name, transfer settings).</param>
+    /// <param name="tokenProviderFactory">Makes the token provider; by default the registered <see cref="IAccessTokenProvider"/>.</param>
+    public static IServiceCollection AddCogniteFiles(this IServiceCollection services, Action<CogniteFilesClientOptions> configure, Func<IServiceProvider, IAccessTokenProvider>? tokenProviderFactory = null) =>
+        AddCogniteFilesCore(services, Microsoft.Extensions.Options.Options.DefaultName, configure, tokenProviderFactory);
 
     /// <summary>
-    /// Registers the client with the <see cref="IAccessTokenProvider"/> found in the container (e.g.
-    /// <c>services.AddSingleton&lt;IAccessTokenProvider&gt;(new ClientCredentialsAccessTokenProvider(…))</c>).
+    /// Registers a named client, for two projects or clusters in one container: resolve it with
+    /// <c>[FromKeyedServices("name")] CogniteFilesClient</c> or <c>GetRequiredKeyedService&lt;CogniteFilesClient&gt;("name")</c>
+    /// (its <see cref="ICogniteFilesApi"/> likewise). Each name has its own options, token provider and HTTP handlers.
     /// </summary>
-    public static IServiceCollection AddCogniteFiles(this IServiceCollection services, Action<CogniteFilesClientOptions> configure) =>
-        AddCogniteFiles(services, configure, sp => sp.GetService<IAccessTokenProvider>()
-            ?? throw new InvalidOperationException("AddCogniteFiles: no IAccessTokenProvider is registered. Register one (e.g. a ClientCredentialsAccessTokenProvider) or use the AddCogniteFiles overload that takes a token provider factory."));
+    /// <param name="services">The service collection.</param>
+    /// <param name="name">The client's name (the service key).</param>
+    /// <param name="configure">Sets the options of this client.</param>
+    /// <param name="tokenProviderFactory">Makes this client's token provider; by default the registered <see cref="IAccessTokenProvider"/>.</param>
+    public static IServiceCollection AddCogniteFiles(this IServiceCollection services, string name, Action<CogniteFilesClientOptions> configure, Func<IServiceProvider, IAccessTokenProvider>? tokenProviderFactory = null)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(name);
+        return AddCogniteFilesCore(services, name, configure, tokenProviderFactory);
+    }
 
-    /// <summary>
-    /// Registers <see cref="CogniteFilesClient"/> (singleton) and <see cref="ICogniteFilesApi"/> on IHttpClientFactory,
-    /// with the token provider made by <paramref name="tokenProviderFactory"/> (called once). Options are validated
-    /// when the client is first resolved. A registered <see cref="TimeProvider"/> and <see cref="ILoggerFactory"/> are used.
-    /// </summary>
-    public static IServiceCollection AddCogniteFiles(this IServiceCollection services, Action<CogniteFilesClientOptions> configure, Func<IServiceProvider, IAccessTokenProvider> tokenProviderFactory)
+    private static IServiceCollection AddCogniteFilesCore(IServiceCollection services, string name, Action<CogniteFilesClientOptions> configure, Func<IServiceProvider, IAccessTokenProvider>? tokenProviderFactory)
     {
         ArgumentNullException.ThrowIfNull(services);
         ArgumentNullException.ThrowIfNull(configure);
-        ArgumentNullException.ThrowIfNull(tokenProviderFactory);
-        if (services.Any(d => d.ServiceType == typeof(CogniteFilesServices)))
+        var registration = new Registration(name);
+        if (services.Any(d => d.ServiceType == typeof(Registration) && Equals(d.ImplementationInstance, registration)))
         {
-            throw new InvalidOperationException("AddCogniteFiles was already called on this service collection.");
+            throw new InvalidOperationException(name.Length == 0
+                ? "AddCogniteFiles was already called on this service collection; use the overload with a name for a second client."
+                : $"AddCogniteFiles was already called for the client named \"{name}\".");
         }
 
-        services.AddOptions<CogniteFilesClientOptions>().Configure(configure);
-        services.AddSingleton(sp => new CogniteFilesServices(
-            sp.GetRequiredService<IOptions<CogniteFilesClientOptions>>().Value,
-            tokenProviderFactory(sp),
-            sp.GetService<ILoggerFactory>() ?? NullLoggerFactory.Instance,
-            sp.GetService<TimeProvider>() ?? TimeProvider.System));
+        services.AddSingleton(registration);
+        services.AddOptions<CogniteFilesClientOptions>(name).Configure(configure);
+        tokenProviderFactory ??= sp => sp.GetService<IAccessTokenProvider>()
+            ?? throw new InvalidOperationException("AddCogniteFiles: no IAccessTokenProvider is registered. Register one (e.g. a ClientCredentialsAccessTokenProvider) or pass a token provider factory.");
 
-        services.AddRefitGeneratedClient<ICogniteFilesApi>(CogniteRefitSettings.Create())
+        // The pipeline (validated options, token provider, clock, logging) is shared by the two HTTP clients of the name.
+        services.AddKeyedSingleton(registration, (sp, _) => new CogniteHttpPipeline(
+            sp.GetRequiredService<IOptionsMonitor<CogniteFilesClientOptions>>().Get(name),
+            tokenProviderFactory(sp) ?? throw new InvalidOperationException("The token provider factory returned null."),
+            sp.GetService<ILoggerFactory>(),
+            sp.GetService<TimeProvider>()));
+
+        services.AddHttpClient(registration.ApiHttpClientName)
             .ConfigureHttpClient((sp, http) =>
             {
-                http.BaseAddress = sp.GetRequiredService<CogniteFilesServices>().ApiBaseUri;
+                http.BaseAddress = sp.GetRequiredKeyedService<CogniteHttpPipeline>(registration).ApiBaseUri;
                 http.Timeout = Timeout.InfiniteTimeSpan; // per-attempt timeouts live in the resilience pipeline
             })
-            .ConfigurePrimaryHttpMessageHandler(() => CogniteFilesClient.CreatePrimaryHandler(decompress: true))
+            .ConfigurePrimaryHttpMessageHandler(() => CogniteHttpPipeline.CreatePrimaryHandler(decompress: true))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan) // the primary handler recycles connections itself
             // App-wide defaults (e.g. ConfigureHttpClientDefaults(b => b.AddStandardResilienceHandler())) must not add a
-            // second retry layer: this client has its own, with CDF's rules. Runs before the handlers below are added.
-            .WithoutInheritedResilienceHandlers()
-            // Outermost first: error mapping and telemetry, then retry and per-attempt timeout, then the bearer token.
-            .AddHttpMessageHandler(sp => sp.GetRequiredService<CogniteFilesServices>().CreateApiHandler())
-            .AddHttpMessageHandler(sp => new ResilienceHandler(sp.GetRequiredService<CogniteFilesServices>().Pipeline))
-            .AddHttpMessageHandler(sp => sp.GetRequiredService<CogniteFilesServices>().CreateBearerHandler())
-            .AddHttpMessageHandler(() => new ResponseBufferingHandler());
+            // second retry layer: this client has its own, with CDF's rules. Then the one handler chain of every client.
+            .ConfigureAdditionalHttpMessageHandlers((handlers, sp) =>
+            {
+                RemoveResilienceHandlers(handlers);
+                foreach (var handler in sp.GetRequiredKeyedService<CogniteHttpPipeline>(registration).CreateApiHandlers())
+                {
+                    handlers.Add(handler);
+                }
+            });
 
-        services.AddHttpClient(PresignedHttpClientName)
+        services.AddHttpClient(registration.PresignedHttpClientName)
             .ConfigureHttpClient(http => http.Timeout = Timeout.InfiniteTimeSpan) // stall detection, not a whole-request timeout
-            .ConfigurePrimaryHttpMessageHandler(() => CogniteFilesClient.CreatePrimaryHandler(decompress: false))
+            .ConfigurePrimaryHttpMessageHandler(() => CogniteHttpPipeline.CreatePrimaryHandler(decompress: false))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             // No app-wide resilience defaults on part PUTs: a total-request timeout would kill healthy slow parts and a
             // generic retry would re-send consumed bodies; the transfer engine retries parts itself.
-            .WithoutInheritedResilienceHandlers();
+            .ConfigureAdditionalHttpMessageHandlers((handlers, _) => RemoveResilienceHandlers(handlers));
 
-        services.AddSingleton(sp =>
+        Func<IServiceProvider, CogniteFilesClient> createClient = sp =>
         {
-            var s = sp.GetRequiredService<CogniteFilesServices>();
-            var presigned = sp.GetRequiredService<IHttpClientFactory>().CreateClient(PresignedHttpClientName);
-            return new CogniteFilesClient(s.Options, sp.GetRequiredService<ICogniteFilesApi>(), new PresignedUrlClient(presigned), s.LoggerFactory, s.TimeProvider);
-        });
+            var factory = sp.GetRequiredService<IHttpClientFactory>();
+            return new CogniteFilesClient(
+                sp.GetRequiredKeyedService<CogniteHttpPipeline>(registration),
+                factory.CreateClient(registration.ApiHttpClientName),
+                factory.CreateClient(registration.PresignedHttpClientName));
+        };
+        if (name.Length == 0)
+        {
+            services.AddSingleton(createClient);
+            services.AddSingleton(sp => sp.GetRequiredService<CogniteFilesClient>().Api);
+        }
+        else
+        {
+            services.AddKeyedSingleton(name, (sp, _) => createClient(sp));
+            services.AddKeyedSingleton(name, (sp, key) => sp.GetRequiredKeyedService<CogniteFilesClient>(key).Api);
+        }
+
         return services;
     }
 
-    /// <summary>Drops resilience handlers added to every client by app-wide defaults (configured before this builder's own).</summary>
-    private static IHttpClientBuilder WithoutInheritedResilienceHandlers(this IHttpClientBuilder builder) =>
-        builder.ConfigureAdditionalHttpMessageHandlers((handlers, _) =>
-        {
-            for (var i = handlers.Count - 1; i >= 0; i--)
-            {
-                if (handlers[i] is ResilienceHandler)
-                {
-                    handlers.RemoveAt(i);
-                }
-            }
-        });
-
-    /// <summary>What the DI registrations share: validated options, the bound token provider, clock and logging.</summary>
-    internal sealed class CogniteFilesServices
+    private static void RemoveResilienceHandlers(IList<DelegatingHandler> handlers)
     {
-        public CogniteFilesServices(CogniteFilesClientOptions options, IAccessTokenProvider tokenProvider, ILoggerFactory loggerFactory, TimeProvider timeProvider)
+        for (var i = handlers.Count - 1; i >= 0; i--)
         {
-            options.Validate();
-            Options = options;
-            TokenProvider = tokenProvider ?? throw new InvalidOperationException("The token provider factory returned null.");
-            LoggerFactory = loggerFactory;
-            TimeProvider = timeProvider;
-            ApiBaseUri = options.GetApiBaseUri();
-            BearerTokenHandler.BindAllowedHost(tokenProvider, ApiBaseUri);
-            Logger = loggerFactory.CreateLogger("Cognite.Files.Api");
-            Pipeline = ApiResiliencePipeline.Build(options, timeProvider, Logger);
+            if (handlers[i] is ResilienceHandler)
+            {
+                handlers.RemoveAt(i);
+            }
         }
+    }
 
-        public ILogger Logger { get; }
+    /// <summary>Marks a name as registered, and keys its shared pipeline.</summary>
+    private sealed record Registration(string Name)
+    {
+        public string ApiHttpClientName => "Cognite.Files.Api:" + Name;
 
-        public Polly.ResiliencePipeline<HttpResponseMessage> Pipeline { get; }
-
-        public CogniteFilesClientOptions Options { get; }
-
-        public IAccessTokenProvider TokenProvider { get; }
-
-        public ILoggerFactory LoggerFactory { get; }
-
-        public TimeProvider TimeProvider { get; }
-
-        public Uri ApiBaseUri { get; }
-
-        public DelegatingHandler CreateApiHandler() => new CogniteApiHandler(Options, Logger, TimeProvider);
-
-        public DelegatingHandler CreateBearerHandler() => new BearerTokenHandler(TokenProvider, ApiBaseUri);
+        public string PresignedHttpClientName => "Cognite.Files.Presigned:" + Name;
     }
 }

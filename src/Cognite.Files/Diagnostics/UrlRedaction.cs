@@ -4,7 +4,7 @@ namespace Cognite.Files.Diagnostics;
 /// Makes URLs safe for messages and logs: pre-signed upload and download URLs carry their credentials in
 /// the query string, so only scheme, host, port and path are ever shown.
 /// </summary>
-public static class UrlRedaction
+internal static class UrlRedaction
 {
     /// <summary>The path of <paramref name="uri"/> (no query, no fragment); relative URIs are returned up to '?'.</summary>
     public static string PathOnly(Uri uri)

@@ -1,8 +1,6 @@
 using System.Globalization;
 using System.Net;
 using System.Text;
-using Cognite.Files.Diagnostics;
-using Newtonsoft.Json.Linq;
 
 namespace Cognite.Files;
 
@@ -13,7 +11,6 @@ namespace Cognite.Files;
 /// </summary>
 public class CogniteApiException : CogniteException
 {
-    private const int MaxBodyChars = 4096;
     private const int MaxItemsInMessage = 10;
 
     /// <summary>Creates an exception from the parts of an error response.</summary>
@@ -58,172 +55,8 @@ public class CogniteApiException : CogniteException
     public bool IsTransient => IsTransientStatus((int)StatusCode);
 
     /// <summary>True for statuses worth retrying for a request that is safe to repeat.</summary>
-    public static bool IsTransientStatus(int statusCode) =>
+    internal static bool IsTransientStatus(int statusCode) =>
         statusCode is 408 or 429 or 500 or 502 or 503 or 504;
-
-    /// <summary>Reads an error response (body included) and returns the matching exception subclass.</summary>
-    public static async Task<CogniteApiException> FromResponseAsync(HttpResponseMessage response, CancellationToken cancellationToken = default)
-    {
-        ArgumentNullException.ThrowIfNull(response);
-        var body = await ReadBodyOrEmptyAsync(response, cancellationToken).ConfigureAwait(false);
-        return Create(ParseDetails(response, body));
-    }
-
-    /// <summary>
-    /// Like <see cref="FromResponseAsync"/> for a response from a pre-signed (object-store) URL. Object stores'
-    /// error bodies can echo signing material (S3's SignatureDoesNotMatch holds the signature and string to sign),
-    /// so a body that is not a CDF error is reduced to the store's error code.
-    /// </summary>
-    internal static async Task<CogniteApiException> FromPresignedResponseAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        ArgumentNullException.ThrowIfNull(response);
-        var body = await ReadBodyOrEmptyAsync(response, cancellationToken).ConfigureAwait(false);
-        return Create(ParseDetails(response, TryParseError(body, out _) ? body : StorageErrorSummary(response, body)));
-    }
-
-    /// <summary>The start of the error body; empty when the connection broke while reading it (the status still counts).</summary>
-    private static async Task<string> ReadBodyOrEmptyAsync(HttpResponseMessage response, CancellationToken cancellationToken)
-    {
-        try
-        {
-            return await ReadBoundedAsync(response.Content, cancellationToken).ConfigureAwait(false);
-        }
-        catch (Exception ex) when (ex is IOException or HttpRequestException)
-        {
-            return string.Empty;
-        }
-    }
-
-    private static string StorageErrorSummary(HttpResponseMessage response, string body)
-    {
-        var code = response.Headers.TryGetValues("x-ms-error-code", out var ms) ? ms.FirstOrDefault()
-            : System.Text.RegularExpressions.Regex.Match(body, "<Code>([A-Za-z0-9.]{1,64})</Code>") is { Success: true } m ? m.Groups[1].Value
-            : null;
-        return code is not null
-            ? $"The storage service refused the request: {code}."
-            : string.IsNullOrWhiteSpace(body) ? string.Empty : $"The storage service refused the request (a {body.Length}-character body, not shown: it may echo signing details).";
-    }
-
-    /// <summary>Picks the subclass for the status and body.</summary>
-    public static CogniteApiException Create(CogniteErrorDetails details, Exception? innerException = null)
-    {
-        ArgumentNullException.ThrowIfNull(details);
-        var status = (int)details.StatusCode;
-        return status switch
-        {
-            401 => new CogniteUnauthorizedException(details, innerException),
-            403 => new CogniteForbiddenException(details, innerException),
-            409 => new CogniteConflictException(details, innerException),
-            429 => new CogniteRateLimitedException(details, innerException),
-            404 => new CogniteNotFoundException(details, innerException),
-            400 or 422 when details.Missing.Count > 0 => new CogniteNotFoundException(details, innerException),
-            400 when details.Duplicated.Count > 0 => new CogniteConflictException(details, innerException),
-            _ => new CogniteApiException(details, innerException),
-        };
-    }
-
-    /// <summary>Parses the CDF error body (tolerating any other body) and the headers of <paramref name="response"/>.</summary>
-    public static CogniteErrorDetails ParseDetails(HttpResponseMessage response, string body)
-    {
-        ArgumentNullException.ThrowIfNull(response);
-        var request = response.RequestMessage;
-        var requestId = response.Headers.TryGetValues("x-request-id", out var ids) ? ids.FirstOrDefault() : null;
-        TimeSpan? retryAfter = response.Headers.RetryAfter switch
-        {
-            { Delta: { } delta } => delta,
-            { Date: { } date } => date - DateTimeOffset.UtcNow is { } d && d > TimeSpan.Zero ? d : TimeSpan.Zero,
-            _ => null,
-        };
-
-        int? code = null;
-        var message = body;
-        var missing = Array.Empty<IReadOnlyDictionary<string, object?>>() as IReadOnlyList<IReadOnlyDictionary<string, object?>>;
-        var duplicated = missing;
-        if (TryParseError(body, out var error))
-        {
-            code = error.Value<int?>("code");
-            message = error.Value<string>("message") ?? string.Empty;
-            missing = ReadItems(error["missing"]);
-            duplicated = ReadItems(error["duplicated"]);
-        }
-
-        if (string.IsNullOrWhiteSpace(message))
-        {
-            message = response.ReasonPhrase ?? response.StatusCode.ToString();
-        }
-
-        return new CogniteErrorDetails(
-            response.StatusCode,
-            code,
-            message.Trim(),
-            missing,
-            duplicated,
-            requestId,
-            retryAfter,
-            request?.Method.Method ?? "?",
-            request?.RequestUri is { } uri ? UrlRedaction.PathOnly(uri) : "?");
-    }
-
-    private static bool TryParseError(string body, out JObject error)
-    {
-        error = null!;
-        if (string.IsNullOrWhiteSpace(body) || body.TrimStart()[0] != '{')
-        {
-            return false;
-        }
-
-        try
-        {
-            if (JObject.Parse(body)["error"] is JObject e)
-            {
-                error = e;
-                return true;
-            }
-        }
-        catch (Newtonsoft.Json.JsonException)
-        {
-            // Not CDF JSON: the raw text is the message.
-        }
-
-        return false;
-    }
-
-    private static IReadOnlyList<IReadOnlyDictionary<string, object?>> ReadItems(JToken? token)
-    {
-        if (token is not JArray array)
-        {
-            return [];
-        }
-
-        return array.OfType<JObject>()
-            .Select(o => (IReadOnlyDictionary<string, object?>)o.Properties().ToDictionary(p => p.Name, p => ToPlain(p.Value)))
-            .ToList();
-    }
-
-    private static object? ToPlain(JToken token) => token switch
-    {
-        JValue v => v.Value,
-        JObject o => o.Properties().ToDictionary(p => p.Name, p => ToPlain(p.Value)),
-        JArray a => a.Select(ToPlain).ToList(),
-        _ => token.ToString(),
-    };
-
-    private static async Task<string> ReadBoundedAsync(HttpContent? content, CancellationToken cancellationToken)
-    {
-        if (content is null)
-        {
-            return string.Empty;
-        }
-
-        var stream = await content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (stream.ConfigureAwait(false))
-        {
-            using var reader = new StreamReader(stream, Encoding.UTF8);
-            var buffer = new char[MaxBodyChars];
-            var read = await reader.ReadBlockAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false);
-            return new string(buffer, 0, read);
-        }
-    }
 
     private static string BuildMessage(CogniteErrorDetails d)
     {

@@ -1,5 +1,4 @@
 using System.Diagnostics.Metrics;
-using System.Net;
 using Cognite.Files.Diagnostics;
 using Microsoft.Extensions.Http.Resilience;
 using Microsoft.Extensions.Logging;
@@ -66,22 +65,10 @@ internal static partial class ApiResiliencePipeline
 
     internal static TimeSpan? RetryAfter(HttpResponseMessage? response, TimeProvider timeProvider, TimeSpan max)
     {
-        var header = response?.Headers.RetryAfter;
-        TimeSpan? delay = header switch
-        {
-            { Delta: { } delta } => delta,
-            { Date: { } date } => date - timeProvider.GetUtcNow(),
-            _ => null,
-        };
-        if (delay is null)
-        {
-            return null; // exponential backoff with jitter
-        }
-
-        return delay < TimeSpan.Zero ? TimeSpan.Zero : delay > max ? max : delay;
+        // null: exponential backoff with jitter
+        var delay = response is null ? null : CogniteErrorParser.RetryAfter(response.Headers, timeProvider);
+        return delay > max ? max : delay;
     }
-
-    internal static bool IsRetriableStatus(HttpStatusCode status) => CogniteApiException.IsTransientStatus((int)status);
 
     [LoggerMessage(EventId = 2001, Level = LogLevel.Warning, Message = "Retrying CDF {Method} {Path} (attempt {Attempt}) after {Reason} in {DelayMs:F0} ms")]
     private static partial void LogRetry(ILogger logger, string method, string path, int attempt, string reason, double delayMs);

@@ -1,19 +1,25 @@
 using System.Net;
+using Cognite.Files.Api;
+using Refit;
 
 namespace Cognite.Files.Http;
 
 /// <summary>
-/// Which API requests may be repeated. GET and the <c>POST /files/…</c> operations that only read or are
-/// idempotent (list, byids, search, aggregate, downloadlink, uploadlink, multiuploadlink, update, and
-/// completemultipartupload, which names its upload) are retried on 408/429/500/502/503/504, a per-attempt timeout
-/// and network errors. Operations that create something — <c>POST /files</c>, <c>POST /files/initmultipartupload</c>
-/// — and <c>POST /files/delete</c> are retried only on 429, which CDF answers before doing any work: a repeat after
-/// a lost response would create a second file or fail with a conflict although the first attempt succeeded.
-/// (Stricter than the Python SDK, which also repeats initmultipartupload.) Operations not listed here are treated
-/// as not safe to repeat.
+/// Which API requests may be repeated, as the OpenAPI document says: its <c>x-cognite-retry</c> extension on every
+/// operation, emitted by the codegen into <see cref="CogniteFilesApiOperations"/>. <c>safe</c> operations (GET, and the
+/// <c>POST /files/…</c> operations that only read or are idempotent) are retried on 408/429/500/502/503/504, a
+/// per-attempt timeout and network errors; <c>rate-limit-only</c> ones (<c>POST /files</c>,
+/// <c>initmultipartupload</c>, <c>delete</c>) only on 429, which CDF answers before doing any work: a repeat after a
+/// lost response would create a second file or fail with a conflict although the first attempt succeeded. A request
+/// that matches no operation is treated as not safe to repeat.
 /// </summary>
-public static class ApiRetryRules
+internal static class ApiRetryRules
 {
+    private const string Safe = "safe";
+
+    private static readonly Dictionary<string, bool> SafeByOperationId =
+        CogniteFilesApiOperations.All.ToDictionary(o => o.OperationId + "Async", o => o.Retry == Safe, StringComparer.Ordinal);
+
     /// <summary>How a request may be retried.</summary>
     public enum RetryClass
     {
@@ -24,7 +30,10 @@ public static class ApiRetryRules
         RateLimitOnly,
     }
 
-    /// <summary>Classifies <paramref name="request"/> by method and path.</summary>
+    /// <summary>
+    /// Classifies <paramref name="request"/>: by the Refit method that made it (its name is the operation id), or else
+    /// by method and path against the operations' path templates.
+    /// </summary>
     public static RetryClass Classify(HttpRequestMessage? request)
     {
         if (request is null)
@@ -32,34 +41,49 @@ public static class ApiRetryRules
             return RetryClass.RateLimitOnly;
         }
 
-        if (request.Method == HttpMethod.Get || request.Method == HttpMethod.Head)
+        if (request.Options.TryGetValue(new HttpRequestOptionsKey<RestMethodInfo>(HttpRequestMessageOptions.RestMethodInfo), out var method)
+            && SafeByOperationId.TryGetValue(method.MethodInfo.Name, out var safeByName))
         {
-            return RetryClass.SafeToRepeat;
+            return safeByName ? RetryClass.SafeToRepeat : RetryClass.RateLimitOnly;
         }
 
-        if (request.Method != HttpMethod.Post || request.RequestUri is null)
+        var path = request.RequestUri is null ? string.Empty
+            : request.RequestUri.IsAbsoluteUri ? request.RequestUri.AbsolutePath : request.RequestUri.OriginalString.Split('?')[0];
+        var segments = path.TrimEnd('/').Split('/');
+        foreach (var operation in CogniteFilesApiOperations.All)
         {
-            return RetryClass.RateLimitOnly;
+            if (string.Equals(operation.Method, request.Method.Method, StringComparison.OrdinalIgnoreCase) && EndsWithTemplate(segments, operation.Path))
+            {
+                return operation.Retry == Safe ? RetryClass.SafeToRepeat : RetryClass.RateLimitOnly;
+            }
         }
 
-        var path = request.RequestUri.IsAbsoluteUri ? request.RequestUri.AbsolutePath : request.RequestUri.OriginalString.Split('?')[0];
-        path = path.TrimEnd('/');
-        var filesAt = path.LastIndexOf("/files", StringComparison.Ordinal);
-        if (filesAt < 0)
-        {
-            return RetryClass.RateLimitOnly;
-        }
-
-        var rest = path[(filesAt + "/files".Length)..];
-        return SafePosts.Contains(rest) ? RetryClass.SafeToRepeat : RetryClass.RateLimitOnly;
+        return RetryClass.RateLimitOnly;
     }
-
-    private static readonly HashSet<string> SafePosts = new(StringComparer.Ordinal)
-    {
-        "/list", "/byids", "/search", "/aggregate", "/downloadlink", "/uploadlink", "/multiuploadlink", "/update", "/completemultipartupload",
-    };
 
     /// <summary>True when a response with <paramref name="status"/> to a request of <paramref name="retryClass"/> may be retried.</summary>
     public static bool ShouldRetry(RetryClass retryClass, HttpStatusCode status) =>
         retryClass == RetryClass.SafeToRepeat ? CogniteApiException.IsTransientStatus((int)status) : status == HttpStatusCode.TooManyRequests;
+
+    /// <summary>Whether the path ends with the template's segments (<c>{name}</c> matches any one segment).</summary>
+    private static bool EndsWithTemplate(string[] segments, string template)
+    {
+        var parts = template.Trim('/').Split('/');
+        if (parts.Length > segments.Length)
+        {
+            return false;
+        }
+
+        var offset = segments.Length - parts.Length;
+        for (var i = 0; i < parts.Length; i++)
+        {
+            var isParameter = parts[i].StartsWith('{') && parts[i].EndsWith('}');
+            if (!isParameter && !string.Equals(parts[i], segments[offset + i], StringComparison.Ordinal))
+            {
+                return false;
+            }
+        }
+
+        return true;
+    }
 }

@@ -8,7 +8,7 @@ namespace Cognite.Files.Http;
 /// Formats query values the way CDF expects: booleans lowercase (<c>overwrite=false</c>), numbers invariant.
 /// Refit's default writes <c>True</c>/<c>False</c>.
 /// </summary>
-public sealed class CdfUrlParameterFormatter : DefaultUrlParameterFormatter
+internal sealed class CdfUrlParameterFormatter : DefaultUrlParameterFormatter
 {
     /// <inheritdoc />
     public override string? Format(object? value, ICustomAttributeProvider attributeProvider, Type type) => value switch

@@ -45,6 +45,7 @@ internal sealed partial class CogniteApiHandler : DelegatingHandler
         var method = request.Method.Method;
         var path = request.RequestUri is { } uri ? UrlRedaction.PathOnly(uri) : "?";
         var operation = Operation(path);
+        var host = request.RequestUri is { IsAbsoluteUri: true } absolute ? (absolute.IsDefaultPort ? absolute.Host : absolute.Authority) : "?";
         using var activity = CogniteFilesTelemetry.ActivitySource.StartActivity("CDF " + method + " " + operation, ActivityKind.Client);
         activity?.SetTag("http.request.method", method);
         activity?.SetTag("cdf.operation", operation);
@@ -65,14 +66,18 @@ internal sealed partial class CogniteApiHandler : DelegatingHandler
                 activity?.SetStatus(ActivityStatusCode.Error, "timeout");
                 LogTimeout(_logger, method, path, _options.RequestTimeout.TotalSeconds);
                 throw new CogniteTimeoutException(
-                    string.Create(CultureInfo.InvariantCulture, $"CDF {method} {path} timed out after {_options.RequestTimeout.TotalSeconds:0.###} s (per attempt)."),
+                    string.Create(CultureInfo.InvariantCulture, $"CDF {method} {path} on {host} timed out after {_options.RequestTimeout.TotalSeconds:0.###} s (per attempt)."),
+                    host,
+                    method + " " + operation,
                     ex);
             }
-            catch (Exception ex) when (ex is not OperationCanceledException)
+            catch (Exception ex) when (ex is HttpRequestException or IOException or System.Security.Authentication.AuthenticationException)
             {
                 activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
                 LogTransportFailure(_logger, method, path, ex.GetType().Name);
-                throw;
+                var root = ex.GetBaseException();
+                var cause = ReferenceEquals(root, ex) ? ex.Message : $"{ex.Message} ({root.Message})";
+                throw new CogniteTransportException($"CDF {method} {path} on {host} got no response: {cause}", host, method + " " + operation, ex);
             }
 
             var status = (int)response.StatusCode;
@@ -90,7 +95,7 @@ internal sealed partial class CogniteApiHandler : DelegatingHandler
             activity?.SetStatus(ActivityStatusCode.Error, statusTag);
             using (response)
             {
-                var exception = await CogniteApiException.FromResponseAsync(response, cancellationToken).ConfigureAwait(false);
+                var exception = await CogniteErrorParser.FromResponseAsync(response, _timeProvider, cancellationToken).ConfigureAwait(false);
                 LogFailure(_logger, method, path, status, elapsedMs, requestId, exception.ErrorMessage);
                 throw exception;
             }

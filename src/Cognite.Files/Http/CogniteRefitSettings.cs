@@ -4,7 +4,7 @@ using Refit;
 namespace Cognite.Files.Http;
 
 /// <summary>The Refit settings every <see cref="Api.ICogniteFilesApi"/> instance in this SDK uses.</summary>
-public static class CogniteRefitSettings
+internal static class CogniteRefitSettings
 {
     /// <summary>
     /// Newtonsoft serialization of the generated DTOs and CDF's query formatting. Exceptions thrown by the HTTP
@@ -17,16 +17,16 @@ public static class CogniteRefitSettings
     /// (status, path without query, request id, the parser's reason) instead of Refit's ApiException, which is outside
     /// the SDK's error family and keeps the request with its Authorization header.
     /// </remarks>
-    public static RefitSettings Create() => new(new NewtonsoftContentSerializer(), new CdfUrlParameterFormatter())
+    public static RefitSettings Create(TimeProvider timeProvider) => new(new NewtonsoftContentSerializer(), new CdfUrlParameterFormatter())
     {
         TransportExceptionFactory = static (_, exception, _) => exception,
-        DeserializationExceptionFactory = static (response, exception) => ValueTask.FromResult<Exception?>(MalformedResponse(response, exception)),
+        DeserializationExceptionFactory = (response, exception) => ValueTask.FromResult<Exception?>(MalformedResponse(response, exception, timeProvider)),
     };
 
-    private static CogniteApiException MalformedResponse(HttpResponseMessage response, Exception exception)
+    private static CogniteApiException MalformedResponse(HttpResponseMessage response, Exception exception, TimeProvider timeProvider)
     {
-        var details = CogniteApiException.ParseDetails(response, string.Empty);
+        var details = CogniteErrorParser.ParseDetails(response, string.Empty, timeProvider);
         var reason = exception is Newtonsoft.Json.JsonException ? exception.Message : exception.GetType().Name;
-        return CogniteApiException.Create(details with { ErrorMessage = $"the response body is not the JSON CDF documents for this operation ({reason})" }, exception);
+        return CogniteErrorParser.Create(details with { ErrorMessage = $"the response body is not the JSON CDF documents for this operation ({reason})" }, exception);
     }
 }

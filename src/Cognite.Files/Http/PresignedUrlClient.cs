@@ -7,13 +7,15 @@ namespace Cognite.Files.Http;
 /// URLs carry their own credentials, and a bearer token sent there would leak to object storage (the emulator's
 /// upload listener shares the API host 127.0.0.1, so a host check alone cannot stop that).
 /// </summary>
-public sealed class PresignedUrlClient
+internal sealed class PresignedUrlClient
 {
     private readonly HttpClient _httpClient;
+    private readonly TimeProvider _timeProvider;
 
     /// <summary>Wraps <paramref name="httpClient"/>, which must carry no default Authorization header.</summary>
-    public PresignedUrlClient(HttpClient httpClient)
+    public PresignedUrlClient(HttpClient httpClient, TimeProvider? timeProvider = null)
     {
+        _timeProvider = timeProvider ?? TimeProvider.System;
         ArgumentNullException.ThrowIfNull(httpClient);
         if (httpClient.DefaultRequestHeaders.Authorization is not null)
         {
@@ -41,7 +43,7 @@ public sealed class PresignedUrlClient
         using var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {
-            throw await CogniteApiException.FromPresignedResponseAsync(response, cancellationToken).ConfigureAwait(false);
+            throw await CogniteErrorParser.FromPresignedResponseAsync(response, _timeProvider, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -57,7 +59,7 @@ public sealed class PresignedUrlClient
         {
             using (response)
             {
-                throw await CogniteApiException.FromPresignedResponseAsync(response, cancellationToken).ConfigureAwait(false);
+                throw await CogniteErrorParser.FromPresignedResponseAsync(response, _timeProvider, cancellationToken).ConfigureAwait(false);
             }
         }
 

@@ -3,7 +3,7 @@ using Newtonsoft.Json;
 namespace Cognite.Files.Serialization;
 
 /// <summary>The one place that decides how CDF JSON is read and written.</summary>
-public static class CogniteJson
+internal static class CogniteJson
 {
     /// <summary>
     /// Settings matching the generated DTOs: property names come from their <c>[JsonProperty]</c> attributes,
@@ -18,9 +18,6 @@ public static class CogniteJson
         // Bodies come from the network; a deeply nested document must not exhaust the stack.
         MaxDepth = 64,
     };
-
-    /// <summary>A serializer built from <see cref="CreateSettings"/>; safe to share across threads.</summary>
-    public static JsonSerializer Serializer { get; } = JsonSerializer.Create(CreateSettings());
 
     /// <summary>Serializes <paramref name="value"/> compactly with the CDF settings.</summary>
     public static string Serialize(object? value) => JsonConvert.SerializeObject(value, Formatting.None, CreateSettings());

@@ -10,7 +10,7 @@ namespace Cognite.Files.Serialization;
 /// Refit's content serializer over Newtonsoft.Json, so the generated DTOs' <c>[JsonProperty]</c> attributes
 /// (names, required, null handling) are what goes on the wire.
 /// </summary>
-public sealed class NewtonsoftContentSerializer : IHttpContentSerializer
+internal sealed class NewtonsoftContentSerializer : IHttpContentSerializer
 {
     private static readonly MediaTypeHeaderValue JsonMediaType = new("application/json") { CharSet = "utf-8" };
     private readonly JsonSerializer _serializer;

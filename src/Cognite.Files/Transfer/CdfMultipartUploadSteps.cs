@@ -5,11 +5,12 @@ using Cognite.Files.Models;
 namespace Cognite.Files.Transfer;
 
 /// <summary>
-/// The multipart steps over CDF's HTTP API: <c>initmultipartupload</c> (new file) or <c>multiuploadlink</c>
-/// (existing file), part PUTs to the pre-signed URLs through a <see cref="PresignedUrlClient"/> (no token ever
-/// reaches them), <c>completemultipartupload</c>, then bounded polling of <c>byids</c> until <c>uploaded</c>.
+/// The upload steps over CDF's HTTP API: <c>initmultipartupload</c> (new file) or <c>multiuploadlink</c>
+/// (existing file), or for a single request <c>POST /files</c> or <c>uploadlink</c>; PUTs to the pre-signed URLs
+/// through a <see cref="PresignedUrlClient"/> (no token ever reaches them), <c>completemultipartupload</c>, then
+/// bounded polling of <c>byids</c> until <c>uploaded</c>.
 /// </summary>
-public sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
+internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
 {
     private static readonly TimeSpan FirstPollDelay = TimeSpan.FromMilliseconds(100);
     private static readonly TimeSpan MaxPollDelay = TimeSpan.FromSeconds(2);
@@ -17,23 +18,19 @@ public sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
     private readonly ICogniteFilesApi _api;
     private readonly PresignedUrlClient _presigned;
     private readonly TimeProvider _time;
-    private readonly TimeSpan _confirmationTimeout;
     private readonly Uri? _relativeUrlBase;
 
     /// <summary>Creates the steps.</summary>
     /// <param name="api">The Files API (with auth).</param>
     /// <param name="presignedUrls">The client for pre-signed URLs (without auth).</param>
-    /// <param name="confirmationTimeout">How long to poll for <c>uploaded = true</c> after completing (0: look once).</param>
     /// <param name="timeProvider">Clock for the polling delays.</param>
     /// <param name="relativeUrlBase">Base for upload URLs CDF returns without a host (e.g. the cluster's base URL); null to require absolute URLs.</param>
-    public CdfMultipartUploadSteps(ICogniteFilesApi api, PresignedUrlClient presignedUrls, TimeSpan confirmationTimeout, TimeProvider? timeProvider = null, Uri? relativeUrlBase = null)
+    public CdfMultipartUploadSteps(ICogniteFilesApi api, PresignedUrlClient presignedUrls, TimeProvider? timeProvider = null, Uri? relativeUrlBase = null)
     {
         ArgumentNullException.ThrowIfNull(api);
         ArgumentNullException.ThrowIfNull(presignedUrls);
-        ArgumentOutOfRangeException.ThrowIfLessThan(confirmationTimeout, TimeSpan.Zero);
         _api = api;
         _presigned = presignedUrls;
-        _confirmationTimeout = confirmationTimeout;
         _time = timeProvider ?? TimeProvider.System;
         _relativeUrlBase = relativeUrlBase;
     }
@@ -64,9 +61,41 @@ public sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
     }
 
     /// <inheritdoc />
+    public async Task<UploadSession> StartSingleAsync(UploadTarget target, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(target);
+        FileUploadResponse response;
+        if (target.NewFile is { } metadata)
+        {
+            response = await _api.CreateFileAsync(metadata, target.Overwrite ? true : null, cancellationToken).ConfigureAwait(false);
+        }
+        else
+        {
+            var list = await _api.GetUploadLinkAsync(new UploadLinkRequest { Items = [target.Existing!] }, cancellationToken).ConfigureAwait(false);
+            response = list.Items.Count == 1
+                ? list.Items[0]
+                : throw new CogniteUploadException($"uploadlink returned {list.Items.Count} items for one file.", UploadFailureReason.InvalidSession);
+        }
+
+        if (string.IsNullOrEmpty(response.UploadUrl))
+        {
+            throw new CogniteUploadException("CDF returned no upload URL.", UploadFailureReason.InvalidSession, fileId: response.Id);
+        }
+
+        return new UploadSession(response.Id, string.Empty, [ToUri(response.UploadUrl)]) { ContentType = response.MimeType, SingleRequest = true };
+    }
+
+    /// <inheritdoc />
     public Task PutPartAsync(UploadSession session, int partIndex, HttpContent content, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
+        ArgumentNullException.ThrowIfNull(content);
+        // A single upload URL may be signed for the file's mime type; multipart part URLs carry none.
+        if (session.ContentType is { Length: > 0 } contentType && System.Net.Http.Headers.MediaTypeHeaderValue.TryParse(contentType, out var mediaType))
+        {
+            content.Headers.ContentType = mediaType;
+        }
+
         return _presigned.PutAsync(session.UploadUrls[partIndex], content, cancellationToken);
     }
 
@@ -74,13 +103,19 @@ public sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
     public async Task CompleteAsync(UploadSession session, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
+        if (session.SingleRequest)
+        {
+            return; // the PUT itself completes a single-request upload
+        }
+
         await _api.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { Id = session.FileId, UploadId = session.UploadId }, cancellationToken).ConfigureAwait(false);
     }
 
     /// <inheritdoc />
-    public async Task<FileMetadata> ConfirmUploadedAsync(UploadSession session, CancellationToken cancellationToken)
+    public async Task<FileMetadata> ConfirmUploadedAsync(UploadSession session, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(session);
+        ArgumentOutOfRangeException.ThrowIfLessThan(timeout, TimeSpan.Zero);
         var started = _time.GetTimestamp();
         var delay = FirstPollDelay;
         while (true)
@@ -89,21 +124,21 @@ public sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
             var file = list.Items.FirstOrDefault()
                 ?? throw new CogniteUploadException($"File {session.FileId} was not found after completing its upload.", UploadFailureReason.NotConfirmed, uploadId: session.UploadId, fileId: session.FileId);
             var elapsed = _time.GetElapsedTime(started);
-            if (file.Uploaded || _confirmationTimeout == TimeSpan.Zero)
+            if (file.Uploaded || timeout == TimeSpan.Zero)
             {
                 return file;
             }
 
-            if (elapsed >= _confirmationTimeout)
+            if (elapsed >= timeout)
             {
                 throw new CogniteUploadException(
-                    $"File {session.FileId} was completed but not reported as uploaded within {_confirmationTimeout.TotalSeconds:0.#} s.",
+                    $"File {session.FileId} was completed but not reported as uploaded within {timeout.TotalSeconds:0.#} s.",
                     UploadFailureReason.NotConfirmed,
                     uploadId: session.UploadId,
                     fileId: session.FileId);
             }
 
-            var wait = delay < _confirmationTimeout - elapsed ? delay : _confirmationTimeout - elapsed;
+            var wait = delay < timeout - elapsed ? delay : timeout - elapsed;
             await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
             delay = delay * 2 < MaxPollDelay ? delay * 2 : MaxPollDelay;
         }

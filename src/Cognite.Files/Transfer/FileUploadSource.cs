@@ -58,7 +58,7 @@ internal sealed class FileUploadSource : UploadSource
     }
 
     /// <summary>True when the file still has the length and modification time seen when the source was opened.</summary>
-    internal bool IsUnchanged() => new FileInfo(_path) is { Exists: true } f && f.Length == Length && f.LastWriteTimeUtc == _lastWriteUtc;
+    internal override bool IsUnchanged() => new FileInfo(_path) is { Exists: true } f && f.Length == Length && f.LastWriteTimeUtc == _lastWriteUtc;
 }
 
 /// <summary>A read-only, forward-only view of <c>[offset, offset + length)</c> of a file, read with <see cref="RandomAccess"/>.</summary>

@@ -6,7 +6,7 @@ namespace Cognite.Files.Transfer;
 /// What is uploaded to: a new file (<c>initmultipartupload</c>) or the content of an existing one
 /// (<c>multiuploadlink</c>).
 /// </summary>
-public sealed class UploadTarget
+internal sealed class UploadTarget
 {
     private UploadTarget(FileCreate? newFile, bool overwrite, Identifier? existing)
     {
@@ -47,8 +47,14 @@ public sealed class UploadTarget
 /// <param name="FileId">The CDF id of the file.</param>
 /// <param name="UploadId">CDF's id of the multipart upload, needed to complete it.</param>
 /// <param name="UploadUrls">Pre-signed URLs, one per part, in part order. They are credentials: never log them.</param>
-public sealed record UploadSession(long FileId, string UploadId, IReadOnlyList<Uri> UploadUrls)
+internal sealed record UploadSession(long FileId, string UploadId, IReadOnlyList<Uri> UploadUrls)
 {
+    /// <summary>The Content-Type a single upload URL was signed for (the file's mime type); null for multipart parts.</summary>
+    public string? ContentType { get; init; }
+
+    /// <summary>A single-request upload: one URL, no upload id, nothing to complete.</summary>
+    public bool SingleRequest { get; init; }
+
     /// <summary>Hides the URLs, which carry credentials.</summary>
     public override string ToString() => $"UploadSession {{ FileId = {FileId}, UploadId = {UploadId}, Parts = {UploadUrls.Count} }}";
 }
@@ -57,10 +63,13 @@ public sealed record UploadSession(long FileId, string UploadId, IReadOnlyList<U
 /// The steps the <see cref="MultipartUploadEngine"/> drives. <see cref="CdfMultipartUploadSteps"/> does them over
 /// HTTP; tests and other transports substitute their own, so the algorithm is testable without HTTP.
 /// </summary>
-public interface IMultipartUploadSteps
+internal interface IMultipartUploadSteps
 {
     /// <summary>Opens a session with <paramref name="partCount"/> upload URLs for <paramref name="target"/>.</summary>
     Task<UploadSession> StartAsync(UploadTarget target, int partCount, CancellationToken cancellationToken);
+
+    /// <summary>Gets one upload URL for the whole content (<c>POST /files</c> or <c>uploadlink</c>): a session with <see cref="UploadSession.SingleRequest"/> set.</summary>
+    Task<UploadSession> StartSingleAsync(UploadTarget target, CancellationToken cancellationToken);
 
     /// <summary>
     /// Sends one part. <paramref name="content"/> has its Content-Length set and may be read only once; a retry gets
@@ -71,6 +80,6 @@ public interface IMultipartUploadSteps
     /// <summary>Asks CDF to assemble the parts (<c>completemultipartupload</c>).</summary>
     Task CompleteAsync(UploadSession session, CancellationToken cancellationToken);
 
-    /// <summary>Waits (bounded) until CDF reports the file as uploaded and returns its metadata.</summary>
-    Task<FileMetadata> ConfirmUploadedAsync(UploadSession session, CancellationToken cancellationToken);
+    /// <summary>Waits (bounded by <paramref name="timeout"/>; zero: look once) until CDF reports the file as uploaded and returns its metadata.</summary>
+    Task<FileMetadata> ConfirmUploadedAsync(UploadSession session, TimeSpan timeout, CancellationToken cancellationToken);
 }

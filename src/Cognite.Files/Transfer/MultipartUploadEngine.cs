@@ -10,12 +10,13 @@ using Polly.Retry;
 namespace Cognite.Files.Transfer;
 
 /// <summary>
-/// Uploads content to CDF in parts: plan → start session → concurrent streamed part PUTs → complete → confirm.
+/// Uploads content to CDF: plan → start (a multipart session, or one single upload URL for content up to
+/// <see cref="TransferOptions.SingleUploadThreshold"/>) → concurrent streamed part PUTs → complete → confirm.
 /// <list type="bullet">
-/// <item>At most <see cref="TransferOptions.MaxConcurrency"/> parts in flight, across every upload of this engine
-/// (or of every engine sharing a <see cref="TransferConcurrencyLimiter"/>).</item>
-/// <item>A failed part is retried alone, with a rebuilt body, jittered exponential backoff and the server's
-/// <c>Retry-After</c> honoured (Polly, on the engine's <see cref="TimeProvider"/>), up to
+/// <item>At most <see cref="TransferOptions.MaxConcurrency"/> parts in flight: the client's value bounds every upload of
+/// the engine together, a call's own <see cref="UploadOptions.Transfer"/> bounds that call.</item>
+/// <item>A failed part (or single PUT) is retried alone, with a rebuilt body, jittered exponential backoff and the
+/// server's <c>Retry-After</c> honoured (Polly, on the engine's <see cref="TimeProvider"/>), up to
 /// <see cref="TransferOptions.MaxAttemptsPerPart"/> attempts; then the upload fails with a
 /// <see cref="CogniteUploadException"/> naming the part, and nothing is completed.</item>
 /// <item>No whole-request timeout: an attempt that moves no bytes for <see cref="TransferOptions.StallTimeout"/> is
@@ -23,62 +24,110 @@ namespace Cognite.Files.Transfer;
 /// <item>Cancellation aborts every in-flight PUT and never completes the upload.</item>
 /// <item>The returned SHA-256 covers the whole content in order. For a file or seekable stream it is computed by one
 /// sequential read that runs beside the uploads (parts finish out of order, and SHA-256 cannot be combined from
-/// parts), and the file's length and modification time are checked again before completing, so the hash and the
-/// bytes sent describe the same content. For a non-seekable stream it is computed from the very bytes read and sent
-/// (on a resume, the parts already done are read and hashed but not sent: see <see cref="ResumeAsync"/>).</item>
+/// parts), and the source is asked again before completing whether it is unchanged (a file: length and modification
+/// time), so the hash and the bytes sent describe the same content. For a non-seekable stream it is computed from the
+/// very bytes read and sent (on a resume, the parts already done are read and hashed but not sent: see
+/// <see cref="ResumeAsync"/>).</item>
 /// </list>
 /// </summary>
-public sealed partial class MultipartUploadEngine
+internal sealed partial class MultipartUploadEngine
 {
     private const int CopyBufferSize = 1024 * 1024;
 
     private readonly IMultipartUploadSteps _steps;
-    private readonly TransferOptions _options;
+    private readonly TransferOptions _defaults;
     private readonly TimeProvider _time;
     private readonly TransferConcurrencyLimiter _limiter;
     private readonly ILogger _logger;
-    private readonly ResiliencePipeline _partPipeline;
 
     /// <summary>Creates an engine.</summary>
     /// <param name="steps">The session, part, complete and confirm steps (<see cref="CdfMultipartUploadSteps"/> for CDF).</param>
-    /// <param name="options">Part size, concurrency, retry and stall settings; validated here.</param>
-    /// <param name="timeProvider">Clock for backoff, stall detection and timing; <see cref="TimeProvider.System"/> by default.</param>
-    /// <param name="limiter">A limiter to share with other engines; by default one of <see cref="TransferOptions.MaxConcurrency"/>.</param>
+    /// <param name="defaults">The client's transfer settings (a validated copy is kept); a call may override them.</param>
+    /// <param name="timeProvider">Clock for backoff, stall detection, progress coalescing and timing.</param>
     /// <param name="logger">Receives retry and failure events (never URLs with their query).</param>
-    public MultipartUploadEngine(IMultipartUploadSteps steps, TransferOptions options, TimeProvider? timeProvider = null, TransferConcurrencyLimiter? limiter = null, ILogger? logger = null)
+    public MultipartUploadEngine(IMultipartUploadSteps steps, TransferOptions defaults, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(steps);
-        ArgumentNullException.ThrowIfNull(options);
-        options.Validate();
+        ArgumentNullException.ThrowIfNull(defaults);
         _steps = steps;
-        _options = options;
+        _defaults = defaults.ValidatedCopy();
         _time = timeProvider ?? TimeProvider.System;
-        _limiter = limiter ?? new TransferConcurrencyLimiter(options.MaxConcurrency);
+        _limiter = new TransferConcurrencyLimiter(_defaults.MaxConcurrency);
         _logger = logger ?? NullLogger.Instance;
-        _partPipeline = BuildPartPipeline();
     }
 
-    /// <summary>The limiter bounding this engine's part PUTs.</summary>
+    /// <summary>The limiter bounding this engine's part PUTs (all calls together).</summary>
     public TransferConcurrencyLimiter Limiter => _limiter;
 
+    /// <summary>The client-wide transfer settings (a validated copy).</summary>
+    public TransferOptions Defaults => _defaults;
+
     /// <summary>
-    /// Uploads <paramref name="source"/> to <paramref name="target"/> and returns the file's metadata once CDF reports
-    /// it as uploaded, with the content's SHA-256. Throws <see cref="ArgumentOutOfRangeException"/> before any
-    /// request when the content is too large for CDF, <see cref="CogniteUploadException"/> when a part fails for good,
-    /// and <see cref="OperationCanceledException"/> when cancelled (the journal, if any, is kept for a resume).
+    /// Uploads <paramref name="request"/>'s source to its target and returns the file's metadata once CDF reports it as
+    /// uploaded, with the content's SHA-256. Throws <see cref="ArgumentOutOfRangeException"/> before any request when the
+    /// content is too large for CDF, <see cref="CogniteUploadException"/> when a part fails for good, and
+    /// <see cref="OperationCanceledException"/> when cancelled (the journal, if any, is kept for a resume).
     /// </summary>
-    public async Task<UploadResult> UploadAsync(UploadSource source, UploadTarget target, UploadOptions? uploadOptions = null, CancellationToken cancellationToken = default)
+    public Task<UploadResult> UploadAsync(UploadRequest request, CancellationToken cancellationToken) =>
+        CountedAsync(() => UploadCoreAsync(request, cancellationToken), cancellationToken);
+
+    /// <summary>
+    /// Finishes the upload recorded in the journal at <paramref name="journalPath"/>, sending only the parts not yet
+    /// done; every option of <paramref name="request"/> applies as to a new upload. Its source must be the same content:
+    /// a different length or fingerprint gives a <see cref="CogniteUploadException"/> with
+    /// <see cref="UploadFailureReason.SourceChanged"/>; a session older than CDF's URL lifetime (one week, less an hour)
+    /// or whose URLs are refused with 403 gives <see cref="UploadFailureReason.SessionExpired"/> — start a new upload then.
+    /// <para>
+    /// What "the same content" is checked against: the length, and for a file its modification time and the SHA-256 of
+    /// its first and last MiB, for a seekable stream those two hashes. For a <b>non-seekable stream</b> only the length
+    /// can be checked (it cannot be peeked at without consuming it), so a different stream of the same length is
+    /// accepted. The parts recorded as done in the journal are not re-sent and are <b>trusted</b> to be the same bytes
+    /// as the corresponding range of the source: they are read (a non-seekable stream is read past them) but never
+    /// compared with what CDF holds. The returned <see cref="UploadResult.Sha256"/> is the hash of the content given to
+    /// this resume, not of the bytes CDF stored for the skipped parts; the two differ if the content given here is not
+    /// the one the upload began with.
+    /// </para>
+    /// </summary>
+    public Task<UploadResult> ResumeAsync(string journalPath, UploadRequest request, CancellationToken cancellationToken) =>
+        CountedAsync(() => ResumeCoreAsync(journalPath, request, cancellationToken), cancellationToken);
+
+    /// <summary>Counts every upload that does not complete, whatever the cause (a bad argument, a failed start, a part, the completion).</summary>
+    private static async Task<UploadResult> CountedAsync(Func<Task<UploadResult>> upload, CancellationToken cancellationToken)
     {
-        ArgumentNullException.ThrowIfNull(source);
-        ArgumentNullException.ThrowIfNull(target);
-        _options.Validate();
-        uploadOptions ??= new UploadOptions();
-        var plan = MultipartPlanner.Plan(source.Length, _options);
+        try
+        {
+            var result = await upload().ConfigureAwait(false);
+            TransferMetrics.UploadsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "completed"));
+            return result;
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            TransferMetrics.UploadsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "cancelled"));
+            throw;
+        }
+        catch
+        {
+            TransferMetrics.UploadsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
+            throw;
+        }
+    }
+
+    private async Task<UploadResult> UploadCoreAsync(UploadRequest request, CancellationToken cancellationToken)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        var target = request.Target ?? throw new ArgumentException("An upload needs a target.", nameof(request));
+        var source = request.Source;
+        var options = request.Transfer;
+        var plan = MultipartPlanner.Plan(source.Length, options);
         var started = _time.GetTimestamp();
         using var activity = StartUploadActivity(plan, target, resumed: false);
 
-        var fingerprint = uploadOptions.JournalPath is null ? null : await source.ComputeFingerprintAsync(cancellationToken).ConfigureAwait(false);
-        var session = await _steps.StartAsync(target, plan.PartCount, cancellationToken).ConfigureAwait(false);
+        // A single request is retried as a whole, never resumed: it has no session to journal.
+        var journalPath = plan.SingleRequest ? null : request.JournalPath;
+        var fingerprint = journalPath is null ? null : await source.ComputeFingerprintAsync(cancellationToken).ConfigureAwait(false);
+        var session = plan.SingleRequest
+            ? await _steps.StartSingleAsync(target, cancellationToken).ConfigureAwait(false)
+            : await _steps.StartAsync(target, plan.PartCount, cancellationToken).ConfigureAwait(false);
         activity?.SetTag("cognite.files.file_id", session.FileId);
         if (session.UploadUrls.Count != plan.PartCount)
         {
@@ -87,49 +136,41 @@ public sealed partial class MultipartUploadEngine
         }
 
         UploadJournal? journal = null;
-        if (uploadOptions.JournalPath is { } path)
+        if (journalPath is not null)
         {
-            journal = UploadJournal.Create(path, session, plan, fingerprint!, _time.GetUtcNow(), target.ToString());
+            journal = UploadJournal.Create(journalPath, session, plan, fingerprint!, _time.GetUtcNow(), target.ToString());
             journal.Save();
         }
 
-        return await RunAsync(source, plan, session, journal, [], resumed: false, started, uploadOptions, activity, cancellationToken).ConfigureAwait(false);
+        var run = new RunContext(request, plan, session, journal, [], Resumed: false, started, activity);
+        return await RunAsync(run, cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>
-    /// Finishes the upload recorded in the journal at <paramref name="journalPath"/>, sending only the parts not yet
-    /// done. <paramref name="source"/> must be the same content: a different length or fingerprint gives a
-    /// <see cref="CogniteUploadException"/> with <see cref="UploadFailureReason.SourceChanged"/>; a session older than
-    /// CDF's URL lifetime (one week, less an hour) or whose URLs are refused with 403 gives
-    /// <see cref="UploadFailureReason.SessionExpired"/> — start a new upload then.
-    /// <para>
-    /// What "the same content" is checked against: the length, and for a file its modification time and the SHA-256 of
-    /// its first and last MiB, for a seekable stream those two hashes. For a <b>non-seekable stream</b> only the length
-    /// can be checked (it cannot be peeked at without consuming it), so a different stream of the same length is
-    /// accepted. The parts recorded as done in the journal are not re-sent and are <b>trusted</b> to be the same bytes
-    /// as the corresponding range of <paramref name="source"/>: they are read (a non-seekable stream is read past them)
-    /// but never compared with what CDF holds. The returned <see cref="UploadResult.Sha256"/> is the hash of the
-    /// content given to this resume, not of the bytes CDF stored for the skipped parts; the two differ if the stream
-    /// given here is not the one the upload began with.
-    /// </para>
-    /// </summary>
-    public async Task<UploadResult> ResumeAsync(string journalPath, UploadSource source, UploadOptions? uploadOptions = null, CancellationToken cancellationToken = default)
+    private async Task<UploadResult> ResumeCoreAsync(string journalPath, UploadRequest request, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(journalPath);
-        ArgumentNullException.ThrowIfNull(source);
-        _options.Validate();
+        ArgumentNullException.ThrowIfNull(request);
+        var source = request.Source;
         var journal = UploadJournal.Load(journalPath);
-        uploadOptions = new UploadOptions { Progress = uploadOptions?.Progress, BytesProgress = uploadOptions?.BytesProgress, JournalPath = journalPath };
         var plan = journal.Plan;
         var started = _time.GetTimestamp();
         using var activity = StartUploadActivity(plan, null, resumed: true);
         activity?.SetTag("cognite.files.file_id", journal.FileId);
 
         var fingerprint = await source.ComputeFingerprintAsync(cancellationToken).ConfigureAwait(false);
-        if (source.Length != plan.Length || !string.Equals(fingerprint, journal.Fingerprint, StringComparison.Ordinal))
+        if (source.Length != plan.Length)
         {
             throw new CogniteUploadException(
-                $"The {source.Description} changed since the upload began (length {source.Length} vs {plan.Length}, or modification time / content): start a new upload.",
+                string.Create(CultureInfo.InvariantCulture, $"The {source.Description} is {source.Length} bytes, but the upload began with {plan.Length}: start a new upload."),
+                UploadFailureReason.SourceChanged,
+                uploadId: journal.UploadId,
+                fileId: journal.FileId);
+        }
+
+        if (!string.Equals(fingerprint, journal.Fingerprint, StringComparison.Ordinal))
+        {
+            throw new CogniteUploadException(
+                $"The {source.Description} has the same length but changed since the upload began (its modification time or the content of its first or last MiB differs): start a new upload.",
                 UploadFailureReason.SourceChanged,
                 uploadId: journal.UploadId,
                 fileId: journal.FileId);
@@ -144,34 +185,24 @@ public sealed partial class MultipartUploadEngine
                 fileId: journal.FileId);
         }
 
-        return await RunAsync(source, plan, journal.ToSession(), journal, journal.SnapshotPartsDone(), resumed: true, started, uploadOptions, activity, cancellationToken).ConfigureAwait(false);
+        var run = new RunContext(request, plan, journal.ToSession(), journal, journal.SnapshotPartsDone(), Resumed: true, started, activity);
+        return await RunAsync(run, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<UploadResult> RunAsync(
-        UploadSource source,
-        UploadPlan plan,
-        UploadSession session,
-        UploadJournal? journal,
-        int[] partsDone,
-        bool resumed,
-        long started,
-        UploadOptions uploadOptions,
-        Activity? activity,
-        CancellationToken cancellationToken)
+    private async Task<UploadResult> RunAsync(RunContext run, CancellationToken cancellationToken)
     {
         using var uploadCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         var token = uploadCts.Token;
-        var run = new RunState(plan, session, journal, new ProgressTracker(plan, partsDone, uploadOptions.Progress, uploadOptions.BytesProgress), uploadCts, resumed);
-        run.Progress.ReportAlreadyDone();
-        var hashing = _options.ComputeSha256;
+        var state = new RunState(run, new ProgressTracker(run.Plan, run.PartsDone, run.Request.Progress, _time), uploadCts, BuildPartPipeline(run.Request.Transfer));
+        state.Progress.ReportAlreadyDone();
 
         // The hash pass has its own token (linked to the upload's), so that any exit can stop it, and it is awaited
         // on every exit: it must not read the source (or the caller's stream) after this method returns.
         using var hashCts = CancellationTokenSource.CreateLinkedTokenSource(token);
-        var hashTask = hashing ? source.StartHashing(hashCts.Token) : null;
+        var hashTask = run.Request.Transfer.ComputeSha256 ? run.Request.Source.StartHashing(hashCts.Token) : null;
         try
         {
-            return await RunPartsAndCompleteAsync(source, plan, session, journal, partsDone, hashing, started, run, uploadCts, activity, cancellationToken).ConfigureAwait(false);
+            return await RunPartsAndCompleteAsync(state, cancellationToken).ConfigureAwait(false);
         }
         finally
         {
@@ -200,22 +231,14 @@ public sealed partial class MultipartUploadEngine
         _ = hashTask.Exception; // observed: never an UnobservedTaskException
     }
 
-    private async Task<UploadResult> RunPartsAndCompleteAsync(
-        UploadSource source,
-        UploadPlan plan,
-        UploadSession session,
-        UploadJournal? journal,
-        int[] partsDone,
-        bool hashing,
-        long started,
-        RunState run,
-        CancellationTokenSource uploadCts,
-        Activity? activity,
-        CancellationToken cancellationToken)
+    private async Task<UploadResult> RunPartsAndCompleteAsync(RunState state, CancellationToken cancellationToken)
     {
-        var token = uploadCts.Token;
-        var done = new HashSet<int>(partsDone);
+        var run = state.Run;
+        var (source, plan, session) = (run.Request.Source, run.Plan, run.Session);
+        var token = state.Cancellation.Token;
+        var done = new HashSet<int>(run.PartsDone);
         var tasks = new List<Task>(plan.PartCount);
+        var callLimiter = run.Request.CallLimiter;
 
         try
         {
@@ -229,7 +252,7 @@ public sealed partial class MultipartUploadEngine
                     continue;
                 }
 
-                await _limiter.WaitAsync(token).ConfigureAwait(false);
+                await AcquireAsync(callLimiter, token).ConfigureAwait(false);
                 PartBody body;
                 try
                 {
@@ -237,19 +260,19 @@ public sealed partial class MultipartUploadEngine
                 }
                 catch
                 {
-                    _limiter.Release();
+                    Release(callLimiter);
                     throw;
                 }
 
-                tasks.Add(RunPartAsync(run, i, body));
+                tasks.Add(RunPartAsync(state, i, body));
             }
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // Reading the source failed, or a part failed and cancelled the run: stop the other parts first.
-            await uploadCts.CancelAsync().ConfigureAwait(false);
+            await state.Cancellation.CancelAsync().ConfigureAwait(false);
             await Task.WhenAll(tasks).ConfigureAwait(false);
-            if (run.Failure is null)
+            if (state.Failure is null)
             {
                 if (ex is OperationCanceledException)
                 {
@@ -267,15 +290,14 @@ public sealed partial class MultipartUploadEngine
 
         // A caller's cancellation wins over part errors it provoked.
         cancellationToken.ThrowIfCancellationRequested();
-        if (run.Failure is { } failure)
+        if (state.Failure is { } failure)
         {
-            activity?.SetStatus(ActivityStatusCode.Error, failure.Reason.ToString());
-            TransferMetrics.UploadsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "failed"));
+            run.Activity?.SetStatus(ActivityStatusCode.Error, failure.Reason.ToString());
             throw failure;
         }
 
-        var hex = hashing ? Convert.ToHexStringLower(await source.GetSha256Async(token).ConfigureAwait(false)) : null;
-        if (source is FileUploadSource file && !file.IsUnchanged())
+        var hex = run.Request.Transfer.ComputeSha256 ? Convert.ToHexStringLower(await source.GetSha256Async(token).ConfigureAwait(false)) : null;
+        if (!source.IsUnchanged())
         {
             throw new CogniteUploadException(
                 $"The {source.Description} changed while it was uploaded; the upload was not completed.", UploadFailureReason.SourceChanged, uploadId: session.UploadId, fileId: session.FileId);
@@ -283,13 +305,37 @@ public sealed partial class MultipartUploadEngine
 
         cancellationToken.ThrowIfCancellationRequested();
         await _steps.CompleteAsync(session, cancellationToken).ConfigureAwait(false);
-        var metadata = await _steps.ConfirmUploadedAsync(session, cancellationToken).ConfigureAwait(false);
-        DeleteJournal(journal);
+        var metadata = await _steps.ConfirmUploadedAsync(session, run.Request.Transfer.UploadedConfirmationTimeout, cancellationToken).ConfigureAwait(false);
+        DeleteJournal(run.Journal);
+        state.Progress.ReportFinal();
 
-        activity?.SetTag("cognite.files.sha256", hex);
-        activity?.SetTag("cognite.files.retries", run.Retries);
-        TransferMetrics.UploadsCompleted.Add(1, new KeyValuePair<string, object?>("outcome", "completed"));
-        return new UploadResult(metadata, hex, plan.Length, plan.PartCount, run.Retries, _time.GetElapsedTime(started)) { PartsSkipped = partsDone.Length, UploadId = session.UploadId };
+        run.Activity?.SetTag("cognite.files.sha256", hex);
+        run.Activity?.SetTag("cognite.files.retries", state.Retries);
+        return new UploadResult(metadata, hex, plan.Length, plan.PartCount, state.Retries, _time.GetElapsedTime(run.Started)) { PartsSkipped = run.PartsDone.Length, UploadId = session.UploadId };
+    }
+
+    private async Task AcquireAsync(TransferConcurrencyLimiter? callLimiter, CancellationToken cancellationToken)
+    {
+        if (callLimiter is not null)
+        {
+            await callLimiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+
+        try
+        {
+            await _limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        }
+        catch
+        {
+            callLimiter?.Release();
+            throw;
+        }
+    }
+
+    private void Release(TransferConcurrencyLimiter? callLimiter)
+    {
+        _limiter.Release();
+        callLimiter?.Release();
     }
 
     /// <summary>
@@ -314,13 +360,14 @@ public sealed partial class MultipartUploadEngine
         // Yield so that the scheduling loop can start the next part while this one runs.
         await Task.Yield();
         var token = run.Cancellation.Token;
+        var stallTimeout = run.Run.Request.Transfer.StallTimeout;
         var attempts = 0;
         using var activity = CogniteFilesTelemetry.ActivitySource.StartActivity("Cognite.Files.UploadPart");
         activity?.SetTag("cognite.files.part_index", partIndex);
         activity?.SetTag("cognite.files.part_bytes", body.Length);
         try
         {
-            await _partPipeline.ExecuteAsync(
+            await run.PartPipeline.ExecuteAsync(
                 async ct =>
                 {
                     attempts++;
@@ -329,12 +376,12 @@ public sealed partial class MultipartUploadEngine
                         run.AddRetry();
                     }
 
-                    await SendAttemptAsync(run, partIndex, body, ct).ConfigureAwait(false);
+                    await SendAttemptAsync(run, partIndex, body, stallTimeout, ct).ConfigureAwait(false);
                 },
                 token).ConfigureAwait(false);
 
             run.Progress.PartCompleted(partIndex);
-            run.Journal?.MarkDone(partIndex);
+            run.Run.Journal?.MarkDone(partIndex);
             TransferMetrics.PartsUploaded.Add(1);
             TransferMetrics.BytesUploaded.Add(body.Length);
             activity?.SetTag("cognite.files.attempts", attempts);
@@ -347,7 +394,7 @@ public sealed partial class MultipartUploadEngine
         {
             activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
             var failure = Describe(run, partIndex, attempts, ex);
-            LogPartFailed(_logger, partIndex + 1, run.Plan.PartCount, attempts, Reason(ex));
+            LogPartFailed(_logger, partIndex + 1, run.Run.Plan.PartCount, attempts, Reason(ex));
             if (run.TrySetFailure(failure))
             {
                 await run.Cancellation.CancelAsync().ConfigureAwait(false);
@@ -356,14 +403,14 @@ public sealed partial class MultipartUploadEngine
         finally
         {
             body.Dispose();
-            _limiter.Release();
+            Release(run.Run.Request.CallLimiter);
         }
     }
 
-    private async Task SendAttemptAsync(RunState run, int partIndex, PartBody body, CancellationToken cancellationToken)
+    private async Task SendAttemptAsync(RunState run, int partIndex, PartBody body, TimeSpan stallTimeout, CancellationToken cancellationToken)
     {
         using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        using var watchdog = new StallWatchdog(_time, _options.StallTimeout, attemptCts);
+        using var watchdog = new StallWatchdog(_time, stallTimeout, attemptCts);
         // A streamed body with Content-Length (object stores refuse chunked uploads). The 1 MiB copy buffer (pooled by
         // Stream.CopyToAsync) halves the syscalls of the 80 KiB default; measured faster on loopback (bench/results.md).
         // PartProgressStream keeps these large reads but writes them in 64 KiB slices, feeding the watchdog after each,
@@ -372,20 +419,27 @@ public sealed partial class MultipartUploadEngine
         content.Headers.ContentLength = body.Length;
         try
         {
-            await _steps.PutPartAsync(run.Session, partIndex, content, attemptCts.Token).ConfigureAwait(false);
+            await _steps.PutPartAsync(run.Run.Session, partIndex, content, attemptCts.Token).ConfigureAwait(false);
             run.PartSucceeded();
         }
         catch (Exception ex) when (watchdog.Fired && !cancellationToken.IsCancellationRequested)
         {
-            throw new PartStalledException(partIndex, _options.StallTimeout, ex);
+            throw new PartStalledException(partIndex, stallTimeout, ex);
         }
     }
 
     private static CogniteUploadException Describe(RunState run, int partIndex, int attempts, Exception ex)
     {
-        var s = run.Session;
-        var n = run.Plan.PartCount;
-        if (ex is CogniteApiException { StatusCode: HttpStatusCode.Forbidden } && run.Resumed && !run.AnyPartSucceeded)
+        var s = run.Run.Session;
+        var n = run.Run.Plan.PartCount;
+        if (s.SingleRequest)
+        {
+            return new CogniteUploadException(
+                string.Create(CultureInfo.InvariantCulture, $"The upload of file id {s.FileId} (one request) failed after {attempts} attempt(s): {Reason(ex)}"),
+                UploadFailureReason.PartFailed, partIndex, null, s.FileId, attempts, ex);
+        }
+
+        if (ex is CogniteApiException { StatusCode: HttpStatusCode.Forbidden } && run.Run.Resumed && !run.AnyPartSucceeded)
         {
             return new CogniteUploadException(
                 $"The upload URLs of the resumed session were refused (403): the session has probably expired. Start a new upload.",
@@ -425,21 +479,23 @@ public sealed partial class MultipartUploadEngine
             activity?.SetTag("cognite.files.target", target.NewFile is null ? "existing" : "new");
         }
 
+        activity?.SetTag("cognite.files.single_request", plan.SingleRequest);
+
         return activity;
     }
 
-    private ResiliencePipeline BuildPartPipeline()
+    private ResiliencePipeline BuildPartPipeline(TransferOptions options)
     {
         var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
-        if (_options.MaxAttemptsPerPart > 1)
+        if (options.MaxAttemptsPerPart > 1)
         {
-            var maxDelay = _options.MaxRetryDelay;
+            var maxDelay = options.MaxRetryDelay;
             builder.AddRetry(new RetryStrategyOptions
             {
-                MaxRetryAttempts = _options.MaxAttemptsPerPart - 1,
+                MaxRetryAttempts = options.MaxAttemptsPerPart - 1,
                 BackoffType = DelayBackoffType.Exponential,
                 UseJitter = true,
-                Delay = _options.RetryBaseDelay,
+                Delay = options.RetryBaseDelay,
                 MaxDelay = maxDelay,
                 ShouldHandle = args => ValueTask.FromResult(IsRetryable(args.Outcome.Exception)),
                 DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
@@ -474,23 +530,23 @@ public sealed partial class MultipartUploadEngine
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "The upload completed, but its journal {Journal} could not be deleted: {Error}")]
     private static partial void LogJournalNotDeleted(ILogger logger, string? journal, string error);
 
-    private sealed class RunState(UploadPlan plan, UploadSession session, UploadJournal? journal, ProgressTracker progress, CancellationTokenSource cancellation, bool resumed)
+    /// <summary>What one upload or resume works on: the request, its plan and session, and what is already done.</summary>
+    private sealed record RunContext(UploadRequest Request, UploadPlan Plan, UploadSession Session, UploadJournal? Journal, int[] PartsDone, bool Resumed, long Started, Activity? Activity);
+
+    /// <summary>The mutable state of one run: progress, cancellation, retries, the first failure.</summary>
+    private sealed class RunState(RunContext run, ProgressTracker progress, CancellationTokenSource cancellation, ResiliencePipeline partPipeline)
     {
         private CogniteUploadException? _failure;
         private int _retries;
         private int _succeeded;
 
-        public UploadPlan Plan => plan;
-
-        public UploadSession Session => session;
-
-        public UploadJournal? Journal => journal;
+        public RunContext Run => run;
 
         public ProgressTracker Progress => progress;
 
         public CancellationTokenSource Cancellation => cancellation;
 
-        public bool Resumed => resumed;
+        public ResiliencePipeline PartPipeline => partPipeline;
 
         public int Retries => Volatile.Read(ref _retries);
 
@@ -504,4 +560,36 @@ public sealed partial class MultipartUploadEngine
 
         public bool TrySetFailure(CogniteUploadException failure) => Interlocked.CompareExchange(ref _failure, failure, null) is null;
     }
+}
+
+/// <summary>
+/// One call of the engine: the source, the target (null for a resume), the call's effective transfer settings (a
+/// validated copy) and everything else the caller chose. Replaces a long parameter list.
+/// </summary>
+internal sealed class UploadRequest
+{
+    public UploadRequest(UploadSource source, UploadTarget? target, TransferOptions transfer, IProgress<UploadProgress>? progress, string? journalPath, TransferConcurrencyLimiter? callLimiter = null)
+    {
+        ArgumentNullException.ThrowIfNull(source);
+        ArgumentNullException.ThrowIfNull(transfer);
+        Source = source;
+        Target = target;
+        Transfer = transfer;
+        Progress = progress;
+        JournalPath = journalPath;
+        CallLimiter = callLimiter;
+    }
+
+    public UploadSource Source { get; }
+
+    public UploadTarget? Target { get; }
+
+    public TransferOptions Transfer { get; }
+
+    public IProgress<UploadProgress>? Progress { get; }
+
+    public string? JournalPath { get; }
+
+    /// <summary>Bounds this call's parts when it has its own <see cref="TransferOptions.MaxConcurrency"/>; the engine's limiter still bounds all calls.</summary>
+    public TransferConcurrencyLimiter? CallLimiter { get; }
 }

@@ -4,7 +4,7 @@ namespace Cognite.Files.Transfer;
 /// Bounds the part PUTs in flight. One limiter is shared by every upload of an engine, so uploading many files at once
 /// still sends at most <see cref="MaxConcurrency"/> parts together; pass one limiter to several engines to share it wider.
 /// </summary>
-public sealed class TransferConcurrencyLimiter : IDisposable
+internal sealed class TransferConcurrencyLimiter : IDisposable
 {
     private readonly SemaphoreSlim _semaphore;
 

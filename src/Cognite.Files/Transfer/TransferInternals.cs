@@ -5,9 +5,37 @@ using Cognite.Files.Diagnostics;
 namespace Cognite.Files.Transfer;
 
 /// <summary>
+/// Coalesces progress reports to at most one per <see cref="Interval"/> (about ten a second) on a
+/// <see cref="TimeProvider"/>; a forced report (the first, the final one) always goes out. Callers serialise calls.
+/// </summary>
+internal sealed class ProgressThrottle(TimeProvider time)
+{
+    /// <summary>The shortest time between two unforced reports.</summary>
+    public static readonly TimeSpan Interval = TimeSpan.FromMilliseconds(100);
+
+    private long _last;
+    private bool _any;
+
+    /// <summary>True when a report should go out now; records it as sent.</summary>
+    public bool ShouldReport(bool force)
+    {
+        var now = time.GetTimestamp();
+        if (!force && _any && time.GetElapsedTime(_last, now) < Interval)
+        {
+            return false;
+        }
+
+        _any = true;
+        _last = now;
+        return true;
+    }
+}
+
+/// <summary>
 /// Progress of one upload, from per-part high-water marks: a byte counts once, the first time any attempt of its
-/// part sends it. So the total is monotonic, never above the length, and a retry does not count twice.
-/// Reports are made under a lock, so observers see values in order.
+/// part sends it. So the total is monotonic, never above the length, and a retry does not count twice. Reports are
+/// made under a lock, so observers see values in order, and coalesced by a <see cref="ProgressThrottle"/>; the
+/// report of the last part accepted, and <see cref="ReportFinal"/>, always go out.
 /// </summary>
 internal sealed class ProgressTracker
 {
@@ -15,15 +43,16 @@ internal sealed class ProgressTracker
     private readonly long[] _highWater;
     private readonly UploadPlan _plan;
     private readonly IProgress<UploadProgress>? _progress;
-    private readonly IProgress<long>? _bytesProgress;
+    private readonly ProgressThrottle _throttle;
     private long _bytes;
     private int _parts;
+    private UploadProgress? _lastReported;
 
-    public ProgressTracker(UploadPlan plan, IReadOnlyCollection<int> partsDone, IProgress<UploadProgress>? progress, IProgress<long>? bytesProgress)
+    public ProgressTracker(UploadPlan plan, IReadOnlyCollection<int> partsDone, IProgress<UploadProgress>? progress, TimeProvider time)
     {
         _plan = plan;
         _progress = progress;
-        _bytesProgress = bytesProgress;
+        _throttle = new ProgressThrottle(time);
         _highWater = new long[plan.PartCount];
         foreach (var i in partsDone)
         {
@@ -43,18 +72,7 @@ internal sealed class ProgressTracker
         {
             if (_parts > 0)
             {
-                Report();
-            }
-        }
-    }
-
-    public long BytesTransferred
-    {
-        get
-        {
-            lock (_gate)
-            {
-                return _bytes;
+                Report(force: true);
             }
         }
     }
@@ -77,7 +95,7 @@ internal sealed class ProgressTracker
 
             _highWater[partIndex] = attemptPosition;
             _bytes += delta;
-            Report();
+            Report(force: false);
         }
     }
 
@@ -88,14 +106,34 @@ internal sealed class ProgressTracker
             _bytes += _plan.GetPartLength(partIndex) - _highWater[partIndex];
             _highWater[partIndex] = _plan.GetPartLength(partIndex);
             _parts++;
-            Report();
+            Report(force: _parts == _plan.PartCount);
         }
     }
 
-    private void Report()
+    /// <summary>Makes sure the last state (all bytes, all parts) was reported; a no-op when it already was.</summary>
+    public void ReportFinal()
     {
-        _progress?.Report(new UploadProgress(_bytes, _plan.Length, _parts, _plan.PartCount));
-        _bytesProgress?.Report(_bytes);
+        lock (_gate)
+        {
+            Report(force: true);
+        }
+    }
+
+    private void Report(bool force)
+    {
+        if (_progress is null)
+        {
+            return;
+        }
+
+        var value = new UploadProgress(_bytes, _plan.Length, _parts, _plan.PartCount);
+        if (value == _lastReported || !_throttle.ShouldReport(force))
+        {
+            return;
+        }
+
+        _lastReported = value;
+        _progress.Report(value);
     }
 }
 
@@ -302,5 +340,5 @@ internal static class TransferMetrics
         "cognite.files.upload.part_retries", "{retry}", "Part attempts that failed and were retried.");
 
     public static readonly Counter<long> UploadsCompleted = CogniteFilesTelemetry.Meter.CreateCounter<long>(
-        "cognite.files.upload.completed", "{upload}", "Multipart uploads completed, by outcome.");
+        "cognite.files.upload.completed", "{upload}", "Uploads that ended, by outcome (completed, failed, cancelled).");
 }

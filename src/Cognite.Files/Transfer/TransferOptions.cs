@@ -1,11 +1,23 @@
 namespace Cognite.Files.Transfer;
 
 /// <summary>
-/// How large uploads are split and sent. Validated once, before any request, by <see cref="Validate"/>.
-/// Defaults follow CDF's rules (5 MiB..4000 MiB parts, at most 250) and its SDKs' habits.
+/// How content is split and sent (like Azure's <c>StorageTransferOptions</c>). Defaults follow CDF's rules
+/// (5 MiB..4000 MiB parts, at most 250) and its SDKs' habits.
+/// <para>
+/// A <see cref="CogniteFilesClient"/> copies and validates the object it is given when it is built, and again for an
+/// object passed in <see cref="UploadOptions.Transfer"/> or <see cref="DownloadOptions.Transfer"/> when the call
+/// starts: changing an instance afterwards has no effect on the client or on a running transfer.
+/// </para>
 /// </summary>
 public sealed class TransferOptions
 {
+    /// <summary>
+    /// Content up to this many bytes goes as one PUT to a single upload URL (<c>POST /files</c> or <c>uploadlink</c>),
+    /// retried like a part; larger content goes multipart. Default 16 MiB (like the AWS SDKs' multipart threshold);
+    /// at most 5000 MB, CDF's limit for one PUT. A single-request upload writes no journal.
+    /// </summary>
+    public long SingleUploadThreshold { get; set; } = 16L * 1024 * 1024;
+
     /// <summary>Preferred part size in bytes; the planner grows it when the file would need more than 250 parts. Default 50 MiB.</summary>
     public long PartSize { get; set; } = 50L * 1024 * 1024;
 
@@ -28,7 +40,7 @@ public sealed class TransferOptions
     /// <summary>Upper bound of one backoff delay (a server's Retry-After is honoured up to this). Default 30 s.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
-    /// <summary>How long to poll for <c>uploaded = true</c> after completing. Default 30 s.</summary>
+    /// <summary>How long to poll for <c>uploaded = true</c> after the content was sent. Default 30 s.</summary>
     public TimeSpan UploadedConfirmationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
@@ -44,9 +56,22 @@ public sealed class TransferOptions
     /// </summary>
     internal long MinimumPartSize { get; set; } = MultipartLimits.MinPartSize;
 
+    /// <summary>A validated copy: what a client or a call keeps, so that later changes to this object have no effect.</summary>
+    internal TransferOptions ValidatedCopy()
+    {
+        var copy = (TransferOptions)MemberwiseClone();
+        copy.Validate();
+        return copy;
+    }
+
     /// <summary>Throws <see cref="ArgumentOutOfRangeException"/> with a clear message for any value out of range.</summary>
     public void Validate()
     {
+        if (SingleUploadThreshold < 0 || SingleUploadThreshold > MultipartLimits.MaxSingleUploadSize)
+        {
+            throw new ArgumentOutOfRangeException(nameof(SingleUploadThreshold), SingleUploadThreshold, $"SingleUploadThreshold must be between 0 and {MultipartLimits.MaxSingleUploadSize} bytes (CDF's limit for one PUT).");
+        }
+
         if (PartSize < MinimumPartSize || PartSize > MultipartLimits.MaxPartSize)
         {
             throw new ArgumentOutOfRangeException(nameof(PartSize), PartSize, $"PartSize must be between {MinimumPartSize} ({MinimumPartSize / (1024.0 * 1024):0.###} MiB) and {MultipartLimits.MaxPartSize} (4000 MiB) bytes.");
@@ -79,9 +104,12 @@ public sealed class TransferOptions
     }
 }
 
-/// <summary>CDF's multipart rules, in one place.</summary>
+/// <summary>CDF's upload size rules, in one place.</summary>
 public static class MultipartLimits
 {
+    /// <summary>The largest body CDF accepts in one PUT to a single upload URL: 5000 MB.</summary>
+    public const long MaxSingleUploadSize = 5_000_000_000;
+
     /// <summary>Every part but the last must be at least this large: 5 MiB. (CDF docs say "&gt; 5 MiB"; every SDK sends exactly 5 MiB parts, so it is taken as inclusive.)</summary>
     public const long MinPartSize = 5L * 1024 * 1024;
 

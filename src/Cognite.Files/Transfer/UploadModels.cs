@@ -25,26 +25,68 @@ public sealed record UploadResult(FileMetadata File, string? Sha256, long Bytes,
     public string UploadId { get; init; } = string.Empty;
 }
 
-/// <summary>Per-upload choices: progress callbacks and the resume journal.</summary>
+/// <summary>
+/// Per-call choices of <see cref="CogniteFilesClient.UploadAsync(FileCreate, string, UploadOptions?, CancellationToken)"/>
+/// and its overloads. Everything is optional; the defaults upload with the client's <see cref="TransferOptions"/>.
+/// </summary>
 public sealed class UploadOptions
 {
+    /// <summary>For a new file: replace the file with the same external id (CDF's <c>overwrite=true</c>).</summary>
+    public bool Overwrite { get; set; }
+
     /// <summary>
-    /// Receives bytes and parts done. Reports are made from worker threads, one at a time and never going back.
-    /// A resume first reports the parts already done (once, before sending any), so even a resume with nothing left
-    /// to send ends at the full size.
+    /// Receives bytes and parts done. Reports are coalesced to at most about ten per second per upload, plus the final
+    /// one (all bytes, all parts); they are made one at a time from worker threads, in order, never going back. A
+    /// resume first reports the parts already done, so even a resume with nothing left to send ends at the full size.
     /// (<see cref="Progress{T}"/> posts each report to the captured synchronization context, or to the thread pool when
     /// there is none, where handlers may then run out of order; implement <see cref="IProgress{T}"/> directly for
     /// strict order.)
     /// </summary>
-    public IProgress<UploadProgress>? Progress { get; init; }
+    public IProgress<UploadProgress>? Progress { get; set; }
 
-    /// <summary>Receives the bytes sent so far (like Azure's <c>ProgressHandler</c>), with the same rules as <see cref="Progress"/>.</summary>
-    public IProgress<long>? BytesProgress { get; init; }
+    /// <summary>Overrides the client's <see cref="CogniteFilesClientOptions.Transfer"/> for this call (copied and validated when the call starts).</summary>
+    public TransferOptions? Transfer { get; set; }
 
     /// <summary>
-    /// When set, a journal is written to this path (atomically, as parts finish) so that
-    /// <see cref="MultipartUploadEngine.ResumeAsync"/> can finish an interrupted upload. It is deleted on success.
-    /// The journal holds pre-signed URLs, which are credentials: it is created readable by the current user only.
+    /// When set, a multipart upload writes a journal to this path (atomically, as parts finish) so that
+    /// <see cref="CogniteFilesClient.ResumeUploadAsync(string, string, UploadOptions?, CancellationToken)"/> can finish an
+    /// interrupted upload; it is deleted on success. The journal holds pre-signed URLs, which are credentials: it is
+    /// created readable by the current user only. A single-request upload (content up to
+    /// <see cref="TransferOptions.SingleUploadThreshold"/>) writes none: it is retried as a whole instead.
     /// </summary>
-    public string? JournalPath { get; init; }
+    public string? JournalPath { get; set; }
+
+    /// <summary>
+    /// The length of a stream that cannot tell it (e.g. a network stream whose size is known from elsewhere). CDF fixes
+    /// the number of parts before the first byte is sent, so a non-seekable stream without it is refused before any
+    /// request. For a seekable stream it limits the upload to that many bytes from the current position.
+    /// </summary>
+    public long? ContentLength { get; set; }
+}
+
+/// <summary>Progress of one download. Monotonic; <see cref="BytesTransferred"/> ends equal to <see cref="TotalBytes"/> when that is known.</summary>
+/// <param name="BytesTransferred">Bytes written to the destination so far.</param>
+/// <param name="TotalBytes">The content length, when the server announced it.</param>
+public readonly record struct DownloadProgress(long BytesTransferred, long? TotalBytes);
+
+/// <summary>The outcome of a successful download.</summary>
+/// <param name="Bytes">Bytes written.</param>
+/// <param name="Sha256">Lower-case hex SHA-256 of the bytes written, computed as they were written; null when <see cref="TransferOptions.ComputeSha256"/> is off.</param>
+/// <param name="Elapsed">Wall time of the download, measured with the client's <see cref="TimeProvider"/>.</param>
+public sealed record DownloadResult(long Bytes, string? Sha256, TimeSpan Elapsed);
+
+/// <summary>
+/// Per-call choices of <see cref="CogniteFilesClient.DownloadAsync(Identifier, string, DownloadOptions?, CancellationToken)"/>
+/// and <see cref="CogniteFilesClient.DownloadAsync(Identifier, Stream, DownloadOptions?, CancellationToken)"/>.
+/// </summary>
+public sealed class DownloadOptions
+{
+    /// <summary>For a path: replace an existing file (otherwise an existing file is an <see cref="IOException"/> before any request).</summary>
+    public bool Overwrite { get; set; }
+
+    /// <summary>Receives the bytes written so far, coalesced like <see cref="UploadOptions.Progress"/>, with the final report always made.</summary>
+    public IProgress<DownloadProgress>? Progress { get; set; }
+
+    /// <summary>Overrides the client's <see cref="CogniteFilesClientOptions.Transfer"/> for this call (copied and validated when the call starts).</summary>
+    public TransferOptions? Transfer { get; set; }
 }

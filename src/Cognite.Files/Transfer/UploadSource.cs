@@ -13,12 +13,12 @@ namespace Cognite.Files.Transfer;
 /// at most <see cref="TransferOptions.MaxConcurrency"/> parts are held (and ever allocated), each until CDF accepts it,
 /// so a retry re-sends the very same bytes. A resume can check only its length against the journal: the parts already
 /// done are read past and trusted to be the same bytes (see <see cref="MultipartUploadEngine.ResumeAsync"/>).</item>
-/// <item><b>Unknown length</b> (a non-seekable stream without a length): refused with an <see cref="ArgumentException"/>,
-/// because the part count must be fixed before the first byte is sent. Copy such a stream to a temporary file first
-/// and upload the file.</item>
+/// <item><b>Unknown length</b> (a non-seekable stream without <see cref="UploadOptions.ContentLength"/>): refused with an
+/// <see cref="ArgumentException"/> before any request, because CDF fixes the part count before the first byte is
+/// sent. Pass the length, or copy such a stream to a temporary file first and upload the file.</item>
 /// </list>
 /// </summary>
-public abstract class UploadSource : IDisposable
+internal abstract class UploadSource : IDisposable
 {
     /// <summary>Bytes hashed at each end of a file or seekable stream for its fingerprint.</summary>
     internal const int FingerprintEdgeBytes = 1024 * 1024;
@@ -77,9 +77,9 @@ public abstract class UploadSource : IDisposable
         if (length is null)
         {
             throw new ArgumentException(
-                "A non-seekable stream needs its length: CDF multipart uploads fix the number of parts before the first byte is sent. " +
-                "Pass the length, or copy the stream to a temporary file and upload the file.",
-                nameof(length));
+                $"A non-seekable stream needs its length: CDF fixes the number of parts before the first byte is sent. " +
+                $"Set {nameof(UploadOptions)}.{nameof(UploadOptions.ContentLength)}, or copy the stream to a temporary file and upload the file.",
+                "content");
         }
 
         return new NonSeekableStreamUploadSource(stream, length.Value, leaveOpen);
@@ -104,6 +104,12 @@ public abstract class UploadSource : IDisposable
     /// the source after the upload has returned.
     /// </summary>
     internal virtual Task? StartHashing(CancellationToken cancellationToken) => null;
+
+    /// <summary>
+    /// Asked before completing: is the content still what was planned and sent? A file checks its length and
+    /// modification time; a stream cannot tell and says yes.
+    /// </summary>
+    internal virtual bool IsUnchanged() => true;
 
     /// <summary>A fingerprint of the source, compared by a resume: length, plus (where possible) modification time and hashes of the first and last MiB.</summary>
     internal abstract ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken);

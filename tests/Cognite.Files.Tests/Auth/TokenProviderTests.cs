@@ -1,5 +1,4 @@
 using System.Net;
-using Azure.Core;
 using Cognite.Files.Auth;
 using Microsoft.Extensions.Time.Testing;
 using RichardSzalay.MockHttp;
@@ -101,47 +100,5 @@ public class TokenProviderTests
         o.ClientSecret = "";
         var ex = Assert.Throws<ArgumentException>(() => new ClientCredentialsAccessTokenProvider(o));
         Assert.That(ex!.Message, Does.Contain("ClientSecret is required"));
-    }
-
-    [Test]
-    public async Task Token_credential_bridge_caches_and_refreshes_with_time()
-    {
-        var time = new FakeTimeProvider();
-        var credential = new FakeCredential(time);
-        using var provider = new TokenCredentialAccessTokenProvider(credential, ["https://api.example.com/.default"], ["api.example.com"], time);
-
-        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("azure-1"));
-        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("azure-1"));
-        time.Advance(TimeSpan.FromMinutes(56));
-        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("azure-2"));
-        Assert.That(credential.Scopes, Is.EqualTo(new[] { "https://api.example.com/.default" }));
-
-        credential.Fail = true;
-        time.Advance(TimeSpan.FromHours(2));
-        var ex = await Assert.ThrowsAsync<CogniteAuthenticationException>(() => provider.GetAuthorizationTokenAsync(Api));
-        Assert.That(ex!.InnerException, Is.InstanceOf<InvalidOperationException>());
-    }
-
-    private sealed class FakeCredential(TimeProvider time) : TokenCredential
-    {
-        private int _n;
-
-        public bool Fail { get; set; }
-
-        public string[] Scopes { get; private set; } = [];
-
-        public override AccessToken GetToken(TokenRequestContext requestContext, CancellationToken cancellationToken) =>
-            GetTokenAsync(requestContext, cancellationToken).AsTask().GetAwaiter().GetResult();
-
-        public override ValueTask<AccessToken> GetTokenAsync(TokenRequestContext requestContext, CancellationToken cancellationToken)
-        {
-            if (Fail)
-            {
-                throw new InvalidOperationException("no credential");
-            }
-
-            Scopes = requestContext.Scopes;
-            return ValueTask.FromResult(new AccessToken("azure-" + ++_n, time.GetUtcNow().AddHours(1)));
-        }
     }
 }

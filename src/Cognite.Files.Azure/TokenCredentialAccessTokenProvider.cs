@@ -1,6 +1,7 @@
 using Azure.Core;
+using Cognite.Files.Auth;
 
-namespace Cognite.Files.Auth;
+namespace Cognite.Files.Azure;
 
 /// <summary>
 /// Bridges an <see cref="Azure.Core.TokenCredential"/> (e.g. <c>DefaultAzureCredential</c>,
@@ -38,6 +39,13 @@ public sealed class TokenCredentialAccessTokenProvider : AccessTokenProviderBase
             },
             timeProvider ?? TimeProvider.System,
             refreshMargin ?? TimeSpan.FromMinutes(5));
+    }
+
+    /// <inheritdoc />
+    public override bool InvalidateCachedToken()
+    {
+        _cache.Invalidate();
+        return true;
     }
 
     /// <inheritdoc />
