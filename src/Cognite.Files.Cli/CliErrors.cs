@@ -1,5 +1,4 @@
 using System.Net.Sockets;
-using Cognite.Files.Diagnostics;
 
 namespace Cognite.Files.Cli;
 
@@ -54,6 +53,12 @@ internal static class CliErrors
         return at < 0 ? message : message[..at];
     }
 
+    /// <summary>A URL for display: scheme, host, port and path only (a query may hold signatures, user info a secret).</summary>
+    public static string RedactUrl(string? url) =>
+        Uri.TryCreate(url, UriKind.Absolute, out var uri)
+            ? uri.GetComponents(UriComponents.Scheme | UriComponents.Host | UriComponents.Port | UriComponents.Path, UriFormat.UriEscaped) + (uri.Query.Length > 0 ? "?REDACTED" : string.Empty)
+            : "(unparseable URL)";
+
     /// <summary>One line, with anything that looks like a URL stripped of its query (signatures).</summary>
     public static string OneLine(string message)
     {
@@ -63,7 +68,7 @@ internal static class CliErrors
         {
             if (words[i].Contains("://", StringComparison.Ordinal) && words[i].Contains('?', StringComparison.Ordinal))
             {
-                words[i] = UrlRedaction.Redact(words[i].Trim('\'', '"', '(', ')', ',', '.'));
+                words[i] = RedactUrl(words[i].Trim('\'', '"', '(', ')', ',', '.'));
             }
         }
 

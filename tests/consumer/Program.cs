@@ -1,4 +1,5 @@
-// Uploads one file through the packaged SDK (multipart engine), downloads it back and checks it byte for byte.
+// A user of the packaged SDK, written only against its public surface: a single-request upload, a multipart upload
+// that fails part-way and is resumed from its journal, and downloads of both, checked byte for byte.
 // Configuration from COGNITE_BASE_URL, COGNITE_PROJECT and COGNITE_TOKEN (the packaging test points them at an emulator).
 using System.Security.Cryptography;
 using Cognite.Files;
@@ -12,18 +13,79 @@ using var client = new CogniteFilesClient(
     new CogniteFilesClientOptions { BaseUrl = new Uri(Env("COGNITE_BASE_URL")), Project = Env("COGNITE_PROJECT"), AppName = "consumer-test" },
     new StaticAccessTokenProvider(Env("COGNITE_TOKEN")));
 
-var content = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
-using var source = UploadSource.FromStream(new MemoryStream(content));
-var result = await client.UploadAsync(new FileCreate { Name = "consumer.bin", ExternalId = "consumer-" + Guid.NewGuid().ToString("N") }, source);
+// 1. Small content: one PUT (below TransferOptions.SingleUploadThreshold).
+var small = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
+var single = await client.UploadAsync(new FileCreate { Name = "consumer-small.bin", ExternalId = "consumer-" + Guid.NewGuid().ToString("N") }, new MemoryStream(small));
 
-using var copy = new MemoryStream();
-await client.DownloadToStreamAsync(Identifier.FromId(result.File.Id), copy);
-var expected = Convert.ToHexStringLower(SHA256.HashData(content));
-if (result.Sha256 != expected || !copy.ToArray().AsSpan().SequenceEqual(content))
+// 2. Multipart (threshold 0, 5 MiB parts, one at a time). The first run's source fails inside part 2, so the upload
+//    fails with its journal kept; the resume sends only what is missing.
+var large = RandomNumberGenerator.GetBytes(12 * 1024 * 1024 + 5);
+var journal = Path.Combine(Path.GetTempPath(), $"consumer-{Guid.NewGuid():N}.journal.json");
+var transfer = new TransferOptions { SingleUploadThreshold = 0, PartSize = 5 * 1024 * 1024, MaxConcurrency = 1, MaxAttemptsPerPart = 1 };
+var file = new FileCreate { Name = "consumer-large.bin", ExternalId = "consumer-" + Guid.NewGuid().ToString("N") };
+try
 {
-    Console.Error.WriteLine("consumer: content mismatch");
+    await client.UploadAsync(file, new FailingStream(large, failAt: 7 * 1024 * 1024), new UploadOptions { Transfer = transfer, JournalPath = journal });
+    Console.Error.WriteLine("consumer: the failing upload succeeded");
+    return 1;
+}
+catch (CogniteUploadException e) when (e.Reason == UploadFailureReason.PartFailed && File.Exists(journal))
+{
+    Console.WriteLine($"consumer: first run failed as planned ({e.Reason}), journal kept");
+}
+
+var progress = new List<UploadProgress>();
+var multipart = await client.ResumeUploadAsync(journal, new MemoryStream(large), new UploadOptions { Transfer = transfer, Progress = new SyncProgress(progress.Add) });
+if (multipart.Parts != 3 || multipart.PartsSkipped < 1 || File.Exists(journal) || progress[^1].BytesTransferred != large.Length)
+{
+    Console.Error.WriteLine($"consumer: unexpected resume ({multipart.Parts} parts, {multipart.PartsSkipped} skipped)");
     return 1;
 }
 
-Console.WriteLine($"consumer: uploaded id {result.File.Id}, {result.Bytes} bytes in {result.Parts} part(s), sha256 {result.Sha256}, downloaded byte-exact");
+// 3. Download both and compare.
+foreach (var (result, content) in new[] { (single, small), (multipart, large) })
+{
+    using var copy = new MemoryStream();
+    var download = await client.DownloadAsync(Identifier.FromId(result.File.Id), copy);
+    var expected = Convert.ToHexStringLower(SHA256.HashData(content));
+    if (result.Sha256 != expected || download.Sha256 != expected || !copy.ToArray().AsSpan().SequenceEqual(content))
+    {
+        Console.Error.WriteLine($"consumer: content mismatch for file {result.File.Id}");
+        return 1;
+    }
+}
+
+Console.WriteLine($"consumer: uploaded {single.Bytes} bytes in one request and {multipart.Bytes} bytes in {multipart.Parts} parts ({multipart.PartsSkipped} resumed), downloaded byte-exact");
 return 0;
+
+/// <summary>
+/// A seekable in-memory stream with a bad MiB at <c>failAt</c> (reads there fail, like a disk with a bad sector); the
+/// first and last MiB, which a resume fingerprints, read fine.
+/// </summary>
+internal sealed class FailingStream(byte[] content, long failAt) : MemoryStream(content, writable: false)
+{
+    private const int BadBytes = 1024 * 1024;
+
+    public override int Read(Span<byte> buffer)
+    {
+        if (Position >= failAt && Position < failAt + BadBytes)
+        {
+            throw new IOException("simulated read error");
+        }
+
+        var beforeBad = Position < failAt ? failAt - Position : long.MaxValue;
+        return base.Read(buffer[..(int)Math.Min(buffer.Length, beforeBad)]);
+    }
+
+    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) => Task.FromResult(Read(buffer, offset, count));
+}
+
+/// <summary>Reports on the caller's thread, in order (Progress&lt;T&gt; would post to the thread pool).</summary>
+internal sealed class SyncProgress(Action<UploadProgress> report) : IProgress<UploadProgress>
+{
+    public void Report(UploadProgress value) => report(value);
+}

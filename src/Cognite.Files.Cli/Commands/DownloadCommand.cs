@@ -1,7 +1,7 @@
 using System.Diagnostics;
-using System.Security.Cryptography;
 using Cognite.Files.Cli.Output;
 using Cognite.Files.Cli.Parsing;
+using Cognite.Files.Transfer;
 
 namespace Cognite.Files.Cli.Commands;
 
@@ -42,18 +42,20 @@ internal static class DownloadCommand
 
     internal sealed record DownloadResult(long Bytes, string Sha256, TimeSpan Elapsed);
 
-    /// <summary>Downloads with the transfer display, then hashes the written file.</summary>
+    /// <summary>Downloads with the transfer display; the SHA-256 is computed as the bytes are written.</summary>
     internal static async Task<DownloadResult> DownloadAsync(CliContext context, CogniteFilesClient client, Models.Identifier identifier, string label, string path, bool json, CancellationToken cancellationToken, long? expectedBytes = null)
     {
         var started = Stopwatch.GetTimestamp();
-        var bytes = await TransferDisplay.RunAsync(context, json, "download", expectedBytes, 1, async reporter =>
+        var result = await TransferDisplay.RunAsync(context, json, "download", expectedBytes, 1, async reporter =>
         {
             var file = reporter.Start(label, expectedBytes);
             try
             {
-                var n = await client.DownloadToFileAsync(identifier, path, new SyncProgress<long>(file.Report), cancellationToken).ConfigureAwait(false);
-                file.Completed($"downloaded {label} ({Format.Bytes(n)}) to {path}");
-                return n;
+                // The destination was checked (and --overwrite honoured) before connecting.
+                var options = new DownloadOptions { Overwrite = true, Progress = new SyncProgress<DownloadProgress>(p => file.Report(p.BytesTransferred)) };
+                var downloaded = await client.DownloadAsync(identifier, path, options, cancellationToken).ConfigureAwait(false);
+                file.Completed($"downloaded {label} ({Format.Bytes(downloaded.Bytes)}) to {path}");
+                return downloaded;
             }
             catch (Exception e)
             {
@@ -61,18 +63,7 @@ internal static class DownloadCommand
                 throw;
             }
         }).ConfigureAwait(false);
-        var elapsed = Stopwatch.GetElapsedTime(started);
-        return new DownloadResult(bytes, await Sha256OfFileAsync(path, cancellationToken).ConfigureAwait(false), elapsed);
-    }
-
-    public static async Task<string> Sha256OfFileAsync(string path, CancellationToken cancellationToken)
-    {
-        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1 << 20, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        await using (stream.ConfigureAwait(false))
-        {
-            var hash = await SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false);
-            return Convert.ToHexStringLower(hash);
-        }
+        return new DownloadResult(result.Bytes, result.Sha256 ?? string.Empty, Stopwatch.GetElapsedTime(started));
     }
 
     private static void CheckTarget(string path, bool overwrite)

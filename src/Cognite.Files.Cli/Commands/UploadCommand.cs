@@ -32,7 +32,7 @@ internal static class UploadCommand
         string? ConfigPath);
 
     /// <summary>One file of a run. <see cref="Target"/> is null for a resume.</summary>
-    internal sealed record Item(string SourcePath, string Label, long Length, UploadTarget? Target, string JournalPath);
+    internal sealed record Item(string SourcePath, string Label, long Length, UploadDestination? Target, string JournalPath);
 
     public static Task<int> RunAsync(CliContext context, UploadRequest request, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
@@ -139,8 +139,8 @@ internal static class UploadCommand
             var info = CheckFile(fullPath);
             var label = Path.GetFileName(fullPath);
             var target = to is not null
-                ? UploadTarget.ForExistingFile(to)
-                : UploadTarget.ForNewFile(new FileCreate { Name = request.Name ?? label, ExternalId = request.ExternalId, Directory = request.Directory }, request.Overwrite);
+                ? UploadDestination.ForExistingFile(to)
+                : UploadDestination.ForNewFile(new FileCreate { Name = request.Name ?? label, ExternalId = request.ExternalId, Directory = request.Directory }, request.Overwrite);
             var journal = request.Journal is null ? JournalFor(label, null) : Path.GetFullPath(request.Journal);
             if (request.Journal is not null && Directory.Exists(journal))
             {
@@ -179,7 +179,7 @@ internal static class UploadCommand
             }
 
             var create = new FileCreate { Name = Path.GetFileName(file), ExternalId = externalId, Directory = directory.Length == 0 ? "/" : directory };
-            items.Add(new Item(file, relative, info.Length, UploadTarget.ForNewFile(create, request.Overwrite), JournalFor(relative, journalDirectory)));
+            items.Add(new Item(file, relative, info.Length, UploadDestination.ForNewFile(create, request.Overwrite), JournalFor(relative, journalDirectory)));
         }
 
         return items;
@@ -215,13 +215,15 @@ internal static class UploadCommand
     {
         var uploader = new Uploader(connection.Client);
         var totalBytes = items.Sum(i => i.Length);
-        if (items.Count == 1)
+        // Only multipart uploads write a journal; a file that fits in one part goes as one PUT and is retried instead.
+        var journaled = items.Count(i => i.Target is null || uploader.IsResumable(i.Length));
+        if (items.Count == 1 && journaled == 1)
         {
             context.Notice($"journal: {items[0].JournalPath}", json);
         }
-        else
+        else if (journaled > 0)
         {
-            context.Notice($"journals: {Path.GetDirectoryName(items[0].JournalPath)} ({items.Count} files)", json);
+            context.Notice($"journals: {Path.GetDirectoryName(items[0].JournalPath)} ({journaled} of {items.Count} files)", json);
         }
 
         var results = new ConcurrentBag<UploadResult>();

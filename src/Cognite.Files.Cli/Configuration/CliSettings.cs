@@ -102,13 +102,13 @@ internal sealed class CliSettings
         Uri? baseUri = null;
         if (baseUrl is not null && (!Uri.TryCreate(baseUrl, UriKind.Absolute, out baseUri) || (baseUri.Scheme != Uri.UriSchemeHttps && baseUri.Scheme != Uri.UriSchemeHttp)))
         {
-            throw new CliUsageException($"COGNITE_BASE_URL must be an absolute http(s) URL such as https://api.cognitedata.com (got '{Diagnostics.UrlRedaction.Redact(baseUrl)}')");
+            throw new CliUsageException($"COGNITE_BASE_URL must be an absolute http(s) URL such as https://api.cognitedata.com (got '{CliErrors.RedactUrl(baseUrl)}')");
         }
 
         Uri? tokenUri = null;
         if (token is null && !Uri.TryCreate(tokenUrl, UriKind.Absolute, out tokenUri))
         {
-            throw new CliUsageException($"COGNITE_TOKEN_URL must be an absolute URL (got '{Diagnostics.UrlRedaction.Redact(tokenUrl)}')");
+            throw new CliUsageException($"COGNITE_TOKEN_URL must be an absolute URL (got '{CliErrors.RedactUrl(tokenUrl)}')");
         }
 
         return new CliSettings

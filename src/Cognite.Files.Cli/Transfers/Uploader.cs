@@ -1,36 +1,49 @@
+using Cognite.Files.Cli.Commands;
+using Cognite.Files.Models;
 using Cognite.Files.Transfer;
 
 namespace Cognite.Files.Cli.Transfers;
 
+/// <summary>Where one file of a CLI run goes: a new file (with its metadata), or new content of an existing one.</summary>
+internal sealed record UploadDestination(FileCreate? NewFile, bool Overwrite, Identifier? Existing)
+{
+    public static UploadDestination ForNewFile(FileCreate file, bool overwrite = false) => new(file, overwrite, null);
+
+    public static UploadDestination ForExistingFile(Identifier file) => new(null, false, file);
+}
+
 /// <summary>
-/// The CLI's door to the client's multipart uploads. The client owns one engine (from
+/// The CLI's door to the client's uploads. The client owns one engine (from
 /// <see cref="CogniteFilesClientOptions.Transfer"/>), so every file of a run shares its part-PUT limiter.
 /// </summary>
 internal sealed class Uploader(CogniteFilesClient client)
 {
-    /// <summary>Transfer options of a CLI run: the part size and the number of part PUTs in flight across all files.</summary>
+    /// <summary>
+    /// Transfer options of a CLI run: the part size and the number of part PUTs in flight across all files. A file that
+    /// fits in one part (and in the library's 16 MiB single-request default) goes as one PUT, without a journal: a
+    /// larger one is multipart and resumable.
+    /// </summary>
     public static TransferOptions Options(long partSize, int concurrency)
     {
         var options = new TransferOptions { PartSize = partSize, MaxConcurrency = concurrency };
+        options.SingleUploadThreshold = Math.Min(options.SingleUploadThreshold, partSize);
         options.Validate();
         return options;
     }
 
-    public async Task<UploadResult> UploadAsync(string path, UploadTarget target, string journalPath, IProgress<long> progress, CancellationToken cancellationToken)
-    {
-        var options = new UploadOptions { BytesProgress = progress, JournalPath = journalPath };
-        if (target.NewFile is { } create)
-        {
-            return await client.UploadFileAsync(create, path, target.Overwrite, options, cancellationToken).ConfigureAwait(false);
-        }
+    /// <summary>True when the file goes multipart, so it writes the journal a resume needs.</summary>
+    public bool IsResumable(long length) => length > client.Options.Transfer.SingleUploadThreshold;
 
-        using var source = UploadSource.FromFile(path);
-        return await client.UploadAsync(target.Existing!, source, options, cancellationToken).ConfigureAwait(false);
+    public Task<UploadResult> UploadAsync(string path, UploadDestination target, string journalPath, IProgress<long> progress, CancellationToken cancellationToken)
+    {
+        var options = new UploadOptions { Overwrite = target.Overwrite, Progress = Bytes(progress), JournalPath = journalPath };
+        return target.NewFile is { } create
+            ? client.UploadAsync(create, path, options, cancellationToken)
+            : client.UploadAsync(target.Existing!, path, options, cancellationToken);
     }
 
-    public async Task<UploadResult> ResumeAsync(string journalPath, string path, IProgress<long> progress, CancellationToken cancellationToken)
-    {
-        using var source = UploadSource.FromFile(path);
-        return await client.ResumeUploadAsync(journalPath, source, new UploadOptions { BytesProgress = progress }, cancellationToken).ConfigureAwait(false);
-    }
+    public Task<UploadResult> ResumeAsync(string journalPath, string path, IProgress<long> progress, CancellationToken cancellationToken) =>
+        client.ResumeUploadAsync(journalPath, path, new UploadOptions { Progress = Bytes(progress) }, cancellationToken);
+
+    private static SyncProgress<UploadProgress> Bytes(IProgress<long> progress) => new(p => progress.Report(p.BytesTransferred));
 }
