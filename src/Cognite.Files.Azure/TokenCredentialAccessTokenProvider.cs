@@ -4,7 +4,7 @@ using Cognite.Files.Auth;
 namespace Cognite.Files.Azure;
 
 /// <summary>
-/// Bridges an <see cref="Azure.Core.TokenCredential"/> (e.g. <c>DefaultAzureCredential</c>,
+/// Bridges an <see cref="TokenCredential"/> (e.g. <c>DefaultAzureCredential</c>,
 /// <c>ClientSecretCredential</c> from Azure.Identity) to the SDK. Tokens are cached and refreshed a margin before
 /// their expiry; concurrent callers share one refresh. Failures become <see cref="CogniteAuthenticationException"/>.
 /// </summary>

@@ -42,31 +42,28 @@ public sealed partial class CogniteFilesClient : IDisposable
         TimeProvider? timeProvider,
         HttpMessageHandler? apiPrimaryHandler,
         HttpMessageHandler? presignedPrimaryHandler)
+        : this(new CogniteHttpPipeline(options, tokenProvider, loggerFactory, timeProvider), apiPrimaryHandler, presignedPrimaryHandler)
     {
-        ArgumentNullException.ThrowIfNull(options);
-        ArgumentNullException.ThrowIfNull(tokenProvider);
-        var pipeline = new CogniteHttpPipeline(options, tokenProvider, loggerFactory, timeProvider);
-        Options = pipeline.Options;
-        Transfer = pipeline.Options.Transfer;
-        LoggerFactory = pipeline.LoggerFactory;
-        TimeProvider = pipeline.TimeProvider;
-        ApiBaseUri = pipeline.ApiBaseUri;
-        RootUri = pipeline.RootUri;
-
-        var handlers = pipeline.CreateApiHandlers();
-        var apiHttp = new HttpClient(CogniteHttpPipeline.Chain(handlers, apiPrimaryHandler ?? CogniteHttpPipeline.CreatePrimaryHandler(decompress: true)), disposeHandler: apiPrimaryHandler is null)
-        {
-            BaseAddress = ApiBaseUri,
-            Timeout = Timeout.InfiniteTimeSpan,
-        };
-        var presignedHttp = new HttpClient(presignedPrimaryHandler ?? CogniteHttpPipeline.CreatePrimaryHandler(decompress: false), disposeHandler: presignedPrimaryHandler is null) { Timeout = Timeout.InfiniteTimeSpan };
-        Api = pipeline.CreateApi(apiHttp);
-        PresignedUrls = new PresignedUrlClient(presignedHttp, TimeProvider);
-        _owned = [apiHttp, presignedHttp];
     }
 
-    /// <summary>Construction from dependency injection: the HTTP clients come from IHttpClientFactory, built by the same <see cref="CogniteHttpPipeline"/>.</summary>
-    internal CogniteFilesClient(CogniteHttpPipeline pipeline, HttpClient apiHttp, HttpClient presignedHttp)
+    private CogniteFilesClient(CogniteHttpPipeline pipeline, HttpMessageHandler? apiPrimaryHandler, HttpMessageHandler? presignedPrimaryHandler)
+        : this(
+            pipeline,
+            new HttpClient(CogniteHttpPipeline.Chain(pipeline.CreateApiHandlers(), apiPrimaryHandler ?? CogniteHttpPipeline.CreatePrimaryHandler(decompress: true)), disposeHandler: apiPrimaryHandler is null)
+            {
+                BaseAddress = pipeline.ApiBaseUri,
+                Timeout = Timeout.InfiniteTimeSpan,
+            },
+            new HttpClient(presignedPrimaryHandler ?? CogniteHttpPipeline.CreatePrimaryHandler(decompress: false), disposeHandler: presignedPrimaryHandler is null) { Timeout = Timeout.InfiniteTimeSpan },
+            ownsHttpClients: true)
+    {
+    }
+
+    /// <summary>
+    /// Construction over ready HTTP clients whose API handlers came from <paramref name="pipeline"/>: from dependency
+    /// injection (IHttpClientFactory owns them) or from the constructors above (this client owns them).
+    /// </summary>
+    internal CogniteFilesClient(CogniteHttpPipeline pipeline, HttpClient apiHttp, HttpClient presignedHttp, bool ownsHttpClients = false)
     {
         Options = pipeline.Options;
         Transfer = pipeline.Options.Transfer;
@@ -76,7 +73,7 @@ public sealed partial class CogniteFilesClient : IDisposable
         RootUri = pipeline.RootUri;
         Api = pipeline.CreateApi(apiHttp);
         PresignedUrls = new PresignedUrlClient(presignedHttp, TimeProvider);
-        _owned = [];
+        _owned = ownsHttpClients ? [apiHttp, presignedHttp] : [];
     }
 
     /// <summary>The generated Refit interface, fully wired: bearer auth, <see cref="CogniteApiException"/> errors, retries and timeouts.</summary>
