@@ -14,7 +14,7 @@ public sealed class EmulatorHarness : IAsyncDisposable
         DataDirectory = dataDirectory;
         Http = api;
         Handler = handler;
-        Api = RestService.For<ICogniteFilesApi>(api, Cognite.Files.Http.CogniteRefitSettings.Create());
+        Api = RestService.For<ICogniteFilesApi>(api, Cognite.Files.Http.CogniteRefitSettings.Create(TimeProvider.System));
         OwnsDirectory = ownsDirectory;
     }
 
