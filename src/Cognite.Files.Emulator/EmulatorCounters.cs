@@ -15,6 +15,9 @@ public sealed class EmulatorCounters
     private long _throttleWaits;
     private readonly ConcurrentDictionary<FaultKind, long> _faults = new();
     private readonly ConcurrentDictionary<string, UploadCounter> _uploads = new();
+    private readonly Lock _waitersGate = new();
+    private readonly List<Waiter> _waiters = [];
+    private int _waiterCount;
 
     /// <summary>Requests to the API listener (admin endpoints excluded).</summary>
     public long ApiRequests => Interlocked.Read(ref _apiRequests);
@@ -57,6 +60,38 @@ public sealed class EmulatorCounters
         Uploads = _uploads.ToDictionary(p => p.Key, p => p.Value.Snapshot(p.Key)),
     };
 
+    /// <summary>
+    /// Completes when <paramref name="condition"/> holds, checked now and after every change of a counter: a test waits
+    /// for "the server has seen N PUTs" without polling or sleeping. Cancelled by <paramref name="cancellationToken"/>.
+    /// </summary>
+    public Task WaitForAsync(Func<EmulatorCounters, bool> condition, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(condition);
+        var waiter = new Waiter(condition);
+        lock (_waitersGate)
+        {
+            if (condition(this))
+            {
+                return Task.CompletedTask;
+            }
+
+            _waiters.Add(waiter);
+            Interlocked.Increment(ref _waiterCount);
+        }
+
+        if (cancellationToken.CanBeCanceled)
+        {
+            var registration = cancellationToken.Register(() =>
+            {
+                Remove(waiter);
+                waiter.Done.TrySetCanceled(cancellationToken);
+            });
+            waiter.Done.Task.ContinueWith(_ => registration.Dispose(), CancellationToken.None, TaskContinuationOptions.ExecuteSynchronously, TaskScheduler.Default);
+        }
+
+        return waiter.Done.Task;
+    }
+
     /// <summary>Sets every counter to zero.</summary>
     public void Reset()
     {
@@ -72,30 +107,75 @@ public sealed class EmulatorCounters
         _uploads.Clear();
     }
 
-    internal void ApiRequest() => Interlocked.Increment(ref _apiRequests);
-    internal void AuthorizationOnUploadUrl() => Interlocked.Increment(ref _authorizationHeaderOnUploadUrl);
-    internal void RejectedSignature() => Interlocked.Increment(ref _rejectedSignatures);
-    internal void ThrottleWait() => Interlocked.Increment(ref _throttleWaits);
-    internal void Download() => Interlocked.Increment(ref _downloadRequests);
-    internal void DownloadBytes(long n) => Interlocked.Add(ref _downloadBytesSent, n);
-    internal void Fault(FaultKind kind) => _faults.AddOrUpdate(kind, 1, (_, n) => n + 1);
+    internal void ApiRequest() => Changed(Interlocked.Increment(ref _apiRequests));
+    internal void AuthorizationOnUploadUrl() => Changed(Interlocked.Increment(ref _authorizationHeaderOnUploadUrl));
+    internal void RejectedSignature() => Changed(Interlocked.Increment(ref _rejectedSignatures));
+    internal void ThrottleWait() => Changed(Interlocked.Increment(ref _throttleWaits));
+    internal void Download() => Changed(Interlocked.Increment(ref _downloadRequests));
+    internal void DownloadBytes(long n) => Changed(Interlocked.Add(ref _downloadBytesSent, n));
+    internal void Fault(FaultKind kind) => Changed(_faults.AddOrUpdate(kind, 1, (_, n) => n + 1));
 
     internal void UploadPut(string uploadId, int partIndex)
     {
         Interlocked.Increment(ref _uploadPutRequests);
         _uploads.GetOrAdd(uploadId, _ => new UploadCounter()).Put(partIndex);
+        Changed(0);
     }
 
     internal void UploadBytes(string uploadId, long n)
     {
         Interlocked.Add(ref _uploadBytesReceived, n);
         _uploads.GetOrAdd(uploadId, _ => new UploadCounter()).Bytes(n);
+        Changed(0);
     }
 
     internal void UploadFault(string uploadId, FaultKind kind)
     {
-        Fault(kind);
         _uploads.GetOrAdd(uploadId, _ => new UploadCounter()).Fault(kind);
+        Fault(kind);
+    }
+
+    /// <summary>Wakes the waiters whose condition now holds; nearly free when nobody waits.</summary>
+    private void Changed(long _)
+    {
+        if (Volatile.Read(ref _waiterCount) == 0)
+        {
+            return;
+        }
+
+        List<Waiter>? ready = null;
+        lock (_waitersGate)
+        {
+            for (var i = _waiters.Count - 1; i >= 0; i--)
+            {
+                if (_waiters[i].Condition(this))
+                {
+                    (ready ??= []).Add(_waiters[i]);
+                    _waiters.RemoveAt(i);
+                    Interlocked.Decrement(ref _waiterCount);
+                }
+            }
+        }
+
+        ready?.ForEach(w => w.Done.TrySetResult());
+    }
+
+    private void Remove(Waiter waiter)
+    {
+        lock (_waitersGate)
+        {
+            if (_waiters.Remove(waiter))
+            {
+                Interlocked.Decrement(ref _waiterCount);
+            }
+        }
+    }
+
+    private sealed class Waiter(Func<EmulatorCounters, bool> condition)
+    {
+        public Func<EmulatorCounters, bool> Condition => condition;
+
+        public TaskCompletionSource Done { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
     }
 
     private sealed class UploadCounter
