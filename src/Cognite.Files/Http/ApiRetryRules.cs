@@ -17,8 +17,8 @@ internal static class ApiRetryRules
 {
     private const string Safe = "safe";
 
-    private static readonly Dictionary<string, bool> SafeByOperationId =
-        CogniteFilesApiOperations.All.ToDictionary(o => o.OperationId + "Async", o => o.Retry == Safe, StringComparer.Ordinal);
+    private static readonly Dictionary<string, (string OperationId, string Method, string Path, string Retry)> ByMethodName =
+        CogniteFilesApiOperations.All.ToDictionary(o => o.OperationId + "Async", o => o, StringComparer.Ordinal);
 
     /// <summary>How a request may be retried.</summary>
     public enum RetryClass
@@ -31,20 +31,27 @@ internal static class ApiRetryRules
     }
 
     /// <summary>
-    /// Classifies <paramref name="request"/>: by the Refit method that made it (its name is the operation id), or else
-    /// by method and path against the operations' path templates.
+    /// Classifies <paramref name="request"/>: by the operation of the OpenAPI document it belongs to
+    /// (<see cref="Find"/>); a request of no known operation may not be repeated.
     /// </summary>
-    public static RetryClass Classify(HttpRequestMessage? request)
+    public static RetryClass Classify(HttpRequestMessage? request) =>
+        Find(request) is { } operation && operation.Retry == Safe ? RetryClass.SafeToRepeat : RetryClass.RateLimitOnly;
+
+    /// <summary>
+    /// The operation of the OpenAPI document <paramref name="request"/> belongs to: by the Refit method that made it
+    /// (its name is the operation id), or else by method and path against the operations' path templates.
+    /// </summary>
+    public static (string OperationId, string Method, string Path, string Retry)? Find(HttpRequestMessage? request)
     {
         if (request is null)
         {
-            return RetryClass.RateLimitOnly;
+            return null;
         }
 
         if (request.Options.TryGetValue(new HttpRequestOptionsKey<RestMethodInfo>(HttpRequestMessageOptions.RestMethodInfo), out var method)
-            && SafeByOperationId.TryGetValue(method.MethodInfo.Name, out var safeByName))
+            && ByMethodName.TryGetValue(method.MethodInfo.Name, out var byName))
         {
-            return safeByName ? RetryClass.SafeToRepeat : RetryClass.RateLimitOnly;
+            return byName;
         }
 
         var path = request.RequestUri is null ? string.Empty
@@ -54,11 +61,11 @@ internal static class ApiRetryRules
         {
             if (string.Equals(operation.Method, request.Method.Method, StringComparison.OrdinalIgnoreCase) && EndsWithTemplate(segments, operation.Path))
             {
-                return operation.Retry == Safe ? RetryClass.SafeToRepeat : RetryClass.RateLimitOnly;
+                return operation;
             }
         }
 
-        return RetryClass.RateLimitOnly;
+        return null;
     }
 
     /// <summary>True when a response with <paramref name="status"/> to a request of <paramref name="retryClass"/> may be retried.</summary>

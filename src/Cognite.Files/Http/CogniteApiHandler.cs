@@ -44,7 +44,8 @@ internal sealed partial class CogniteApiHandler : DelegatingHandler
 
         var method = request.Method.Method;
         var path = request.RequestUri is { } uri ? UrlRedaction.PathOnly(uri) : "?";
-        var operation = Operation(path);
+        // The document's path template when the request is one of its operations (low cardinality by construction).
+        var operation = ApiRetryRules.Find(request)?.Path ?? Operation(path);
         var host = request.RequestUri is { IsAbsoluteUri: true } absolute ? (absolute.IsDefaultPort ? absolute.Host : absolute.Authority) : "?";
         using var activity = CogniteFilesTelemetry.ActivitySource.StartActivity("CDF " + method + " " + operation, ActivityKind.Client);
         activity?.SetTag("http.request.method", method);
