@@ -10,6 +10,7 @@ internal static class CliErrors
         var (message, code) = exception switch
         {
             CliUsageException e => (e.Message, ExitCodes.Usage),
+            CogniteTransportException { InnerException: HttpRequestException h } e when e is not CogniteTimeoutException => ($"cannot reach CDF at {e.Host}: {NetworkCause(h)}", ExitCodes.Failure),
             CogniteException e => (WithRequestId(e.Message, e.RequestId), ExitCodes.Failure),
             HttpRequestException e => (DescribeNetwork(e), ExitCodes.Failure),
             UnauthorizedAccessException e => (e.Message, ExitCodes.Failure),
@@ -40,11 +41,9 @@ internal static class CliErrors
     private static string WithRequestId(string message, string? requestId) =>
         requestId is null || message.Contains(requestId, StringComparison.Ordinal) ? message : $"{message} (request id {requestId})";
 
-    private static string DescribeNetwork(HttpRequestException e)
-    {
-        var inner = e.InnerException is SocketException s ? s.Message : e.Message;
-        return "cannot reach CDF: " + inner;
-    }
+    private static string DescribeNetwork(HttpRequestException e) => "cannot reach CDF: " + NetworkCause(e);
+
+    private static string NetworkCause(HttpRequestException e) => e.InnerException is SocketException s ? s.Message : e.Message;
 
     private static string StripParamName(ArgumentException e)
     {

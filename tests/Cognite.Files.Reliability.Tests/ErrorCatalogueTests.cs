@@ -3,6 +3,7 @@ using System.Text;
 using Cognite.Files.Emulator;
 using Cognite.Files.Models;
 using Cognite.Files.Reliability.Tests.Support;
+using Cognite.Files.Transfer;
 using Microsoft.Extensions.Time.Testing;
 
 namespace Cognite.Files.Reliability.Tests;
@@ -75,10 +76,22 @@ public sealed class ErrorCatalogueTests
     [Test]
     public async Task FileTooLargeForOneRequest()
     {
+        // One request takes at most CDF's 5 000 000 000 bytes: a SingleUploadThreshold above that is refused, for a call
+        // when it starts (before any request) and for a client when it is built.
+        var tooHigh = new TransferOptions { SingleUploadThreshold = MultipartLimits.MaxSingleUploadSize + 1 };
         using var client = _env.Client();
-        var e = await AssertThrowsAsync<ArgumentOutOfRangeException>(() => client.UploadSmallAsync(new FileCreate { Name = "big.bin" }, new MemoryStream(), length: CogniteFilesClient.MaxSingleUploadSize + 1));
-        Assert.That(e.Message, Does.Contain("at most 5000000000 bytes").And.Contain("multipart"));
+        var e = await AssertThrowsAsync<ArgumentOutOfRangeException>(() => client.UploadAsync(
+            new FileCreate { Name = "big.bin" }, new HugeStream(MultipartLimits.MaxSingleUploadSize + 1), new UploadOptions { Transfer = tooHigh }));
+        Assert.That(e.ParamName, Is.EqualTo(nameof(TransferOptions.SingleUploadThreshold)));
+        Assert.That(e.Message, Does.StartWith("SingleUploadThreshold must be between 0 and 5000000000 bytes (CDF's limit for one PUT)."));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero, "refused before any request");
+        var atConstruction = Assert.Throws<ArgumentOutOfRangeException>(() => _env.Client(configure: o => o.Transfer = tooHigh));
+        Assert.That(atConstruction!.ParamName, Is.EqualTo(nameof(TransferOptions.SingleUploadThreshold)));
+
+        // Content above the limit is never planned as one request, whatever the threshold: it goes multipart.
+        var plan = MultipartPlanner.Plan(MultipartLimits.MaxSingleUploadSize + 1, new TransferOptions { SingleUploadThreshold = MultipartLimits.MaxSingleUploadSize });
+        Assert.That(plan.SingleRequest, Is.False);
+        Assert.That(plan.PartCount, Is.GreaterThan(1));
         AssertClean(e);
     }
 
@@ -86,32 +99,61 @@ public sealed class ErrorCatalogueTests
     public async Task EmptyFile()
     {
         using var client = _env.Client();
-        var created = await client.UploadSmallAsync(new FileCreate { Name = "empty.bin", ExternalId = "empty" }, new MemoryStream());
-        var file = await client.RetrieveAsync(created.Id);
+        var result = await client.UploadAsync(new FileCreate { Name = "empty.bin", ExternalId = "empty" }, new MemoryStream());
+        Assert.That(result.Parts, Is.EqualTo(1));
+        Assert.That(result.UploadId, Is.Empty, "one request, no multipart session");
+        Assert.That(result.Sha256, Is.EqualTo(EmptySha256));
+        var file = await client.RetrieveAsync(result.File.Id);
         Assert.That(file.Uploaded, Is.True, "an empty file is a valid file");
         using var copy = new MemoryStream();
-        Assert.That(await client.DownloadToStreamAsync(Identifier.FromId(created.Id), copy), Is.Zero);
+        var download = await client.DownloadAsync(Identifier.FromId(result.File.Id), copy);
+        Assert.That(download.Bytes, Is.Zero);
+        Assert.That(download.Sha256, Is.EqualTo(EmptySha256));
     }
+
+    private static readonly string EmptySha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([]));
 
     [Test]
     public async Task UnknownLengthStream()
     {
+        // Small content (one request at the default threshold), to a new file and to an existing one.
         using var client = _env.Client();
-        var e = await AssertThrowsAsync<ArgumentException>(() => client.UploadSmallAsync(new FileCreate { Name = "pipe.bin" }, new NonSeekableStream(new byte[10])));
-        Assert.That(e.Message, Does.Contain("Pass the length of a non-seekable stream").And.Contain("Content-Length"));
-        Assert.That(e.ParamName, Is.EqualTo("length"));
+        var e = await AssertThrowsAsync<ArgumentException>(() => client.UploadAsync(new FileCreate { Name = "pipe.bin" }, new NonSeekableStream(new byte[10])));
+        AssertUnknownLength(e);
+        var existing = await AssertThrowsAsync<ArgumentException>(() => client.UploadAsync(Identifier.FromId(1), new NonSeekableStream(new byte[10])));
+        AssertUnknownLength(existing);
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero);
         AssertClean(e);
+    }
+
+    private static void AssertUnknownLength(ArgumentException e)
+    {
+        Assert.That(e.Message, Does.StartWith("A non-seekable stream needs its length: CDF fixes the number of parts before the first byte is sent. Set UploadOptions.ContentLength"));
+        Assert.That(e.ParamName, Is.EqualTo("content"));
     }
 
     [Test]
     public async Task StreamShorterThanDeclaredLength()
     {
+        // A non-seekable stream is read (into memory) before its PUT: the short read fails the upload before any byte is sent.
         using var client = _env.Client();
-        var e = await AssertThrowsAsync<EndOfStreamException>(() => client.UploadSmallAsync(new FileCreate { Name = "short.bin", ExternalId = "short" }, new NonSeekableStream(new byte[10]), length: 20));
-        Assert.That(e.Message, Does.Match(@"^The content stream ended after 10 of the 20 bytes announced\. The upload to http://127\.0\.0\.1:\d+/upload/[^/?]+/0\?REDACTED was aborted; nothing was stored\.$"));
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(
+            new FileCreate { Name = "short.bin", ExternalId = "short" }, new NonSeekableStream(new byte[10]), new UploadOptions { ContentLength = 20 }));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SourceChanged), "the content is not what was announced");
+        Assert.That(e.InnerException, Is.TypeOf<EndOfStreamException>());
+        Assert.That(e.FileId, Is.GreaterThan(0));
+        Assert.That(e.Message, Is.EqualTo("Reading the non-seekable NonSeekableStream failed: The content stream ended after 10 of the 20 bytes announced."));
+        Assert.That(_env.Emulator.Counters.UploadPutRequests, Is.Zero, "nothing was sent");
         Assert.That((await client.RetrieveAsync(Identifier.FromExternalId("short"))).Uploaded, Is.False, "nothing half-written is marked uploaded");
+
+        // A seekable stream knows how much it holds: a ContentLength beyond that is refused before any request.
+        var before = _env.Emulator.Counters.ApiRequests;
+        var seekable = await AssertThrowsAsync<ArgumentOutOfRangeException>(() => client.UploadAsync(
+            new FileCreate { Name = "short-seekable.bin" }, new MemoryStream(new byte[10]), new UploadOptions { ContentLength = 20 }));
+        Assert.That(seekable.Message, Does.StartWith("The stream holds only 10 bytes after its position."));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(before));
         AssertClean(e);
+        AssertClean(seekable);
     }
 
     [Test]
@@ -126,9 +168,14 @@ public sealed class ErrorCatalogueTests
             time.Advance(TimeSpan.FromDays(8));
             return next(request);
         }));
-        var e = await AssertThrowsAsync<CogniteForbiddenException>(() => client.UploadSmallAsync(new FileCreate { Name = "late.bin" }, Bytes(100)));
-        Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
-        Assert.That(e.Message, Does.Match(@"^CDF PUT /upload/[^/?]+/0 failed with 403 \(Forbidden\): .*expired"));
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "late.bin" }, Bytes(100)));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
+        Assert.That(e.Attempts, Is.EqualTo(1), "403 is not retried");
+        var forbidden = e.InnerException as CogniteForbiddenException;
+        Assert.That(forbidden, Is.Not.Null, "the PUT's own error is the inner exception");
+        Assert.That(forbidden!.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(forbidden.Message, Does.Match(@"^CDF PUT /upload/[^/?]+/0 failed with 403 \(Forbidden\): .*expired"));
+        Assert.That(e.Message, Does.Match(@"^The upload of file id \d+ \(one request\) failed after 1 attempt\(s\): CDF PUT /upload/[^/?]+/0 failed with 403 \(Forbidden\): .*expired"));
         AssertClean(e);
     }
 
@@ -141,8 +188,13 @@ public sealed class ErrorCatalogueTests
             request.RequestUri = new Uri(url.Replace("sig=", "sig=x", StringComparison.Ordinal));
             return next(request);
         }));
-        var e = await AssertThrowsAsync<CogniteForbiddenException>(() => client.UploadSmallAsync(new FileCreate { Name = "tampered.bin" }, Bytes(100)));
-        Assert.That(e.Message, Does.Match(@"^CDF PUT /upload/[^/?]+/0 failed with 403 \(Forbidden\): .*signature does not match"));
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "tampered.bin" }, Bytes(100)));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
+        Assert.That(e.Attempts, Is.EqualTo(1), "403 is not retried");
+        Assert.That(e.UploadId, Is.Null.Or.Empty, "one request: no multipart session");
+        Assert.That(e.InnerException, Is.TypeOf<CogniteForbiddenException>());
+        Assert.That(e.InnerException!.Message, Does.Match(@"^CDF PUT /upload/[^/?]+/0 failed with 403 \(Forbidden\): .*signature does not match"));
+        Assert.That(e.Message, Does.Match(@"^The upload of file id \d+ \(one request\) failed after 1 attempt\(s\): CDF PUT /upload/[^/?]+/0 failed with 403 \(Forbidden\): .*signature does not match"));
         Assert.That(_env.Emulator.Counters.RejectedSignatures, Is.EqualTo(1));
         AssertClean(e);
     }
@@ -151,14 +203,22 @@ public sealed class ErrorCatalogueTests
     public async Task DuplicateExternalId()
     {
         using var client = _env.Client();
-        await client.UploadSmallAsync(new FileCreate { Name = "a.bin", ExternalId = "dup" }, Bytes(10));
-        var e = await AssertThrowsAsync<CogniteConflictException>(() => client.UploadSmallAsync(new FileCreate { Name = "b.bin", ExternalId = "dup" }, Bytes(10)));
+        await client.UploadAsync(new FileCreate { Name = "a.bin", ExternalId = "dup" }, Bytes(10));
+        var e = await AssertThrowsAsync<CogniteConflictException>(() => client.UploadAsync(new FileCreate { Name = "b.bin", ExternalId = "dup" }, Bytes(10)));
         Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.Conflict));
         Assert.That(e.Duplicated.Single()["externalId"], Is.EqualTo("dup"));
         Assert.That(e.Message, Does.StartWith("CDF POST /api/v1/projects/emulator/files failed with 409 (Conflict): ").And.Contain("Duplicated: [{externalId: \"dup\"}]").And.Contain("(request id emu-"));
+
+        // Multipart (SingleUploadThreshold = 0): the same conflict, from initmultipartupload.
+        var multipart = await AssertThrowsAsync<CogniteConflictException>(() => client.UploadAsync(
+            new FileCreate { Name = "c.bin", ExternalId = "dup" }, Bytes(10), new UploadOptions { Transfer = new TransferOptions { SingleUploadThreshold = 0, MinimumPartSize = 1, PartSize = 64 * 1024 } }));
+        Assert.That(multipart.Message, Does.StartWith("CDF POST /api/v1/projects/emulator/files/initmultipartupload failed with 409 (Conflict): ").And.Contain("Duplicated: [{externalId: \"dup\"}]"));
+
+        // The CLI sends a file that fits in one part as one request: POST /files.
         var cli = await CliAsync(1, null, "upload", WriteSource("dup.bin", 10), "--external-id", "dup");
-        Assert.That(cli.StdErr, Does.Contain("409 (Conflict)").And.Contain("Duplicated: [{externalId: \"dup\"}]").And.Contain("request id emu-"));
+        Assert.That(cli.StdErr, Does.StartWith("error: dup.bin: CDF POST /api/v1/projects/emulator/files failed with 409 (Conflict): ").And.Contain("Duplicated: [{externalId: \"dup\"}]").And.Contain("request id emu-"));
         AssertClean(e);
+        AssertClean(multipart);
     }
 
     [Test]
@@ -168,7 +228,7 @@ public sealed class ErrorCatalogueTests
         var e = await AssertThrowsAsync<CogniteNotFoundException>(() => client.RetrieveAsync(Identifier.FromId(424242)));
         Assert.That(e.Missing.Single()["id"], Is.EqualTo(424242L));
         Assert.That(e.Message, Does.StartWith("CDF POST /api/v1/projects/emulator/files/byids failed with 400 (BadRequest): ").And.Contain("Missing: [{id: 424242}]"));
-        var download = await AssertThrowsAsync<CogniteNotFoundException>(() => client.DownloadToFileAsync(Identifier.FromExternalId("nope"), Path.Combine(_env.Directory.FullName, "x.bin")));
+        var download = await AssertThrowsAsync<CogniteNotFoundException>(() => client.DownloadAsync(Identifier.FromExternalId("nope"), Path.Combine(_env.Directory.FullName, "x.bin")));
         Assert.That(download.Message, Does.Contain("/files/downloadlink").And.Contain("Missing: [{externalId: \"nope\"}]"));
         Assert.That(Directory.GetFiles(_env.Directory.FullName), Is.Empty, "no partial file is left behind");
         var cli = await CliAsync(1, null, "info", "424242");
@@ -230,10 +290,29 @@ public sealed class ErrorCatalogueTests
         Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
         Assert.That(e.IsTransient, Is.True);
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(3));
-        var create = await AssertThrowsAsync<CogniteApiException>(() => client.UploadSmallAsync(new FileCreate { Name = "x" }, Bytes(1)));
+        var create = await AssertThrowsAsync<CogniteApiException>(() => client.UploadAsync(new FileCreate { Name = "x" }, Bytes(1)));
+        Assert.That(create.StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(create.Message, Does.StartWith("CDF POST /api/v1/projects/emulator/files failed with 503 (ServiceUnavailable): "));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(4), "create is not safe to repeat: not retried on 503");
+
+        // The PUT of a small upload (one request) is retried like a part, then reported as the upload's failure.
+        _env.Emulator.Faults.Set(new FaultOptions { PartFailureProbability = 1, Kinds = [FaultKind.Status503] });
+        using var putClient = _env.Client(configure: o => o.Transfer = new TransferOptions
+        {
+            MaxAttemptsPerPart = 3,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(50),
+        });
+        var put = await AssertThrowsAsync<CogniteUploadException>(() => putClient.UploadAsync(new FileCreate { Name = "y" }, Bytes(1)));
+        Assert.That(put.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
+        Assert.That(put.Attempts, Is.EqualTo(3));
+        Assert.That(put.InnerException, Is.InstanceOf<CogniteApiException>());
+        Assert.That(((CogniteApiException)put.InnerException!).StatusCode, Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        Assert.That(put.Message, Does.Match(@"^The upload of file id \d+ \(one request\) failed after 3 attempt\(s\): CDF PUT /upload/[^/?]+/0 failed with 503 \(ServiceUnavailable\)"));
+        Assert.That(_env.Emulator.Counters.UploadPutRequests, Is.EqualTo(3), "MaxAttemptsPerPart PUTs");
         AssertClean(e);
         AssertClean(create);
+        AssertClean(put);
     }
 
     [Test]
@@ -258,10 +337,14 @@ public sealed class ErrorCatalogueTests
         var port = _env.Root.Port;
         await _env.Emulator.DisposeAsync(); // nothing listens there any more
         using var client = _env.Client(configure: o => o.MaxRetries = 1);
-        var e = await AssertThrowsAsync<HttpRequestException>(() => client.RetrieveAsync(1));
-        Assert.That(e.Message, Does.Contain("Connection refused").Or.Contain($"127.0.0.1:{port}"));
+        var e = await AssertThrowsAsync<CogniteTransportException>(() => client.RetrieveAsync(1));
+        Assert.That(e, Is.Not.InstanceOf<CogniteTimeoutException>());
+        Assert.That(e.Host, Is.EqualTo($"127.0.0.1:{port}"));
+        Assert.That(e.Operation, Is.EqualTo("GET /files/{id}"));
+        Assert.That(e.InnerException, Is.InstanceOf<HttpRequestException>(), "the original transport error");
+        Assert.That(e.Message, Does.StartWith($"CDF GET /api/v1/projects/emulator/files/1 on 127.0.0.1:{port} got no response: ").And.Contain("Connection refused"));
         var cli = await CliAsync(1, null, "ls");
-        Assert.That(cli.StdErr, Does.StartWith("error: cannot reach CDF: Connection refused"));
+        Assert.That(cli.StdErr, Does.Match(@"^error: cannot reach CDF at 127\.0\.0\.1:\d+: Connection refused"));
         AssertClean(e);
     }
 
@@ -283,9 +366,9 @@ public sealed class ErrorCatalogueTests
     public async Task DownloadToMissingDirectory()
     {
         using var client = _env.Client();
-        var created = await client.UploadSmallAsync(new FileCreate { Name = "d.bin" }, Bytes(10));
+        var created = (await client.UploadAsync(new FileCreate { Name = "d.bin" }, Bytes(10))).File;
         var before = _env.Emulator.Counters.ApiRequests;
-        var e = await AssertThrowsAsync<DirectoryNotFoundException>(() => client.DownloadToFileAsync(Identifier.FromId(created.Id), Path.Combine(_env.Directory.FullName, "no", "such", "dir", "d.bin")));
+        var e = await AssertThrowsAsync<DirectoryNotFoundException>(() => client.DownloadAsync(Identifier.FromId(created.Id), Path.Combine(_env.Directory.FullName, "no", "such", "dir", "d.bin")));
         Assert.That(e.Message, Does.StartWith($"Cannot download id {created.Id} to ").And.Contain("d.bin").And.Contain("does not exist").And.Not.Contain(".partial"));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(before), "refused before any request");
         var cli = await CliAsync(2, null, "download", created.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), Path.Combine(_env.Directory.FullName, "no", "such", "dir", "d.bin"));
@@ -293,11 +376,37 @@ public sealed class ErrorCatalogueTests
         AssertClean(e);
     }
 
+    [Test]
+    public async Task DownloadOverExistingFile()
+    {
+        using var client = _env.Client();
+        var created = (await client.UploadAsync(new FileCreate { Name = "e.bin" }, Bytes(10))).File;
+        var path = Path.Combine(_env.Directory.FullName, "existing.bin");
+        await File.WriteAllTextAsync(path, "keep me");
+        var before = _env.Emulator.Counters.ApiRequests;
+        var e = await AssertThrowsAsync<IOException>(() => client.DownloadAsync(Identifier.FromId(created.Id), path));
+        Assert.That(e, Is.TypeOf<IOException>());
+        Assert.That(e.Message, Is.EqualTo($"Cannot download id {created.Id} to \"{path}\": the file exists (set DownloadOptions.Overwrite to replace it)."));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(before), "refused before any request");
+        Assert.That(await File.ReadAllTextAsync(path), Is.EqualTo("keep me"), "the existing file is untouched");
+
+        var replaced = await client.DownloadAsync(Identifier.FromId(created.Id), path, new DownloadOptions { Overwrite = true });
+        Assert.That(replaced.Bytes, Is.EqualTo(10));
+        Assert.That(await File.ReadAllBytesAsync(path), Is.EqualTo(EmulatorHarnessBytes(10)), "Overwrite replaces it");
+
+        var requests = _env.Emulator.Counters.ApiRequests;
+        var cli = await CliAsync(2, null, "download", created.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), path);
+        Assert.That(cli.StdErr, Does.Contain("already exists").And.Contain("--overwrite"));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(requests), "the CLI sent nothing");
+        AssertClean(e);
+    }
+
     // ---------------- multipart uploads (the transfer engine) ----------------
 
     private CogniteFilesClient MultipartClient(int attempts = 3, DelegatingHandler? presigned = null) => _env.Client(
-        configure: o => o.Transfer = new Transfer.TransferOptions
+        configure: o => o.Transfer = new TransferOptions
         {
+            SingleUploadThreshold = 0, // multipart even for these small files
             MinimumPartSize = 1,
             PartSize = 64 * 1024,
             MaxAttemptsPerPart = attempts,
@@ -318,20 +427,23 @@ public sealed class ErrorCatalogueTests
     public async Task MultipartPartsAbove250_ArePlannedAway()
     {
         // 251 parts' worth at the preferred part size: the planner grows the parts instead of asking for 251 URLs.
-        var plan = Transfer.MultipartPlanner.Plan(251L * Transfer.MultipartLimits.MinPartSize, new Transfer.TransferOptions { PartSize = Transfer.MultipartLimits.MinPartSize });
+        var plan = MultipartPlanner.Plan(251L * MultipartLimits.MinPartSize, new TransferOptions { PartSize = MultipartLimits.MinPartSize });
+        Assert.That(plan.SingleRequest, Is.False);
         Assert.That(plan.PartCount, Is.EqualTo(250));
+        Assert.That(plan.PartSize, Is.GreaterThan(MultipartLimits.MinPartSize));
         using var client = MultipartClient();
-        var result = await client.UploadFileAsync(new FileCreate { Name = "many.bin" }, WriteSource("many.bin", (64 * 1024 * 3) + 1));
+        var result = await client.UploadAsync(new FileCreate { Name = "many.bin" }, WriteSource("many.bin", (64 * 1024 * 3) + 1));
         Assert.That(result.Parts, Is.EqualTo(4));
+        Assert.That(result.UploadId, Is.Not.Empty);
     }
 
     [Test]
     public async Task FileTooLargeForMultipart()
     {
         using var client = MultipartClient();
-        using var source = Transfer.UploadSource.FromStream(new HugeStream(Transfer.MultipartLimits.MaxFileSize + 1));
-        var e = await AssertThrowsAsync<ArgumentOutOfRangeException>(() => client.UploadAsync(new FileCreate { Name = "huge.bin" }, source));
-        Assert.That(e.Message, Does.StartWith($"A file of {Transfer.MultipartLimits.MaxFileSize + 1} bytes cannot be uploaded to CDF: the largest is 250 parts of 4194304000 bytes"));
+        var e = await AssertThrowsAsync<ArgumentOutOfRangeException>(() => client.UploadAsync(new FileCreate { Name = "huge.bin" }, new HugeStream(MultipartLimits.MaxFileSize + 1)));
+        Assert.That(e.ParamName, Is.EqualTo("length"));
+        Assert.That(e.Message, Does.StartWith($"A file of {MultipartLimits.MaxFileSize + 1} bytes cannot be uploaded to CDF: the largest is 250 parts of 4194304000 bytes"));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero, "refused before any request");
         AssertClean(e);
 
@@ -339,7 +451,7 @@ public sealed class ErrorCatalogueTests
         var sparse = Path.Combine(_env.Directory.FullName, "sparse.bin");
         using (var f = File.Create(sparse))
         {
-            f.SetLength(Transfer.MultipartLimits.MaxFileSize + 1);
+            f.SetLength(MultipartLimits.MaxFileSize + 1);
         }
 
         var cli = await CliAsync(2, null, "upload", sparse);
@@ -348,43 +460,59 @@ public sealed class ErrorCatalogueTests
     }
 
     [Test]
-    public async Task EmptyFileMultipart()
+    public async Task EmptyFileIsOneRequest()
     {
+        // SingleUploadThreshold = 0 sends everything else multipart; 0 bytes is still "up to the threshold": one request.
         using var client = MultipartClient();
-        var result = await client.UploadFileAsync(new FileCreate { Name = "empty-mp.bin" }, WriteSource("empty-mp.bin", 0));
+        var journal = Path.Combine(_env.Directory.FullName, "empty.journal");
+        var result = await client.UploadAsync(new FileCreate { Name = "empty-mp.bin" }, WriteSource("empty-mp.bin", 0), new UploadOptions { JournalPath = journal });
         Assert.That(result.File.Uploaded, Is.True);
         Assert.That(result.Bytes, Is.Zero);
-        Assert.That(await _env.Emulator.GetContentSha256Async(result.File.Id), Is.EqualTo(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([]))));
+        Assert.That(result.Parts, Is.EqualTo(1));
+        Assert.That(result.UploadId, Is.Empty, "no multipart session");
+        Assert.That(File.Exists(journal), Is.False, "one request writes no journal");
+        Assert.That(result.Sha256, Is.EqualTo(EmptySha256));
+        Assert.That(await _env.Emulator.GetContentSha256Async(result.File.Id), Is.EqualTo(EmptySha256));
         var cli = await CliAsync(0, null, "upload", WriteSource("empty-cli.bin", 0), "--external-id", "empty-cli", "--json");
-        Assert.That(cli.StdOut, Does.Contain("\"bytes\":0"));
+        Assert.That(cli.StdOut, Does.Contain("\"bytes\":0").And.Contain("\"parts\":1"));
+        Assert.That(cli.StdErr, Does.Not.Contain("journal"), "the CLI announces a journal only for multipart files");
     }
 
     [Test]
-    public void UnknownLengthStreamMultipart()
+    public async Task UnknownLengthStreamMultipart()
     {
-        var e = Assert.Throws<ArgumentException>(() => Transfer.UploadSource.FromStream(new NonSeekableStream(new byte[10])));
-        Assert.That(e!.Message, Does.StartWith("A non-seekable stream needs its length"));
-        Assert.That(e.ParamName, Is.EqualTo("length"));
+        // Multipart (SingleUploadThreshold = 0), and a resume: the same refusal, before the journal is even read.
+        using var client = MultipartClient();
+        var e = await AssertThrowsAsync<ArgumentException>(() => client.UploadAsync(new FileCreate { Name = "pipe-mp.bin" }, new NonSeekableStream(new byte[10])));
+        AssertUnknownLength(e);
+        var resume = await AssertThrowsAsync<ArgumentException>(() => client.ResumeUploadAsync(Path.Combine(_env.Directory.FullName, "no-such.journal"), new NonSeekableStream(new byte[10])));
+        AssertUnknownLength(resume);
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero);
+        AssertClean(e);
     }
 
     [Test]
     public async Task MissingFile()
     {
         var path = Path.Combine(_env.Directory.FullName, "does-not-exist.bin");
-        var e = Assert.Throws<FileNotFoundException>(() => Transfer.UploadSource.FromFile(path));
-        Assert.That(e!.Message, Does.Contain(path));
+        using var client = MultipartClient();
+        var e = await AssertThrowsAsync<FileNotFoundException>(() => client.UploadAsync(new FileCreate { Name = "missing.bin" }, path));
+        Assert.That(e.Message, Does.Contain(path));
+        var existing = await AssertThrowsAsync<FileNotFoundException>(() => client.UploadAsync(Identifier.FromId(1), path));
+        Assert.That(existing.Message, Does.Contain(path));
         var cli = await CliAsync(2, null, "upload", path);
         Assert.That(cli.StdErr, Does.Contain("does-not-exist.bin"));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero);
     }
 
     [Test]
-    public void UnreadableFile()
+    public async Task UnreadableFile()
     {
         // A path that cannot be opened for reading. (chmod 000 would do for a normal user; this also holds under root.)
         var path = Directory.CreateDirectory(Path.Combine(_env.Directory.FullName, "a-directory.bin")).FullName;
-        var e = Assert.Throws<UnauthorizedAccessException>(() => Transfer.UploadSource.FromFile(path));
-        Assert.That(e!.Message, Does.Contain(path));
+        using var client = _env.Client();
+        var e = await AssertThrowsAsync<UnauthorizedAccessException>(() => client.UploadAsync(new FileCreate { Name = "dir.bin" }, path));
+        Assert.That(e.Message, Does.Contain(path));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.Zero);
     }
 
@@ -392,7 +520,7 @@ public sealed class ErrorCatalogueTests
     public async Task ReadErrorMidUpload()
     {
         using var client = MultipartClient(attempts: 1);
-        using var source = Transfer.UploadSource.FromStream(new FailingStream(EmulatorHarnessBytes(4 * 64 * 1024), failAt: 100_000));
+        using var source = new FailingStream(EmulatorHarnessBytes(4 * 64 * 1024), failAt: 100_000);
         var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "flaky-disk.bin", ExternalId = "flaky" }, source));
         Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
         Assert.That(e.Message, Does.Match(@"^Part \d of 4 of upload \S+ \(file id \d+\) failed after 1 attempt\(s\): Error while copying content to a stream\. \(IOException: Input/output error \(simulated\)\)$"));
@@ -408,10 +536,11 @@ public sealed class ErrorCatalogueTests
             request.RequestUri = new Uri(request.RequestUri!.ToString().Replace("sig=", "sig=x", StringComparison.Ordinal));
             return next(request);
         }));
-        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadFileAsync(new FileCreate { Name = "t.bin" }, WriteSource("t.bin", 200_000)));
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "t.bin" }, WriteSource("t.bin", 200_000)));
         Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
         Assert.That(e.InnerException, Is.TypeOf<CogniteForbiddenException>());
         Assert.That(e.Attempts, Is.EqualTo(1), "403 is not retried");
+        Assert.That(e.Message, Does.Match(@"^Part \d of 4 of upload \S+ \(file id \d+\) failed after 1 attempt\(s\): CDF PUT /upload/[^/?]+/\d failed with 403 \(Forbidden\): .*signature does not match"));
         AssertClean(e);
     }
 
@@ -428,12 +557,12 @@ public sealed class ErrorCatalogueTests
         var journal = Path.Combine(_env.Directory.FullName, "t.journal");
         var path = WriteSource("late-resume.bin", 4 * 64 * 1024);
         using var client = MultipartClient(attempts: 1);
-        var first = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadFileAsync(new FileCreate { Name = "late-resume.bin" }, path, uploadOptions: new Transfer.UploadOptions { JournalPath = journal }));
+        var first = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "late-resume.bin" }, path, new UploadOptions { JournalPath = journal }));
         Assert.That(File.Exists(journal), Is.True, "an interrupted upload keeps its journal");
         time.Advance(TimeSpan.FromDays(8));
-        using var source = Transfer.UploadSource.FromFile(path);
-        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(journal, source));
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(journal, path));
         Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SessionExpired));
+        Assert.That(e.Message, Is.EqualTo("The upload URLs of the resumed session were refused (403): the session has probably expired. Start a new upload."));
         AssertClean(first);
         AssertClean(e);
 

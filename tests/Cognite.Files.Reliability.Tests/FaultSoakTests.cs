@@ -77,11 +77,12 @@ public sealed class FaultSoakTests
 
             return await next(request);
         })
-        { InnerHandler = CogniteFilesClient.CreatePrimaryHandler(decompress: true) };
+        { InnerHandler = Cognite.Files.Http.CogniteHttpPipeline.CreatePrimaryHandler(decompress: true) };
 
         using var client = env.Client(
             configure: o => o.Transfer = new TransferOptions
             {
+                SingleUploadThreshold = 0, // 128–320 KiB files: multipart only because of this
                 MinimumPartSize = 1,
                 PartSize = PartSize,
                 MaxConcurrency = 8,
@@ -115,12 +116,12 @@ public sealed class FaultSoakTests
                 {
                     var path = Path.Combine(sourceDir.FullName, $"soak-{i}.bin");
                     await File.WriteAllBytesAsync(path, contents[i], ct);
-                    results[i] = await client.UploadFileAsync(file, path, cancellationToken: ct);
+                    results[i] = await client.UploadAsync(file, path, cancellationToken: ct);
                 }
                 else
                 {
-                    using var source = UploadSource.FromStream(new MemoryStream(contents[i]), leaveOpen: false);
-                    results[i] = await client.UploadAsync(file, source, cancellationToken: ct);
+                    using var stream = new MemoryStream(contents[i]);
+                    results[i] = await client.UploadAsync(file, stream, cancellationToken: ct);
                 }
             }
             catch (Exception e) when (e is not OperationCanceledException || !ct.IsCancellationRequested)

@@ -70,6 +70,7 @@ public sealed partial class TokenHygieneTests
 
         var transfer = new TransferOptions
         {
+            SingleUploadThreshold = 64 * 1024, // the 1000-byte file goes as one request, the 320 KiB one multipart
             MinimumPartSize = 1,
             PartSize = 64 * 1024,
             MaxAttemptsPerPart = 4,
@@ -84,10 +85,12 @@ public sealed partial class TokenHygieneTests
         await File.WriteAllBytesAsync(path, content, cancellationToken);
 
         // 1. Small upload and downloads.
-        var small = await client.UploadSmallAsync(new FileCreate { Name = "small.bin", ExternalId = "small" }, new MemoryStream(content[..1000]), cancellationToken: cancellationToken);
+        var smallUpload = await client.UploadAsync(new FileCreate { Name = "small.bin", ExternalId = "small" }, new MemoryStream(content[..1000]), cancellationToken: cancellationToken);
+        Assert.That(smallUpload.UploadId, Is.Empty, "one request");
+        var small = smallUpload.File;
         using (var copy = new MemoryStream())
         {
-            await client.DownloadToStreamAsync(Identifier.FromId(small.Id), copy, cancellationToken: cancellationToken);
+            await client.DownloadAsync(Identifier.FromId(small.Id), copy, cancellationToken: cancellationToken);
         }
 
         // 2. Multipart upload through every kind of part fault (retries log), then a download to a file.
@@ -103,24 +106,22 @@ public sealed partial class TokenHygieneTests
                 new ScheduledFault { PartIndex = 4, Kind = FaultKind.Stall },
             ],
         });
-        var multipart = await client.UploadFileAsync(new FileCreate { Name = "multi.bin", ExternalId = "multi" }, path, cancellationToken: cancellationToken);
+        var multipart = await client.UploadAsync(new FileCreate { Name = "multi.bin", ExternalId = "multi" }, path, cancellationToken: cancellationToken);
+        Assert.That(multipart.Parts, Is.EqualTo(6));
         Assert.That(multipart.Retries, Is.EqualTo(5));
-        await client.DownloadToFileAsync(Identifier.FromId(multipart.File.Id), Path.Combine(env.Directory.FullName, "multi-copy.bin"), cancellationToken: cancellationToken);
+        await client.DownloadAsync(Identifier.FromId(multipart.File.Id), Path.Combine(env.Directory.FullName, "multi-copy.bin"), cancellationToken: cancellationToken);
 
         // 3. An interrupted upload with a journal, and its resume.
         var journal = Path.Combine(env.Directory.FullName, "hygiene.journal");
         env.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { PartIndex = 2, Kind = FaultKind.Status500 }, new ScheduledFault { PartIndex = 2, Attempt = 2, Kind = FaultKind.Status500 }, new ScheduledFault { PartIndex = 2, Attempt = 3, Kind = FaultKind.Status500 }, new ScheduledFault { PartIndex = 2, Attempt = 4, Kind = FaultKind.Status500 }] });
-        await Expect<CogniteUploadException>(() => client.UploadFileAsync(new FileCreate { Name = "resumed.bin", ExternalId = "resumed" }, path, uploadOptions: new UploadOptions { JournalPath = journal }, cancellationToken: cancellationToken));
+        await Expect<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "resumed.bin", ExternalId = "resumed" }, path, new UploadOptions { JournalPath = journal }, cancellationToken));
         env.Emulator.Faults.Clear();
-        using (var again = UploadSource.FromFile(path))
-        {
-            var resumed = await client.ResumeUploadAsync(journal, again, cancellationToken: cancellationToken);
-            Assert.That(resumed.PartsSkipped, Is.GreaterThan(0));
-        }
+        var resumed = await client.ResumeUploadAsync(journal, path, cancellationToken: cancellationToken);
+        Assert.That(resumed.PartsSkipped, Is.GreaterThan(0));
 
         // 4. Errors: unknown id, duplicate, 401 (a wrong, equally distinctive token), tampered URL (small and multipart), malformed JSON.
-        await Expect<CogniteNotFoundException>(() => client.DownloadToStreamAsync(Identifier.FromId(1), Stream.Null, cancellationToken: cancellationToken));
-        await Expect<CogniteConflictException>(() => client.UploadSmallAsync(new FileCreate { Name = "dup", ExternalId = "small" }, new MemoryStream([1]), cancellationToken: cancellationToken));
+        await Expect<CogniteNotFoundException>(() => client.DownloadAsync(Identifier.FromId(1), Stream.Null, cancellationToken: cancellationToken));
+        await Expect<CogniteConflictException>(() => client.UploadAsync(new FileCreate { Name = "dup", ExternalId = "small" }, new MemoryStream([1]), cancellationToken: cancellationToken));
         using (var wrong = env.Client(WrongToken, loggerFactory: loggerFactory))
         {
             await Expect<CogniteUnauthorizedException>(() => wrong.RetrieveAsync(small.Id, cancellationToken));
@@ -134,9 +135,10 @@ public sealed partial class TokenHygieneTests
 
         using (var tampering = env.Client(Token, o => o.Transfer = transfer, loggerFactory, Witness(Tamper)))
         {
-            await Expect<CogniteForbiddenException>(() => tampering.UploadSmallAsync(new FileCreate { Name = "t1" }, new MemoryStream([1, 2, 3]), cancellationToken: cancellationToken));
-            await Expect<CogniteUploadException>(() => tampering.UploadFileAsync(new FileCreate { Name = "t2" }, path, cancellationToken: cancellationToken));
-            await Expect<CogniteForbiddenException>(() => tampering.DownloadToStreamAsync(Identifier.FromId(small.Id), Stream.Null, cancellationToken: cancellationToken));
+            // A small upload's refused PUT is the upload's failure now (inner CogniteForbiddenException), as a part's is.
+            await Expect<CogniteUploadException>(() => tampering.UploadAsync(new FileCreate { Name = "t1" }, new MemoryStream([1, 2, 3]), cancellationToken: cancellationToken));
+            await Expect<CogniteUploadException>(() => tampering.UploadAsync(new FileCreate { Name = "t2" }, path, cancellationToken: cancellationToken));
+            await Expect<CogniteForbiddenException>(() => tampering.DownloadAsync(Identifier.FromId(small.Id), Stream.Null, cancellationToken: cancellationToken));
         }
 
         var garbage = new InterceptingHandler(async (request, next) =>
@@ -150,25 +152,27 @@ public sealed partial class TokenHygieneTests
 
             return response;
         })
-        { InnerHandler = CogniteFilesClient.CreatePrimaryHandler(decompress: true) };
+        { InnerHandler = Cognite.Files.Http.CogniteHttpPipeline.CreatePrimaryHandler(decompress: true) };
         using (var broken = env.Client(Token, loggerFactory: loggerFactory, api: garbage))
         {
-            await Expect<CogniteApiException>(() => broken.UploadSmallAsync(new FileCreate { Name = "garbage" }, new MemoryStream([1]), cancellationToken: cancellationToken));
+            await Expect<CogniteApiException>(() => broken.UploadAsync(new FileCreate { Name = "garbage" }, new MemoryStream([1]), cancellationToken: cancellationToken));
         }
 
-        // 5. The CLI (separate processes) with the same token: upload (with part faults, so it retries), ls, info,
-        //    download, and failures (unknown id, wrong token, tampered-free 409).
+        // 5. The CLI (separate processes) with the same token: upload (the file fits in one 5 MiB part, so it goes as one
+        //    PUT; faults on it, so that it retries and logs), ls, info, download, and failures (unknown id, wrong token, 409).
         var cliOutputs = new List<string>();
         var environment = Cli.Environment(env, Token);
-        async Task RunCli(int expected, IReadOnlyDictionary<string, string?> e, params string[] args)
+        async Task<CliResult> RunCli(int expected, IReadOnlyDictionary<string, string?> e, params string[] args)
         {
             var r = await Cli.RunAsync(e, args);
             Assert.That(r.ExitCode, Is.EqualTo(expected), r.All);
             cliOutputs.Add($"cognite-files {string.Join(' ', args)}: {r.All}");
+            return r;
         }
 
         env.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { PartIndex = 0, Kind = FaultKind.ResetMidBody }, new ScheduledFault { PartIndex = 0, Attempt = 2, Kind = FaultKind.Status503 }] });
-        await RunCli(0, environment, "upload", path, "--external-id", "cli-hygiene", "--part-size", "5MiB");
+        var retried = await RunCli(0, environment, "upload", path, "--external-id", "cli-hygiene", "--part-size", "5MiB", "--json");
+        Assert.That(retried.StdOut, Does.Contain("\"parts\":1").And.Contain("\"retries\":2"), "one PUT, retried twice");
         env.Emulator.Faults.Clear();
         await RunCli(0, environment, "upload", path, "--external-id", "cli-hygiene-json", "--part-size", "5MiB", "--json");
         await RunCli(0, environment, "ls", "--json");

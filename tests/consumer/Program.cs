@@ -66,7 +66,10 @@ internal sealed class FailingStream(byte[] content, long failAt) : MemoryStream(
 {
     private const int BadBytes = 1024 * 1024;
 
-    public override int Read(Span<byte> buffer)
+    // The array overload does the work and reads through MemoryStream's own array read: MemoryStream.Read(Span) of a
+    // derived type falls back to Stream.Read(Span), which calls Read(byte[], …) (so delegating that one to the span
+    // overload would recurse until the stack overflows).
+    public override int Read(byte[] buffer, int offset, int count)
     {
         if (Position >= failAt && Position < failAt + BadBytes)
         {
@@ -74,10 +77,16 @@ internal sealed class FailingStream(byte[] content, long failAt) : MemoryStream(
         }
 
         var beforeBad = Position < failAt ? failAt - Position : long.MaxValue;
-        return base.Read(buffer[..(int)Math.Min(buffer.Length, beforeBad)]);
+        return base.Read(buffer, offset, (int)Math.Min(count, beforeBad));
     }
 
-    public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
+    public override int Read(Span<byte> buffer)
+    {
+        var array = new byte[buffer.Length];
+        var read = Read(array, 0, array.Length);
+        array.AsSpan(0, read).CopyTo(buffer);
+        return read;
+    }
 
     public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) => ValueTask.FromResult(Read(buffer.Span));
 

@@ -77,7 +77,7 @@ internal sealed partial class CogniteApiHandler : DelegatingHandler
                 activity?.SetStatus(ActivityStatusCode.Error, ex.GetType().Name);
                 LogTransportFailure(_logger, method, path, ex.GetType().Name);
                 var root = ex.GetBaseException();
-                var cause = ReferenceEquals(root, ex) ? ex.Message : $"{ex.Message} ({root.Message})";
+                var cause = ReferenceEquals(root, ex) || ex.Message.Contains(root.Message, StringComparison.Ordinal) ? ex.Message : $"{ex.Message} ({root.Message})";
                 throw new CogniteTransportException($"CDF {method} {path} on {host} got no response: {cause}", host, method + " " + operation, ex);
             }
 

@@ -279,7 +279,9 @@ internal sealed partial class MultipartUploadEngine
                     throw;
                 }
 
-                throw new CogniteUploadException($"Reading the {source.Description} failed: {ex.Message}", UploadFailureReason.PartFailed, uploadId: session.UploadId, fileId: session.FileId, innerException: ex);
+                // A stream shorter than announced is content that is not what was planned, not a failed part.
+                var reason = ex is EndOfStreamException ? UploadFailureReason.SourceChanged : UploadFailureReason.PartFailed;
+                throw new CogniteUploadException($"Reading the {source.Description} failed: {ex.Message}", reason, uploadId: session.UploadId, fileId: session.FileId, innerException: ex);
             }
         }
         finally

@@ -148,7 +148,7 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
                 var segment = length < SegmentSize ? new byte[length] : RentSegment();
                 segments.Add(segment);
                 var want = (int)Math.Min(SegmentSize, remaining);
-                await _stream.ReadExactlyAsync(segment.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
+                await ReadExactlyAsync(segment.AsMemory(0, want), offset + length - remaining, cancellationToken).ConfigureAwait(false);
                 Hash(segment, want);
                 remaining -= want;
             }
@@ -173,7 +173,7 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
             while (remaining > 0)
             {
                 var want = (int)Math.Min(buffer.Length, remaining);
-                await _stream.ReadExactlyAsync(buffer.AsMemory(0, want), cancellationToken).ConfigureAwait(false);
+                await ReadExactlyAsync(buffer.AsMemory(0, want), offset + length - remaining, cancellationToken).ConfigureAwait(false);
                 Hash(buffer, want);
                 remaining -= want;
             }
@@ -224,6 +224,22 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
             {
                 _stream.Dispose();
             }
+        }
+    }
+
+    /// <summary>Reads exactly <paramref name="buffer"/>'s length; a stream that ends early says how far it got.</summary>
+    private async ValueTask ReadExactlyAsync(Memory<byte> buffer, long position, CancellationToken cancellationToken)
+    {
+        var filled = 0;
+        while (filled < buffer.Length)
+        {
+            var n = await _stream.ReadAsync(buffer[filled..], cancellationToken).ConfigureAwait(false);
+            if (n == 0)
+            {
+                throw new EndOfStreamException(string.Create(CultureInfo.InvariantCulture, $"The content stream ended after {position + filled} of the {Length} bytes announced."));
+            }
+
+            filled += n;
         }
     }
 

@@ -11,7 +11,7 @@ public readonly record struct UploadProgress(long BytesTransferred, long TotalBy
 
 /// <summary>The outcome of a successful upload.</summary>
 /// <param name="File">The file's metadata once CDF reports it as uploaded.</param>
-/// <param name="Sha256">Lower-case hex SHA-256 of the whole content (see <see cref="MultipartUploadEngine"/> for how it is computed); null when <see cref="TransferOptions.ComputeSha256"/> is off.</param>
+/// <param name="Sha256">Lower-case hex SHA-256 of the whole content, in order (for a file or seekable stream from one sequential read beside the upload, for a non-seekable stream from the bytes sent); null when <see cref="TransferOptions.ComputeSha256"/> is off.</param>
 /// <param name="Bytes">The content length.</param>
 /// <param name="Parts">Parts in the plan.</param>
 /// <param name="Retries">Part attempts that were retried.</param>

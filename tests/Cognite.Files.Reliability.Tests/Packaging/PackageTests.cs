@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.IO.Compression;
+using System.Reflection;
 using System.Reflection.Metadata;
 using System.Reflection.PortableExecutable;
 using System.Xml.Linq;
@@ -67,6 +68,7 @@ public sealed class PackageTests
         var dependencies = metadata.Descendants(ns + "dependency").Select(d => (string)d.Attribute("id")!).ToList();
         Assert.That(dependencies, Does.Contain("Refit").And.Contain("Newtonsoft.Json"));
         Assert.That(dependencies, Has.None.StartsWith("NSwag").And.None.StartsWith("Microsoft.SourceLink").And.None.StartsWith("Microsoft.CodeAnalysis"), "build-time tools are not dependencies");
+        Assert.That(dependencies.Where(d => d.StartsWith("Azure.", StringComparison.OrdinalIgnoreCase)), Is.Empty, "no Azure.Core: the TokenCredential bridge lives in Cognite.Files.Azure");
 
         var readme = new StreamReader(zip.GetEntry("README.md")!.Open()).ReadToEnd();
         Assert.That(readme, Does.Contain("Cognite.Files"));
@@ -80,6 +82,14 @@ public sealed class PackageTests
         var types = reader.TypeDefinitions.Select(h => reader.GetTypeDefinition(h)).Select(t => reader.GetString(t.Namespace) + "." + reader.GetString(t.Name)).ToHashSet();
         Assert.That(types, Does.Contain("Cognite.Files.Api.ICogniteFilesApi").And.Contain("Cognite.Files.Models.FileMetadata").And.Contain("Cognite.Files.Models.FileCreate"), "the generated code is inside");
         Assert.That(types, Does.Contain("Cognite.Files.CogniteFilesClient").And.Contain("Cognite.Files.Transfer.MultipartUploadEngine"));
+        var publicTypes = reader.TypeDefinitions.Select(h => reader.GetTypeDefinition(h))
+            .Where(t => (t.Attributes & TypeAttributes.VisibilityMask) == TypeAttributes.Public)
+            .Select(t => reader.GetString(t.Name))
+            .ToHashSet();
+        Assert.That(PublicApiBaselineTests.InternalMachinery.Where(publicTypes.Contains), Is.Empty, "the engine, planner, HTTP plumbing and parsers are internal in the packaged dll");
+        Assert.That(types, Has.None.EndsWith(".TokenCredentialAccessTokenProvider"), "moved to Cognite.Files.Azure");
+        var references = reader.AssemblyReferences.Select(h => reader.GetString(reader.GetAssemblyReference(h).Name)).ToList();
+        Assert.That(references, Has.None.StartsWith("Azure."), "Cognite.Files.dll does not reference Azure.Core");
 
         var xml = XDocument.Load(zip.GetEntry("lib/net10.0/Cognite.Files.xml")!.Open());
         var documented = xml.Descendants("member").Select(m => (string)m.Attribute("name")!).ToList();
@@ -124,8 +134,46 @@ public sealed class PackageTests
         }, "run", "--no-build", "--project", "Consumer.csproj");
         Assert.That(run.ExitCode, Is.Zero, run.Output);
         Assert.That(run.Output, Does.Contain("downloaded byte-exact"));
+        Assert.That(run.Output, Does.Contain("first run failed as planned").And.Contain("in one request"), "the single-request, failed-multipart and resume paths all ran");
         Assert.That(env.Emulator.Counters.UploadPutRequests, Is.GreaterThanOrEqualTo(1));
         TestContext.Progress.WriteLine($"Packaging: consumer restored Cognite.Files {Version} from tests/consumer/local-feed, built and ran in {clock.Elapsed.TotalSeconds:0.0} s: {run.Output.Trim()}");
+    }
+
+    [Test]
+    public async Task AzurePackage_DependsOnCogniteFilesAndAzureCore()
+    {
+        var clock = Stopwatch.StartNew();
+        var output = Path.Combine(_feed, "azure");
+        var pack = await DotnetAsync(Repo.Root, TimeSpan.FromMinutes(4), "pack", "src/Cognite.Files.Azure/Cognite.Files.Azure.csproj", "-c", "Release", "-o", output, $"-p:Version={Version}", "-p:ContinuousIntegrationBuild=true", "-nologo", "-v:q");
+        Assert.That(pack.ExitCode, Is.Zero, pack.Output);
+        var package = Path.Combine(output, $"Cognite.Files.Azure.{Version}.nupkg");
+        Assert.That(File.Exists(package), Is.True, string.Join(", ", Directory.GetFiles(output)));
+        using var zip = ZipFile.OpenRead(package);
+        var entries = zip.Entries.Select(e => e.FullName).ToList();
+        Assert.That(entries, Does.Contain("lib/net10.0/Cognite.Files.Azure.dll").And.Contain("lib/net10.0/Cognite.Files.Azure.xml"));
+        Assert.That(entries, Has.None.EndsWith("/Cognite.Files.dll"), "Cognite.Files comes as a package dependency, not inside");
+
+        var nuspec = XDocument.Load(zip.Entries.Single(e => e.FullName.EndsWith(".nuspec", StringComparison.Ordinal)).Open());
+        XNamespace ns = nuspec.Root!.GetDefaultNamespace();
+        var metadata = nuspec.Root.Element(ns + "metadata")!;
+        Assert.That(metadata.Element(ns + "id")!.Value, Is.EqualTo("Cognite.Files.Azure"));
+        Assert.That(metadata.Element(ns + "version")!.Value, Is.EqualTo(Version));
+        var dependencies = metadata.Descendants(ns + "dependency").ToDictionary(d => (string)d.Attribute("id")!, d => (string?)d.Attribute("version"));
+        Assert.That(dependencies.Keys, Does.Contain("Cognite.Files").And.Contain("Azure.Core"));
+        Assert.That(dependencies["Cognite.Files"], Does.Contain(Version), "the Cognite.Files of the same build");
+        Assert.That(dependencies.Keys, Has.None.StartsWith("Microsoft.SourceLink").And.None.StartsWith("Microsoft.CodeAnalysis"), "build-time tools are not dependencies");
+
+        using var dll = new MemoryStream();
+        zip.GetEntry("lib/net10.0/Cognite.Files.Azure.dll")!.Open().CopyTo(dll);
+        dll.Position = 0;
+        using var pe = new PEReader(dll);
+        var reader = pe.GetMetadataReader();
+        var publicTypes = reader.TypeDefinitions.Select(h => reader.GetTypeDefinition(h))
+            .Where(t => (t.Attributes & TypeAttributes.VisibilityMask) == TypeAttributes.Public)
+            .Select(t => reader.GetString(t.Namespace) + "." + reader.GetString(t.Name))
+            .ToList();
+        Assert.That(publicTypes, Does.Contain("Cognite.Files.Azure.TokenCredentialAccessTokenProvider"));
+        TestContext.Progress.WriteLine($"Packaging: Cognite.Files.Azure.{Version}.nupkg depends on {string.Join(", ", dependencies.Select(d => $"{d.Key} {d.Value}"))}; packed in {clock.Elapsed.TotalSeconds:0.0} s");
     }
 
     [Test]

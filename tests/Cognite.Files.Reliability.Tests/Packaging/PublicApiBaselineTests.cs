@@ -40,6 +40,48 @@ public sealed partial class PublicApiBaselineTests
         Assert.That(operations.Where(op => !baseline.Any(l => l.StartsWith("Cognite.Files.Api.ICogniteFilesApi." + op + "(", StringComparison.Ordinal))), Is.Empty);
     }
 
+    /// <summary>
+    /// The machinery behind <see cref="CogniteFilesClient"/> (the upload engine and its steps, planning, limits, the HTTP
+    /// plumbing, serialization, error parsing, redaction): internal, so that it can change without breaking users.
+    /// </summary>
+    internal static readonly IReadOnlyList<string> InternalMachinery =
+    [
+        "MultipartUploadEngine", "IMultipartUploadSteps", "CdfMultipartUploadSteps", "MultipartPlanner", "UploadPlan",
+        "TransferConcurrencyLimiter", "PresignedUrlClient", "ApiRetryRules", "CdfUrlParameterFormatter", "CogniteRefitSettings",
+        "NewtonsoftContentSerializer", "CogniteJson", "BearerTokenHandler", "UrlRedaction", "CogniteErrorParser",
+        "UploadSource", "UploadTarget", "UploadSession",
+    ];
+
+    [Test]
+    public void TheBaseline_ListsNoneOfTheInternalMachinery()
+    {
+        var unshipped = System.IO.File.ReadAllLines(Repo.File("src", "Cognite.Files", "PublicAPI.Unshipped.txt"));
+        Assert.That(unshipped, Has.Length.GreaterThan(100), "the baseline is the real one");
+        var listed = InternalMachinery
+            .SelectMany(name => unshipped.Where(line => Regex.IsMatch(line, $@"\b{name}\b")).Select(line => $"{name}: {line}"))
+            .ToList();
+        Assert.That(listed, Is.Empty, "internal machinery in src/Cognite.Files/PublicAPI.Unshipped.txt");
+        var shipped = System.IO.File.ReadAllLines(Repo.File("src", "Cognite.Files", "PublicAPI.Shipped.txt"));
+        Assert.That(InternalMachinery.Where(name => shipped.Any(line => Regex.IsMatch(line, $@"\b{name}\b"))), Is.Empty, "nor in PublicAPI.Shipped.txt");
+
+        // The list is not stale: every name is a type of the library, and none of them is visible outside it.
+        var types = typeof(CogniteFilesClient).Assembly.GetTypes();
+        var missing = InternalMachinery.Where(name => !types.Any(t => t.Name == name || t.Name.StartsWith(name + "`", StringComparison.Ordinal))).ToList();
+        Assert.That(missing, Is.Empty, "names that are no type of Cognite.Files any more (update the list)");
+        var visible = types.Where(t => t.IsVisible && InternalMachinery.Contains(t.Name)).Select(t => t.FullName).ToList();
+        Assert.That(visible, Is.Empty, "internal machinery that is public");
+    }
+
+    [Test]
+    public void TheAzurePackage_HasItsOwnBaseline_WithTheTokenCredentialBridge()
+    {
+        var azure = System.IO.File.ReadAllLines(Repo.File("src", "Cognite.Files.Azure", "PublicAPI.Shipped.txt"))
+            .Concat(System.IO.File.ReadAllLines(Repo.File("src", "Cognite.Files.Azure", "PublicAPI.Unshipped.txt")))
+            .ToList();
+        Assert.That(azure, Does.Contain("Cognite.Files.Azure.TokenCredentialAccessTokenProvider"));
+        Assert.That(Baseline().Where(l => l.Contains("TokenCredential", StringComparison.Ordinal) || l.Contains("Azure.Core", StringComparison.Ordinal)), Is.Empty, "Cognite.Files itself exposes nothing of Azure.Core");
+    }
+
     [Test]
     public void TheAnalyzer_IsReferenced_AndNoneOfItsBaselineRulesIsSilenced()
     {

@@ -50,7 +50,7 @@ internal sealed class EmulatorClient : IAsyncDisposable
         configure?.Invoke(options);
         if (presigned is not null)
         {
-            presigned.InnerHandler ??= CogniteFilesClient.CreatePrimaryHandler(decompress: false);
+            presigned.InnerHandler ??= Cognite.Files.Http.CogniteHttpPipeline.CreatePrimaryHandler(decompress: false);
         }
 
         return presigned is null && api is null
