@@ -574,11 +574,8 @@ public sealed class ErrorCatalogueTests
         var environment = Cli.Environment(_env);
         using (var upload = Cli.Start(environment, "upload", big, "--concurrency", "1", "--part-size", "5MiB", "--journal", cliJournal))
         {
-            var deadline = DateTime.UtcNow.AddSeconds(30);
-            while (!(File.Exists(cliJournal) && File.ReadAllText(cliJournal).Contains("\"partsDone\": [\n    0", StringComparison.Ordinal)) && !upload.Process.HasExited && DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(20);
-            }
+            using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // only against a hang; nothing is timed
+            await Cli.WhenFileAsync(cliJournal, () => ReadIfExists(cliJournal).Contains("\"partsDone\": [\n    0", StringComparison.Ordinal), upload.Process, bound.Token);
 
             upload.Process.Kill(entireProcessTree: true);
             await upload.Process.WaitForExitAsync();
@@ -588,6 +585,18 @@ public sealed class ErrorCatalogueTests
         _env.Emulator.Faults.BandwidthBytesPerSecondPerConnection = null;
         var cli = await CliAsync(1, null, "resume", cliJournal);
         Assert.That(cli.StdErr, Does.Contain("the session has probably expired"));
+    }
+
+    private static string ReadIfExists(string path)
+    {
+        try
+        {
+            return File.ReadAllText(path);
+        }
+        catch (IOException)
+        {
+            return string.Empty; // not there yet, or being replaced
+        }
     }
 
     [Test]

@@ -17,6 +17,27 @@ internal static class Cli
         }
     }
 
+    /// <summary>
+    /// Completes when <paramref name="condition"/> holds or <paramref name="process"/> has exited, checking again on every
+    /// change in the directory of <paramref name="path"/> (a CLI's journal is replaced by a rename as parts finish): no
+    /// polling, no clock. A hang is bounded by the test's own CancelAfter.
+    /// </summary>
+    public static async Task WhenFileAsync(string path, Func<bool> condition, Process process, CancellationToken cancellationToken)
+    {
+        using var changed = new SemaphoreSlim(0);
+        using var watcher = new FileSystemWatcher(Path.GetDirectoryName(Path.GetFullPath(path))!) { NotifyFilter = NotifyFilters.FileName | NotifyFilters.LastWrite | NotifyFilters.Size };
+        watcher.Created += (_, _) => changed.Release();
+        watcher.Changed += (_, _) => changed.Release();
+        watcher.Renamed += (_, _) => changed.Release();
+        watcher.EnableRaisingEvents = true;
+        var exited = process.WaitForExitAsync(cancellationToken);
+        while (!condition() && !process.HasExited)
+        {
+            await Task.WhenAny(changed.WaitAsync(cancellationToken), exited);
+            cancellationToken.ThrowIfCancellationRequested();
+        }
+    }
+
     /// <summary>Environment for a CLI process talking to <paramref name="env"/> with <paramref name="token"/>; its home is a fresh directory.</summary>
     public static Dictionary<string, string?> Environment(EmulatorClient env, string token = EmulatorClient.DefaultToken) => new()
     {
