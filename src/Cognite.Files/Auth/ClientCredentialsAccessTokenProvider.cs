@@ -70,6 +70,7 @@ public sealed class ClientCredentialsOptions
 public sealed partial class ClientCredentialsAccessTokenProvider : AccessTokenProviderBase, IDisposable
 {
     private const int MaxErrorChars = 512;
+    private const double MaxLifetimeSeconds = 366 * 24 * 3600;
     private readonly ClientCredentialsOptions _options;
     private readonly HttpClient _httpClient;
     private readonly bool _ownsHttpClient;
@@ -175,12 +176,14 @@ public sealed partial class ClientCredentialsAccessTokenProvider : AccessTokenPr
                 throw new CogniteAuthenticationException($"The token endpoint {endpoint} answered {(int)response.StatusCode} without an access_token.", (int)response.StatusCode, null);
             }
 
-            var expiresIn = json!["expires_in"] switch
+            var seconds = json!["expires_in"] switch
             {
-                JValue { Type: JTokenType.Integer or JTokenType.Float } v => TimeSpan.FromSeconds(v.Value<double>()),
-                JValue { Type: JTokenType.String } s when double.TryParse(s.Value<string>(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => TimeSpan.FromSeconds(d),
-                _ => _options.DefaultLifetime,
+                JValue { Type: JTokenType.Integer or JTokenType.Float } v => v.Value<double>(),
+                JValue { Type: JTokenType.String } s when double.TryParse(s.Value<string>(), NumberStyles.Float, CultureInfo.InvariantCulture, out var d) => d,
+                _ => double.NaN,
             };
+            // Absent, not a number, not positive or absurd (beyond a year): the configured default lifetime.
+            var expiresIn = double.IsFinite(seconds) && seconds > 0 && seconds <= MaxLifetimeSeconds ? TimeSpan.FromSeconds(seconds) : _options.DefaultLifetime;
             return (token, requestedAt + expiresIn);
         }
     }

@@ -65,7 +65,8 @@ public sealed partial class CogniteFilesClient : IDisposable
     /// </summary>
     internal CogniteFilesClient(CogniteHttpPipeline pipeline, HttpClient apiHttp, HttpClient presignedHttp, bool ownsHttpClients = false)
     {
-        Options = pipeline.Options;
+        // The caller's view is a copy of its own: the pipeline and the engine keep theirs, so changing it has no effect.
+        Options = pipeline.Options.ValidatedCopy();
         Transfer = pipeline.Options.Transfer;
         LoggerFactory = pipeline.LoggerFactory;
         TimeProvider = pipeline.TimeProvider;

@@ -48,8 +48,9 @@ internal static class ApiRetryRules
             return null;
         }
 
-        if (request.Options.TryGetValue(new HttpRequestOptionsKey<RestMethodInfo>(HttpRequestMessageOptions.RestMethodInfo), out var method)
-            && ByMethodName.TryGetValue(method.MethodInfo.Name, out var byName))
+        // Refit names the interface method on every request it builds (its name is the operation id + "Async").
+        if (request.Options.TryGetValue(new HttpRequestOptionsKey<string>(HttpRequestMessageOptions.MethodName), out var methodName)
+            && ByMethodName.TryGetValue(methodName, out var byName))
         {
             return byName;
         }

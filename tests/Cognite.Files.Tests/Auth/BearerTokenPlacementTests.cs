@@ -2,6 +2,8 @@ using System.Net;
 using Cognite.Files.Auth;
 using Cognite.Files.Models;
 using Cognite.Files.Tests.Client;
+using Cognite.Files.Tests.Transfer;
+using Cognite.Files.Transfer;
 using RichardSzalay.MockHttp;
 
 namespace Cognite.Files.Tests.Auth;
@@ -32,7 +34,9 @@ public class BearerTokenPlacementTests
         using var api = new MockHttpMessageHandler();
         using var presigned = new MockHttpMessageHandler();
         api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files")
-            .Respond(_ => ClientFixture.Json(HttpStatusCode.Created, ClientFixture.FileJson(7, extra: ",\"uploadUrl\":\"https://api.example.com:8443/upload/7?sig=abc\"")));
+            .Respond(_ => ClientFixture.Json(HttpStatusCode.Created, ClientFixture.FileJson(7, extra: ",\"mimeType\":\"text/plain\",\"uploadUrl\":\"https://api.example.com:8443/upload/7?sig=abc\"")));
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/byids")
+            .Respond(_ => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(7, uploaded: true)}}]}"""));
         HttpRequestMessage? put = null;
         long? contentLength = null;
         byte[]? body = null;
@@ -44,9 +48,9 @@ public class BearerTokenPlacementTests
             return new HttpResponseMessage(HttpStatusCode.OK);
         });
         using var client = ClientFixture.Client(api, presigned);
-        var progress = new List<long>();
+        var progress = new RecordingProgress<UploadProgress>();
 
-        await client.UploadSmallAsync(new FileCreate { Name = "a.txt", MimeType = "text/plain" }, new MemoryStream([1, 2, 3, 4, 5]), progress: new SyncProgress(progress));
+        await client.UploadAsync(new FileCreate { Name = "a.txt", MimeType = "text/plain" }, new MemoryStream([1, 2, 3, 4, 5]), new UploadOptions { Progress = progress });
 
         Assert.That(put, Is.Not.Null);
         Assert.That(put!.Headers.Authorization, Is.Null);
@@ -54,7 +58,7 @@ public class BearerTokenPlacementTests
         Assert.That(contentLength, Is.EqualTo(5));
         Assert.That(put.Content!.Headers.ContentType!.MediaType, Is.EqualTo("text/plain"));
         Assert.That(body, Is.EqualTo(new byte[] { 1, 2, 3, 4, 5 }));
-        Assert.That(progress.Last(), Is.EqualTo(5));
+        Assert.That(progress.Values[^1].BytesTransferred, Is.EqualTo(5));
     }
 
     [Test]
@@ -76,36 +80,26 @@ public class BearerTokenPlacementTests
     }
 
     [Test]
-    public async Task Providers_answer_empty_for_hosts_outside_their_list()
+    public async Task Providers_answer_empty_for_hosts_outside_a_non_empty_list_and_any_host_with_an_empty_one()
     {
         var provider = new StaticAccessTokenProvider("t", ["api.example.com"]);
         Assert.That(await provider.GetAuthorizationTokenAsync(new Uri("https://api.example.com/x")), Is.EqualTo("t"));
         Assert.That(await provider.GetAuthorizationTokenAsync(new Uri("https://evil.example.com/x")), Is.Empty);
-        Assert.That(await new StaticAccessTokenProvider("t").GetAuthorizationTokenAsync(new Uri("https://api.example.com/x")), Is.Empty, "unbound providers fail closed");
+        // Kiota's rule: an empty list allows any host; the client's handler is what keeps the token on the API origin.
+        Assert.That(await new StaticAccessTokenProvider("t").GetAuthorizationTokenAsync(new Uri("https://any.example.com/x")), Is.EqualTo("t"));
     }
 
     [Test]
-    public void Client_binds_an_empty_allow_list_to_the_api_host_and_rejects_a_list_without_it()
+    public void Client_leaves_the_provider_unchanged_and_rejects_a_list_without_the_api_host()
     {
         var unbound = new StaticAccessTokenProvider("t");
         using (new CogniteFilesClient(ClientFixture.Options(), unbound))
         {
-            Assert.That(unbound.AllowedHostsValidator.AllowedHosts, Is.EqualTo(new[] { "api.example.com" }));
+            Assert.That(unbound.AllowedHostsValidator.AllowedHosts, Is.Empty, "the host binding is the handler's, not written into the provider");
         }
 
         var wrong = new StaticAccessTokenProvider("t", ["other.example.com"]);
         var ex = Assert.Throws<ArgumentException>(() => new CogniteFilesClient(ClientFixture.Options(), wrong));
         Assert.That(ex!.Message, Does.Contain("api.example.com"));
-    }
-}
-
-internal sealed class SyncProgress(List<long> values) : IProgress<long>
-{
-    public void Report(long value)
-    {
-        lock (values)
-        {
-            values.Add(value);
-        }
     }
 }

@@ -19,6 +19,25 @@ public class TokenProviderTests
         return o;
     }
 
+    [TestCase("1e300")]
+    [TestCase("\"NaN\"")]
+    [TestCase("-5")]
+    [TestCase("\"soon\"")]
+    public async Task An_absurd_expires_in_falls_back_to_the_default_lifetime(string expiresIn)
+    {
+        using var mock = new MockHttpMessageHandler();
+        var n = 0;
+        mock.When(HttpMethod.Post, TokenUrl).Respond(_ => new HttpResponseMessage(HttpStatusCode.OK) { Content = new StringContent($$"""{"access_token":"tok-{{++n}}","expires_in":{{expiresIn}}}""") });
+        var time = new FakeTimeProvider();
+        using var provider = new ClientCredentialsAccessTokenProvider(Options(), mock.ToHttpClient(), time);
+
+        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("tok-1"));
+        time.Advance(TimeSpan.FromMinutes(4)); // the default 10 minutes, refreshed at half-life at the latest
+        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("tok-1"));
+        time.Advance(TimeSpan.FromMinutes(2));
+        Assert.That(await provider.GetAuthorizationTokenAsync(Api), Is.EqualTo("tok-2"));
+    }
+
     [Test]
     public async Task Client_credentials_posts_the_form_caches_and_refreshes_before_expiry()
     {
@@ -57,8 +76,9 @@ public class TokenProviderTests
         using var http = new HttpClient(handler);
         using var provider = new ClientCredentialsAccessTokenProvider(Options(), http, new FakeTimeProvider());
 
-        var callers = Enumerable.Range(0, 20).Select(_ => Task.Run(() => provider.GetAuthorizationTokenAsync(Api))).ToArray();
-        await Task.Delay(50);
+        // All 20 calls are made while the one fetch is held at the endpoint, so every one of them overlaps it.
+        var callers = Enumerable.Range(0, 20).Select(_ => provider.GetAuthorizationTokenAsync(Api)).ToArray();
+        Assert.That(callers.Select(c => c.IsCompleted), Is.All.False);
         release.SetResult();
         var tokens = await Task.WhenAll(callers);
 
@@ -76,10 +96,55 @@ public class TokenProviderTests
 
         var ex = await Assert.ThrowsAsync<CogniteAuthenticationException>(() => provider.GetAuthorizationTokenAsync(Api));
 
-        Assert.That(ex!, Is.InstanceOf<CogniteException>());
         Assert.That(ex!.StatusCode, Is.EqualTo(401));
         Assert.That(ex.OAuthError, Is.EqualTo("invalid_client"));
         Assert.That(ex.Message, Does.Contain("invalid_client").And.Contain("cid").And.Not.Contain(Secret));
+    }
+
+    private static IEnumerable<TestCaseData> ErrorBodies()
+    {
+        yield return new TestCaseData(HttpStatusCode.Unauthorized, "application/json", """{"error":"invalid_client","error_description":"AADSTS7000215: Invalid client secret provided."}""", "invalid_client", "invalid_client: AADSTS7000215: Invalid client secret provided.")
+            .SetName("OAuth error and description");
+        yield return new TestCaseData(HttpStatusCode.BadRequest, "application/json", """{"error":"unauthorized_client"}""", "unauthorized_client", "unauthorized_client")
+            .SetName("OAuth error without description");
+        yield return new TestCaseData(HttpStatusCode.Forbidden, "application/json", """{"error":{"code":403,"message":"Client is disabled"}}""", "403", "403: Client is disabled")
+            .SetName("API-style error object");
+        yield return new TestCaseData(HttpStatusCode.BadGateway, "text/html", "<!DOCTYPE html><html><head><title>502 Bad Gateway</title></head><body><h1>nginx</h1></body></html>", null, "an HTML page titled \"502 Bad Gateway\"")
+            .SetName("HTML page");
+        yield return new TestCaseData(HttpStatusCode.ServiceUnavailable, "text/plain", "", null, "an empty body (Service Unavailable)")
+            .SetName("empty body");
+    }
+
+    [TestCaseSource(nameof(ErrorBodies))]
+    public async Task Token_endpoint_error_bodies_of_any_shape_give_the_status_and_a_readable_reason(HttpStatusCode status, string mediaType, string body, string? oauthError, string reason)
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, TokenUrl).Respond(status, mediaType, body);
+        using var provider = new ClientCredentialsAccessTokenProvider(Options(), mock.ToHttpClient(), new FakeTimeProvider());
+
+        var ex = await Assert.ThrowsAsync<CogniteAuthenticationException>(() => provider.GetAuthorizationTokenAsync(Api));
+
+        Assert.That(ex!.StatusCode, Is.EqualTo((int)status));
+        Assert.That(ex.OAuthError, Is.EqualTo(oauthError));
+        Assert.That(ex.Message, Does.Contain($"{(int)status} ({status})").And.EndWith(reason));
+        Assert.That(ex.InnerException, Is.Null);
+    }
+
+    [TestCase("""{"error":42}""")]
+    [TestCase("""{"error":["a","b"]}""")]
+    [TestCase("""{"error":{"code":{"nested":true}}}""")]
+    [TestCase("[1,2]")]
+    [TestCase("<Error><Code>Denied</Code></Error>")]
+    public async Task An_unexpected_error_body_is_still_an_authentication_error(string body)
+    {
+        using var mock = new MockHttpMessageHandler();
+        mock.When(HttpMethod.Post, TokenUrl).Respond(HttpStatusCode.BadRequest, "application/json", body);
+        using var provider = new ClientCredentialsAccessTokenProvider(Options(), mock.ToHttpClient(), new FakeTimeProvider());
+
+        var ex = await Assert.ThrowsAsync<CogniteAuthenticationException>(() => provider.GetAuthorizationTokenAsync(Api));
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(400));
+        Assert.That(ex.Message, Does.Contain("400 (BadRequest)"));
     }
 
     [Test]

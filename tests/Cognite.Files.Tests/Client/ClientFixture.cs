@@ -39,8 +39,8 @@ internal static class ClientFixture
         return r;
     }
 
-    public static string FileJson(long id, string name = "a.txt", string? extra = null) =>
-        $$"""{"id":{{id}},"name":"{{name}}","uploaded":false,"createdTime":1,"lastUpdatedTime":1{{extra}}}""";
+    public static string FileJson(long id, string name = "a.txt", string? extra = null, bool uploaded = false) =>
+        $$"""{"id":{{id}},"name":"{{name}}","uploaded":{{(uploaded ? "true" : "false")}},"createdTime":1,"lastUpdatedTime":1{{extra}}}""";
 
     /// <summary>Advances fake time in small steps, yielding for real between them, until <paramref name="task"/> ends.</summary>
     public static async Task<T> RunWithFakeTime<T>(FakeTimeProvider time, Task<T> task, TimeSpan? step = null, int maxSteps = 10_000)

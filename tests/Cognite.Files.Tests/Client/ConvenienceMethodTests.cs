@@ -1,5 +1,7 @@
 using System.Net;
 using Cognite.Files.Models;
+using Cognite.Files.Tests.Transfer;
+using Cognite.Files.Transfer;
 using Newtonsoft.Json.Linq;
 using RichardSzalay.MockHttp;
 
@@ -94,11 +96,7 @@ public class ConvenienceMethodTests
         var updated = await client.UpdateAsync(Identifier.FromExternalId("x"), new FileUpdate { Source = new SetNullableString { Set = "s" } });
         await client.DeleteAsync([IdEither.FromId(5)], ignoreUnknownIds: true);
         var count = await client.AggregateCountAsync(new FileFilter { Source = "s" });
-        var found = new List<FileMetadata>();
-        await foreach (var f in client.SearchAsync("rep", limit: 10))
-        {
-            found.Add(f);
-        }
+        var found = await client.SearchAsync("rep", limit: 10);
 
         Assert.That(updated.Id, Is.EqualTo(5));
         Assert.That(bodies["update"]["items"]![0]!.Value<string>("externalId"), Is.EqualTo("x"));
@@ -107,6 +105,7 @@ public class ConvenienceMethodTests
         Assert.That(count, Is.EqualTo(42));
         Assert.That(bodies["aggregate"]["filter"]!.Value<string>("source"), Is.EqualTo("s"));
         Assert.That(bodies["search"]["search"]!.Value<string>("name"), Is.EqualTo("rep"));
+        Assert.That(bodies["search"].Value<int>("limit"), Is.EqualTo(10));
         Assert.That(found.Single().Id, Is.EqualTo(6));
     }
 
@@ -117,13 +116,17 @@ public class ConvenienceMethodTests
         using var presigned = new MockHttpMessageHandler();
         api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/uploadlink").Respond(_ =>
             ClientFixture.Json(HttpStatusCode.Created, $$"""{"items":[{{ClientFixture.FileJson(8, extra: ",\"uploadUrl\":\"/api/v1/files/gcs_proxy/x?sig=1\"")}}]}"""));
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/byids").Respond(_ =>
+            ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(8, uploaded: true)}}]}"""));
         HttpRequestMessage? put = null;
         presigned.When(HttpMethod.Put, ClientFixture.Root + "/api/v1/files/gcs_proxy/x").Respond(req => { put = req; return new HttpResponseMessage(HttpStatusCode.Created); });
         using var client = ClientFixture.Client(api, presigned);
 
-        var meta = await client.UploadSmallAsync(Identifier.FromExternalId("x"), new MemoryStream(new byte[10]));
+        var result = await client.UploadAsync(Identifier.FromExternalId("x"), new MemoryStream(new byte[10]));
+        var meta = result.File;
 
         Assert.That(meta.Id, Is.EqualTo(8));
+        Assert.That(meta.Uploaded, Is.True);
         Assert.That(meta, Is.Not.InstanceOf<FileUploadResponse>(), "the pre-signed URL is a credential: it is not handed back");
         Assert.That(Cognite.Files.Serialization.CogniteJson.Serialize(meta), Does.Not.Contain("sig=1"));
         Assert.That(put, Is.Not.Null);
@@ -134,9 +137,18 @@ public class ConvenienceMethodTests
     public async Task Non_seekable_upload_without_length_is_rejected_before_any_request()
     {
         using var api = new MockHttpMessageHandler();
-        using var client = ClientFixture.Client(api);
-        var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.UploadSmallAsync(new FileCreate { Name = "a" }, new NonSeekable()));
-        Assert.That(ex!.Message, Does.Contain("non-seekable"));
+        using var presigned = new MockHttpMessageHandler();
+        var requests = 0;
+        api.Fallback.Respond(_ => { requests++; return new HttpResponseMessage(HttpStatusCode.InternalServerError); });
+        presigned.Fallback.Respond(_ => { requests++; return new HttpResponseMessage(HttpStatusCode.InternalServerError); });
+        using var client = ClientFixture.Client(api, presigned);
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.UploadAsync(new FileCreate { Name = "a" }, new NonSeekable()));
+        var existing = await Assert.ThrowsAsync<ArgumentException>(() => client.UploadAsync(Identifier.FromId(1), new NonSeekable()));
+
+        Assert.That(ex!.Message, Does.Contain("non-seekable").And.Contain(nameof(UploadOptions.ContentLength)));
+        Assert.That(existing!.Message, Does.Contain("non-seekable"));
+        Assert.That(requests, Is.Zero);
     }
 
     [Test]
@@ -158,16 +170,16 @@ public class ConvenienceMethodTests
         try
         {
             var path = Path.Combine(dir.FullName, "out.bin");
-            var progress = new List<long>();
-            var n = await client.DownloadToFileAsync(Identifier.FromId(1), path, new Cognite.Files.Tests.Auth.SyncProgress(progress));
+            var progress = new RecordingProgress<DownloadProgress>();
+            var result = await client.DownloadAsync(Identifier.FromId(1), path, new DownloadOptions { Progress = progress });
 
-            Assert.That(n, Is.EqualTo(content.Length));
+            Assert.That(result.Bytes, Is.EqualTo(content.Length));
             Assert.That(await File.ReadAllBytesAsync(path), Is.EqualTo(content));
-            Assert.That(progress.Last(), Is.EqualTo(content.Length));
+            Assert.That(progress.Values[^1], Is.EqualTo(new DownloadProgress(content.Length, content.Length)));
             Assert.That(get!.Headers.Authorization, Is.Null);
 
             var failedPath = Path.Combine(dir.FullName, "failed.bin");
-            var ex = await Assert.CatchAsync<CogniteApiException>(() => client.DownloadToFileAsync(Identifier.FromId(2), failedPath));
+            var ex = await Assert.CatchAsync<CogniteApiException>(() => client.DownloadAsync(Identifier.FromId(2), failedPath));
             Assert.That(ex!.Message, Does.Not.Contain("sig="));
             Assert.That(dir.GetFiles().Select(f => f.Name), Is.EqualTo(new[] { "out.bin" }), "no partial or temp file left");
         }

@@ -35,7 +35,7 @@ public class DependencyInjectionTests
 
         var client = sp.GetRequiredService<CogniteFilesClient>();
         Assert.That(sp.GetRequiredService<CogniteFilesClient>(), Is.SameAs(client));
-        Assert.That(sp.GetRequiredService<ICogniteFilesApi>(), Is.Not.Null);
+        Assert.That(sp.GetRequiredService<ICogniteFilesApi>(), Is.SameAs(client.Api));
         Assert.That(client.Options.AppName, Is.EqualTo("di"));
         Assert.That(client.TimeProvider, Is.SameAs(time));
 
@@ -72,6 +72,68 @@ public class DependencyInjectionTests
         using var content = new ByteArrayContent([1]);
         await Assert.ThrowsAsync<CogniteApiException>(() => client.PresignedUrls.PutAsync(new Uri("https://api.example.com:9000/upload/1?sig=x"), content, default));
         Assert.That(calls, Is.EqualTo(2));
+    }
+
+    [Test]
+    public async Task Named_clients_for_two_projects_resolve_to_two_clients_with_their_own_base_uris_and_one_shared_token_provider()
+    {
+        using var mock = new MockHttpMessageHandler();
+        var seen = new List<HttpRequestMessage>();
+        mock.Fallback.Respond(req =>
+        {
+            lock (seen)
+            {
+                seen.Add(req);
+            }
+
+            return req.RequestUri!.Host.StartsWith("dl.", StringComparison.Ordinal)
+                ? new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent([1]) }
+                : ClientFixture.Json(HttpStatusCode.OK, ClientFixture.FileJson(1));
+        });
+        var shared = new StaticAccessTokenProvider("shared-token");
+        var services = new ServiceCollection();
+        services.AddSingleton<IAccessTokenProvider>(shared);
+        services.AddCogniteFiles("plant-a", o => { o.BaseUrl = new Uri("https://a.example.com"); o.Project = "project-a"; o.AppName = "app-a"; });
+        services.AddCogniteFiles("plant-b", o => { o.BaseUrl = new Uri("https://b.example.com:8443"); o.Project = "project-b"; o.AppName = "app-b"; });
+        services.ConfigureAll<HttpClientFactoryOptions>(o => o.HttpMessageHandlerBuilderActions.Add(b => b.PrimaryHandler = mock));
+        await using var sp = services.BuildServiceProvider();
+
+        var a = sp.GetRequiredKeyedService<CogniteFilesClient>("plant-a");
+        var b = sp.GetRequiredKeyedService<CogniteFilesClient>("plant-b");
+        Assert.That(b, Is.Not.SameAs(a));
+        Assert.That(sp.GetRequiredKeyedService<CogniteFilesClient>("plant-a"), Is.SameAs(a), "a keyed singleton");
+        Assert.That(sp.GetRequiredKeyedService<ICogniteFilesApi>("plant-a"), Is.SameAs(a.Api));
+        Assert.That(sp.GetRequiredKeyedService<ICogniteFilesApi>("plant-b"), Is.SameAs(b.Api));
+        Assert.That(sp.GetService<CogniteFilesClient>(), Is.Null, "no default client was registered");
+        Assert.That(a.ApiBaseUri, Is.EqualTo(new Uri("https://a.example.com/api/v1/projects/project-a/")));
+        Assert.That(b.ApiBaseUri, Is.EqualTo(new Uri("https://b.example.com:8443/api/v1/projects/project-b/")));
+
+        await a.RetrieveAsync(1);
+        await b.RetrieveAsync(1);
+        (await a.PresignedUrls.GetAsync(new Uri("https://dl.example.com/1?sig=x"), default)).Dispose();
+
+        Assert.That(seen.Select(r => $"{r.RequestUri!.GetLeftPart(UriPartial.Path)} {r.Headers.Authorization?.Parameter} {string.Join(",", r.Headers.TryGetValues("x-cdp-app", out var v) ? v : [])}"), Is.EqualTo(new[]
+        {
+            "https://a.example.com/api/v1/projects/project-a/files/1 shared-token app-a",
+            "https://b.example.com:8443/api/v1/projects/project-b/files/1 shared-token app-b",
+            "https://dl.example.com/1  ",
+        }));
+        Assert.That(shared.AllowedHostsValidator.AllowedHosts, Is.Empty, "the provider was not bound to either host");
+    }
+
+    [Test]
+    public void A_named_client_has_its_own_options_and_a_name_cannot_be_registered_twice()
+    {
+        var services = new ServiceCollection();
+        services.AddCogniteFiles(o => { o.BaseUrl = new Uri(ClientFixture.Root); o.Project = "proj"; o.AppName = "default"; }, _ => new StaticAccessTokenProvider("t"));
+        services.AddCogniteFiles("other", o => { o.Cluster = "westeurope-1"; o.Project = "other"; o.AppName = "named"; }, _ => new StaticAccessTokenProvider("u"));
+        using var sp = services.BuildServiceProvider();
+
+        Assert.That(sp.GetRequiredService<CogniteFilesClient>().Options.AppName, Is.EqualTo("default"));
+        Assert.That(sp.GetRequiredKeyedService<CogniteFilesClient>("other").ApiBaseUri, Is.EqualTo(new Uri("https://westeurope-1.cognitedata.com/api/v1/projects/other/")));
+        var ex = Assert.Throws<InvalidOperationException>(() => services.AddCogniteFiles("other", _ => { }));
+        Assert.That(ex!.Message, Does.Contain("\"other\""));
+        Assert.Throws<ArgumentException>(() => services.AddCogniteFiles(" ", _ => { }));
     }
 
     [Test]

@@ -2,6 +2,8 @@ using System.Security.Cryptography;
 using Cognite.Files.Auth;
 using Cognite.Files.Emulator;
 using Cognite.Files.Models;
+using Cognite.Files.Tests.Transfer;
+using Cognite.Files.Transfer;
 
 namespace Cognite.Files.Tests.Client;
 
@@ -36,53 +38,48 @@ public class EmulatorEndToEndTests
     [Test]
     public async Task Create_upload_download_list_update_delete()
     {
-        // create + upload small file
+        // create + upload a small file: one PUT (below SingleUploadThreshold), returned once CDF reports it uploaded
         var bytes = RandomNumberGenerator.GetBytes(300_001);
-        var progress = new List<long>();
-        var created = await _client.UploadSmallAsync(
+        var sha = Convert.ToHexStringLower(SHA256.HashData(bytes));
+        var progress = new RecordingProgress<UploadProgress>();
+        var created = await _client.UploadAsync(
             new FileCreate { Name = "e2e.bin", ExternalId = "e2e-main", MimeType = "application/octet-stream", Metadata = new Dictionary<string, string> { ["k"] = "v" } },
             new MemoryStream(bytes),
-            progress: new Cognite.Files.Tests.Auth.SyncProgress(progress));
-        Assert.That(created.Id, Is.GreaterThan(0));
-        Assert.That(progress.Last(), Is.EqualTo(bytes.Length));
-        var uploaded = await WaitUploadedAsync(created.Id);
-        Assert.That(uploaded.Uploaded, Is.True);
-        Assert.That(await _emulator.GetContentSha256Async(created.Id), Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(bytes))).IgnoreCase);
+            new UploadOptions { Progress = progress });
+        Assert.That(created.File.Id, Is.GreaterThan(0));
+        Assert.That(created.File.Uploaded, Is.True);
+        Assert.That(created.Parts, Is.EqualTo(1));
+        Assert.That(created.UploadId, Is.Empty, "a single PUT has no multipart session");
+        Assert.That(created.Sha256, Is.EqualTo(sha));
+        Assert.That(progress.Values[^1], Is.EqualTo(new UploadProgress(bytes.Length, bytes.Length, 1, 1)));
+        Assert.That(await _emulator.GetContentSha256Async(created.File.Id), Is.EqualTo(sha).IgnoreCase);
 
         // download byte-exact, to a stream and to a file
         using (var ms = new MemoryStream())
         {
-            var n = await _client.DownloadToStreamAsync(Identifier.FromId(created.Id), ms);
-            Assert.That(n, Is.EqualTo(bytes.Length));
+            var download = await _client.DownloadAsync(Identifier.FromId(created.File.Id), ms);
+            Assert.That(download.Bytes, Is.EqualTo(bytes.Length));
+            Assert.That(download.Sha256, Is.EqualTo(sha));
             Assert.That(ms.ToArray(), Is.EqualTo(bytes));
         }
 
         var path = Path.Combine(_dir.FullName, "downloaded.bin");
-        await _client.DownloadToFileAsync(Identifier.FromExternalId("e2e-main"), path);
+        await _client.DownloadAsync(Identifier.FromExternalId("e2e-main"), path);
         Assert.That(await File.ReadAllBytesAsync(path), Is.EqualTo(bytes));
 
-        // replace the content of the existing file via uploadlink
+        // replace the content of the existing file via uploadlink: in place once UploadAsync returns
         var replacement = RandomNumberGenerator.GetBytes(1234);
-        await _client.UploadSmallAsync(Identifier.FromExternalId("e2e-main"), new MemoryStream(replacement));
+        await _client.UploadAsync(Identifier.FromExternalId("e2e-main"), new MemoryStream(replacement));
         using (var ms = new MemoryStream())
         {
-            for (var i = 0; i < 50 && !ms.ToArray().SequenceEqual(replacement); i++)
-            {
-                ms.SetLength(0);
-                await _client.DownloadToStreamAsync(Identifier.FromId(created.Id), ms);
-                if (!ms.ToArray().SequenceEqual(replacement))
-                {
-                    await Task.Delay(100);
-                }
-            }
-
+            await _client.DownloadAsync(Identifier.FromId(created.File.Id), ms);
             Assert.That(ms.ToArray(), Is.EqualTo(replacement));
         }
 
         // list with paging
         for (var i = 0; i < 5; i++)
         {
-            await _client.UploadSmallAsync(new FileCreate { Name = $"page-{i}.txt", ExternalId = $"page-{i}", Source = "paging" }, new MemoryStream([(byte)i]));
+            await _client.UploadAsync(new FileCreate { Name = $"page-{i}.txt", ExternalId = $"page-{i}", Source = "paging" }, new MemoryStream([(byte)i]));
         }
 
         var listed = new List<FileMetadata>();
@@ -102,11 +99,11 @@ public class EmulatorEndToEndTests
             new FileUpdate { Source = new SetNullableString { Set = "updated" }, Metadata = new MetadataUpdate { Add = new Dictionary<string, string> { ["k2"] = "v2" } } });
         Assert.That(updated.Source, Is.EqualTo("updated"));
         Assert.That(updated.Metadata, Is.EquivalentTo(new Dictionary<string, string> { ["k"] = "v", ["k2"] = "v2" }));
-        Assert.That((await _client.RetrieveAsync(created.Id)).Source, Is.EqualTo("updated"));
+        Assert.That((await _client.RetrieveAsync(created.File.Id)).Source, Is.EqualTo("updated"));
 
         // delete
-        await _client.DeleteAsync(listed.Select(f => IdEither.FromId(f.Id)).Append(IdEither.FromId(created.Id)));
-        var ex = await Assert.CatchAsync<CogniteNotFoundException>(() => _client.RetrieveAsync(Identifier.FromId(created.Id)));
+        await _client.DeleteAsync(listed.Select(f => IdEither.FromId(f.Id)).Append(IdEither.FromId(created.File.Id)));
+        var ex = await Assert.CatchAsync<CogniteNotFoundException>(() => _client.RetrieveAsync(Identifier.FromId(created.File.Id)));
         Assert.That(ex!.Missing, Is.Not.Empty);
         Assert.That(await _client.AggregateCountAsync(), Is.EqualTo(0));
 
@@ -116,28 +113,14 @@ public class EmulatorEndToEndTests
     [Test]
     public async Task Errors_from_the_emulator_map_to_the_typed_family()
     {
-        await _client.UploadSmallAsync(new FileCreate { Name = "dup", ExternalId = "dup" }, new MemoryStream([1]));
+        await _client.UploadAsync(new FileCreate { Name = "dup", ExternalId = "dup" }, new MemoryStream([1]));
         Assert.That(
-            await Assert.CatchAsync<CogniteApiException>(() => _client.UploadSmallAsync(new FileCreate { Name = "dup", ExternalId = "dup" }, new MemoryStream([1]))),
+            await Assert.CatchAsync<CogniteApiException>(() => _client.UploadAsync(new FileCreate { Name = "dup", ExternalId = "dup" }, new MemoryStream([1]))),
             Is.InstanceOf<CogniteConflictException>());
 
         using var wrongToken = new CogniteFilesClient(
             new CogniteFilesClientOptions { BaseUrl = new Uri(_emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority)), Project = _emulator.Options.Project, AppName = "e2e" },
             new StaticAccessTokenProvider("wrong"));
         await Assert.ThatAsync(() => wrongToken.RetrieveAsync(1), Throws.InstanceOf<CogniteUnauthorizedException>());
-    }
-
-    private async Task<FileMetadata> WaitUploadedAsync(long id)
-    {
-        for (var i = 0; ; i++)
-        {
-            var f = await _client.RetrieveAsync(id);
-            if (f.Uploaded || i == 100)
-            {
-                return f;
-            }
-
-            await Task.Delay(50);
-        }
     }
 }

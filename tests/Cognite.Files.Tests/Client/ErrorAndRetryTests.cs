@@ -101,7 +101,6 @@ public class ErrorAndRetryTests
             return ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(1)}}]}""");
         });
         using var client = ClientFixture.Client(api, time: time);
-        var started = DateTime.UtcNow;
 
         var result = await ClientFixture.RunWithFakeTime(time, client.Api.RetrieveFilesAsync(ById), TimeSpan.FromMilliseconds(50));
 
@@ -109,7 +108,6 @@ public class ErrorAndRetryTests
         Assert.That(attemptTimes, Has.Count.EqualTo(2));
         var waited = attemptTimes[1] - attemptTimes[0];
         Assert.That(waited, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(7)).And.LessThan(TimeSpan.FromSeconds(8)), "Retry-After (7 s) replaces the backoff");
-        Assert.That(DateTime.UtcNow - started, Is.LessThan(TimeSpan.FromSeconds(5)), "fake time, no real sleeping");
     }
 
     [Test]
@@ -164,10 +162,11 @@ public class ErrorAndRetryTests
         using var client = ClientFixture.Client(api, time: time);
 
         await ClientFixture.RunWithFakeTime(time, client.Api.FilterFilesAsync(new FileFilterRequest()));
-        await Assert.CatchAsync<HttpRequestException>(() => ClientFixture.RunWithFakeTime(time, client.Api.CreateFileAsync(new FileCreate { Name = "a" })));
+        var ex = await Assert.ThrowsAsync<CogniteTransportException>(() => ClientFixture.RunWithFakeTime(time, client.Api.CreateFileAsync(new FileCreate { Name = "a" })));
 
         Assert.That(listCalls, Is.EqualTo(2));
         Assert.That(createCalls, Is.EqualTo(1));
+        Assert.That(ex!.InnerException, Is.InstanceOf<HttpRequestException>());
     }
 
     [Test]

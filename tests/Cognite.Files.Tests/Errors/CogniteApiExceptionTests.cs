@@ -1,10 +1,13 @@
 using System.Net;
 using System.Text;
+using Microsoft.Extensions.Time.Testing;
 
 namespace Cognite.Files.Tests.Errors;
 
 public class CogniteApiExceptionTests
 {
+    private static readonly FakeTimeProvider Time = new(new DateTimeOffset(2026, 11, 1, 0, 0, 0, TimeSpan.Zero));
+
     private static HttpResponseMessage Response(HttpStatusCode status, string body, string? requestId = "req-1", string url = "https://api.cognitedata.com/api/v1/projects/p/files/byids")
     {
         var response = new HttpResponseMessage(status)
@@ -25,7 +28,7 @@ public class CogniteApiExceptionTests
     {
         using var response = Response(HttpStatusCode.BadRequest, """{"error":{"code":400,"message":"Files not found","missing":[{"id":9007199254740991}]}}""");
 
-        var ex = await CogniteApiException.FromResponseAsync(response);
+        var ex = await CogniteErrorParser.FromResponseAsync(response, Time, default);
 
         Assert.That(ex, Is.InstanceOf<CogniteNotFoundException>());
         Assert.That(ex.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
@@ -46,7 +49,7 @@ public class CogniteApiExceptionTests
     {
         using var response = Response(status, """{"error":{"code":1,"message":"m"}}""");
 
-        var ex = await CogniteApiException.FromResponseAsync(response);
+        var ex = await CogniteErrorParser.FromResponseAsync(response, Time, default);
 
         Assert.That(ex.GetType(), Is.EqualTo(expected));
     }
@@ -56,7 +59,7 @@ public class CogniteApiExceptionTests
     {
         using var response = Response(HttpStatusCode.BadRequest, """{"error":{"code":400,"message":"dup","duplicated":[{"externalId":"a"}]}}""");
 
-        var ex = await CogniteApiException.FromResponseAsync(response);
+        var ex = await CogniteErrorParser.FromResponseAsync(response, Time, default);
 
         Assert.That(ex, Is.InstanceOf<CogniteConflictException>());
         Assert.That(ex.Duplicated.Single()["externalId"], Is.EqualTo("a"));
@@ -67,7 +70,7 @@ public class CogniteApiExceptionTests
     {
         using var response = Response(HttpStatusCode.BadGateway, "<html>bad gateway</html>", requestId: null, url: "https://upload.example/part?sig=SECRET&expires=1");
 
-        var ex = await CogniteApiException.FromResponseAsync(response);
+        var ex = await CogniteErrorParser.FromResponseAsync(response, Time, default);
 
         Assert.That(ex.ErrorMessage, Is.EqualTo("<html>bad gateway</html>"));
         Assert.That(ex.Message, Does.Not.Contain("SECRET"));
@@ -81,8 +84,45 @@ public class CogniteApiExceptionTests
         using var response = Response(HttpStatusCode.TooManyRequests, """{"error":{"code":429,"message":"slow down"}}""");
         response.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(TimeSpan.FromSeconds(3));
 
-        var ex = await CogniteApiException.FromResponseAsync(response);
+        var ex = await CogniteErrorParser.FromResponseAsync(response, Time, default);
 
         Assert.That(ex.RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(3)));
+    }
+
+    [Test]
+    public async Task Retry_after_as_a_date_is_relative_to_the_time_provider_and_never_negative()
+    {
+        using var later = Response(HttpStatusCode.ServiceUnavailable, "{}");
+        later.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(Time.GetUtcNow().AddSeconds(12));
+        using var past = Response(HttpStatusCode.ServiceUnavailable, "{}");
+        past.Headers.RetryAfter = new System.Net.Http.Headers.RetryConditionHeaderValue(Time.GetUtcNow().AddMinutes(-1));
+
+        Assert.That((await CogniteErrorParser.FromResponseAsync(later, Time, default)).RetryAfter, Is.EqualTo(TimeSpan.FromSeconds(12)));
+        Assert.That((await CogniteErrorParser.FromResponseAsync(past, Time, default)).RetryAfter, Is.EqualTo(TimeSpan.Zero));
+    }
+
+    [TestCase("""{"error":{"code":"not-a-number","message":"m"}}""")]
+    [TestCase("""{"error":"a string"}""")]
+    [TestCase("""{"message":"not the CDF shape"}""")]
+    public async Task A_json_body_that_is_not_cdfs_error_shape_becomes_the_message(string body)
+    {
+        using var response = Response(HttpStatusCode.BadRequest, body);
+
+        var ex = await CogniteErrorParser.FromResponseAsync(response, Time, default);
+
+        Assert.That(ex.GetType(), Is.EqualTo(typeof(CogniteApiException)));
+        Assert.That(ex.ErrorMessage, Is.EqualTo(body));
+        Assert.That(ex.ErrorCode, Is.Null);
+    }
+
+    [Test]
+    public async Task An_empty_body_gives_the_reason_phrase()
+    {
+        using var response = Response(HttpStatusCode.ServiceUnavailable, "");
+
+        var ex = await CogniteErrorParser.FromResponseAsync(response, Time, default);
+
+        Assert.That(ex.ErrorMessage, Is.EqualTo("Service Unavailable"));
+        Assert.That(ex.IsTransient, Is.True);
     }
 }

@@ -49,7 +49,7 @@ public sealed class RecordingCogniteApi : IDisposable
         });
         _httpClient = _handler.ToHttpClient();
         _httpClient.BaseAddress = BaseAddress;
-        Client = RestService.For<ICogniteFilesApi>(_httpClient, CogniteRefitSettings.Create());
+        Client = RestService.For<ICogniteFilesApi>(_httpClient, CogniteRefitSettings.Create(TimeProvider.System));
     }
 
     /// <summary>The generated Refit client.</summary>

@@ -4,6 +4,7 @@ using Cognite.Files.Http;
 using Cognite.Files.Models;
 using Cognite.Files.Transfer;
 using Microsoft.Extensions.Time.Testing;
+using RichardSzalay.MockHttp;
 
 namespace Cognite.Files.Tests.Transfer;
 
@@ -19,7 +20,7 @@ public class CdfMultipartUploadStepsTests
         {
             Id = 7, Name = file.Name, UploadId = "u-7", UploadUrls = Enumerable.Range(0, parts).Select(i => i == 0 ? "/api/v1/files/gcs_proxy/p0?sig=x" : $"https://storage.example/p{i}?sig=y").ToList(),
         };
-        var steps = new CdfMultipartUploadSteps(api, NoPuts, TimeSpan.Zero, relativeUrlBase: new Uri("https://api.example.com/"));
+        var steps = new CdfMultipartUploadSteps(api, NoPuts, new FakeTimeProvider(), relativeUrlBase: new Uri("https://api.example.com/"));
 
         var session = await steps.StartAsync(UploadTarget.ForNewFile(new FileCreate { Name = "a" }, overwrite: true), 3, CancellationToken.None);
 
@@ -38,7 +39,7 @@ public class CdfMultipartUploadStepsTests
         {
             Items = [new FileMultipartUploadResponse { Id = 9, Name = "b", UploadId = "u-9", UploadUrls = Enumerable.Range(0, parts).Select(i => $"https://s/{i}").ToList() }],
         };
-        var steps = new CdfMultipartUploadSteps(api, NoPuts, TimeSpan.Zero);
+        var steps = new CdfMultipartUploadSteps(api, NoPuts, new FakeTimeProvider());
 
         var session = await steps.StartAsync(UploadTarget.ForExistingFile(Identifier.FromExternalId("b")), 2, CancellationToken.None);
 
@@ -53,11 +54,11 @@ public class CdfMultipartUploadStepsTests
         var api = FakeApi.Create(out var calls);
         var polls = 0;
         calls.Retrieve = _ => new FileMetadataList { Items = [new FileMetadata { Id = 5, Name = "c", Uploaded = ++polls >= 3 }] };
-        var steps = new CdfMultipartUploadSteps(api, NoPuts, TimeSpan.FromSeconds(30), time);
+        var steps = new CdfMultipartUploadSteps(api, NoPuts, time);
         var session = new UploadSession(5, "u-5", [new Uri("https://s/0")]);
 
         await steps.CompleteAsync(session, CancellationToken.None);
-        var confirm = steps.ConfirmUploadedAsync(session, CancellationToken.None);
+        var confirm = steps.ConfirmUploadedAsync(session, TimeSpan.FromSeconds(30), CancellationToken.None);
         for (var i = 0; i < 100 && !confirm.IsCompleted; i++)
         {
             time.Advance(TimeSpan.FromMilliseconds(100));
@@ -76,9 +77,9 @@ public class CdfMultipartUploadStepsTests
         var time = new FakeTimeProvider();
         var api = FakeApi.Create(out var calls);
         calls.Retrieve = _ => new FileMetadataList { Items = [new FileMetadata { Id = 5, Name = "c", Uploaded = false }] };
-        var steps = new CdfMultipartUploadSteps(api, NoPuts, TimeSpan.FromSeconds(3), time);
+        var steps = new CdfMultipartUploadSteps(api, NoPuts, time);
 
-        var confirm = steps.ConfirmUploadedAsync(new UploadSession(5, "u-5", []), CancellationToken.None);
+        var confirm = steps.ConfirmUploadedAsync(new UploadSession(5, "u-5", []), TimeSpan.FromSeconds(3), CancellationToken.None);
         for (var i = 0; i < 200 && !confirm.IsCompleted; i++)
         {
             time.Advance(TimeSpan.FromMilliseconds(100));
@@ -88,6 +89,99 @@ public class CdfMultipartUploadStepsTests
         var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => confirm);
         Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.NotConfirmed));
         Assert.That(ex.FileId, Is.EqualTo(5));
+    }
+
+    [Test]
+    public async Task A_single_request_for_a_new_file_is_post_files_with_the_mime_type_kept_for_the_put()
+    {
+        var api = FakeApi.Create(out var calls);
+        calls.CreateFile = (file, overwrite) => new FileUploadResponse { Id = 11, Name = file.Name, MimeType = "application/pdf", UploadUrl = "/api/v1/files/gcs_proxy/s?sig=z" };
+        var steps = new CdfMultipartUploadSteps(api, NoPuts, new FakeTimeProvider(), relativeUrlBase: new Uri("https://api.example.com/"));
+
+        var session = await steps.StartSingleAsync(UploadTarget.ForNewFile(new FileCreate { Name = "a.pdf" }, overwrite: true), CancellationToken.None);
+
+        Assert.That(calls.Log, Is.EqualTo(new[] { "create name=a.pdf overwrite=True" }));
+        Assert.That(session.SingleRequest, Is.True);
+        Assert.That(session.FileId, Is.EqualTo(11));
+        Assert.That(session.UploadId, Is.Empty);
+        Assert.That(session.ContentType, Is.EqualTo("application/pdf"));
+        Assert.That(session.UploadUrls.Single().ToString(), Does.StartWith("https://api.example.com/api/v1/files/gcs_proxy/s"));
+    }
+
+    [Test]
+    public async Task A_single_request_for_an_existing_file_is_uploadlink()
+    {
+        var api = FakeApi.Create(out var calls);
+        calls.UploadLink = request => new FileUploadResponseList { Items = [new FileUploadResponse { Id = 12, Name = "b", UploadUrl = "https://s/single" }] };
+        var steps = new CdfMultipartUploadSteps(api, NoPuts, new FakeTimeProvider());
+
+        var session = await steps.StartSingleAsync(UploadTarget.ForExistingFile(Identifier.FromExternalId("b")), CancellationToken.None);
+
+        Assert.That(calls.Log, Is.EqualTo(new[] { "uploadlink externalId=b" }));
+        Assert.That(session.SingleRequest, Is.True);
+        Assert.That(session.ContentType, Is.Null);
+        Assert.That(session.UploadUrls.Single(), Is.EqualTo(new Uri("https://s/single")));
+    }
+
+    [Test]
+    public async Task A_single_request_without_an_upload_url_is_an_invalid_session()
+    {
+        var api = FakeApi.Create(out var calls);
+        calls.CreateFile = (file, _) => new FileUploadResponse { Id = 13, Name = file.Name };
+        var steps = new CdfMultipartUploadSteps(api, NoPuts, new FakeTimeProvider());
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => steps.StartSingleAsync(UploadTarget.ForNewFile(new FileCreate { Name = "c" }), CancellationToken.None));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.InvalidSession));
+        Assert.That(ex.FileId, Is.EqualTo(13));
+    }
+
+    [Test]
+    public async Task A_single_put_carries_the_sessions_content_type_and_a_part_put_none()
+    {
+        using var mock = new MockHttpMessageHandler();
+        var types = new List<string?>();
+        mock.Fallback.Respond(req => { types.Add(req.Content!.Headers.ContentType?.ToString()); return new HttpResponseMessage(System.Net.HttpStatusCode.OK); });
+        var steps = new CdfMultipartUploadSteps(FakeApi.Create(out _), new PresignedUrlClient(mock.ToHttpClient()), new FakeTimeProvider());
+        var single = new UploadSession(1, string.Empty, [new Uri("https://s/single")]) { SingleRequest = true, ContentType = "text/csv; charset=utf-8" };
+        var multipart = new UploadSession(1, "u", [new Uri("https://s/p0")]);
+
+        using (var content = new ByteArrayContent([1]))
+        {
+            await steps.PutPartAsync(single, 0, content, CancellationToken.None);
+        }
+
+        using (var content = new ByteArrayContent([1]))
+        {
+            await steps.PutPartAsync(multipart, 0, content, CancellationToken.None);
+        }
+
+        Assert.That(types, Is.EqualTo(new[] { "text/csv; charset=utf-8", null }));
+    }
+
+    [Test]
+    public async Task Completing_a_single_request_sends_nothing()
+    {
+        var api = FakeApi.Create(out var calls);
+        var steps = new CdfMultipartUploadSteps(api, NoPuts, new FakeTimeProvider());
+
+        await steps.CompleteAsync(new UploadSession(1, string.Empty, [new Uri("https://s/single")]) { SingleRequest = true }, CancellationToken.None);
+
+        Assert.That(calls.Log, Is.Empty);
+    }
+
+    [Test]
+    public async Task A_zero_confirmation_timeout_looks_once()
+    {
+        var api = FakeApi.Create(out var calls);
+        var polls = 0;
+        calls.Retrieve = _ => new FileMetadataList { Items = [new FileMetadata { Id = 5, Name = "c", Uploaded = ++polls > 1 }] };
+        var steps = new CdfMultipartUploadSteps(api, NoPuts, new FakeTimeProvider());
+
+        var file = await steps.ConfirmUploadedAsync(new UploadSession(5, "u-5", []), TimeSpan.Zero, CancellationToken.None);
+
+        Assert.That(polls, Is.EqualTo(1));
+        Assert.That(file.Uploaded, Is.False);
     }
 
     /// <summary>An <see cref="ICogniteFilesApi"/> answering only the calls the upload steps make.</summary>
@@ -120,6 +214,14 @@ public class CdfMultipartUploadStepsTests
                     var complete = (CompleteMultipartUploadRequest)a[0]!;
                     c.Log.Add($"complete id={complete.Id} uploadId={complete.UploadId}");
                     return Task.FromResult(new EmptyResponse());
+                case nameof(ICogniteFilesApi.CreateFileAsync):
+                    var created = (FileCreate)a[0]!;
+                    c.Log.Add($"create name={created.Name} overwrite={a[1]}");
+                    return Task.FromResult(c.CreateFile!(created, (bool?)a[1]));
+                case nameof(ICogniteFilesApi.GetUploadLinkAsync):
+                    var link = (UploadLinkRequest)a[0]!;
+                    c.Log.Add($"uploadlink externalId={link.Items.Single().ExternalId}");
+                    return Task.FromResult(c.UploadLink!(link));
                 case nameof(ICogniteFilesApi.RetrieveFilesAsync):
                     return Task.FromResult(c.Retrieve!((FileRetrieveRequest)a[0]!));
                 default:
@@ -136,6 +238,10 @@ public class CdfMultipartUploadStepsTests
             public Func<int, UploadLinkRequest, FileMultipartUploadResponseList>? MultiUploadLink { get; set; }
 
             public Func<FileRetrieveRequest, FileMetadataList>? Retrieve { get; set; }
+
+            public Func<FileCreate, bool?, FileUploadResponse>? CreateFile { get; set; }
+
+            public Func<UploadLinkRequest, FileUploadResponseList>? UploadLink { get; set; }
         }
     }
 }

@@ -25,6 +25,9 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
 
     public Func<PutCall, Task>? OnPut { get; set; }
 
+    /// <summary>Runs once an attempt's bytes were accepted (stored), before the PUT returns.</summary>
+    public Action<int>? OnAccepted { get; set; }
+
     /// <summary>
     /// When set, the body is sent the way HttpClient sends it (<see cref="HttpContent.CopyToAsync(Stream, CancellationToken)"/>)
     /// into the stream this returns, which may throttle or stop its writes; what is written is recorded.
@@ -40,13 +43,22 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
     public UploadSession? Session { get; private set; }
 
     public static CogniteApiException Status(HttpStatusCode status, TimeSpan? retryAfter = null) =>
-        CogniteApiException.Create(new CogniteErrorDetails(status, (int)status, "injected", [], [], "req-fake", retryAfter, "PUT", "/upload/part"));
+        CogniteErrorParser.Create(new CogniteErrorDetails(status, (int)status, "injected", [], [], "req-fake", retryAfter, "PUT", "/upload/part"));
 
     public Task<UploadSession> StartAsync(UploadTarget target, int partCount, CancellationToken cancellationToken)
     {
         StartCalls++;
         var urls = Enumerable.Range(0, partsForUrls > 0 ? partsForUrls : partCount).Select(i => new Uri($"https://upload.example/u/{i}?sig=SECRET{i}")).ToList();
         Session = new UploadSession(42, "upload-1", urls);
+        return Task.FromResult(Session);
+    }
+
+    public int StartSingleCalls { get; private set; }
+
+    public Task<UploadSession> StartSingleAsync(UploadTarget target, CancellationToken cancellationToken)
+    {
+        StartSingleCalls++;
+        Session = new UploadSession(42, string.Empty, [new Uri("https://upload.example/single?sig=SECRET")]) { SingleRequest = true, ContentType = "application/octet-stream" };
         return Task.FromResult(Session);
     }
 
@@ -83,6 +95,7 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
             var bytes = recorder.ToArray();
             Assert.That(bytes.LongLength, Is.EqualTo(content.Headers.ContentLength));
             Parts[partIndex] = bytes;
+            OnAccepted?.Invoke(partIndex);
         }
         finally
         {
@@ -101,8 +114,14 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
         return Task.CompletedTask;
     }
 
-    public Task<FileMetadata> ConfirmUploadedAsync(UploadSession session, CancellationToken cancellationToken) =>
-        Task.FromResult(new FileMetadata { Id = session.FileId, Name = "fake", Uploaded = true });
+    /// <summary>The confirmation timeouts the engine passed, in call order.</summary>
+    public ConcurrentQueue<TimeSpan> ConfirmTimeouts { get; } = new();
+
+    public Task<FileMetadata> ConfirmUploadedAsync(UploadSession session, TimeSpan timeout, CancellationToken cancellationToken)
+    {
+        ConfirmTimeouts.Enqueue(timeout);
+        return Task.FromResult(new FileMetadata { Id = session.FileId, Name = "fake", Uploaded = true });
+    }
 
     public byte[] Assembled() => Parts.OrderBy(p => p.Key).SelectMany(p => p.Value).ToArray();
 
@@ -366,4 +385,10 @@ internal sealed class RecordingProgress<T> : IProgress<T>
             Values.Add(value);
         }
     }
+}
+
+/// <summary>Calls <paramref name="onReport"/> synchronously for every report (e.g. to signal a test that bytes are moving).</summary>
+internal sealed class CallbackProgress<T>(Action<T> onReport) : IProgress<T>
+{
+    public void Report(T value) => onReport(value);
 }

@@ -6,13 +6,59 @@ public class MultipartPlannerTests
 {
     private const long MiB = 1024 * 1024;
 
-    private static UploadPlan Plan(long length, long? partSize = null) =>
-        MultipartPlanner.Plan(length, partSize is null ? new TransferOptions() : new TransferOptions { PartSize = partSize.Value });
+    /// <summary>A multipart plan (SingleUploadThreshold 0: only 0 bytes goes as one request), unless a threshold is given.</summary>
+    private static UploadPlan Plan(long length, long? partSize = null, long singleUploadThreshold = 0)
+    {
+        var options = new TransferOptions { SingleUploadThreshold = singleUploadThreshold };
+        if (partSize is { } size)
+        {
+            options.PartSize = size;
+        }
+
+        return MultipartPlanner.Plan(length, options);
+    }
+
+    [TestCase(1L)]
+    [TestCase(16 * MiB)]
+    public void Content_up_to_the_default_threshold_is_one_single_request(long length)
+    {
+        var plan = MultipartPlanner.Plan(length, new TransferOptions());
+        Assert.That(plan.SingleRequest, Is.True);
+        Assert.That(plan.PartCount, Is.EqualTo(1));
+        Assert.That(plan.GetPartLength(0), Is.EqualTo(length));
+    }
 
     [Test]
-    public void Zero_bytes_is_one_empty_part()
+    public void One_byte_above_the_threshold_is_multipart_even_when_it_fits_one_part()
+    {
+        var plan = MultipartPlanner.Plan(16 * MiB + 1, new TransferOptions());
+        Assert.That(plan.SingleRequest, Is.False);
+        Assert.That(plan.PartCount, Is.EqualTo(1), "below the 50 MiB part size: a session of one part");
+    }
+
+    [Test]
+    public void A_threshold_above_the_part_size_is_still_one_request()
+    {
+        var plan = Plan(30 * MiB, partSize: 5 * MiB, singleUploadThreshold: 32 * MiB);
+        Assert.That(plan.SingleRequest, Is.True);
+        Assert.That(plan.PartCount, Is.EqualTo(1));
+        Assert.That(plan.PartSize, Is.EqualTo(30 * MiB));
+    }
+
+    [TestCase(-1L)]
+    [TestCase(MultipartLimits.MaxSingleUploadSize + 1)]
+    public void Options_validation_refuses_a_threshold_outside_0_to_5000_MB(long threshold)
+    {
+        var options = new TransferOptions { SingleUploadThreshold = threshold };
+        var ex = Assert.Throws<ArgumentOutOfRangeException>(options.Validate);
+        Assert.That(ex!.ParamName, Is.EqualTo(nameof(TransferOptions.SingleUploadThreshold)));
+    }
+
+    [Test]
+    public void Zero_bytes_is_one_empty_single_request()
     {
         var plan = Plan(0);
+        Assert.That(plan.SingleRequest, Is.True, "0 is never above the threshold");
         Assert.That(plan.PartCount, Is.EqualTo(1));
         Assert.That(plan.GetPartOffset(0), Is.Zero);
         Assert.That(plan.GetPartLength(0), Is.Zero);
@@ -26,6 +72,7 @@ public class MultipartPlannerTests
     public void Content_up_to_the_preferred_part_size_is_one_part(long length)
     {
         var plan = Plan(length);
+        Assert.That(plan.SingleRequest, Is.False);
         Assert.That(plan.PartCount, Is.EqualTo(1));
         Assert.That(plan.GetPartLength(0), Is.EqualTo(length));
     }

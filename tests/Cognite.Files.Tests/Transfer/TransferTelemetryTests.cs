@@ -42,7 +42,7 @@ public class TransferTelemetryTests
         {
             OnPut = call => call is { PartIndex: 1, Attempt: 1 } ? throw FakeUploadSteps.Status(HttpStatusCode.BadGateway) : Task.CompletedTask,
         };
-        var options = new TransferOptions { MinimumPartSize = 1, PartSize = 100, RetryBaseDelay = TimeSpan.Zero };
+        var options = new TransferOptions { SingleUploadThreshold = 0, MinimumPartSize = 1, PartSize = 100, RetryBaseDelay = TimeSpan.Zero };
         using var source = UploadSource.FromStream(new MemoryStream(new byte[350]));
 
         await new MultipartUploadEngine(steps, options, time).UploadAsync(source, UploadTarget.ForNewFile(new FileCreate { Name = "t" }));
@@ -55,5 +55,62 @@ public class TransferTelemetryTests
         Assert.That(measurements["cognite.files.upload.bytes"], Is.EqualTo(350));
         Assert.That(measurements["cognite.files.upload.parts"], Is.EqualTo(4));
         Assert.That(measurements["cognite.files.upload.part_retries"], Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task Every_upload_that_ends_is_counted_by_outcome_completed_failed_or_cancelled()
+    {
+        var outcomes = new ConcurrentQueue<string?>();
+        using var meters = new MeterListener
+        {
+            InstrumentPublished = (instrument, l) =>
+            {
+                if (instrument.Meter.Name == CogniteFilesTelemetry.Name && instrument.Name == "cognite.files.upload.completed")
+                {
+                    l.EnableMeasurementEvents(instrument);
+                }
+            },
+        };
+        meters.SetMeasurementEventCallback<long>((_, _, tags, _) =>
+        {
+            foreach (var tag in tags)
+            {
+                if (tag.Key == "outcome")
+                {
+                    outcomes.Enqueue(tag.Value as string);
+                }
+            }
+        });
+        meters.Start();
+
+        var time = new FakeTimeProvider();
+        var options = new TransferOptions { SingleUploadThreshold = 0, MinimumPartSize = 1, PartSize = 100, MaxAttemptsPerPart = 1 };
+        var target = UploadTarget.ForNewFile(new FileCreate { Name = "t" });
+        var ok = new MultipartUploadEngine(new FakeUploadSteps(time), options, time);
+        var failing = new MultipartUploadEngine(new FakeUploadSteps(time) { OnPut = _ => throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) }, options, time);
+        using var cts = new CancellationTokenSource();
+        await cts.CancelAsync();
+
+        using (var source = UploadSource.FromStream(new MemoryStream(new byte[250])))
+        {
+            await ok.UploadAsync(source, target);
+        }
+
+        using (var source = UploadSource.FromStream(new MemoryStream(new byte[250])))
+        {
+            await Assert.ThrowsAsync<CogniteUploadException>(() => failing.UploadAsync(source, target));
+        }
+
+        using (var source = UploadSource.FromStream(new MemoryStream(new byte[250])))
+        {
+            await Assert.CatchAsync<OperationCanceledException>(() => ok.UploadAsync(source, target, cancellationToken: cts.Token));
+        }
+
+        using (var source = UploadSource.FromStream(new MemoryStream(new byte[250])))
+        {
+            await Assert.ThrowsAsync<ArgumentException>(() => ok.UploadAsync(ok.Request(source, target: null), CancellationToken.None));
+        }
+
+        Assert.That(outcomes, Is.EqualTo(new[] { "completed", "failed", "cancelled", "failed" }));
     }
 }
