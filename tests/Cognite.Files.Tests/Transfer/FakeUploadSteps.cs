@@ -167,8 +167,8 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
     }
 }
 
-/// <summary>Writes to a destination, then records what was written once the destination accepted it.</summary>
-internal sealed class TeeWriteStream(Stream inner, Stream recorder) : Stream
+/// <summary>The members every write-only test sink shares; array writes go to the memory overload.</summary>
+internal abstract class WriteOnlyTestStream : Stream
 {
     public override bool CanRead => false;
 
@@ -179,18 +179,6 @@ internal sealed class TeeWriteStream(Stream inner, Stream recorder) : Stream
     public override long Length => throw new NotSupportedException();
 
     public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
-    public override void Write(byte[] buffer, int offset, int count)
-    {
-        inner.Write(buffer, offset, count);
-        recorder.Write(buffer, offset, count);
-    }
-
-    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        await inner.WriteAsync(buffer, cancellationToken);
-        recorder.Write(buffer.Span);
-    }
 
     public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -206,24 +194,30 @@ internal sealed class TeeWriteStream(Stream inner, Stream recorder) : Stream
     public override void SetLength(long value) => throw new NotSupportedException();
 }
 
+/// <summary>Writes to a destination, then records what was written once the destination accepted it.</summary>
+internal sealed class TeeWriteStream(Stream inner, Stream recorder) : WriteOnlyTestStream
+{
+    public override void Write(byte[] buffer, int offset, int count)
+    {
+        inner.Write(buffer, offset, count);
+        recorder.Write(buffer, offset, count);
+    }
+
+    public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        await inner.WriteAsync(buffer, cancellationToken);
+        recorder.Write(buffer.Span);
+    }
+}
+
 /// <summary>
 /// A slow link on fake time: every write takes <c>count / bytesPerSecond</c> seconds of the <see cref="TimeProvider"/>;
 /// once <paramref name="stopAfterWrites"/> writes have been accepted, further writes never complete (a dead connection).
 /// Records the size of every write.
 /// </summary>
-internal sealed class ThrottledWriteStream(TimeProvider time, int bytesPerSecond, int stopAfterWrites = int.MaxValue) : Stream
+internal sealed class ThrottledWriteStream(TimeProvider time, int bytesPerSecond, int stopAfterWrites = int.MaxValue) : WriteOnlyTestStream
 {
     public ConcurrentQueue<int> Writes { get; } = new();
-
-    public override bool CanRead => false;
-
-    public override bool CanSeek => false;
-
-    public override bool CanWrite => true;
-
-    public override long Length => throw new NotSupportedException();
-
-    public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
 
     public override async ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
     {
@@ -236,20 +230,7 @@ internal sealed class ThrottledWriteStream(TimeProvider time, int bytesPerSecond
         await Task.Delay(TimeSpan.FromSeconds((double)buffer.Length / bytesPerSecond), time, cancellationToken);
     }
 
-    public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-        WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
-
-    public override void Flush()
-    {
-    }
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-    public override void SetLength(long value) => throw new NotSupportedException();
 }
 
 /// <summary>

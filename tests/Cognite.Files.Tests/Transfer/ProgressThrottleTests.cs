@@ -83,18 +83,8 @@ public class ProgressThrottleTests
     }
 
     /// <summary>A sink whose every write advances the fake clock by <paramref name="perWrite"/> before it completes.</summary>
-    private sealed class ClockAdvancingStream(FakeTimeProvider time, TimeSpan perWrite) : Stream
+    private sealed class ClockAdvancingStream(FakeTimeProvider time, TimeSpan perWrite) : WriteOnlyTestStream
     {
-        public override bool CanRead => false;
-
-        public override bool CanSeek => false;
-
-        public override bool CanWrite => true;
-
-        public override long Length => throw new NotSupportedException();
-
-        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
-
         public override void Write(byte[] buffer, int offset, int count) => time.Advance(perWrite);
 
         public override ValueTask WriteAsync(ReadOnlyMemory<byte> buffer, CancellationToken cancellationToken = default)
@@ -102,18 +92,5 @@ public class ProgressThrottleTests
             time.Advance(perWrite);
             return ValueTask.CompletedTask;
         }
-
-        public override Task WriteAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
-            WriteAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-        public override void Flush()
-        {
-        }
-
-        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-
-        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
-
-        public override void SetLength(long value) => throw new NotSupportedException();
     }
 }
