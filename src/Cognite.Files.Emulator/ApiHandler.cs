@@ -6,15 +6,38 @@ using Newtonsoft.Json.Linq;
 
 namespace Cognite.Files.Emulator;
 
-/// <summary>The Files API on the API listener: <c>/api/v1/projects/{project}/files...</c>.</summary>
-internal sealed class ApiHandler(EmulatorState state)
+/// <summary>
+/// The Files API of one project on the API listener: one handler per operation id of <c>openapi/cognite-files.yaml</c>
+/// (<see cref="Handlers"/>), each mapped to its own endpoint by <see cref="CogniteFilesEmulator"/>. One instance per
+/// request, bound to the project of its route: a file of one project is invisible to every other.
+/// </summary>
+internal sealed class ApiHandler(EmulatorState state, string project)
 {
-    private FileStore Store => state.Store;
+    private ProjectFiles Store { get; } = state.Store.ForProject(project);
     private long NowMs => state.Options.TimeProvider.GetUtcNow().ToUnixTimeMilliseconds();
 
-    public async Task HandleAsync(HttpContext context, string path)
+    /// <summary>The handler of every operation id; the emulator refuses to start when the document has one without a handler.</summary>
+    public static readonly IReadOnlyDictionary<string, Func<ApiHandler, HttpContext, Task>> Handlers = new Dictionary<string, Func<ApiHandler, HttpContext, Task>>(StringComparer.Ordinal)
     {
-        var method = context.Request.Method;
+        ["CreateFile"] = (h, c) => h.CreateAsync(c),
+        ["ListFiles"] = (h, c) => h.ListQueryAsync(c),
+        ["GetUploadLink"] = (h, c) => h.UploadLinkAsync(c),
+        ["InitMultipartUpload"] = (h, c) => h.InitMultipartAsync(c),
+        ["GetMultipartUploadLink"] = (h, c) => h.MultiUploadLinkAsync(c),
+        ["CompleteMultipartUpload"] = (h, c) => h.CompleteAsync(c),
+        ["FilterFiles"] = (h, c) => h.ListAsync(c),
+        ["GetFileById"] = (h, c) => h.GetByIdAsync(c),
+        ["RetrieveFiles"] = (h, c) => h.ByIdsAsync(c),
+        ["UpdateFiles"] = (h, c) => h.UpdateAsync(c),
+        ["DeleteFiles"] = (h, c) => h.DeleteAsync(c),
+        ["SearchFiles"] = (h, c) => h.SearchAsync(c),
+        ["AggregateFiles"] = (h, c) => h.AggregateAsync(c),
+        ["GetDownloadLinks"] = (h, c) => h.DownloadLinkAsync(c),
+    };
+
+    /// <summary>Runs operation <paramref name="operationId"/>: counts it, checks the token, injects an API fault when one is due.</summary>
+    public async Task HandleAsync(HttpContext context, string operationId)
+    {
         state.Counters.ApiRequest();
         Authenticate(context);
         if (state.Faults.NextApiFault() is { } fault)
@@ -24,38 +47,8 @@ internal sealed class ApiHandler(EmulatorState state)
             return;
         }
 
-        switch (method, path)
-        {
-            case ("POST", "/files"): await CreateAsync(context).ConfigureAwait(false); return;
-            case ("GET", "/files"): await ListQueryAsync(context).ConfigureAwait(false); return;
-            case ("POST", "/files/uploadlink"): await UploadLinkAsync(context).ConfigureAwait(false); return;
-            case ("POST", "/files/initmultipartupload"): await InitMultipartAsync(context).ConfigureAwait(false); return;
-            case ("POST", "/files/multiuploadlink"): await MultiUploadLinkAsync(context).ConfigureAwait(false); return;
-            case ("POST", "/files/completemultipartupload"): await CompleteAsync(context).ConfigureAwait(false); return;
-            case ("POST", "/files/list"): await ListAsync(context).ConfigureAwait(false); return;
-            case ("POST", "/files/byids"): await ByIdsAsync(context).ConfigureAwait(false); return;
-            case ("POST", "/files/update"): await UpdateAsync(context).ConfigureAwait(false); return;
-            case ("POST", "/files/delete"): await DeleteAsync(context).ConfigureAwait(false); return;
-            case ("POST", "/files/search"): await SearchAsync(context).ConfigureAwait(false); return;
-            case ("POST", "/files/aggregate"): await AggregateAsync(context).ConfigureAwait(false); return;
-            case ("POST", "/files/downloadlink"): await DownloadLinkAsync(context).ConfigureAwait(false); return;
-        }
-
-        if (path.StartsWith("/files/", StringComparison.Ordinal) && !path[7..].Contains('/') && long.TryParse(path[7..], NumberStyles.None, CultureInfo.InvariantCulture, out var id))
-        {
-            if (method != "GET") throw new CdfError(405, $"Method {method} is not allowed on {path}.");
-            await GetByIdAsync(context, id).ConfigureAwait(false);
-            return;
-        }
-        var known = path is "/files" || path.StartsWith("/files/", StringComparison.Ordinal) && KnownPosts.Contains(path);
-        throw known ? new CdfError(405, $"Method {method} is not allowed on {path}.") : new CdfError(404, $"No such endpoint: {method} {path}.");
+        await Handlers[operationId](this, context).ConfigureAwait(false);
     }
-
-    private static readonly HashSet<string> KnownPosts =
-    [
-        "/files/uploadlink", "/files/initmultipartupload", "/files/multiuploadlink", "/files/completemultipartupload", "/files/list",
-        "/files/byids", "/files/update", "/files/delete", "/files/search", "/files/aggregate", "/files/downloadlink",
-    ];
 
     private void Authenticate(HttpContext context)
     {
@@ -234,13 +227,17 @@ internal sealed class ApiHandler(EmulatorState state)
         var now = NowMs;
         var meta = current.Metadata;
         if (EmulatorConventions.UploadBumpsLastUpdatedTime) meta.LastUpdatedTime = now;
-        Store.Put(new FileRow(meta, now + (long)state.Options.UploadedFlagDelay.TotalMilliseconds, true));
+        // The row keeps its project: this runs on the upload listener, which knows files by id only.
+        state.Store.Put(current with { Metadata = meta, ReadyAt = now + (long)state.Options.UploadedFlagDelay.TotalMilliseconds, HasContent = true });
     }
 
     // ---------------- read ----------------
 
-    private async Task GetByIdAsync(HttpContext context, long id)
+    private async Task GetByIdAsync(HttpContext context)
     {
+        // The route constrains {id} to a long; a signed one is no file id (ids are positive) and names no endpoint.
+        if (!long.TryParse((string)context.Request.RouteValues["id"]!, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
+            throw new CdfError(404, $"No such endpoint: {context.Request.Method} {context.Request.Path}.");
         var row = Store.Get(id) ?? throw new CdfError(EmulatorConventions.MissingStatus, "Files not found.", [new Dictionary<string, object> { ["id"] = id }]);
         await HttpJson.WriteAsync(context, 200, Materialize(row)).ConfigureAwait(false);
     }

@@ -31,7 +31,7 @@ internal sealed class EmulatorState
 /// (<see cref="UploadBaseUrl"/>, pre-signed URLs only) on 127.0.0.1. Metadata in SQLite and content files under
 /// <see cref="EmulatorOptions.DataDirectory"/>; both survive a restart.
 /// </summary>
-public sealed class CogniteFilesEmulator : IAsyncDisposable
+public sealed partial class CogniteFilesEmulator : IAsyncDisposable
 {
     private readonly WebApplication _app;
     private readonly EmulatorState _state;
@@ -70,7 +70,7 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
         options.Validate();
         var schemas = await RequestSchemas.GetAsync().ConfigureAwait(false);
         Directory.CreateDirectory(options.DataDirectory);
-        var store = new FileStore(options.DataDirectory);
+        var store = new FileStore(options.DataDirectory, options.Project);
         try
         {
             var key = Convert.FromBase64String(store.GetOrCreateSetting("url-signing-key", () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));
@@ -83,7 +83,8 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
                 Counters = new EmulatorCounters(),
                 Faults = new FaultController(options.Faults, options.BandwidthBytesPerSecondPerConnection),
             };
-            state.Api = new ApiHandler(state);
+            // For the upload listener's project-free uses (faults, committing content by file id).
+            state.Api = new ApiHandler(state, options.Project);
 
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
             builder.Logging.ClearProviders();
@@ -101,7 +102,9 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
             });
             var app = builder.Build();
             var dispatcher = new Dispatcher(state);
-            app.Run(dispatcher.HandleAsync);
+            app.Use(dispatcher.HandleAsync);
+            app.UseRouting();
+            MapOperations(app, state, schemas);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
 
             var apiPort = ((IPEndPoint)apiListen!.EndPoint).Port;
@@ -138,6 +141,60 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
         }
     }
 
+    /// <summary>
+    /// One endpoint per operation of the embedded OpenAPI document (the project a route value; a trailing slash is
+    /// accepted, as CDF does), each running the handler of its operation id; a document operation without a handler
+    /// stops the emulator from starting. Anything else is a CDF-shaped 404 (403 for a project outside
+    /// <see cref="EmulatorOptions.AllowedProjects"/>).
+    /// </summary>
+    private static void MapOperations(WebApplication app, EmulatorState state, RequestSchemas schemas)
+    {
+        foreach (var (method, path, operationId) in schemas.Operations)
+        {
+            if (!ApiHandler.Handlers.ContainsKey(operationId))
+                throw new InvalidOperationException($"The emulator has no handler for operation {operationId} ({method} {path}) of openapi/cognite-files.yaml.");
+            // Path parameters of the document are ids: constrained to int64, so /files/list is never taken for one.
+            var route = ProjectPrefix + PathParameter().Replace(path, "{$1:long}");
+            app.MapMethods(route, [method], context =>
+            {
+                var project = (string)context.Request.RouteValues["project"]!;
+                state.Options.CheckProject(project);
+                return new ApiHandler(state, project).HandleAsync(context, operationId);
+            });
+        }
+
+        // "{**path}": every path, also those that look like file names ("1.5"), which the default fallback skips.
+        app.MapFallback("{**path}", context =>
+        {
+            var path = context.Request.Path.Value ?? "";
+            if (path.StartsWith("/api/v1/projects/", StringComparison.Ordinal))
+            {
+                var project = path["/api/v1/projects/".Length..].Split('/')[0];
+                if (project.Length > 0) state.Options.CheckProject(Uri.UnescapeDataString(project));
+                // The catch-all wins over routing's own 405, so a known path with another method is told apart here.
+                var known = schemas.Operations.Any(o => MatchesTemplate(path, ProjectPrefix + o.Path));
+                throw known
+                    ? new CdfError(405, $"Method {context.Request.Method} is not allowed on {path}.")
+                    : new CdfError(404, $"No such endpoint: {context.Request.Method} {path}.");
+            }
+
+            throw new CdfError(404, "Not found.");
+        });
+    }
+
+    private const string ProjectPrefix = "/api/v1/projects/{project}";
+
+    /// <summary>Whether <paramref name="path"/> (a trailing slash allowed) has the shape of <paramref name="template"/>; a <c>{name}</c> matches one segment.</summary>
+    private static bool MatchesTemplate(string path, string template)
+    {
+        var segments = path.TrimEnd('/').Split('/');
+        var parts = template.Split('/');
+        return segments.Length == parts.Length && parts.Zip(segments).All(p => p.First.StartsWith('{') || string.Equals(p.First, p.Second, StringComparison.Ordinal));
+    }
+
+    [System.Text.RegularExpressions.GeneratedRegex(@"\{(\w+)\}")]
+    private static partial System.Text.RegularExpressions.Regex PathParameter();
+
     /// <summary>Routes by listener (local port), sets <c>x-request-id</c> and maps every failure to a CDF error body.</summary>
     private sealed class Dispatcher(EmulatorState state)
     {
@@ -146,14 +203,14 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
         private long _requestCounter;
         public int ApiPort { get; set; } = -1;
 
-        public async Task HandleAsync(HttpContext context)
+        public async Task HandleAsync(HttpContext context, RequestDelegate next)
         {
             var id = "emu-" + Interlocked.Increment(ref _requestCounter).ToString("x8", CultureInfo.InvariantCulture) + "-" + Guid.NewGuid().ToString("N")[..8];
             context.Response.Headers["x-request-id"] = id;
             var started = System.Diagnostics.Stopwatch.GetTimestamp();
             try
             {
-                await HandleCoreAsync(context).ConfigureAwait(false);
+                await HandleCoreAsync(context, next).ConfigureAwait(false);
             }
             finally
             {
@@ -166,7 +223,7 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
             }
         }
 
-        private async Task HandleCoreAsync(HttpContext context)
+        private async Task HandleCoreAsync(HttpContext context, RequestDelegate next)
         {
             try
             {
@@ -181,14 +238,12 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
                     await _admin.HandleAsync(context, path["/_emulator".Length..]).ConfigureAwait(false);
                     return;
                 }
-                var prefix = "/api/v1/projects/" + state.Options.Project;
-                if (!path.StartsWith(prefix + "/", StringComparison.Ordinal))
+                await next(context).ConfigureAwait(false);
+                if (context.Response.StatusCode == StatusCodes.Status405MethodNotAllowed && !context.Response.HasStarted)
                 {
-                    if (path.StartsWith("/api/v1/projects/", StringComparison.Ordinal))
-                        throw new CdfError(403, "Resource not found. This may also be due to insufficient access rights (unknown project).");
-                    throw new CdfError(404, "Not found.");
+                    // Routing found the path but not the method: say so in CDF's error format.
+                    throw new CdfError(405, $"Method {context.Request.Method} is not allowed on {path}.");
                 }
-                await state.Api.HandleAsync(context, path[prefix.Length..]).ConfigureAwait(false);
             }
             catch (CdfError e)
             {

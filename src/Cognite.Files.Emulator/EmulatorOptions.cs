@@ -6,8 +6,15 @@ public sealed class EmulatorOptions
     /// <summary>Directory holding the SQLite database, the content files, part files and the URL-signing key. Survives a restart.</summary>
     public string DataDirectory { get; set; } = "";
 
-    /// <summary>The CDF project name in the API path (<c>/api/v1/projects/{Project}</c>).</summary>
+    /// <summary>
+    /// The project of <see cref="CogniteFilesEmulator.ApiBaseUrl"/> (<c>/api/v1/projects/{Project}</c>). Any other project
+    /// name works as well, as on CDF: each project has its own files. Files of a data directory from before projects were
+    /// kept apart belong to this one.
+    /// </summary>
     public string Project { get; set; } = "emulator";
+
+    /// <summary>When set, only these projects are served; any other answers 403 like an unknown project on CDF. Null: every project.</summary>
+    public IList<string>? AllowedProjects { get; set; }
 
     /// <summary>Port of the API listener on 127.0.0.1; 0 picks a free one.</summary>
     public int ApiPort { get; set; }
@@ -44,6 +51,13 @@ public sealed class EmulatorOptions
 
     /// <summary>Bind address; only loopback is supported on this machine.</summary>
     public string Host { get; set; } = "127.0.0.1";
+
+    /// <summary>Throws CDF's 403 for a project outside <see cref="AllowedProjects"/>.</summary>
+    internal void CheckProject(string project)
+    {
+        if (AllowedProjects is { Count: > 0 } allowed && !allowed.Contains(project, StringComparer.Ordinal))
+            throw new CdfError(403, "Resource not found. This may also be due to insufficient access rights (unknown project).");
+    }
 
     internal void Validate()
     {

@@ -5,7 +5,11 @@ using Newtonsoft.Json;
 namespace Cognite.Files.Emulator;
 
 /// <summary>A stored file row: the metadata (without upload state) and when the content became (or becomes) visible.</summary>
-internal sealed record FileRow(FileMetadata Metadata, long? ReadyAt, bool HasContent);
+internal sealed record FileRow(FileMetadata Metadata, long? ReadyAt, bool HasContent)
+{
+    /// <summary>The CDF project the file belongs to; set by <see cref="ProjectFiles.Put"/>.</summary>
+    public string Project { get; init; } = "";
+}
 
 /// <summary>An upload session (single or multipart).</summary>
 internal sealed record UploadRow(string UploadId, long FileId, int Parts, bool Multipart, bool Completed, long ExpiresAt);
@@ -22,7 +26,7 @@ internal sealed class FileStore : IDisposable
     private readonly object _gate = new();
     private readonly string _root;
 
-    public FileStore(string dataDirectory)
+    public FileStore(string dataDirectory, string defaultProject = "emulator")
     {
         _root = Path.GetFullPath(dataDirectory);
         Directory.CreateDirectory(ContentDir);
@@ -37,13 +41,16 @@ internal sealed class FileStore : IDisposable
         _db.Open();
         Exec("PRAGMA journal_mode=WAL;");
         Exec("PRAGMA synchronous=NORMAL;");
+        MigrateToProjects(defaultProject);
         Exec("""
             CREATE TABLE IF NOT EXISTS files(
               id INTEGER PRIMARY KEY,
-              external_id TEXT UNIQUE,
+              project TEXT NOT NULL,
+              external_id TEXT NULL,
               json TEXT NOT NULL,
               ready_at INTEGER NULL,
-              has_content INTEGER NOT NULL DEFAULT 0);
+              has_content INTEGER NOT NULL DEFAULT 0,
+              UNIQUE(project, external_id));
             CREATE TABLE IF NOT EXISTS uploads(
               upload_id TEXT PRIMARY KEY,
               file_id INTEGER NOT NULL,
@@ -59,6 +66,35 @@ internal sealed class FileStore : IDisposable
             CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """);
     }
+
+    /// <summary>
+    /// A data directory from before projects were kept apart has a files table without a project column (and a
+    /// database-wide unique external id): its rows move to <paramref name="defaultProject"/>, the project they were served under.
+    /// </summary>
+    private void MigrateToProjects(string defaultProject)
+    {
+        using var probe = Cmd("SELECT COUNT(*) FROM pragma_table_info('files') WHERE name='project'");
+        using var exists = Cmd("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='files'");
+        if ((long)exists.ExecuteScalar()! == 0 || (long)probe.ExecuteScalar()! > 0) return;
+        using var tx = _db.BeginTransaction();
+        foreach (var sql in new[]
+        {
+            "CREATE TABLE files_v2(id INTEGER PRIMARY KEY, project TEXT NOT NULL, external_id TEXT NULL, json TEXT NOT NULL, ready_at INTEGER NULL, has_content INTEGER NOT NULL DEFAULT 0, UNIQUE(project, external_id))",
+            "INSERT INTO files_v2(id, project, external_id, json, ready_at, has_content) SELECT id, $p, external_id, json, ready_at, has_content FROM files",
+            "DROP TABLE files",
+            "ALTER TABLE files_v2 RENAME TO files",
+        })
+        {
+            using var cmd = Cmd(sql, ("$p", defaultProject));
+            cmd.Transaction = tx;
+            cmd.ExecuteNonQuery();
+        }
+
+        tx.Commit();
+    }
+
+    /// <summary>The files of one project: everything else is invisible through it.</summary>
+    public ProjectFiles ForProject(string project) => new(this, project);
 
     public string Root => _root;
     public string ContentDir => Path.Combine(_root, "content");
@@ -130,17 +166,17 @@ internal sealed class FileStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Cmd("SELECT json, ready_at, has_content FROM files WHERE id=$id", ("$id", id));
+            using var cmd = Cmd("SELECT json, ready_at, has_content, project FROM files WHERE id=$id", ("$id", id));
             using var r = cmd.ExecuteReader();
             return r.Read() ? Row(r) : null;
         }
     }
 
-    public FileRow? GetByExternalId(string externalId)
+    public FileRow? GetByExternalId(string project, string externalId)
     {
         lock (_gate)
         {
-            using var cmd = Cmd("SELECT json, ready_at, has_content FROM files WHERE external_id=$x", ("$x", externalId));
+            using var cmd = Cmd("SELECT json, ready_at, has_content, project FROM files WHERE project=$p AND external_id=$x", ("$p", project), ("$x", externalId));
             using var r = cmd.ExecuteReader();
             return r.Read() ? Row(r) : null;
         }
@@ -159,17 +195,18 @@ internal sealed class FileStore : IDisposable
         }
     }
 
-    /// <summary>Inserts or replaces the row; callers check uniqueness first (under <see cref="WithLock"/>).</summary>
+    /// <summary>Inserts or replaces the row (in its <see cref="FileRow.Project"/>); callers check uniqueness first (under <see cref="WithLock"/>).</summary>
     public void Put(FileRow row)
     {
+        ArgumentException.ThrowIfNullOrEmpty(row.Project);
         lock (_gate)
         {
             using var cmd = Cmd("""
-                INSERT INTO files(id, external_id, json, ready_at, has_content) VALUES($id,$x,$j,$r,$c)
+                INSERT INTO files(id, project, external_id, json, ready_at, has_content) VALUES($id,$p,$x,$j,$r,$c)
                 ON CONFLICT(id) DO UPDATE SET external_id=excluded.external_id, json=excluded.json,
                   ready_at=excluded.ready_at, has_content=excluded.has_content
                 """,
-                ("$id", row.Metadata.Id), ("$x", (object?)row.Metadata.ExternalId ?? DBNull.Value),
+                ("$id", row.Metadata.Id), ("$p", row.Project), ("$x", (object?)row.Metadata.ExternalId ?? DBNull.Value),
                 ("$j", Serialize(row.Metadata)), ("$r", (object?)row.ReadyAt ?? DBNull.Value), ("$c", row.HasContent ? 1 : 0));
             cmd.ExecuteNonQuery();
         }
@@ -200,12 +237,12 @@ internal sealed class FileStore : IDisposable
         foreach (var u in uploads) TryDeleteDir(Path.Combine(PartsDir, u));
     }
 
-    /// <summary>Visits rows with id greater than <paramref name="afterId"/> in id order until <paramref name="visit"/> returns false.</summary>
-    public void Scan(long afterId, Func<FileRow, bool> visit)
+    /// <summary>Visits the project's rows with id greater than <paramref name="afterId"/> in id order until <paramref name="visit"/> returns false.</summary>
+    public void Scan(string project, long afterId, Func<FileRow, bool> visit)
     {
         lock (_gate)
         {
-            using var cmd = Cmd("SELECT json, ready_at, has_content FROM files WHERE id>$a ORDER BY id", ("$a", afterId));
+            using var cmd = Cmd("SELECT json, ready_at, has_content, project FROM files WHERE project=$p AND id>$a ORDER BY id", ("$p", project), ("$a", afterId));
             using var r = cmd.ExecuteReader();
             while (r.Read())
                 if (!visit(Row(r))) return;
@@ -283,7 +320,7 @@ internal sealed class FileStore : IDisposable
     public static string Serialize(FileMetadata m) => JsonConvert.SerializeObject(m, JsonSettings);
 
     private static FileRow Row(SqliteDataReader r) =>
-        new(JsonConvert.DeserializeObject<FileMetadata>(r.GetString(0), JsonSettings)!, r.IsDBNull(1) ? null : r.GetInt64(1), r.GetInt64(2) != 0);
+        new(JsonConvert.DeserializeObject<FileMetadata>(r.GetString(0), JsonSettings)!, r.IsDBNull(1) ? null : r.GetInt64(1), r.GetInt64(2) != 0) { Project = r.GetString(3) };
 
     private void Exec(string sql)
     {
@@ -309,4 +346,41 @@ internal sealed class FileStore : IDisposable
     {
         try { if (Directory.Exists(path)) Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
+}
+
+/// <summary>
+/// One project's view of the <see cref="FileStore"/>: lookups see only its files, writes put rows into it. Ids are unique
+/// across projects (so upload and download URLs need no project); external ids only within one.
+/// </summary>
+internal sealed class ProjectFiles(FileStore store, string project)
+{
+    public string Project => project;
+
+    public T WithLock<T>(Func<T> action) => store.WithLock(action);
+
+    public FileRow? Get(long id) => store.Get(id) is { } row && row.Project == project ? row : null;
+
+    public FileRow? GetByExternalId(string externalId) => store.GetByExternalId(project, externalId);
+
+    public long NewId() => store.NewId();
+
+    public void Put(FileRow row) => store.Put(row with { Project = project });
+
+    public void Delete(long id)
+    {
+        if (Get(id) is not null) store.Delete(id);
+    }
+
+    public void Scan(long afterId, Func<FileRow, bool> visit) => store.Scan(project, afterId, visit);
+
+    public void AddUpload(UploadRow upload) => store.AddUpload(upload);
+
+    /// <summary>An upload session of one of this project's files.</summary>
+    public UploadRow? GetUpload(string uploadId) => store.GetUpload(uploadId) is { } u && Get(u.FileId) is not null ? u : null;
+
+    public Dictionary<int, long> GetParts(string uploadId) => store.GetParts(uploadId);
+
+    public void ReplaceContentWithParts(long id, string uploadId) => store.ReplaceContentWithParts(id, uploadId);
+
+    public void MarkUploadCompleted(string uploadId) => store.MarkUploadCompleted(uploadId);
 }

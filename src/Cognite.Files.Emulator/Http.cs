@@ -139,7 +139,14 @@ internal sealed class RequestSchemas
     private static readonly Lazy<Task<RequestSchemas>> Instance = new(LoadAsync);
     private readonly Dictionary<string, JsonSchema> _schemas;
 
-    private RequestSchemas(Dictionary<string, JsonSchema> schemas) => _schemas = schemas;
+    private RequestSchemas(Dictionary<string, JsonSchema> schemas, IReadOnlyList<(string Method, string Path, string OperationId)> operations)
+    {
+        _schemas = schemas;
+        Operations = operations;
+    }
+
+    /// <summary>Every operation of the document: HTTP method (upper case), path template relative to the project, operation id.</summary>
+    public IReadOnlyList<(string Method, string Path, string OperationId)> Operations { get; }
 
     public static Task<RequestSchemas> GetAsync() => Instance.Value;
 
@@ -152,11 +159,15 @@ internal sealed class RequestSchemas
         var doc = await OpenApiYamlDocument.FromYamlAsync(yaml).ConfigureAwait(false);
         foreach (var schema in doc.Components.Schemas.Values) FixBooleanEnums(schema, new HashSet<JsonSchema>());
         var schemas = new Dictionary<string, JsonSchema>(StringComparer.Ordinal);
+        var operations = new List<(string, string, string)>();
         foreach (var (path, item) in doc.Paths)
             foreach (var (method, op) in item)
+            {
+                operations.Add((method.ToUpperInvariant(), path, op.OperationId));
                 if (op.RequestBody?.Content.TryGetValue("application/json", out var media) == true && media.Schema is not null)
                     schemas[method.ToUpperInvariant() + " " + path] = media.Schema.ActualSchema;
-        return new RequestSchemas(schemas);
+            }
+        return new RequestSchemas(schemas, operations);
     }
 
     /// <summary>

@@ -12,7 +12,8 @@ internal static class Program
           --port N                      API listener port (default 5080; 0 = any free port)
           --upload-port N               upload/download listener port (default 5081; 0 = any free port)
           --data DIR                    data directory: SQLite db + content (default ./.cogfiles-data)
-          --project NAME                project name in /api/v1/projects/NAME (default emulator)
+          --project NAME                serve only this project (repeatable); default: any project name works,
+                                        each with its own files, and the printed base URL uses "emulator"
           --token T                     accepted bearer token (repeatable); none = any non-empty token
           --min-part-size BYTES         minimum size of non-last multipart parts (default 5242880)
           --uploaded-delay-ms MS        delay before `uploaded` turns true after an upload (default 0)
@@ -45,7 +46,12 @@ internal static class Program
                     case "--port": options.ApiPort = Int(Next()); break;
                     case "--upload-port": options.UploadPort = Int(Next()); break;
                     case "--data": options.DataDirectory = Path.GetFullPath(Next()); break;
-                    case "--project": options.Project = Next(); break;
+                    case "--project":
+                        var project = Next();
+                        options.AllowedProjects ??= [];
+                        if (options.AllowedProjects.Count == 0) options.Project = project; // the first one is printed
+                        options.AllowedProjects.Add(project);
+                        break;
                     case "--token": tokens.Add(Next()); break;
                     case "--min-part-size": options.MinPartSize = Long(Next()); break;
                     case "--uploaded-delay-ms": options.UploadedFlagDelay = TimeSpan.FromMilliseconds(Long(Next())); break;

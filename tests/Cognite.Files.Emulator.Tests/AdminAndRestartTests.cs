@@ -9,6 +9,38 @@ namespace Cognite.Files.Emulator.Tests;
 public sealed class AdminAndRestartTests
 {
     [Test]
+    public async Task A_data_directory_from_before_projects_keeps_its_files_in_the_default_project()
+    {
+        var dir = Path.Combine(Path.GetTempPath(), "cogfiles-emu-tests", "legacy-" + Guid.NewGuid().ToString("N"));
+        Directory.CreateDirectory(dir);
+        try
+        {
+            // The schema of the first emulator: one files table, external ids unique across the whole database.
+            using (var db = new Microsoft.Data.Sqlite.SqliteConnection($"Data Source={Path.Combine(dir, "emulator.db")};Pooling=False"))
+            {
+                db.Open();
+                using var cmd = db.CreateCommand();
+                cmd.CommandText = """
+                    CREATE TABLE files(id INTEGER PRIMARY KEY, external_id TEXT UNIQUE, json TEXT NOT NULL, ready_at INTEGER NULL, has_content INTEGER NOT NULL DEFAULT 0);
+                    INSERT INTO files(id, external_id, json, ready_at, has_content)
+                      VALUES(42, 'old', '{"id":42,"externalId":"old","name":"old.txt","createdTime":1,"lastUpdatedTime":1,"uploaded":false}', NULL, 0);
+                    """;
+                cmd.ExecuteNonQuery();
+            }
+
+            await using var h = await EmulatorHarness.StartAsync(o => o.Project = "legacy", dataDirectory: dir);
+            Assert.That((await h.Api.GetFileByIdAsync(42)).Name, Is.EqualTo("old.txt"), "served under the project it was stored in");
+            var root = h.Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority);
+            using var elsewhere = await h.Http.GetAsync(root + "/api/v1/projects/someone-else/files/42");
+            Assert.That(elsewhere.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), "and nowhere else");
+        }
+        finally
+        {
+            Directory.Delete(dir, recursive: true);
+        }
+    }
+
+    [Test]
     public async Task Restart_KeepsMetadataAndContent()
     {
         var dir = Path.Combine(Path.GetTempPath(), "cogfiles-emu-tests", "restart-" + Guid.NewGuid().ToString("N"));

@@ -129,11 +129,42 @@ public sealed class ProtocolTests
     }
 
     [Test]
-    public async Task WrongProject_Is403()
+    public async Task AnyProjectWorks_AndProjectsAreKeptApart()
     {
-        var url = _h.Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority) + "/api/v1/projects/other/files/list";
-        using var response = await _h.Http.PostAsync(url, new StringContent("{}", Encoding.UTF8, "application/json"));
+        var root = _h.Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority);
+        var mine = await _h.Api.CreateFileAsync(new FileCreate { Name = "mine.txt", ExternalId = "same-external-id" });
+
+        using var other = await _h.Http.PostAsync(root + "/api/v1/projects/other-project/files/list", new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.That(other.StatusCode, Is.EqualTo(HttpStatusCode.OK), "a project name the emulator never heard of works, as on CDF");
+        Assert.That(JObject.Parse(await other.Content.ReadAsStringAsync())["items"]!, Is.Empty, "another project's files are invisible");
+        using var byId = await _h.Http.GetAsync(root + "/api/v1/projects/other-project/files/" + mine.Id);
+        await AssertCdfErrorAsync(byId, 400);
+        using var create = await _h.Http.PostAsync(root + "/api/v1/projects/other-project/files", new StringContent("""{"name":"theirs.txt","externalId":"same-external-id"}""", Encoding.UTF8, "application/json"));
+        Assert.That(create.StatusCode, Is.EqualTo(HttpStatusCode.Created), "external ids are unique per project");
+        Assert.That((await _h.Api.GetFileByIdAsync(mine.Id)).Name, Is.EqualTo("mine.txt"));
+    }
+
+    [Test]
+    public async Task ProjectOutsideAllowedProjects_Is403()
+    {
+        await using var restricted = await EmulatorHarness.StartAsync(o => o.AllowedProjects = ["emulator"]);
+        var url = restricted.Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority) + "/api/v1/projects/other/files/list";
+        using var response = await restricted.Http.PostAsync(url, new StringContent("{}", Encoding.UTF8, "application/json"));
         await AssertCdfErrorAsync(response, 403);
+        using var allowed = await restricted.Http.PostAsync("files/list", new StringContent("{}", Encoding.UTF8, "application/json"));
+        Assert.That(allowed.StatusCode, Is.EqualTo(HttpStatusCode.OK));
+    }
+
+    [TestCase("files/list", "POST")]
+    [TestCase("files/byids", "POST")]
+    [TestCase("files", "POST")]
+    [TestCase("files", "GET")]
+    public async Task A_trailing_slash_is_accepted_on_every_endpoint_as_the_JS_SDK_sends_it(string path, string method)
+    {
+        var body = path switch { "files" => """{"name":"slash.txt"}""", "files/byids" => """{"items":[{"id":1}],"ignoreUnknownIds":true}""", _ => "{}" };
+        using var request = new HttpRequestMessage(new HttpMethod(method), path + "/") { Content = method == "GET" ? null : new StringContent(body, Encoding.UTF8, "application/json") };
+        using var response = await _h.Http.SendAsync(request);
+        Assert.That((int)response.StatusCode, Is.InRange(200, 201), await response.Content.ReadAsStringAsync());
     }
 
     [Test]

@@ -42,6 +42,8 @@ public sealed class OpenApiResponseValidator
     /// <summary>The schema for a response, or null when the operation is not in the document.</summary>
     public JsonSchema? FindSchema(string method, string relativePath, int status)
     {
+        // The emulator accepts a trailing slash on every endpoint (the JS SDK sends one); it names the same operation.
+        relativePath = relativePath.Length > 1 ? relativePath.TrimEnd('/') : relativePath;
         var match = _paths.FirstOrDefault(p => p.Pattern.IsMatch(relativePath));
         if (match.Template is null) return null;
         if (!_document.Paths[match.Template].TryGetValue(method.ToLowerInvariant(), out var operation)) return null;
