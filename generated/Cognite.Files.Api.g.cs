@@ -57,7 +57,7 @@ namespace Cognite.Files.Api
         /// <param name="rootAssetIds">A JSON array of root asset ids, e.g. `[1,2]` (1..100).</param>
         /// <param name="assetSubtreeIds">A JSON array of asset ids whose subtrees to match, e.g. `[1,2]` (1..100).</param>
         /// <param name="assetSubtreeExternalIds">A JSON array of asset external ids whose subtrees to match (1..100).</param>
-        /// <param name="dataSetIds">A JSON array of data set ids [unverified encoding].</param>
+        /// <param name="dataSetIds">A JSON array of 1..100 data set identifier objects in one query value, e.g. `[{"id":1},{"externalId":"ds"}]` (like `rootAssetIds`).</param>
         /// <param name="minCreatedTime">The `minCreatedTime` parameter.</param>
         /// <param name="maxCreatedTime">The `maxCreatedTime` parameter.</param>
         /// <param name="minLastUpdatedTime">The `minLastUpdatedTime` parameter.</param>
@@ -77,7 +77,7 @@ namespace Cognite.Files.Api
         System.Threading.Tasks.Task<FileMetadataCursorPage> ListFilesAsync([Query] [AliasAs("limit")] int? limit = null, [Query] [AliasAs("cursor")] string? cursor = null, [Query] [AliasAs("name")] string? name = null, [Query] [AliasAs("mimeType")] string? mimeType = null, [Query] [AliasAs("source")] string? source = null, [Query(CollectionFormat.Multi)] [AliasAs("assetIds")] System.Collections.Generic.IEnumerable<long>? assetIds = null, [Query] [AliasAs("assetExternalIds")] string? assetExternalIds = null, [Query] [AliasAs("rootAssetIds")] string? rootAssetIds = null, [Query] [AliasAs("assetSubtreeIds")] string? assetSubtreeIds = null, [Query] [AliasAs("assetSubtreeExternalIds")] string? assetSubtreeExternalIds = null, [Query] [AliasAs("dataSetIds")] string? dataSetIds = null, [Query] [AliasAs("minCreatedTime")] long? minCreatedTime = null, [Query] [AliasAs("maxCreatedTime")] long? maxCreatedTime = null, [Query] [AliasAs("minLastUpdatedTime")] long? minLastUpdatedTime = null, [Query] [AliasAs("maxLastUpdatedTime")] long? maxLastUpdatedTime = null, [Query] [AliasAs("minUploadedTime")] long? minUploadedTime = null, [Query] [AliasAs("maxUploadedTime")] long? maxUploadedTime = null, [Query] [AliasAs("minSourceCreatedTime")] long? minSourceCreatedTime = null, [Query] [AliasAs("maxSourceCreatedTime")] long? maxSourceCreatedTime = null, [Query] [AliasAs("minSourceModifiedTime")] long? minSourceModifiedTime = null, [Query] [AliasAs("maxSourceModifiedTime")] long? maxSourceModifiedTime = null, [Query] [AliasAs("externalIdPrefix")] string? externalIdPrefix = null, [Query] [AliasAs("uploaded")] bool? uploaded = null, [Query] [AliasAs("partition")] string? partition = null, System.Threading.CancellationToken cancellationToken = default);
 
         /// <summary>Get a single-part upload URL for an existing file.</summary>
-        /// <remarks>Unknown identifiers give 400 with `missing` [unverified]. `id` is accepted [unverified].</remarks>
+        /// <remarks>Unknown identifiers give 400 with `missing` [unverified]. The item is an `externalId` or an `instanceId`; an internal `id` is not accepted.</remarks>
         /// <param name="body">The `body` request body.</param>
         /// <param name="cancellationToken">Cancels the request.</param>
         /// <returns>The file with its upload URL.</returns>
@@ -170,6 +170,17 @@ namespace Cognite.Files.Api
         [Post("/files/downloadlink")]
         System.Threading.Tasks.Task<DownloadLinkResponse> GetDownloadLinksAsync([Body] DownloadLinkRequest body, [Query] [AliasAs("extendedExpiration")] bool? extendedExpiration = null, System.Threading.CancellationToken cancellationToken = default);
 
+        /// <summary>A JPEG thumbnail of an image file.</summary>
+        /// <remarks>Exactly one identifier: `id`, `externalId`, or `space` together with `instanceExternalId`. The file must hold a JPEG or PNG image; any other content, a file without content or a bad identifier is a 400. Capability `filesAcl:READ`.</remarks>
+        /// <param name="id">The `id` parameter.</param>
+        /// <param name="externalId">The `externalId` parameter.</param>
+        /// <param name="space">The instance's space; with `instanceExternalId`.</param>
+        /// <param name="instanceExternalId">The instance's external id; with `space`.</param>
+        /// <param name="cancellationToken">Cancels the request.</param>
+        /// <returns>The thumbnail.</returns>
+        [Get("/files/icon")]
+        System.Threading.Tasks.Task<System.IO.Stream> GetIconAsync([Query] [AliasAs("id")] long? id = null, [Query] [AliasAs("externalId")] string? externalId = null, [Query] [AliasAs("space")] string? space = null, [Query] [AliasAs("instanceExternalId")] string? instanceExternalId = null, System.Threading.CancellationToken cancellationToken = default);
+
     }
 
     /// <summary>
@@ -196,6 +207,7 @@ namespace Cognite.Files.Api
             ("SearchFiles", "Post", "/files/search", "safe"),
             ("AggregateFiles", "Post", "/files/aggregate", "safe"),
             ("GetDownloadLinks", "Post", "/files/downloadlink", "safe"),
+            ("GetIcon", "Get", "/files/icon", "safe"),
         ];
     }
 

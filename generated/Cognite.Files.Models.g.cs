@@ -209,7 +209,7 @@ namespace Cognite.Files.Models
         public System.Collections.Generic.IList<long>? SecurityCategories { get; set; } = default!;
 
         /// <summary>
-        /// At most 10 labels [unverified limit].
+        /// 0..10 unique labels.
         /// </summary>
         [Newtonsoft.Json.JsonProperty("labels", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IList<Label>? Labels { get; set; } = default!;
@@ -333,12 +333,27 @@ namespace Cognite.Files.Models
 
     }
 
+    /// <summary>
+    /// Exactly one of `externalId` or `instanceId`: upload links take no internal `id` (Cognite's document, and the Python SDK).
+    /// </summary>
+    [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
+    public partial class FileExternalIdEither
+    {
+
+        [Newtonsoft.Json.JsonProperty("externalId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public string? ExternalId { get; set; } = default!;
+
+        [Newtonsoft.Json.JsonProperty("instanceId", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public InstanceId? InstanceId { get; set; } = default!;
+
+    }
+
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
     public partial class UploadLinkRequest
     {
 
         [Newtonsoft.Json.JsonProperty("items", Required = Newtonsoft.Json.Required.Always)]
-        public System.Collections.Generic.IList<Identifier> Items { get; set; } = new System.Collections.Generic.List<Identifier>();
+        public System.Collections.Generic.IList<FileExternalIdEither> Items { get; set; } = new System.Collections.Generic.List<FileExternalIdEither>();
 
     }
 
@@ -763,11 +778,14 @@ namespace Cognite.Files.Models
     }
 
     /// <summary>
-    /// `add` and/or `remove` labels. (`set` is not documented by CDF and is left out.)
+    /// `set` (replace all labels), or `add` and/or `remove`; each a list of 0..10 unique labels. (Cognite's `LabelsPatch`: a oneOf of the two forms, flattened here; the emulator refuses `set` together with `add` or `remove`.)
     /// </summary>
     [System.CodeDom.Compiler.GeneratedCode("NJsonSchema", "14.7.1.0 (NJsonSchema v11.6.1.0 (Newtonsoft.Json v13.0.0.0))")]
     public partial class LabelsUpdate
     {
+
+        [Newtonsoft.Json.JsonProperty("set", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
+        public System.Collections.Generic.IList<Label>? Set { get; set; } = default!;
 
         [Newtonsoft.Json.JsonProperty("add", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IList<Label>? Add { get; set; } = default!;

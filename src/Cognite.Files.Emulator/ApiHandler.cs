@@ -33,6 +33,7 @@ internal sealed class ApiHandler(EmulatorState state, string project)
         ["SearchFiles"] = (h, c) => h.SearchAsync(c),
         ["AggregateFiles"] = (h, c) => h.AggregateAsync(c),
         ["GetDownloadLinks"] = (h, c) => h.DownloadLinkAsync(c),
+        ["GetIcon"] = (h, c) => h.IconAsync(c),
     };
 
     /// <summary>Runs operation <paramref name="operationId"/>: counts it, checks the token, injects an API fault when one is due.</summary>
@@ -112,7 +113,7 @@ internal sealed class ApiHandler(EmulatorState state, string project)
     private async Task UploadLinkAsync(HttpContext context)
     {
         var body = await BodyAsync<UploadLinkRequest>(context, "/files/uploadlink").ConfigureAwait(false);
-        var row = ResolveAll(body.Items, ignoreUnknown: false).Single()!;
+        var row = ResolveAll(ToIdentifiers(body.Items), ignoreUnknown: false).Single()!;
         var upload = NewUpload(row.Metadata.Id, 1, multipart: false);
         var item = Copy<FileUploadResponse>(Materialize(row), new JObject { ["uploadUrl"] = UploadUrl(upload, 0) });
         await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, new FileUploadResponseList { Items = [item] }).ConfigureAwait(false);
@@ -122,11 +123,15 @@ internal sealed class ApiHandler(EmulatorState state, string project)
     {
         var parts = Parts(context);
         var body = await BodyAsync<UploadLinkRequest>(context, "/files/multiuploadlink").ConfigureAwait(false);
-        var row = ResolveAll(body.Items, ignoreUnknown: false).Single()!;
+        var row = ResolveAll(ToIdentifiers(body.Items), ignoreUnknown: false).Single()!;
         var upload = NewUpload(row.Metadata.Id, parts, multipart: true);
         var item = Copy<FileMultipartUploadResponse>(Materialize(row), MultipartFields(upload));
         await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, new FileMultipartUploadResponseList { Items = [item] }).ConfigureAwait(false);
     }
+
+    /// <summary>Upload-link items (an external id or an instance id; the schema refuses an internal id) as identifiers.</summary>
+    private static List<Identifier> ToIdentifiers(IEnumerable<FileExternalIdEither> items) =>
+        items.Select(i => new Identifier { ExternalId = i.ExternalId, InstanceId = i.InstanceId }).ToList();
 
     private static int Parts(HttpContext context)
     {
@@ -232,6 +237,51 @@ internal sealed class ApiHandler(EmulatorState state, string project)
     }
 
     // ---------------- read ----------------
+
+    /// <summary>
+    /// <c>GET /files/icon</c>: a JPEG thumbnail (at most <see cref="EmulatorConventions.IconSize"/> pixels on its longer side)
+    /// of a stored JPEG or PNG image; 400 for any other content, a file without content, or not exactly one identifier.
+    /// </summary>
+    private async Task IconAsync(HttpContext context)
+    {
+        var query = context.Request.Query;
+        string? Value(string name) => query.TryGetValue(name, out var v) ? v.ToString() : null;
+        var (id, externalId, space, instance) = (Value("id"), Value("externalId"), Value("space"), Value("instanceExternalId"));
+        var forms = (id is null ? 0 : 1) + (externalId is null ? 0 : 1) + (space is null && instance is null ? 0 : 1);
+        if (forms != 1 || (space is null) != (instance is null))
+            throw CdfError.BadRequest("Give exactly one identifier: id, externalId, or space together with instanceExternalId.");
+        Identifier identifier;
+        if (id is not null)
+        {
+            if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > FileStore.MaxId)
+                throw CdfError.BadRequest($"Query parameter 'id' must be an integer in 1..{FileStore.MaxId}.");
+            identifier = new Identifier { Id = n };
+        }
+        else
+        {
+            identifier = externalId is not null ? new Identifier { ExternalId = externalId } : new Identifier { InstanceId = new InstanceId { Space = space!, ExternalId = instance! } };
+        }
+
+        var row = ResolveAll([identifier], ignoreUnknown: false).Single()!;
+        if (!Materialize(row).Uploaded || !row.HasContent)
+            throw CdfError.BadRequest("The file has no uploaded content to make an icon of.");
+        byte[] original;
+        await using (var content = Store.OpenContent(row.Metadata.Id))
+        {
+            if (content.Length > EmulatorConventions.MaxIconSourceBytes)
+                throw CdfError.BadRequest("The file is too large to make an icon of.");
+            using var buffer = new MemoryStream();
+            await content.CopyToAsync(buffer, context.RequestAborted).ConfigureAwait(false);
+            original = buffer.ToArray();
+        }
+
+        var jpeg = Thumbnails.ToJpegThumbnail(original, EmulatorConventions.IconSize)
+            ?? throw CdfError.BadRequest("The file is not a JPEG or PNG image.");
+        context.Response.StatusCode = 200;
+        context.Response.ContentType = "image/jpeg";
+        context.Response.ContentLength = jpeg.Length;
+        await context.Response.Body.WriteAsync(jpeg, context.RequestAborted).ConfigureAwait(false);
+    }
 
     private async Task GetByIdAsync(HttpContext context)
     {

@@ -89,6 +89,12 @@ public sealed class EmulatorOptions
 /// </summary>
 public static class EmulatorConventions
 {
+    /// <summary>The longer side of a <c>GET /files/icon</c> thumbnail, in pixels (CDF does not document its size).</summary>
+    public const int IconSize = 256;
+
+    /// <summary>The largest stored image the emulator makes an icon of (50 MiB); larger is a 400.</summary>
+    public const long MaxIconSourceBytes = 50L * 1024 * 1024;
+
     /// <summary>CDF minimum size of every part but the last (5 MiB); parts of exactly this size are accepted (SDKs assume &gt;=).</summary>
     public const long DefaultMinPartSize = 5L * 1024 * 1024;
 

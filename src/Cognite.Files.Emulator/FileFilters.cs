@@ -90,7 +90,11 @@ internal static class FileUpdates
         m.SecurityCategories = Ids(u.SecurityCategories, m.SecurityCategories, "securityCategories", 100);
         if (u.Labels is { } lu)
         {
-            var labels = (m.Labels ?? []).Select(l => l.ExternalId).ToList();
+            // LabelsPatch: `set`, or `add`/`remove` (a oneOf in Cognite's document, flattened in ours).
+            if (lu.Set is not null && (lu.Add is not null || lu.Remove is not null))
+                throw CdfError.BadRequest("labels: use either set, or add and/or remove, not both.");
+            var labels = lu.Set is { } set ? [] : (m.Labels ?? []).Select(l => l.ExternalId).ToList();
+            foreach (var s in lu.Set ?? []) if (!labels.Contains(s.ExternalId)) labels.Add(s.ExternalId);
             foreach (var r in lu.Remove ?? []) labels.Remove(r.ExternalId);
             foreach (var a in lu.Add ?? []) if (!labels.Contains(a.ExternalId)) labels.Add(a.ExternalId);
             if (labels.Count > 10) throw CdfError.BadRequest("labels: at most 10 per file.");

@@ -383,4 +383,6 @@ internal sealed class ProjectFiles(FileStore store, string project)
     public void ReplaceContentWithParts(long id, string uploadId) => store.ReplaceContentWithParts(id, uploadId);
 
     public void MarkUploadCompleted(string uploadId) => store.MarkUploadCompleted(uploadId);
+
+    public Stream OpenContent(long id) => Get(id) is not null ? store.OpenContent(id) : throw new FileNotFoundException("No such file in this project.");
 }

@@ -60,7 +60,7 @@ public sealed class MetadataTests
         Assert.That(byId!.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         var upd = await Assert.ThrowsAsync<ApiException>(() => _h.Api.UpdateFilesAsync(new FileUpdateRequest { Items = [new FileUpdateItem { Id = 987654321, Update = new FileUpdate { Source = new SetNullableString { Set = "x" } } }] }));
         Assert.That(upd!.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
-        var link = await Assert.ThrowsAsync<ApiException>(() => _h.Api.GetMultipartUploadLinkAsync(2, new UploadLinkRequest { Items = [new Identifier { ExternalId = "nope" }] }));
+        var link = await Assert.ThrowsAsync<ApiException>(() => _h.Api.GetMultipartUploadLinkAsync(2, new UploadLinkRequest { Items = [new FileExternalIdEither { ExternalId = "nope" }] }));
         Assert.That(link!.Content, Does.Contain("missing"));
     }
 

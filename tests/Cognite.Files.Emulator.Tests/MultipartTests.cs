@@ -22,7 +22,7 @@ public sealed class MultipartTests
         var created = await _h.Api.CreateFileAsync(new FileCreate { Name = "known.bin", ExternalId = "my.known.id", MimeType = "application/octet-stream" });
         Assert.That(created.Uploaded, Is.False);
 
-        var link = await _h.Api.GetMultipartUploadLinkAsync(3, new UploadLinkRequest { Items = [new Identifier { ExternalId = "my.known.id" }] });
+        var link = await _h.Api.GetMultipartUploadLinkAsync(3, new UploadLinkRequest { Items = [new FileExternalIdEither { ExternalId = "my.known.id" }] });
         Assert.That(link.Items, Has.Count.EqualTo(1));
         var item = link.Items[0];
         Assert.Multiple(() =>
@@ -112,7 +112,7 @@ public sealed class MultipartTests
     public async Task PartsOutOfRange_Is400(int parts)
     {
         await _h.Api.CreateFileAsync(new FileCreate { Name = "p", ExternalId = "parts-" + parts });
-        var ex = await Assert.ThrowsAsync<ApiException>(() => _h.Api.GetMultipartUploadLinkAsync(parts, new UploadLinkRequest { Items = [new Identifier { ExternalId = "parts-" + parts }] }));
+        var ex = await Assert.ThrowsAsync<ApiException>(() => _h.Api.GetMultipartUploadLinkAsync(parts, new UploadLinkRequest { Items = [new FileExternalIdEither { ExternalId = "parts-" + parts }] }));
         Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
         Assert.That((int)JObject.Parse(ex.Content!)["error"]!["code"]!, Is.EqualTo(400));
         var ex2 = await Assert.ThrowsAsync<ApiException>(() => _h.Api.InitMultipartUploadAsync(parts, new FileCreate { Name = "x" }));
@@ -138,7 +138,7 @@ public sealed class MultipartTests
         Assert.That(file.Uploaded, Is.True);
 
         // uploadlink replaces the content; the old content stays until the new PUT lands
-        var link = await _h.Api.GetUploadLinkAsync(new UploadLinkRequest { Items = [new Identifier { ExternalId = "single" }] });
+        var link = await _h.Api.GetUploadLinkAsync(new UploadLinkRequest { Items = [new FileExternalIdEither { ExternalId = "single" }] });
         Assert.That(link.Items[0].Uploaded, Is.True);
         Assert.That(await _h.Emulator.GetContentSha256Async(created.Id), Is.EqualTo(EmulatorHarness.Sha256(data)));
         var data2 = "second version"u8.ToArray();
@@ -155,7 +155,7 @@ public sealed class MultipartTests
         var created = await _h.Api.CreateFileAsync(new FileCreate { Name = "v.bin", ExternalId = "versioned" });
         var v1 = EmulatorHarness.RandomBytes(50, 5);
         (await EmulatorHarness.PutAsync(created.UploadUrl, v1)).Dispose();
-        var link = (await _h.Api.GetMultipartUploadLinkAsync(1, new UploadLinkRequest { Items = [new Identifier { Id = created.Id }] })).Items[0];
+        var link = (await _h.Api.GetMultipartUploadLinkAsync(1, new UploadLinkRequest { Items = [new FileExternalIdEither { ExternalId = "versioned" }] })).Items[0];
         var v2 = EmulatorHarness.RandomBytes(60, 6);
         (await EmulatorHarness.PutAsync(link.UploadUrls[0], v2)).Dispose();
         Assert.That(await _h.Emulator.GetContentSha256Async(created.Id), Is.EqualTo(EmulatorHarness.Sha256(v1)));

@@ -122,6 +122,18 @@ public sealed partial class CogniteFilesClient
         }
     }
 
+    /// <summary>
+    /// A JPEG thumbnail of an image file (<c>GET /files/icon</c>); the file must hold a JPEG or PNG image, else CDF answers
+    /// 400 (<see cref="CogniteApiException"/>). Dispose the stream when done.
+    /// </summary>
+    /// <param name="file">The file, by id, external id or instance id.</param>
+    /// <param name="cancellationToken">Cancels the request.</param>
+    public Task<Stream> GetIconAsync(Identifier file, CancellationToken cancellationToken = default)
+    {
+        ArgumentNullException.ThrowIfNull(file);
+        return Api.GetIconAsync(file.Id, file.ExternalId, file.InstanceId?.Space, file.InstanceId?.ExternalId, cancellationToken);
+    }
+
     /// <summary>Counts the files matching <paramref name="filter"/> (all files when null).</summary>
     public async Task<long> AggregateCountAsync(FileFilter? filter = null, CancellationToken cancellationToken = default)
     {

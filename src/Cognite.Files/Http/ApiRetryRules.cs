@@ -58,15 +58,12 @@ internal static class ApiRetryRules
         var path = request.RequestUri is null ? string.Empty
             : request.RequestUri.IsAbsoluteUri ? request.RequestUri.AbsolutePath : request.RequestUri.OriginalString.Split('?')[0];
         var segments = path.TrimEnd('/').Split('/');
-        foreach (var operation in CogniteFilesApiOperations.All)
-        {
-            if (string.Equals(operation.Method, request.Method.Method, StringComparison.OrdinalIgnoreCase) && EndsWithTemplate(segments, operation.Path))
-            {
-                return operation;
-            }
-        }
-
-        return null;
+        // The most literal template wins: /files/icon is GetIcon, not GetFileById with id "icon".
+        return CogniteFilesApiOperations.All
+            .Where(o => string.Equals(o.Method, request.Method.Method, StringComparison.OrdinalIgnoreCase) && EndsWithTemplate(segments, o.Path))
+            .OrderBy(o => o.Path.Count(c => c == '{'))
+            .Select(o => ((string, string, string, string)?)o)
+            .FirstOrDefault();
     }
 
     /// <summary>True when a response with <paramref name="status"/> to a request of <paramref name="retryClass"/> may be retried.</summary>

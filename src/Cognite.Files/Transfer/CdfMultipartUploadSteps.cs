@@ -46,7 +46,7 @@ internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
         }
         else
         {
-            var list = await _api.GetMultipartUploadLinkAsync(partCount, new UploadLinkRequest { Items = [target.Existing!] }, cancellationToken).ConfigureAwait(false);
+            var list = await _api.GetMultipartUploadLinkAsync(partCount, new UploadLinkRequest { Items = [await UploadLinkItemAsync(target.Existing!, cancellationToken).ConfigureAwait(false)] }, cancellationToken).ConfigureAwait(false);
             response = list.Items.Count == 1
                 ? list.Items[0]
                 : throw new CogniteUploadException($"multiuploadlink returned {list.Items.Count} items for one file.", UploadFailureReason.InvalidSession);
@@ -71,7 +71,7 @@ internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
         }
         else
         {
-            var list = await _api.GetUploadLinkAsync(new UploadLinkRequest { Items = [target.Existing!] }, cancellationToken).ConfigureAwait(false);
+            var list = await _api.GetUploadLinkAsync(new UploadLinkRequest { Items = [await UploadLinkItemAsync(target.Existing!, cancellationToken).ConfigureAwait(false)] }, cancellationToken).ConfigureAwait(false);
             response = list.Items.Count == 1
                 ? list.Items[0]
                 : throw new CogniteUploadException($"uploadlink returned {list.Items.Count} items for one file.", UploadFailureReason.InvalidSession);
@@ -83,6 +83,36 @@ internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
         }
 
         return new UploadSession(response.Id, string.Empty, [ToUri(response.UploadUrl)]) { ContentType = response.MimeType, SingleRequest = true };
+    }
+
+    /// <summary>
+    /// The item of an <c>uploadlink</c>/<c>multiuploadlink</c> request, which takes an external id or an instance id but no
+    /// internal id: a file given by id is looked up first and addressed by its external id (or instance id). A file that
+    /// has neither cannot get new content through these endpoints; that is refused before any link request.
+    /// </summary>
+    private async Task<FileExternalIdEither> UploadLinkItemAsync(Identifier file, CancellationToken cancellationToken)
+    {
+        if (file.ExternalId is { } externalId)
+        {
+            return new FileExternalIdEither { ExternalId = externalId };
+        }
+
+        if (file.InstanceId is { } instanceId)
+        {
+            return new FileExternalIdEither { InstanceId = instanceId };
+        }
+
+        var id = file.Id ?? throw new ArgumentException("The file identifier names no file.", nameof(file));
+        var found = await _api.RetrieveFilesAsync(new FileRetrieveRequest { Items = [Identifier.FromId(id)] }, cancellationToken).ConfigureAwait(false);
+        var metadata = found.Items.FirstOrDefault() ?? throw new CogniteUploadException($"File {id} was not found.", UploadFailureReason.InvalidSession, fileId: id);
+        return metadata switch
+        {
+            { ExternalId: { } x } => new FileExternalIdEither { ExternalId = x },
+            { InstanceId: { } i } => new FileExternalIdEither { InstanceId = i },
+            _ => throw new ArgumentException(
+                $"File {id} has neither an externalId nor an instanceId, and CDF gives upload links for new content only by those: set an externalId on the file (UpdateAsync) first.",
+                nameof(file)),
+        };
     }
 
     /// <inheritdoc />
