@@ -215,8 +215,10 @@ internal sealed class ApiHandler(EmulatorState state, string project)
 
         // Like an object store, completion stitches parts together by reference: the part directory becomes the
         // content (a rename), so completing costs no copy of the bytes.
+        // Concurrent completes of one upload: the first inside the lock does it, the others find it done (200, idempotent).
         Store.WithLock(() =>
         {
+            if (Store.GetUpload(upload.UploadId) is not { Completed: false }) return 0;
             var current = Store.Get(row.Metadata.Id) ?? throw new CdfError(EmulatorConventions.MissingStatus, "The file was deleted.", [new Dictionary<string, object> { ["id"] = row.Metadata.Id }]);
             Store.ReplaceContentWithParts(current.Metadata.Id, upload.UploadId);
             CommitContent(current);

@@ -3,21 +3,34 @@ namespace Cognite.Files.Emulator;
 /// <summary>
 /// Reads a file's content kept as numbered segments (the parts of a completed multipart upload) as one stream.
 /// Completing an upload then costs a directory rename instead of a copy of every byte, as with object stores.
+/// Every segment is opened up front: a download that is streaming while a newer upload of the file completes keeps
+/// reading the version it started with (the replaced files live on while open), never a mix of two.
 /// </summary>
 internal sealed class SegmentedContentStream : Stream
 {
     private const int BufferSize = 81920;
-    private readonly string[] _paths;
-    private int _index = -1;
-    private FileStream? _current;
+    private readonly FileStream[] _segments;
+    private int _index;
     private long _position;
 
     public SegmentedContentStream(string directory, int segmentCount)
     {
-        _paths = Enumerable.Range(0, segmentCount)
-            .Select(i => Path.Combine(directory, i.ToString(System.Globalization.CultureInfo.InvariantCulture)))
-            .ToArray();
-        Length = _paths.Sum(p => new FileInfo(p).Length); // throws FileNotFoundException when a segment is gone
+        _segments = new FileStream[segmentCount];
+        try
+        {
+            for (var i = 0; i < segmentCount; i++)
+            {
+                // Throws FileNotFoundException when a segment is gone.
+                _segments[i] = new FileStream(Path.Combine(directory, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferSize, useAsync: true);
+            }
+        }
+        catch
+        {
+            foreach (var s in _segments) s?.Dispose();
+            throw;
+        }
+
+        Length = _segments.Sum(s => s.Length);
     }
 
     public override long Length { get; }
@@ -41,7 +54,7 @@ internal sealed class SegmentedContentStream : Stream
         while (true)
         {
             if (!EnsureCurrent()) return 0;
-            var n = _current!.Read(buffer);
+            var n = Current!.Read(buffer);
             if (n > 0) { _position += n; return n; }
             Advance();
         }
@@ -55,25 +68,20 @@ internal sealed class SegmentedContentStream : Stream
         while (true)
         {
             if (!EnsureCurrent()) return 0;
-            var n = await _current!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+            var n = await Current!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
             if (n > 0) { _position += n; return n; }
             Advance();
         }
     }
 
-    private bool EnsureCurrent()
-    {
-        if (_current is not null) return true;
-        if (_index + 1 >= _paths.Length) return false;
-        _index++;
-        _current = new FileStream(_paths[_index], FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferSize, useAsync: true);
-        return true;
-    }
+    private FileStream? Current => _index < _segments.Length ? _segments[_index] : null;
+
+    private bool EnsureCurrent() => _index < _segments.Length;
 
     private void Advance()
     {
-        _current?.Dispose();
-        _current = null;
+        _segments[_index].Dispose();
+        _index++;
     }
 
     public override void Flush() { }
@@ -86,7 +94,11 @@ internal sealed class SegmentedContentStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing) Advance();
+        if (disposing)
+        {
+            foreach (var s in _segments) s.Dispose();
+        }
+
         base.Dispose(disposing);
     }
 }

@@ -125,15 +125,22 @@ internal sealed class FileStore : IDisposable
     }
 
     /// <summary>Opens the file's content for reading, whichever way it was stored. Throws <see cref="FileNotFoundException"/> when there is none.</summary>
+    /// <summary>
+    /// Opens the content as it is now. Under the store lock, so that a completing upload (which replaces the content under
+    /// the same lock) cannot swap it between the check and the open; what is open keeps reading that version.
+    /// </summary>
     public Stream OpenContent(long id)
     {
-        var segments = SegmentsPath(id);
-        if (Directory.Exists(segments))
+        lock (_gate)
         {
-            return new SegmentedContentStream(segments, Directory.GetFiles(segments).Length);
-        }
+            var segments = SegmentsPath(id);
+            if (Directory.Exists(segments))
+            {
+                return new SegmentedContentStream(segments, Directory.GetFiles(segments).Length);
+            }
 
-        return new FileStream(ContentPath(id), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, useAsync: true);
+            return new FileStream(ContentPath(id), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, useAsync: true);
+        }
     }
 
     public static readonly JsonSerializerSettings JsonSettings = new()

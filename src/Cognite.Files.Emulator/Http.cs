@@ -70,37 +70,23 @@ internal static class HttpJson
         else if (!string.IsNullOrEmpty(encoding) && !encoding.Equals("identity", StringComparison.OrdinalIgnoreCase))
             throw new CdfError(415, $"Unsupported Content-Encoding '{encoding}'.");
 
-        using var buffer = new MemoryStream();
-        var chunk = new byte[16 * 1024];
+        // Parsed as it streams in, through a cap on the (inflated) bytes: a large or malformed body is refused at the
+        // point it goes wrong and never held whole, so many of them at once do not pile up memory.
+        var capped = new CappedReadStream(source, maxBytes);
         try
         {
-            while (true)
-            {
-                var n = await source.ReadAsync(chunk, context.RequestAborted).ConfigureAwait(false);
-                if (n == 0) break;
-                if (buffer.Length + n > maxBytes) throw new CdfError(413, $"Request body too large (limit {maxBytes} bytes).");
-                buffer.Write(chunk, 0, n);
-            }
-        }
-        catch (InvalidDataException)
-        {
-            throw CdfError.BadRequest("The gzip request body could not be inflated.");
-        }
-        finally
-        {
-            if (!ReferenceEquals(source, request.Body)) await source.DisposeAsync().ConfigureAwait(false);
-        }
-
-        if (buffer.Length == 0) throw CdfError.BadRequest("The request body is empty; a JSON object is required.");
-        buffer.Position = 0;
-        try
-        {
-            using var text = new StreamReader(buffer, new UTF8Encoding(false, throwOnInvalidBytes: true));
-            using var reader = new JsonTextReader(text) { DateParseHandling = DateParseHandling.None, MaxDepth = 64 };
-            var token = await JToken.ReadFromAsync(reader, context.RequestAborted).ConfigureAwait(false);
+            using var text = new StreamReader(capped, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, bufferSize: 16 * 1024, leaveOpen: true);
+            using var reader = new JsonTextReader(text) { DateParseHandling = DateParseHandling.None, MaxDepth = 64, ArrayPool = JsonCharPool.Instance };
+            var token = await JToken.ReadFromAsync(reader, StrictLoad, context.RequestAborted).ConfigureAwait(false);
             if (await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false))
                 throw CdfError.BadRequest("Malformed JSON: unexpected content after the JSON value.");
+            if (FirstLoneSurrogate(token) is { } path)
+                throw CdfError.BadRequest($"Malformed JSON: the string at #/{path} holds an unpaired UTF-16 surrogate (\\uD800-\\uDFFF), which is not text.");
             return token;
+        }
+        catch (JsonReaderException) when (capped.BytesRead == 0)
+        {
+            throw CdfError.BadRequest("The request body is empty; a JSON object is required.");
         }
         catch (JsonException e)
         {
@@ -110,6 +96,40 @@ internal static class HttpJson
         {
             throw CdfError.BadRequest("The request body is not valid UTF-8.");
         }
+        catch (InvalidDataException)
+        {
+            throw CdfError.BadRequest("The gzip request body could not be inflated.");
+        }
+        finally
+        {
+            if (!ReferenceEquals(source, request.Body)) await source.DisposeAsync().ConfigureAwait(false);
+        }
+    }
+
+    /// <summary>Duplicate keys are an error (a second value silently winning would store what the client did not mean).</summary>
+    private static readonly JsonLoadSettings StrictLoad = new() { DuplicatePropertyNameHandling = DuplicatePropertyNameHandling.Error, LineInfoHandling = LineInfoHandling.Ignore };
+
+    /// <summary>The path of the first property name or string value with an unpaired surrogate; null when all text is valid.</summary>
+    private static string? FirstLoneSurrogate(JToken token)
+    {
+        foreach (var t in token is JContainer c ? c.DescendantsAndSelf() : [token])
+        {
+            if (t is JProperty p && HasLoneSurrogate(p.Name)) return p.Path;
+            if (t is JValue { Type: JTokenType.String, Value: string s } && HasLoneSurrogate(s)) return t.Path;
+        }
+
+        return null;
+    }
+
+    private static bool HasLoneSurrogate(string s)
+    {
+        for (var i = 0; i < s.Length; i++)
+        {
+            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) { i++; continue; }
+            if (char.IsSurrogate(s[i])) return true;
+        }
+
+        return false;
     }
 
     private static bool IsGzip(HttpRequest request) =>
@@ -244,4 +264,48 @@ internal sealed class UrlSigner(byte[] key)
     }
 
     public static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+}
+
+/// <summary>Reads at most <c>maxBytes</c> from the inner stream; one byte more is CDF's 413.</summary>
+internal sealed class CappedReadStream(Stream inner, long maxBytes) : Stream
+{
+    public long BytesRead { get; private set; }
+
+    public override bool CanRead => true;
+    public override bool CanSeek => false;
+    public override bool CanWrite => false;
+    public override long Length => throw new NotSupportedException();
+    public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
+
+    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+
+    public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+        ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+    private int Count(int n)
+    {
+        BytesRead += n;
+        return BytesRead > maxBytes ? throw new CdfError(413, $"Request body too large (limit {maxBytes} bytes).") : n;
+    }
+
+    public override void Flush() { }
+    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    public override void SetLength(long value) => throw new NotSupportedException();
+    public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+}
+
+/// <summary>Newtonsoft's char buffers from the shared pool (a parse of many bodies reuses them).</summary>
+internal sealed class JsonCharPool : IArrayPool<char>
+{
+    public static readonly JsonCharPool Instance = new();
+
+    public char[] Rent(int minimumLength) => System.Buffers.ArrayPool<char>.Shared.Rent(minimumLength);
+
+    public void Return(char[]? array)
+    {
+        if (array is not null) System.Buffers.ArrayPool<char>.Shared.Return(array);
+    }
 }
