@@ -41,7 +41,7 @@ internal sealed class AdminHandler(EmulatorState state)
                 await Write(context, AdminFaultSettings.From(state.Faults)).ConfigureAwait(false);
                 return;
             case ("POST", "/faults"):
-                var token = await HttpJson.ReadBodyAsync(context, 1024 * 1024).ConfigureAwait(false);
+                var token = await HttpJson.ReadBodyAsync(context, 1024 * 1024, state.Options.RequestBodyIdleTimeout, state.Options.TimeProvider).ConfigureAwait(false);
                 AdminFaultSettings settings;
                 try
                 {

@@ -22,6 +22,21 @@ internal sealed class EmulatorState
     public required EmulatorCounters Counters { get; init; }
     public required FaultController Faults { get; init; }
     public ApiHandler Api { get; set; } = null!;
+
+    /// <summary>The periodic sweep of never-uploaded files and expired sessions.</summary>
+    public ITimer? Cleanup { get; set; }
+
+    public void SweepQuietly()
+    {
+        try
+        {
+            Store.Sweep(Options.TimeProvider.GetUtcNow());
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or Microsoft.Data.Sqlite.SqliteException or ObjectDisposedException or InvalidOperationException)
+        {
+            // The next sweep tries again; a disposed store means the emulator is stopping.
+        }
+    }
     /// <summary>Base of pre-signed URLs, e.g. <c>http://127.0.0.1:5081/</c>.</summary>
     public string UploadBase { get; set; } = "";
 }
@@ -106,6 +121,9 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
             app.UseRouting();
             MapOperations(app, state, schemas);
             await app.StartAsync(cancellationToken).ConfigureAwait(false);
+            // CDF's week, on the emulator's clock: now (a data directory may be old), then every CleanupInterval.
+            store.Sweep(options.TimeProvider.GetUtcNow());
+            state.Cleanup = options.TimeProvider.CreateTimer(static s => ((EmulatorState)s!).SweepQuietly(), state, EmulatorConventions.CleanupInterval, EmulatorConventions.CleanupInterval);
 
             var apiPort = ((IPEndPoint)apiListen!.EndPoint).Port;
             var uploadPort = ((IPEndPoint)uploadListen!.EndPoint).Port;
@@ -130,6 +148,7 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
     public async ValueTask DisposeAsync()
     {
         if (Interlocked.Exchange(ref _disposed, 1) != 0) return;
+        _state.Cleanup?.Dispose();
         try
         {
             await _app.StopAsync().ConfigureAwait(false);

@@ -40,6 +40,13 @@ public sealed class EmulatorOptions
     /// <summary>Clock for timestamps and URL expiry. Stalls and bandwidth throttling always use real time.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 
+    /// <summary>
+    /// A request body (JSON or upload) from which no byte arrives for this long is answered 408 and dropped, so a client
+    /// that stops sending does not hold a connection forever. Timed only while waiting for the client (bandwidth-cap
+    /// pauses and injected stalls are not), on <see cref="TimeProvider"/>. Default 60 s.
+    /// </summary>
+    public TimeSpan RequestBodyIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
     /// <summary>Largest accepted JSON request body (after gzip inflation); larger gives 413.</summary>
     public long MaxJsonBodyBytes { get; set; } = EmulatorConventions.DefaultMaxJsonBodyBytes;
 
@@ -69,6 +76,8 @@ public sealed class EmulatorOptions
             throw new ArgumentException("Ports must be in 0..65535.");
         if (ApiPort != 0 && ApiPort == UploadPort)
             throw new ArgumentException("ApiPort and UploadPort must differ.");
+        if (RequestBodyIdleTimeout <= TimeSpan.Zero)
+            throw new ArgumentException("EmulatorOptions.RequestBodyIdleTimeout must be positive.", nameof(RequestBodyIdleTimeout));
         if (MinPartSize < 0)
             throw new ArgumentException("EmulatorOptions.MinPartSize must be >= 0.", nameof(MinPartSize));
         if (UploadedFlagDelay < TimeSpan.Zero)
@@ -127,6 +136,12 @@ public static class EmulatorConventions
 
     /// <summary>Lifetime of upload URLs (single and multipart): one week.</summary>
     public static readonly TimeSpan UploadUrlLifetime = TimeSpan.FromDays(7);
+
+    /// <summary>A file that got no content within this long after it was created is deleted, as CDF does (one week).</summary>
+    public static readonly TimeSpan NeverUploadedLifetime = TimeSpan.FromDays(7);
+
+    /// <summary>How often the emulator looks for never-uploaded files and expired upload sessions (on its TimeProvider).</summary>
+    public static readonly TimeSpan CleanupInterval = TimeSpan.FromHours(1);
 
     /// <summary>Lifetime of download URLs: 30 s, or 1 h with extendedExpiration=true.</summary>
     public static readonly TimeSpan DownloadUrlLifetime = TimeSpan.FromSeconds(30);

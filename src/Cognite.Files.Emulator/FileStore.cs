@@ -29,6 +29,8 @@ internal sealed class FileStore : IDisposable
     public FileStore(string dataDirectory, string defaultProject = "emulator")
     {
         _root = Path.GetFullPath(dataDirectory);
+        Directory.CreateDirectory(_root);
+        OwnerOnly(_root, directory: true); // it holds the URL-signing key (in emulator.db) and every file's content
         Directory.CreateDirectory(ContentDir);
         Directory.CreateDirectory(PartsDir);
         Directory.CreateDirectory(TmpDir);
@@ -39,6 +41,7 @@ internal sealed class FileStore : IDisposable
             Pooling = false,
         }.ToString());
         _db.Open();
+        OwnerOnly(Path.Combine(_root, "emulator.db"), directory: false);
         Exec("PRAGMA journal_mode=WAL;");
         Exec("PRAGMA synchronous=NORMAL;");
         MigrateToProjects(defaultProject);
@@ -256,6 +259,47 @@ internal sealed class FileStore : IDisposable
         }
     }
 
+    /// <summary>
+    /// CDF's week: deletes files that never got content within <see cref="EmulatorConventions.NeverUploadedLifetime"/>
+    /// of their creation, and upload sessions whose URLs expired (their parts too). Returns what it removed.
+    /// </summary>
+    public (int Files, int Sessions) Sweep(DateTimeOffset now)
+    {
+        var cutoff = (now - EmulatorConventions.NeverUploadedLifetime).ToUnixTimeMilliseconds();
+        var files = new List<long>();
+        var sessions = new List<string>();
+        lock (_gate)
+        {
+            using (var cmd = Cmd("SELECT id, json FROM files WHERE has_content=0"))
+            using (var r = cmd.ExecuteReader())
+            {
+                while (r.Read())
+                {
+                    var created = JsonConvert.DeserializeObject<FileMetadata>(r.GetString(1), JsonSettings)!.CreatedTime;
+                    if (created < cutoff) files.Add(r.GetInt64(0));
+                }
+            }
+
+            using (var cmd = Cmd("SELECT upload_id FROM uploads WHERE expires_at<$now", ("$now", now.ToUnixTimeSeconds())))
+            using (var r = cmd.ExecuteReader())
+            {
+                while (r.Read()) sessions.Add(r.GetString(0));
+            }
+
+            foreach (var u in sessions)
+            {
+                using var dp = Cmd("DELETE FROM parts WHERE upload_id=$u", ("$u", u));
+                dp.ExecuteNonQuery();
+                using var du = Cmd("DELETE FROM uploads WHERE upload_id=$u", ("$u", u));
+                du.ExecuteNonQuery();
+            }
+        }
+
+        foreach (var u in sessions) TryDeleteDir(Path.Combine(PartsDir, u));
+        foreach (var id in files) Delete(id);
+        return (files.Count, sessions.Count);
+    }
+
     // ---- uploads ----
 
     public void AddUpload(UploadRow u)
@@ -342,6 +386,14 @@ internal sealed class FileStore : IDisposable
         cmd.CommandText = sql;
         foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v);
         return cmd;
+    }
+
+    /// <summary>Readable and writable by the current user only (Unix; Windows keeps the directory's ACLs).</summary>
+    private static void OwnerOnly(string path, bool directory)
+    {
+        if (OperatingSystem.IsWindows()) return;
+        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | (directory ? UnixFileMode.UserExecute : UnixFileMode.None);
+        File.SetUnixFileMode(path, mode);
     }
 
     public static void TryDelete(string path)

@@ -55,7 +55,7 @@ internal static class HttpJson
     /// Reads a JSON request body: requires <c>application/json</c>, inflates <c>Content-Encoding: gzip</c>, caps the size,
     /// parses strictly (malformed → 400) and returns the token.
     /// </summary>
-    public static async Task<JToken> ReadBodyAsync(HttpContext context, long maxBytes)
+    public static async Task<JToken> ReadBodyAsync(HttpContext context, long maxBytes, TimeSpan idleTimeout, TimeProvider time)
     {
         var request = context.Request;
         var contentType = request.ContentType;
@@ -72,16 +72,17 @@ internal static class HttpJson
 
         // Parsed as it streams in, through a cap on the (inflated) bytes: a large or malformed body is refused at the
         // point it goes wrong and never held whole, so many of them at once do not pile up memory.
-        var capped = new CappedReadStream(source, maxBytes);
+        using var idle = new BodyIdleGuard(time, idleTimeout, context.RequestAborted);
+        var capped = new CappedReadStream(source, maxBytes, idle);
         try
         {
-            using var text = new StreamReader(capped, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, bufferSize: 16 * 1024, leaveOpen: true);
+            using var utf8 = new StreamReader(capped, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, bufferSize: 16 * 1024, leaveOpen: true);
+            // Newtonsoft turns an unpaired \uD800-\uDFFF escape into U+FFFD, so it is caught in the text, before parsing.
+            using var text = new SurrogateEscapeCheckingReader(utf8);
             using var reader = new JsonTextReader(text) { DateParseHandling = DateParseHandling.None, MaxDepth = 64, ArrayPool = JsonCharPool.Instance };
             var token = await JToken.ReadFromAsync(reader, StrictLoad, context.RequestAborted).ConfigureAwait(false);
             if (await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false))
                 throw CdfError.BadRequest("Malformed JSON: unexpected content after the JSON value.");
-            if (FirstLoneSurrogate(token) is { } path)
-                throw CdfError.BadRequest($"Malformed JSON: the string at #/{path} holds an unpaired UTF-16 surrogate (\\uD800-\\uDFFF), which is not text.");
             return token;
         }
         catch (JsonReaderException) when (capped.BytesRead == 0)
@@ -108,29 +109,6 @@ internal static class HttpJson
 
     /// <summary>Duplicate keys are an error (a second value silently winning would store what the client did not mean).</summary>
     private static readonly JsonLoadSettings StrictLoad = new() { DuplicatePropertyNameHandling = DuplicatePropertyNameHandling.Error, LineInfoHandling = LineInfoHandling.Ignore };
-
-    /// <summary>The path of the first property name or string value with an unpaired surrogate; null when all text is valid.</summary>
-    private static string? FirstLoneSurrogate(JToken token)
-    {
-        foreach (var t in token is JContainer c ? c.DescendantsAndSelf() : [token])
-        {
-            if (t is JProperty p && HasLoneSurrogate(p.Name)) return p.Path;
-            if (t is JValue { Type: JTokenType.String, Value: string s } && HasLoneSurrogate(s)) return t.Path;
-        }
-
-        return null;
-    }
-
-    private static bool HasLoneSurrogate(string s)
-    {
-        for (var i = 0; i < s.Length; i++)
-        {
-            if (char.IsHighSurrogate(s[i]) && i + 1 < s.Length && char.IsLowSurrogate(s[i + 1])) { i++; continue; }
-            if (char.IsSurrogate(s[i])) return true;
-        }
-
-        return false;
-    }
 
     private static bool IsGzip(HttpRequest request) =>
         request.Headers.ContentEncoding.ToString().Trim().Equals("gzip", StringComparison.OrdinalIgnoreCase);
@@ -267,7 +245,7 @@ internal sealed class UrlSigner(byte[] key)
 }
 
 /// <summary>Reads at most <c>maxBytes</c> from the inner stream; one byte more is CDF's 413.</summary>
-internal sealed class CappedReadStream(Stream inner, long maxBytes) : Stream
+internal sealed class CappedReadStream(Stream inner, long maxBytes, BodyIdleGuard idle) : Stream
 {
     public long BytesRead { get; private set; }
 
@@ -277,10 +255,10 @@ internal sealed class CappedReadStream(Stream inner, long maxBytes) : Stream
     public override long Length => throw new NotSupportedException();
     public override long Position { get => BytesRead; set => throw new NotSupportedException(); }
 
-    public override int Read(byte[] buffer, int offset, int count) => Count(inner.Read(buffer, offset, count));
+    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only: reads are bounded by the idle timeout");
 
     public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Count(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+        Count(await idle.ReadAsync(inner, buffer).ConfigureAwait(false));
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
@@ -308,4 +286,152 @@ internal sealed class JsonCharPool : IArrayPool<char>
     {
         if (array is not null) System.Buffers.ArrayPool<char>.Shared.Return(array);
     }
+}
+
+/// <summary>
+/// A minimum data rate that cannot cut a slow but moving body: each read of the request body must deliver something
+/// within <see cref="EmulatorOptions.RequestBodyIdleTimeout"/> (on the emulator's clock). Only the waits for the client
+/// count; the emulator's own pauses (bandwidth cap, injected stalls) happen between reads and are not timed.
+/// </summary>
+internal sealed class BodyIdleGuard : IDisposable
+{
+    private readonly CancellationTokenSource _cts;
+    private readonly ITimer _timer;
+    private readonly TimeSpan _timeout;
+    private int _fired;
+
+    public BodyIdleGuard(TimeProvider time, TimeSpan timeout, CancellationToken requestAborted)
+    {
+        _timeout = timeout;
+        _cts = CancellationTokenSource.CreateLinkedTokenSource(requestAborted);
+        _timer = time.CreateTimer(static s => ((BodyIdleGuard)s!).Fire(), this, Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+    }
+
+    /// <summary>One read of <paramref name="body"/>; a client that sends nothing for the timeout gets CDF's 408.</summary>
+    public async ValueTask<int> ReadAsync(Stream body, Memory<byte> buffer)
+    {
+        _timer.Change(_timeout, Timeout.InfiniteTimeSpan);
+        try
+        {
+            return await body.ReadAsync(buffer, _cts.Token).ConfigureAwait(false);
+        }
+        catch (OperationCanceledException) when (Volatile.Read(ref _fired) != 0)
+        {
+            throw new CdfError(408, $"The request body stopped arriving: nothing for {_timeout.TotalSeconds:0.###} s.");
+        }
+        finally
+        {
+            _timer.Change(Timeout.InfiniteTimeSpan, Timeout.InfiniteTimeSpan);
+        }
+    }
+
+    private void Fire()
+    {
+        Volatile.Write(ref _fired, 1);
+        try
+        {
+            _cts.Cancel();
+        }
+        catch (ObjectDisposedException)
+        {
+            // The request ended meanwhile.
+        }
+    }
+
+    public void Dispose()
+    {
+        _timer.Dispose();
+        _cts.Dispose();
+    }
+}
+
+/// <summary>
+/// Passes JSON text through and refuses a <c>\uXXXX</c> escape of a UTF-16 surrogate that is not part of a high-low pair
+/// (such text is no Unicode; JSON parsers differ in what they make of it). Raw surrogates cannot occur: the UTF-8
+/// decoder before it refuses them.
+/// </summary>
+internal sealed class SurrogateEscapeCheckingReader(TextReader inner) : TextReader
+{
+    private int _state; // 0 text, 1 after '\', 2..5 hex digits of \u
+    private int _hex;
+    private bool _expectLow; // a high surrogate escape was just read: the next thing must be \u + a low surrogate
+
+    public override int Peek() => inner.Peek();
+
+    public override int Read()
+    {
+        var c = inner.Read();
+        if (c >= 0) Scan((char)c);
+        return c;
+    }
+
+    public override int Read(char[] buffer, int index, int count) => Checked(buffer.AsSpan(index), inner.Read(buffer, index, count));
+
+    public override int Read(Span<char> buffer) => Checked(buffer, inner.Read(buffer));
+
+    public override async Task<int> ReadAsync(char[] buffer, int index, int count)
+    {
+        var n = await inner.ReadAsync(buffer, index, count).ConfigureAwait(false);
+        return Checked(buffer.AsSpan(index), n);
+    }
+
+    public override async ValueTask<int> ReadAsync(Memory<char> buffer, CancellationToken cancellationToken = default)
+    {
+        var n = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        return Checked(buffer.Span, n);
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing) inner.Dispose();
+        base.Dispose(disposing);
+    }
+
+    private int Checked(ReadOnlySpan<char> chars, int n)
+    {
+        foreach (var c in chars[..n]) Scan(c);
+        return n;
+    }
+
+    private void Scan(char c)
+    {
+        switch (_state)
+        {
+            case 0:
+                if (c == '\\') _state = 1;
+                else if (_expectLow) Unpaired();
+                break;
+            case 1:
+                if (c == 'u') (_state, _hex) = (2, 0);
+                else if (_expectLow) Unpaired();
+                else _state = 0;
+                break;
+            default:
+                var digit = HexValue(c);
+                if (digit < 0) { _state = 0; return; } // not an escape the parser accepts; it reports that itself
+                _hex = (_hex << 4) | digit;
+                if (++_state < 6) return;
+                _state = 0;
+                var unit = (char)_hex;
+                if (_expectLow)
+                {
+                    if (!char.IsLowSurrogate(unit)) Unpaired();
+                    _expectLow = false;
+                }
+                else if (char.IsHighSurrogate(unit)) _expectLow = true;
+                else if (char.IsLowSurrogate(unit)) Unpaired();
+                break;
+        }
+    }
+
+    private static int HexValue(char c) => c switch
+    {
+        >= '0' and <= '9' => c - '0',
+        >= 'a' and <= 'f' => c - 'a' + 10,
+        >= 'A' and <= 'F' => c - 'A' + 10,
+        _ => -1,
+    };
+
+    private static void Unpaired() =>
+        throw CdfError.BadRequest("Malformed JSON: an unpaired UTF-16 surrogate escape (\\uD800-\\uDFFF) is not text.");
 }

@@ -127,12 +127,13 @@ internal sealed class UploadHandler(EmulatorState state)
         var buffer = new byte[BufferSize];
         long copied = 0;
         var bucket = Bucket(context);
+        using var idle = new BodyIdleGuard(state.Options.TimeProvider, state.Options.RequestBodyIdleTimeout, context.RequestAborted);
         while (copied < max)
         {
             var rate = state.Faults.BandwidthBytesPerSecondPerConnection;
             var want = (int)Math.Min(buffer.Length, max - copied);
             if (rate is { } r) want = (int)Math.Min(want, Math.Max(1024, r / 50));
-            var n = await context.Request.Body.ReadAsync(buffer.AsMemory(0, want), context.RequestAborted).ConfigureAwait(false);
+            var n = await idle.ReadAsync(context.Request.Body, buffer.AsMemory(0, want)).ConfigureAwait(false);
             if (n == 0) break;
             await target.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted).ConfigureAwait(false);
             copied += n;

@@ -20,10 +20,12 @@ public sealed class AdminAndRestartTests
             {
                 db.Open();
                 using var cmd = db.CreateCommand();
-                cmd.CommandText = """
+                // Created just now: older never-uploaded files are swept (CDF's week).
+                var now = DateTimeOffset.UtcNow.ToUnixTimeMilliseconds();
+                cmd.CommandText = $$"""
                     CREATE TABLE files(id INTEGER PRIMARY KEY, external_id TEXT UNIQUE, json TEXT NOT NULL, ready_at INTEGER NULL, has_content INTEGER NOT NULL DEFAULT 0);
                     INSERT INTO files(id, external_id, json, ready_at, has_content)
-                      VALUES(42, 'old', '{"id":42,"externalId":"old","name":"old.txt","createdTime":1,"lastUpdatedTime":1,"uploaded":false}', NULL, 0);
+                      VALUES(42, 'old', '{"id":42,"externalId":"old","name":"old.txt","createdTime":{{now}},"lastUpdatedTime":{{now}},"uploaded":false}', NULL, 0);
                     """;
                 cmd.ExecuteNonQuery();
             }

@@ -34,7 +34,16 @@ internal sealed class JournalSidecar
     {
         var path = PathFor(journalPath);
         Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        File.WriteAllText(path, JsonSerializer.Serialize(this, Options));
+        // Owner-only, like the journal beside it: it names the source file and the project.
+        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        using var stream = new FileStream(path, options);
+        using var writer = new StreamWriter(stream);
+        writer.Write(JsonSerializer.Serialize(this, Options));
     }
 
     public static JournalSidecar Load(string journalPath)

@@ -1,0 +1,193 @@
+using System.Net;
+using System.Text;
+using Cognite.Files.Emulator.Tests.Support;
+using Cognite.Files.Models;
+using Microsoft.Extensions.Time.Testing;
+using Newtonsoft.Json.Linq;
+
+namespace Cognite.Files.Emulator.Tests;
+
+/// <summary>
+/// Correctness under concurrency and abuse, found by probing the standalone emulator: one consistent version per
+/// download, idempotent concurrent completes, bounded bodies, idle request bodies, owner-only data, strict JSON text,
+/// and CDF's week for never-uploaded files and expired sessions.
+/// </summary>
+public sealed class AbuseTests
+{
+    private const int PartSize = 1024 * 1024;
+
+    private static async Task<(long Id, byte[] Content)> UploadMultipartAsync(EmulatorHarness h, string externalId, int parts, int seed)
+    {
+        var content = EmulatorHarness.RandomBytes(parts * PartSize, seed);
+        var init = await h.Api.InitMultipartUploadAsync(parts, new FileCreate { Name = externalId + ".bin", ExternalId = externalId });
+        for (var i = 0; i < parts; i++)
+        {
+            (await EmulatorHarness.PutAsync(init.UploadUrls[i], content[(i * PartSize)..((i + 1) * PartSize)])).Dispose();
+        }
+
+        await h.Api.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { Id = init.Id, UploadId = init.UploadId });
+        return (init.Id, content);
+    }
+
+    [Test]
+    public async Task A_download_streaming_while_a_new_upload_completes_serves_the_version_it_began_with()
+    {
+        await using var h = await EmulatorHarness.StartAsync();
+        var (id, v1) = await UploadMultipartAsync(h, "versions", parts: 8, seed: 1);
+        var link = (await h.Api.GetDownloadLinksAsync(new DownloadLinkRequest { Items = [new Identifier { Id = id }] })).Items[0].DownloadUrl;
+
+        using var response = await EmulatorHarness.Plain.GetAsync(link, HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var first = new byte[16];
+        await body.ReadExactlyAsync(first);
+
+        // A new version completes in the middle of the download.
+        var v2 = EmulatorHarness.RandomBytes(8 * PartSize, 2);
+        var again = (await h.Api.GetMultipartUploadLinkAsync(8, new UploadLinkRequest { Items = [new FileExternalIdEither { ExternalId = "versions" }] })).Items[0];
+        for (var i = 0; i < 8; i++)
+        {
+            (await EmulatorHarness.PutAsync(again.UploadUrls[i], v2[(i * PartSize)..((i + 1) * PartSize)])).Dispose();
+        }
+
+        await h.Api.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { Id = id, UploadId = again.UploadId });
+
+        using var rest = new MemoryStream();
+        await body.CopyToAsync(rest);
+        var downloaded = first.Concat(rest.ToArray()).ToArray();
+        Assert.That(EmulatorHarness.Sha256(downloaded), Is.EqualTo(EmulatorHarness.Sha256(v1)), "one version from start to end, never a mix");
+        Assert.That(await h.Emulator.GetContentSha256Async(id), Is.EqualTo(EmulatorHarness.Sha256(v2)), "and the new one after");
+    }
+
+    [Test]
+    public async Task Concurrent_completes_of_one_upload_all_answer_200_and_complete_it_once()
+    {
+        await using var h = await EmulatorHarness.StartAsync();
+        var content = EmulatorHarness.RandomBytes(2 * PartSize, 3);
+        var init = await h.Api.InitMultipartUploadAsync(2, new FileCreate { Name = "race.bin" });
+        (await EmulatorHarness.PutAsync(init.UploadUrls[0], content[..PartSize])).Dispose();
+        (await EmulatorHarness.PutAsync(init.UploadUrls[1], content[PartSize..])).Dispose();
+        var body = $$"""{"id":{{init.Id}},"uploadId":"{{init.UploadId}}"}""";
+
+        var responses = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ =>
+            h.Http.PostAsync("files/completemultipartupload", new StringContent(body, Encoding.UTF8, "application/json"))));
+
+        Assert.That(responses.Select(r => (int)r.StatusCode), Is.All.EqualTo(200));
+        Assert.That(await h.Emulator.GetContentSha256Async(init.Id), Is.EqualTo(EmulatorHarness.Sha256(content)));
+        foreach (var r in responses)
+        {
+            r.Dispose();
+        }
+    }
+
+    [TestCase("""{"name":"a.txt","name":"b.txt"}""", "already exists")]
+    [TestCase("""{"name":"\ud800.txt"}""", "unpaired UTF-16 surrogate")]
+    [TestCase("""{"name":"ok.txt","metadata":{"\udfff":"v"}}""", "unpaired UTF-16 surrogate")]
+    [TestCase("""{"name":"\ud83d\ud83d.txt"}""", "unpaired UTF-16 surrogate")]
+    public async Task Duplicate_keys_and_unpaired_surrogates_are_400s_not_stored(string json, string reason)
+    {
+        await using var h = await EmulatorHarness.StartAsync();
+        using var response = await h.Http.PostAsync("files", new StringContent(json, Encoding.UTF8, "application/json"));
+
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest), text);
+        Assert.That((string?)JObject.Parse(text)["error"]?["message"], Does.Contain(reason));
+        var count = await h.Api.AggregateFilesAsync(new FileAggregateRequest());
+        Assert.That(count.Items.Sum(i => i.Count), Is.Zero, "nothing was stored");
+    }
+
+    [Test]
+    public async Task A_large_malformed_body_is_refused_where_it_goes_wrong_and_an_oversized_one_at_the_cap()
+    {
+        await using var h = await EmulatorHarness.StartAsync(o => o.MaxJsonBodyBytes = 1024 * 1024);
+        using var malformed = await h.Http.PostAsync("files/list", new StringContent("{\"filter\": x" + new string(' ', 50_000), Encoding.UTF8, "application/json"));
+        Assert.That(malformed.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        var big = "{\"filter\":{\"name\":\"" + new string('a', 2 * 1024 * 1024) + "\"}}";
+        using var oversized = await h.Http.PostAsync("files/list", new StringContent(big, Encoding.UTF8, "application/json"));
+        Assert.That(oversized.StatusCode, Is.EqualTo(HttpStatusCode.RequestEntityTooLarge));
+    }
+
+    [Test]
+    public async Task A_request_body_that_stops_arriving_is_cut_after_the_idle_timeout_on_the_emulators_clock()
+    {
+        var time = new FakeTimeProvider();
+        using var guard = new BodyIdleGuard(time, TimeSpan.FromSeconds(60), CancellationToken.None);
+        await using var silent = new SilentStream();
+
+        var read = guard.ReadAsync(silent, new byte[16]).AsTask();
+        time.Advance(TimeSpan.FromSeconds(59));
+        Assert.That(read.IsCompleted, Is.False, "still within the timeout");
+        time.Advance(TimeSpan.FromSeconds(1));
+
+        var error = await Assert.ThrowsAsync<CdfError>(() => read);
+        Assert.That(error!.Status, Is.EqualTo(408));
+    }
+
+    [Test]
+    public async Task A_slow_but_moving_body_is_never_cut_and_pauses_between_reads_are_not_timed()
+    {
+        var time = new FakeTimeProvider();
+        using var guard = new BodyIdleGuard(time, TimeSpan.FromSeconds(60), CancellationToken.None);
+        using var slow = new MemoryStream(new byte[10]);
+
+        for (var i = 0; i < 10; i++)
+        {
+            Assert.That(await guard.ReadAsync(slow, new byte[1]), Is.EqualTo(1));
+            time.Advance(TimeSpan.FromMinutes(5)); // the emulator's own pause (bandwidth cap) between reads
+        }
+    }
+
+    [Test]
+    public async Task The_data_directory_and_its_database_are_owner_only()
+    {
+        await using var h = await EmulatorHarness.StartAsync();
+
+        if (!OperatingSystem.IsWindows())
+        {
+            Assert.That(File.GetUnixFileMode(h.DataDirectory), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute));
+            Assert.That(File.GetUnixFileMode(Path.Combine(h.DataDirectory, "emulator.db")), Is.EqualTo(UnixFileMode.UserRead | UnixFileMode.UserWrite));
+        }
+    }
+
+    [Test]
+    public async Task Never_uploaded_files_and_expired_sessions_go_after_CDFs_week_on_the_emulators_clock()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        await using var h = await EmulatorHarness.StartAsync(o => o.TimeProvider = time);
+        var empty = await h.Api.CreateFileAsync(new FileCreate { Name = "never.bin", ExternalId = "never" });
+        var (kept, _) = await UploadMultipartAsync(h, "kept", parts: 1, seed: 4);
+        var pending = await h.Api.InitMultipartUploadAsync(2, new FileCreate { Name = "pending.bin" });
+        (await EmulatorHarness.PutAsync(pending.UploadUrls[0], new byte[PartSize])).Dispose();
+        var partsDirectory = Path.Combine(h.DataDirectory, "parts");
+        Assert.That(Directory.GetDirectories(partsDirectory), Is.Not.Empty);
+
+        time.Advance(TimeSpan.FromDays(6));
+        Assert.That((await h.Api.GetFileByIdAsync(empty.Id)).Name, Is.EqualTo("never.bin"), "within the week");
+        time.Advance(TimeSpan.FromDays(1) + TimeSpan.FromHours(2));
+
+        var found = await h.Api.RetrieveFilesAsync(new FileRetrieveRequest { Items = [new Identifier { Id = empty.Id }, new Identifier { Id = pending.Id }, new Identifier { Id = kept }], IgnoreUnknownIds = true });
+        Assert.That(found.Items.Select(f => f.Id), Is.EqualTo(new[] { kept }), "files without content are gone, the uploaded one stays");
+        Assert.That(Directory.GetDirectories(partsDirectory), Is.Empty, "and the parts of the expired session");
+    }
+
+    /// <summary>A request body that never sends another byte (until cancelled).</summary>
+    private sealed class SilentStream : Stream
+    {
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+        public override long Position { get => throw new NotSupportedException(); set => throw new NotSupportedException(); }
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            await Task.Delay(Timeout.InfiniteTimeSpan, cancellationToken);
+            return 0;
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+        public override void Flush() { }
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+        public override void SetLength(long value) => throw new NotSupportedException();
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
