@@ -54,14 +54,20 @@ public sealed class ConfigurationTests
         File.WriteAllText(config, $$"""
             { "baseUrl": "{{_h.Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority)}}", "project": "wrong-project", "token": "{{CliHarness.Token}}" }
             """);
-        var onlyFile = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = _h.Home };
-        var fileWins = await _h.RunAsync(["ls", "--config", config], interactive: false, CancellationToken.None, onlyFile);
-        Assert.That(fileWins.ExitCode, Is.EqualTo(1), "the file's project is used: the emulator refuses it");
-        Assert.That(fileWins.Error, Does.Contain("403"));
-
         var env = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = _h.Home, ["COGNITE_PROJECT"] = _h.Emulator.Options.Project };
-        var envWins = await _h.RunAsync(["ls", "--config", config], interactive: false, CancellationToken.None, env);
+        var name = "cfg-" + Guid.NewGuid().ToString("N")[..8] + ".bin";
+        var upload = await _h.RunAsync(["upload", _h.CreateFile(name, 10), "--config", config], interactive: false, CancellationToken.None, env);
+        Assert.That(upload.ExitCode, Is.EqualTo(0), upload.ToString());
+
+        // The emulator keeps projects apart, as CDF does: the file's project sees nothing of the environment's.
+        var onlyFile = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = _h.Home };
+        var fileWins = await _h.RunAsync(["ls", "--json", "--config", config], interactive: false, CancellationToken.None, onlyFile);
+        Assert.That(fileWins.ExitCode, Is.EqualTo(0), fileWins.ToString());
+        Assert.That(fileWins.Out, Does.Not.Contain(name), "the file's project is used");
+
+        var envWins = await _h.RunAsync(["ls", "--json", "--config", config], interactive: false, CancellationToken.None, env);
         Assert.That(envWins.ExitCode, Is.EqualTo(0), envWins.ToString());
+        Assert.That(envWins.Out, Does.Contain(name), "the environment's project wins over the file's");
     }
 
     [Test]
