@@ -81,7 +81,7 @@ internal sealed class ApiHandler(EmulatorState state, string project)
 
     private async Task<T> BodyAsync<T>(HttpContext context, string pathTemplate)
     {
-        var token = await HttpJson.ReadBodyAsync(context, state.Options.MaxJsonBodyBytes).ConfigureAwait(false);
+        var token = await HttpJson.ReadBodyAsync(context, state.Options.MaxJsonBodyBytes, state.Options.RequestBodyIdleTimeout, state.Options.TimeProvider).ConfigureAwait(false);
         if (token.Type != JTokenType.Object) throw CdfError.BadRequest("The request body must be a JSON object.");
         state.Schemas.Validate(context.Request.Method, pathTemplate, token);
         return HttpJson.ToDto<T>(token);

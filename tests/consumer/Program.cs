@@ -1,17 +1,30 @@
 // A user of the packaged SDK, written only against its public surface: a single-request upload, a multipart upload
 // that fails part-way and is resumed from its journal, and downloads of both, checked byte for byte.
 // Configuration from COGNITE_BASE_URL, COGNITE_PROJECT and COGNITE_TOKEN (the packaging test points them at an emulator).
+// Without COGNITE_BASE_URL it starts its own emulator with the Cognite.Files.Testing package, as a user's tests would,
+// and also checks the stored content hashes and that a scheduled fault is retried.
 using System.Security.Cryptography;
 using Cognite.Files;
 using Cognite.Files.Auth;
 using Cognite.Files.Models;
+using Cognite.Files.Testing;
 using Cognite.Files.Transfer;
 
 static string Env(string name) => Environment.GetEnvironmentVariable(name) ?? throw new InvalidOperationException($"{name} is not set");
 
-using var client = new CogniteFilesClient(
-    new CogniteFilesClientOptions { BaseUrl = new Uri(Env("COGNITE_BASE_URL")), Project = Env("COGNITE_PROJECT"), AppName = "consumer-test" },
-    new StaticAccessTokenProvider(Env("COGNITE_TOKEN")));
+await using var emulator = string.IsNullOrEmpty(Environment.GetEnvironmentVariable("COGNITE_BASE_URL"))
+    ? await CogniteFilesEmulator.StartAsync()
+    : null;
+if (emulator is not null)
+{
+    Console.WriteLine($"consumer: started its own emulator (Cognite.Files.Testing) at {emulator.BaseUrl}, project {emulator.Project}");
+}
+
+using var client = emulator is not null
+    ? emulator.CreateClient(o => o.AppName = "consumer-test")
+    : new CogniteFilesClient(
+        new CogniteFilesClientOptions { BaseUrl = new Uri(Env("COGNITE_BASE_URL")), Project = Env("COGNITE_PROJECT"), AppName = "consumer-test" },
+        new StaticAccessTokenProvider(Env("COGNITE_TOKEN")));
 
 // 1. Small content: one PUT (below TransferOptions.SingleUploadThreshold).
 var small = RandomNumberGenerator.GetBytes(3 * 1024 * 1024 + 17);
@@ -56,6 +69,32 @@ foreach (var (result, content) in new[] { (single, small), (multipart, large) })
 }
 
 Console.WriteLine($"consumer: uploaded {single.Bytes} bytes in one request and {multipart.Bytes} bytes in {multipart.Parts} parts ({multipart.PartsSkipped} resumed), downloaded byte-exact");
+
+// 4. With its own emulator: what the Testing package offers beyond a client.
+if (emulator is not null)
+{
+    foreach (var result in new[] { single, multipart })
+    {
+        if (await emulator.GetContentSha256Async(result.File.Id) != result.Sha256)
+        {
+            Console.Error.WriteLine($"consumer: the emulator stored other content for file {result.File.Id}");
+            return 1;
+        }
+    }
+
+    emulator.Faults.OnPart(1).Respond503();
+    var faultsBefore = emulator.Counters.FaultsInjected;
+    // The client of CreateClient: multipart from just above 5 MiB, in 5 MiB parts, with retries.
+    var retried = await client.UploadAsync(new FileCreate { Name = "consumer-faulted.bin" }, new MemoryStream(large));
+    if (retried.Retries != 1 || emulator.Counters.FaultsInjected != faultsBefore + 1 || await emulator.GetContentSha256Async(retried.File.Id) != retried.Sha256)
+    {
+        Console.Error.WriteLine($"consumer: the scheduled fault was not retried as expected ({retried.Retries} retries)");
+        return 1;
+    }
+
+    Console.WriteLine("consumer: stored content hashes match, and a scheduled 503 on part 1 was retried once");
+}
+
 return 0;
 
 /// <summary>

@@ -131,6 +131,11 @@ public sealed partial class CogniteFilesClient
     public Task<Stream> GetIconAsync(Identifier file, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(file);
+        if ((file.Id is null ? 0 : 1) + (file.ExternalId is null ? 0 : 1) + (file.InstanceId is null ? 0 : 1) != 1)
+        {
+            throw new ArgumentException("The identifier must name the file in exactly one way: id, externalId or instanceId.", nameof(file));
+        }
+
         return Api.GetIconAsync(file.Id, file.ExternalId, file.InstanceId?.Space, file.InstanceId?.ExternalId, cancellationToken);
     }
 

@@ -83,6 +83,20 @@ public sealed partial class PublicApiBaselineTests
     }
 
     [Test]
+    public void TheTestingPackage_HasItsOwnBaseline_WithTheOneLineStart()
+    {
+        var project = XDocument.Load(Repo.File("src", "Cognite.Files.Testing", "Cognite.Files.Testing.csproj"));
+        Assert.That(project.Descendants("PackageReference").Select(e => (string?)e.Attribute("Include")), Does.Contain("Microsoft.CodeAnalysis.PublicApiAnalyzers"));
+        Assert.That(project.Descendants().Where(e => e.Name.LocalName is "NoWarn" or "WarningsNotAsErrors").SelectMany(e => BaselineRule().Matches(e.Value).Select(m => m.Value)).Where(r => r != "RS0026"), Is.Empty);
+        var shipped = System.IO.File.ReadAllLines(Repo.File("src", "Cognite.Files.Testing", "PublicAPI.Shipped.txt"));
+        var unshipped = System.IO.File.ReadAllLines(Repo.File("src", "Cognite.Files.Testing", "PublicAPI.Unshipped.txt"));
+        Assert.That(shipped.First(), Is.EqualTo("#nullable enable"));
+        Assert.That(unshipped.First(), Is.EqualTo("#nullable enable"));
+        Assert.That(shipped.Concat(unshipped), Has.Some.StartsWith("static Cognite.Files.Testing.CogniteFilesEmulator.StartAsync("));
+        Assert.That(shipped.Concat(unshipped), Has.Some.StartsWith("Cognite.Files.Testing.CogniteFilesEmulator.CreateClient("));
+    }
+
+    [Test]
     public void TheAnalyzer_IsReferenced_AndNoneOfItsBaselineRulesIsSilenced()
     {
         var project = XDocument.Load(Repo.File("src", "Cognite.Files", "Cognite.Files.csproj"));

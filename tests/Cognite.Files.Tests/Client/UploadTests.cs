@@ -172,10 +172,52 @@ public class UploadTests
         var cdf = new FakeCdf(_time);
         using var client = cdf.Client(o => o.Transfer = Multipart());
 
-        await ClientFixture.RunWithFakeTime(_time, client.UploadAsync(Identifier.FromId(7), new MemoryStream(Content(15))));
+        await ClientFixture.RunWithFakeTime(_time, client.UploadAsync(Identifier.FromExternalId("existing"), new MemoryStream(Content(15))));
 
-        Assert.That(cdf.Calls[0], Is.EqualTo("POST /files/multiuploadlink?parts=2"));
+        Assert.That(cdf.Calls[0], Is.EqualTo("POST /files/multiuploadlink?parts=2"), "an external id needs no lookup");
+        Assert.That(cdf.BodyLog[0].Body, Is.EqualTo(JToken.Parse("""{"items":[{"externalId":"existing"}]}""")).Using<JToken>(JToken.DeepEquals));
         Assert.That(cdf.Calls, Does.Contain("POST /files/completemultipartupload"));
+    }
+
+    // uploadlink and multiuploadlink take an externalId or an instanceId, not an id: a file given by id is looked up first.
+    [TestCase(false, ",\"externalId\":\"plant-a/pump-42.pdf\"", """{"externalId":"plant-a/pump-42.pdf"}""", TestName = "A_small_file_by_id_is_looked_up_and_uploadlink_gets_its_externalId")]
+    [TestCase(true, ",\"externalId\":\"plant-a/pump-42.pdf\"", """{"externalId":"plant-a/pump-42.pdf"}""", TestName = "A_multipart_file_by_id_is_looked_up_and_multiuploadlink_gets_its_externalId")]
+    [TestCase(false, ",\"instanceId\":{\"space\":\"plant\",\"externalId\":\"pump_42\"}", """{"instanceId":{"space":"plant","externalId":"pump_42"}}""", TestName = "A_small_file_by_id_with_only_an_instanceId_gets_uploadlink_by_instanceId")]
+    [TestCase(true, ",\"instanceId\":{\"space\":\"plant\",\"externalId\":\"pump_42\"}", """{"instanceId":{"space":"plant","externalId":"pump_42"}}""", TestName = "A_multipart_file_by_id_with_only_an_instanceId_gets_multiuploadlink_by_instanceId")]
+    [TestCase(false, ",\"externalId\":\"x\",\"instanceId\":{\"space\":\"plant\",\"externalId\":\"pump_42\"}", """{"externalId":"x"}""", TestName = "A_file_by_id_with_both_gets_uploadlink_by_its_externalId")]
+    public async Task A_file_by_id_is_looked_up_with_byids_before_the_link_request(bool multipart, string fileFields, string expectedItem)
+    {
+        var cdf = new FakeCdf(_time) { FileId = 42, FileFields = fileFields };
+        var transfer = Multipart();
+        transfer.MaxConcurrency = 1; // parts in order, so the PUT bodies concatenate to the content
+        using var client = multipart ? cdf.Client(o => o.Transfer = transfer) : cdf.Client();
+        var content = Content(15);
+
+        var result = await ClientFixture.RunWithFakeTime(_time, client.UploadAsync(Identifier.FromId(42), new MemoryStream(content)));
+
+        var link = multipart ? "POST /files/multiuploadlink?parts=2" : "POST /files/uploadlink";
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(cdf.Calls.Take(2), Is.EqualTo(new[] { "POST /files/byids", link }));
+            Assert.That(cdf.BodyLog[0].Body, Is.EqualTo(JToken.Parse("""{"items":[{"id":42}]}""")).Using<JToken>(JToken.DeepEquals), "the lookup");
+            Assert.That(cdf.BodyLog[1].Body, Is.EqualTo(JToken.Parse($$"""{"items":[{{expectedItem}}]}""")).Using<JToken>(JToken.DeepEquals), "the link request");
+            Assert.That(cdf.Puts.SelectMany(p => p.Body), Is.EqualTo(content));
+            Assert.That(result.File.Id, Is.EqualTo(42));
+        }
+    }
+
+    [TestCase(false, TestName = "A_small_file_by_id_without_externalId_or_instanceId_is_refused_before_any_link_request")]
+    [TestCase(true, TestName = "A_multipart_file_by_id_without_externalId_or_instanceId_is_refused_before_any_link_request")]
+    public async Task A_file_by_id_without_externalId_or_instanceId_is_refused_before_any_link_request(bool multipart)
+    {
+        var cdf = new FakeCdf(_time) { FileId = 42 };
+        using var client = multipart ? cdf.Client(o => o.Transfer = Multipart()) : cdf.Client();
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => ClientFixture.RunWithFakeTime(_time, client.UploadAsync(Identifier.FromId(42), new MemoryStream(Content(15)))));
+
+        Assert.That(ex!.Message, Does.Contain("File 42").And.Contain("externalId").And.Contain("instanceId"));
+        Assert.That(ex.ParamName, Is.EqualTo("file"));
+        Assert.That(cdf.Calls, Is.EqualTo(new[] { "POST /files/byids" }), "only the lookup: no link request, no PUT");
     }
 
     [Test]
@@ -268,7 +310,8 @@ public class UploadTests
     /// <summary>
     /// A MockHttp CDF for uploads: <c>POST /files</c> and <c>uploadlink</c> hand out <see cref="UploadUrl"/>, the multipart
     /// operations hand out one <see cref="PartUrl"/> per part, <c>byids</c> reports the file uploaded from the
-    /// <see cref="UploadedAfterPolls"/>-th poll. Every request is logged as "METHOD path?query" (project prefix cut).
+    /// <see cref="UploadedAfterPolls"/>-th poll (the first <c>byids</c> may be the lookup of a file given by id, see
+    /// <see cref="FileFields"/>). Every request is logged as "METHOD path?query" (project prefix cut).
     /// </summary>
     private sealed class FakeCdf(FakeTimeProvider time)
     {
@@ -279,6 +322,15 @@ public class UploadTests
         public List<string> Calls { get; } = [];
 
         public Dictionary<string, JToken?> Bodies { get; } = [];
+
+        /// <summary>Every API request's path and JSON body, in order.</summary>
+        public List<(string Path, JToken? Body)> BodyLog { get; } = [];
+
+        /// <summary>The id of the one file this fake knows.</summary>
+        public long FileId { get; init; } = 7;
+
+        /// <summary>Extra fields of the file in <c>byids</c> answers, e.g. <c>,"externalId":"x"</c> (none by default).</summary>
+        public string FileFields { get; init; } = string.Empty;
 
         public List<(byte[] Body, string? ContentType, long? ContentLength, string? Authorization)> Puts { get; } = [];
 
@@ -301,18 +353,19 @@ public class UploadTests
                 lock (Calls)
                 {
                     Bodies[path] = body;
+                    BodyLog.Add((path, body));
                 }
 
                 var parts = int.TryParse(System.Web.HttpUtility.ParseQueryString(req.RequestUri!.Query)["parts"], out var n) ? n : 0;
                 var multipart = $$""","uploadId":"upload-7","uploadUrls":[{{string.Join(',', Enumerable.Range(0, parts).Select(i => $"\"{PartUrl}{i}?sig=s\""))}}]""";
                 return path switch
                 {
-                    "/files" => ClientFixture.Json(HttpStatusCode.Created, ClientFixture.FileJson(7, extra: single)),
-                    "/files/uploadlink" => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(7, extra: single)}}]}"""),
-                    "/files/initmultipartupload" => ClientFixture.Json(HttpStatusCode.Created, ClientFixture.FileJson(7, extra: multipart)),
-                    "/files/multiuploadlink" => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(7, extra: multipart)}}]}"""),
+                    "/files" => ClientFixture.Json(HttpStatusCode.Created, ClientFixture.FileJson(FileId, extra: single)),
+                    "/files/uploadlink" => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(FileId, extra: single)}}]}"""),
+                    "/files/initmultipartupload" => ClientFixture.Json(HttpStatusCode.Created, ClientFixture.FileJson(FileId, extra: multipart)),
+                    "/files/multiuploadlink" => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(FileId, extra: multipart)}}]}"""),
                     "/files/completemultipartupload" => ClientFixture.Json(HttpStatusCode.OK, "{}"),
-                    "/files/byids" => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(7, uploaded: Interlocked.Increment(ref _polls) >= UploadedAfterPolls)}}]}"""),
+                    "/files/byids" => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(FileId, extra: FileFields, uploaded: Interlocked.Increment(ref _polls) >= UploadedAfterPolls)}}]}"""),
                     _ => ClientFixture.Json(HttpStatusCode.NotFound, """{"error":{"code":404,"message":"not in this fake"}}"""),
                 };
             });

@@ -38,7 +38,7 @@ public class ChangeContractTests
                 },
                 new FileUpdateItem
                 {
-                    InstanceId = new InstanceId { Space = "plant", ExternalId = "pump-8" },
+                    InstanceId = new InstanceId { Space = "plant", ExternalId = "pump_8" },
                     Update = new FileUpdate { Metadata = new MetadataUpdate { Set = new Dictionary<string, string>() } },
                 },
             ],
@@ -59,10 +59,34 @@ public class ChangeContractTests
                 "dataSetId":{"set":9007199254740990},
                 "labels":{"add":[{"externalId":"datasheet"}],"remove":[{"externalId":"draft"}]},
                 "geoLocation":{"setNull":true}}},
-              {"instanceId":{"space":"plant","externalId":"pump-8"},"update":{"metadata":{"set":{}}}}
+              {"instanceId":{"space":"plant","externalId":"pump_8"},"update":{"metadata":{"set":{}}}}
             ]}
             """);
         Samples.AssertIsFullFile(result.Items.Single());
+    }
+
+    [TestCase(new[] { "datasheet", "approved" }, """{"items":[{"externalId":"plant-a/pump-7.pdf","update":{"labels":{"set":[{"externalId":"datasheet"},{"externalId":"approved"}]}}}]}""")]
+    [TestCase(new string[0], """{"items":[{"externalId":"plant-a/pump-7.pdf","update":{"labels":{"set":[]}}}]}""")]
+    [ContractFor("UpdateFiles")]
+    public async Task UpdateFiles_sends_labels_set_to_replace_all_labels_and_it_validates(string[] labels, string expected)
+    {
+        using var api = new RecordingCogniteApi(HttpStatusCode.OK, $$"""{"items":[{{Samples.FullFile}}]}""");
+
+        await api.Client.UpdateFilesAsync(new FileUpdateRequest
+        {
+            Items =
+            [
+                new FileUpdateItem
+                {
+                    ExternalId = "plant-a/pump-7.pdf",
+                    Update = new FileUpdate { Labels = new LabelsUpdate { Set = [.. labels.Select(l => new Label { ExternalId = l })] } },
+                },
+            ],
+        });
+
+        api.Request.AssertSent(HttpMethod.Post, "/files/update", body: expected);
+        var errors = OpenApiContract.Validate((await OpenApiContract.GetAsync()).RequestSchema("UpdateFiles")!, api.Request.Body!);
+        Assert.That(errors, Is.Empty, OpenApiContract.Describe(errors));
     }
 
     [Test]
@@ -120,24 +144,24 @@ public class ChangeContractTests
             {"items":[
               {"downloadUrl":"https://download.example/1?sig=a","id":9007199254740991,"externalId":"plant-a/pump-7.pdf"},
               {"downloadUrl":"https://download.example/2?sig=b","externalId":"b"},
-              {"downloadUrl":"https://download.example/3?sig=c","instanceId":{"space":"plant","externalId":"pump-8"}}
+              {"downloadUrl":"https://download.example/3?sig=c","instanceId":{"space":"plant","externalId":"pump_8"}}
             ]}
             """);
 
         var result = await api.Client.GetDownloadLinksAsync(new DownloadLinkRequest
         {
-            Items = [Identifier.FromId(Samples.MaxId), Identifier.FromExternalId("b"), Identifier.FromInstanceId("plant", "pump-8")],
+            Items = [Identifier.FromId(Samples.MaxId), Identifier.FromExternalId("b"), Identifier.FromInstanceId("plant", "pump_8")],
         });
 
         api.Request.AssertSent(HttpMethod.Post, "/files/downloadlink",
-            body: """{"items":[{"id":9007199254740991},{"externalId":"b"},{"instanceId":{"space":"plant","externalId":"pump-8"}}]}""");
+            body: """{"items":[{"id":9007199254740991},{"externalId":"b"},{"instanceId":{"space":"plant","externalId":"pump_8"}}]}""");
         using (Assert.EnterMultipleScope())
         {
             Assert.That(result.Items.Select(i => i.DownloadUrl), Is.EqualTo(new[] { "https://download.example/1?sig=a", "https://download.example/2?sig=b", "https://download.example/3?sig=c" }));
             Assert.That(result.Items[0].Id, Is.EqualTo(Samples.MaxId));
             Assert.That(result.Items[0].ExternalId, Is.EqualTo("plant-a/pump-7.pdf"));
             Assert.That(result.Items[1].Id, Is.Null);
-            Assert.That(result.Items[2].InstanceId!.ExternalId, Is.EqualTo("pump-8"));
+            Assert.That(result.Items[2].InstanceId!.ExternalId, Is.EqualTo("pump_8"));
         }
     }
 

@@ -34,7 +34,7 @@ public class ListContractTests
         await api.Client.ListFilesAsync(
             limit: 1000, cursor: "c/1+2", name: "pump 7.pdf", mimeType: "application/pdf", source: "sharepoint",
             assetIds: [Samples.MaxId, 42], assetExternalIds: """["a","b"]""", rootAssetIds: "[1]", assetSubtreeIds: "[2]",
-            assetSubtreeExternalIds: """["plant"]""", dataSetIds: "[3]",
+            assetSubtreeExternalIds: """["plant"]""", dataSetIds: """[{"id":3},{"externalId":"ds"}]""",
             minCreatedTime: 0, maxCreatedTime: 1730204346000, minLastUpdatedTime: 1, maxLastUpdatedTime: 2,
             minUploadedTime: 3, maxUploadedTime: 4, minSourceCreatedTime: 5, maxSourceCreatedTime: 6,
             minSourceModifiedTime: 7, maxSourceModifiedTime: 8, externalIdPrefix: "plant-a/", uploaded: false, partition: "1/3");
@@ -43,7 +43,7 @@ public class ListContractTests
         [
             "limit=1000", "cursor=c/1+2", "name=pump 7.pdf", "mimeType=application/pdf", "source=sharepoint",
             "assetIds=9007199254740991", "assetIds=42", """assetExternalIds=["a","b"]""", "rootAssetIds=[1]", "assetSubtreeIds=[2]",
-            """assetSubtreeExternalIds=["plant"]""", "dataSetIds=[3]",
+            """assetSubtreeExternalIds=["plant"]""", """dataSetIds=[{"id":3},{"externalId":"ds"}]""",
             "minCreatedTime=0", "maxCreatedTime=1730204346000", "minLastUpdatedTime=1", "maxLastUpdatedTime=2",
             "minUploadedTime=3", "maxUploadedTime=4", "minSourceCreatedTime=5", "maxSourceCreatedTime=6",
             "minSourceModifiedTime=7", "maxSourceModifiedTime=8", "externalIdPrefix=plant-a/", "uploaded=false", "partition=1/3",

@@ -8,12 +8,22 @@ namespace Cognite.Files.Tests.Contract;
 public class OpenApiContractTests
 {
     [Test]
-    public async Task Document_has_14_operations_with_unique_ids()
+    public async Task Document_has_15_operations_with_unique_ids()
     {
         var contract = await OpenApiContract.GetAsync();
 
-        Assert.That(contract.Operations, Has.Count.EqualTo(14));
+        Assert.That(contract.Operations, Has.Count.EqualTo(15));
         Assert.That(contract.Operations.Select(o => o.OperationId), Is.Unique);
+    }
+
+    [Test]
+    public async Task Only_GetIcon_answers_with_a_binary_body_and_it_is_image_jpeg()
+    {
+        var contract = await OpenApiContract.GetAsync();
+
+        Assert.That(contract.Operations.Where(o => contract.HasBinaryResponse(o.OperationId)).Select(o => o.OperationId), Is.EqualTo(new[] { "GetIcon" }));
+        Assert.That(contract.ResponseMediaType("GetIcon"), Is.EqualTo("image/jpeg"));
+        Assert.That(contract.Operations.Where(o => o.OperationId != "GetIcon").Select(o => contract.ResponseMediaType(o.OperationId)), Is.All.EqualTo("application/json"));
     }
 
     [Test]

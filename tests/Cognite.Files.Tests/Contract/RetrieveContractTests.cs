@@ -1,10 +1,13 @@
 using System.Net;
+using System.Net.Http.Headers;
 using Cognite.Files.Models;
+using Cognite.Files.Tests.Client;
 using Cognite.Files.Tests.TestSupport;
+using RichardSzalay.MockHttp;
 
 namespace Cognite.Files.Tests.Contract;
 
-/// <summary>Wire contract of reading single files, by-ids retrieval, search and aggregate.</summary>
+/// <summary>Wire contract of reading single files, by-ids retrieval, search, aggregate and thumbnails.</summary>
 public class RetrieveContractTests
 {
     private static readonly string Items = $$"""{"items":[{{Samples.FullFile}}]}""";
@@ -115,5 +118,91 @@ public class RetrieveContractTests
 
         api.Request.AssertSent(HttpMethod.Post, "/files/aggregate", body: "{}");
         Assert.That(result.Items.Single().Count, Is.Zero);
+    }
+
+    /// <summary>Each kind of <see cref="Identifier"/> and the query <c>GET /files/icon</c> must carry for it.</summary>
+    private static IEnumerable<TestCaseData> IconIdentifiers()
+    {
+        yield return new TestCaseData(Identifier.FromId(Samples.MaxId), new[] { "id=9007199254740991" }).SetArgDisplayNames("id");
+        yield return new TestCaseData(Identifier.FromExternalId("plant-a/pump-7.pdf"), new[] { "externalId=plant-a/pump-7.pdf" }).SetArgDisplayNames("externalId");
+        yield return new TestCaseData(Identifier.FromInstanceId("plant", "pump_7"), new[] { "space=plant", "instanceExternalId=pump_7" }).SetArgDisplayNames("instanceId");
+    }
+
+    [TestCaseSource(nameof(IconIdentifiers))]
+    [ContractFor("GetIcon")]
+    public async Task GetIcon_sends_one_identifier_as_query_parameters_and_returns_the_body_bytes_as_a_stream(Identifier file, string[] expectedQuery)
+    {
+        using var api = new RecordingCogniteApi(HttpStatusCode.OK, Samples.JpegThumbnail, "image/jpeg");
+
+        await using var icon = await api.Client.GetIconAsync(file.Id, file.ExternalId, file.InstanceId?.Space, file.InstanceId?.ExternalId);
+
+        api.Request.AssertSent(HttpMethod.Get, "/files/icon", expectedQuery);
+        Assert.That(await ReadAllAsync(icon), Is.EqualTo(Samples.JpegThumbnail), "the bytes as sent, no text decoding");
+    }
+
+    [Test]
+    [ContractFor("GetIcon")]
+    public async Task GetIcon_percent_encodes_the_external_id()
+    {
+        using var api = new RecordingCogniteApi(HttpStatusCode.OK, Samples.JpegThumbnail, "image/jpeg");
+
+        await using var icon = await api.Client.GetIconAsync(externalId: "a b&c=d/e.jpg");
+
+        Assert.That(api.Request.Query, Is.EqualTo(new[] { new KeyValuePair<string, string>("externalId", "a b&c=d/e.jpg") }));
+        Assert.That(api.Request.RawQuery, Does.Not.Contain(" ").And.Not.Contain("&c="));
+    }
+
+    [TestCaseSource(nameof(IconIdentifiers))]
+    [ContractFor("GetIcon")]
+    public async Task Client_GetIconAsync_maps_each_Identifier_kind_to_its_query_parameters(Identifier file, string[] expectedQuery)
+    {
+        using var http = new MockHttpMessageHandler();
+        var requests = new List<HttpRequestMessage>();
+        http.Fallback.Respond(req =>
+        {
+            requests.Add(req);
+            return new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(Samples.JpegThumbnail) { Headers = { ContentType = new MediaTypeHeaderValue("image/jpeg") } } };
+        });
+        using var client = ClientFixture.Client(http);
+
+        await using var icon = await client.GetIconAsync(file);
+
+        var request = requests.Single();
+        var recorded = new RecordedRequest(request.Method, request.RequestUri!, null, null);
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(request.Method, Is.EqualTo(HttpMethod.Get));
+            Assert.That(request.RequestUri!.GetLeftPart(UriPartial.Path), Is.EqualTo(ClientFixture.ApiBase + "/files/icon"));
+            Assert.That(recorded.SortedQuery, Is.EqualTo(expectedQuery.Order(StringComparer.Ordinal).ToList()));
+            Assert.That(await ReadAllAsync(icon), Is.EqualTo(Samples.JpegThumbnail));
+        }
+    }
+
+    [TestCase("""{"error":{"code":400,"message":"File 42 is not a JPEG or PNG image"}}""", typeof(CogniteApiException), TestName = "Client_GetIconAsync_turns_a_400_for_a_non_image_into_CogniteApiException")]
+    [TestCase("""{"error":{"code":400,"message":"Files not found","missing":[{"id":42}]}}""", typeof(CogniteNotFoundException), TestName = "Client_GetIconAsync_turns_a_400_with_missing_into_CogniteNotFoundException")]
+    [ContractFor("GetIcon")]
+    public async Task Client_GetIconAsync_turns_a_CDF_error_body_into_CogniteApiException(string body, Type expected)
+    {
+        using var http = new MockHttpMessageHandler();
+        var calls = 0;
+        http.When(HttpMethod.Get, ClientFixture.ApiBase + "/files/icon").Respond(_ => { calls++; return ClientFixture.Json(HttpStatusCode.BadRequest, body, "req-icon"); });
+        using var client = ClientFixture.Client(http);
+
+        var ex = await Assert.CatchAsync<CogniteApiException>(() => client.GetIconAsync(Identifier.FromId(42)));
+
+        using (Assert.EnterMultipleScope())
+        {
+            Assert.That(ex!.GetType(), Is.EqualTo(expected));
+            Assert.That(ex.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+            Assert.That(ex.RequestId, Is.EqualTo("req-icon"));
+            Assert.That(calls, Is.EqualTo(1), "a 400 is not retried");
+        }
+    }
+
+    private static async Task<byte[]> ReadAllAsync(Stream stream)
+    {
+        using var copy = new MemoryStream();
+        await stream.CopyToAsync(copy);
+        return copy.ToArray();
     }
 }

@@ -8,7 +8,16 @@ internal static class Samples
     /// <summary>The largest id CDF hands out (2^53-1); a double-based parser would still hold it, 2^53+1 it would not.</summary>
     public const long MaxId = 9007199254740991;
 
-    /// <summary>A file with every field the document defines for <c>FileMetadata</c>, ids at the top of the range.</summary>
+    /// <summary>
+    /// The body of a <c>GET /files/icon</c> answer: the start and end markers of a JPEG (SOI, APP0 "JFIF", EOI), with
+    /// zero and 0xFF bytes that any text decoding on the way would mangle.
+    /// </summary>
+    public static readonly byte[] JpegThumbnail = [0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, 0x4A, 0x46, 0x49, 0x46, 0x00, 0x01, 0x01, 0x00, 0x00, 0x01, 0xFF, 0xD9];
+
+    /// <summary>
+    /// A file with every field the document defines for <c>FileMetadata</c>, ids at the top of the range. Its instance id
+    /// keeps to the document's <c>InstanceId</c> patterns (no '-' in the external id).
+    /// </summary>
     public const string FullFile = """
         {
           "id": 9007199254740991,
@@ -29,7 +38,7 @@ internal static class Samples
             "geometry": { "type": "Point", "coordinates": [10.75, 59.91] },
             "properties": { "site": "A" }
           },
-          "instanceId": { "space": "plant", "externalId": "pump-7" },
+          "instanceId": { "space": "plant", "externalId": "pump_7" },
           "uploaded": true,
           "uploadedTime": 1730204349000,
           "createdTime": 1730204346000,
@@ -172,7 +181,7 @@ internal static class Samples
             Assert.That(file.GeoLocation.Geometry.Coordinates, Is.EqualTo(new object[] { 10.75, 59.91 }));
             Assert.That(file.GeoLocation.Properties, Is.EquivalentTo(new Dictionary<string, object> { ["site"] = "A" }));
             Assert.That(file.InstanceId!.Space, Is.EqualTo("plant"));
-            Assert.That(file.InstanceId.ExternalId, Is.EqualTo("pump-7"));
+            Assert.That(file.InstanceId.ExternalId, Is.EqualTo("pump_7"));
             Assert.That(file.Uploaded, Is.EqualTo(uploaded));
             Assert.That(file.UploadedTime, uploaded ? Is.EqualTo(1730204349000L) : Is.Null);
             Assert.That(file.CreatedTime, Is.EqualTo(1730204346000L));

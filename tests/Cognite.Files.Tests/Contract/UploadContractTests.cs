@@ -55,7 +55,7 @@ public class UploadContractTests
     {
         using var api = new RecordingCogniteApi(HttpStatusCode.Created, $$"""{"items":[{{SingleUpload}}]}""");
 
-        var result = await api.Client.GetUploadLinkAsync(new UploadLinkRequest { Items = [Identifier.FromExternalId("plant-a/pump-7.pdf")] });
+        var result = await api.Client.GetUploadLinkAsync(new UploadLinkRequest { Items = [new FileExternalIdEither { ExternalId = "plant-a/pump-7.pdf" }] });
 
         api.Request.AssertSent(HttpMethod.Post, "/files/uploadlink", body: """{"items":[{"externalId":"plant-a/pump-7.pdf"}]}""");
         Samples.AssertIsFullFile(result.Items.Single(), uploaded: false);
@@ -68,9 +68,45 @@ public class UploadContractTests
     {
         using var api = new RecordingCogniteApi(HttpStatusCode.Created, $$"""{"items":[{{SingleUpload}}]}""");
 
-        await api.Client.GetUploadLinkAsync(new UploadLinkRequest { Items = [Identifier.FromInstanceId("plant", "pump-7")] });
+        await api.Client.GetUploadLinkAsync(new UploadLinkRequest { Items = [new FileExternalIdEither { InstanceId = new InstanceId { Space = "plant", ExternalId = "pump_7" } }] });
 
-        api.Request.AssertSent(HttpMethod.Post, "/files/uploadlink", body: """{"items":[{"instanceId":{"space":"plant","externalId":"pump-7"}}]}""");
+        api.Request.AssertSent(HttpMethod.Post, "/files/uploadlink", body: """{"items":[{"instanceId":{"space":"plant","externalId":"pump_7"}}]}""");
+    }
+
+    /// <summary>Both upload link operations, with each item form they take (no internal id) and its wire form.</summary>
+    private static IEnumerable<TestCaseData> UploadLinkItems()
+    {
+        var byExternalId = new FileExternalIdEither { ExternalId = "plant-a/pump-7.pdf" };
+        var byInstanceId = new FileExternalIdEither { InstanceId = new InstanceId { Space = "plant", ExternalId = "pump_7" } };
+        foreach (var operationId in new[] { "GetUploadLink", "GetMultipartUploadLink" })
+        {
+            yield return new TestCaseData(operationId, byExternalId, """{"items":[{"externalId":"plant-a/pump-7.pdf"}]}""").SetArgDisplayNames(operationId, "externalId");
+            yield return new TestCaseData(operationId, byInstanceId, """{"items":[{"instanceId":{"space":"plant","externalId":"pump_7"}}]}""").SetArgDisplayNames(operationId, "instanceId");
+        }
+    }
+
+    [TestCaseSource(nameof(UploadLinkItems))]
+    [ContractFor("GetUploadLink")]
+    [ContractFor("GetMultipartUploadLink")]
+    public async Task Upload_link_requests_send_an_externalId_or_instanceId_item_that_validates_against_the_request_schema(
+        string operationId, FileExternalIdEither item, string expectedBody)
+    {
+        var multipart = operationId == "GetMultipartUploadLink";
+        using var api = new RecordingCogniteApi(HttpStatusCode.Created, $$"""{"items":[{{(multipart ? MultipartUpload : SingleUpload)}}]}""");
+        var request = new UploadLinkRequest { Items = [item] };
+
+        if (multipart)
+        {
+            await api.Client.GetMultipartUploadLinkAsync(2, request);
+        }
+        else
+        {
+            await api.Client.GetUploadLinkAsync(request);
+        }
+
+        api.Request.AssertSent(HttpMethod.Post, multipart ? "/files/multiuploadlink" : "/files/uploadlink", multipart ? ["parts=2"] : null, expectedBody);
+        var errors = OpenApiContract.Validate((await OpenApiContract.GetAsync()).RequestSchema(operationId)!, api.Request.Body!);
+        Assert.That(errors, Is.Empty, OpenApiContract.Describe(errors));
     }
 
     [Test]
@@ -106,7 +142,7 @@ public class UploadContractTests
         var example = contract.ResponseExample("GetMultipartUploadLink")!.ToString();
         using var api = new RecordingCogniteApi(HttpStatusCode.Created, example);
 
-        var result = await api.Client.GetMultipartUploadLinkAsync(3, new UploadLinkRequest { Items = [Identifier.FromExternalId("my.known.id")] });
+        var result = await api.Client.GetMultipartUploadLinkAsync(3, new UploadLinkRequest { Items = [new FileExternalIdEither { ExternalId = "my.known.id" }] });
 
         api.Request.AssertSent(HttpMethod.Post, "/files/multiuploadlink", ["parts=3"], """{"items":[{"externalId":"my.known.id"}]}""");
         var item = result.Items.Single();
@@ -122,7 +158,7 @@ public class UploadContractTests
         var contract = await OpenApiContract.GetAsync();
         using var api = new RecordingCogniteApi(HttpStatusCode.Created, $$"""{"items":[{{MultipartUpload}}]}""");
 
-        await api.Client.GetMultipartUploadLinkAsync(1, new UploadLinkRequest { Items = [Identifier.FromExternalId("my.known.id")] });
+        await api.Client.GetMultipartUploadLinkAsync(1, new UploadLinkRequest { Items = [new FileExternalIdEither { ExternalId = "my.known.id" }] });
 
         Json.AssertEquivalent(api.Request.BodyJson, contract.RequestExample("GetMultipartUploadLink")!);
         Assert.That(api.Request.RawQuery, Is.EqualTo("parts=1"));

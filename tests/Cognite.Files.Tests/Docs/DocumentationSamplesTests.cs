@@ -7,8 +7,10 @@ namespace Cognite.Files.Tests.Docs;
 /// <summary>
 /// Every C# sample in README.md, docs/ and the src/ READMEs compiles as written. Each ```csharp block becomes one file
 /// of a throw-away project: its leading <c>using</c> lines stay file-level, the rest becomes the body of an async
-/// method. The project references the assemblies this test assembly was built with (the library, the emulator and
-/// their dependencies), so it needs no restore from a feed and does not rebuild the repository's projects.
+/// method. A block whose first line is <c>// sample: file</c> is a whole file instead (a test class with its
+/// attributes, say), compiled as it stands. The project references the assemblies this test assembly was built with
+/// (the library, the emulator, Cognite.Files.Testing, NUnit, the xUnit core and assertions, and their dependencies),
+/// so it needs no restore from a feed and does not rebuild the repository's projects.
 /// </summary>
 [NonParallelizable]
 public partial class DocumentationSamplesTests
@@ -27,6 +29,7 @@ public partial class DocumentationSamplesTests
     {
         var samples = SampleFiles().SelectMany(f => ExtractSamples(f).Select((code, i) => (File: f, Index: i, Code: code))).ToList();
         Assert.That(samples, Has.Count.GreaterThanOrEqualTo(5), "README and docs hold C# samples");
+        Assert.That(samples.Count(s => s.Code.StartsWith(FileSampleMarker, StringComparison.Ordinal)), Is.GreaterThanOrEqualTo(2), "the README's NUnit and xUnit samples are whole files");
 
         var project = Path.Combine(Path.GetTempPath(), "cognite-files-samples-" + Guid.NewGuid().ToString("N")[..8]);
         Directory.CreateDirectory(project);
@@ -76,9 +79,27 @@ public partial class DocumentationSamplesTests
         Assert.That(unit, Does.Contain("    using var client = Make();"), "a using declaration is code, not a using directive");
     }
 
+    [Test]
+    public void A_sample_marked_as_a_file_is_compiled_as_it_stands()
+    {
+        var code = "// sample: file\nusing NUnit.Framework;\n\nnamespace My.Tests;\n\npublic class T\n{\n}\n";
+        var unit = ToCompilationUnit("S", code, "x");
+        Assert.That(unit, Is.EqualTo("// x\n" + code));
+        Assert.That(unit, Does.Not.Contain("RunAsync"));
+    }
+
+    /// <summary>The first line of a ```csharp block that is a whole file, not the body of a method.</summary>
+    internal const string FileSampleMarker = "// sample: file";
+
     internal static string ToCompilationUnit(string name, string code, string origin)
     {
-        var lines = code.Replace("\r\n", "\n", StringComparison.Ordinal).Split('\n');
+        code = code.Replace("\r\n", "\n", StringComparison.Ordinal);
+        if (code.StartsWith(FileSampleMarker + "\n", StringComparison.Ordinal))
+        {
+            return "// " + origin + "\n" + code;
+        }
+
+        var lines = code.Split('\n');
         var directives = lines.TakeWhile(l => UsingDirective().IsMatch(l) || string.IsNullOrWhiteSpace(l)).ToList();
         var body = lines.Skip(directives.Count);
         var sb = new StringBuilder();

@@ -38,6 +38,16 @@ public class ApiRetryRulesTests
     }
 
     [Test]
+    public void Get_files_icon_is_GetIcon_not_GetFileById_with_id_icon()
+    {
+        using var icon = new HttpRequestMessage(HttpMethod.Get, ProjectBase + "/files/icon?externalId=a");
+        using var byId = new HttpRequestMessage(HttpMethod.Get, ProjectBase + "/files/123");
+
+        Assert.That(ApiRetryRules.Find(icon)?.OperationId, Is.EqualTo("GetIcon"));
+        Assert.That(ApiRetryRules.Find(byId)?.OperationId, Is.EqualTo("GetFileById"));
+    }
+
+    [Test]
     public void An_unknown_request_is_not_repeated()
     {
         using var future = new HttpRequestMessage(HttpMethod.Post, ProjectBase + "/files/some-future-operation");

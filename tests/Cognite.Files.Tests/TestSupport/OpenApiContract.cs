@@ -77,9 +77,26 @@ public sealed class OpenApiContract
             ? media.Schema.ActualSchema
             : null;
 
-    /// <summary>The <c>application/json</c> schema of the operation's success response (its only 2xx).</summary>
+    /// <summary>
+    /// The <c>application/json</c> schema of the operation's success response (its only 2xx); see
+    /// <see cref="HasBinaryResponse"/> for an operation that answers with bytes instead.
+    /// </summary>
     public JsonSchema ResponseSchema(string operationId) =>
         Operation(operationId).SuccessResponse.Content["application/json"].Schema.ActualSchema;
+
+    /// <summary>The media type of the operation's success response body (its only one), e.g. <c>application/json</c>.</summary>
+    public string ResponseMediaType(string operationId) =>
+        Operation(operationId).SuccessResponse.Content.Keys.Single();
+
+    /// <summary>
+    /// True when the operation's success response is a binary body (<c>type: string, format: binary</c> under a media type
+    /// other than JSON, e.g. <c>image/jpeg</c>) rather than a JSON document.
+    /// </summary>
+    public bool HasBinaryResponse(string operationId)
+    {
+        var mediaType = ResponseMediaType(operationId);
+        return mediaType != "application/json" && Operation(operationId).SuccessResponse.Content[mediaType].Schema.ActualSchema.IsBinary;
+    }
 
     /// <summary>The schema of a query, path or header parameter.</summary>
     public JsonSchema ParameterSchema(string operationId, string parameterName) =>

@@ -33,6 +33,20 @@ public sealed class RecordingCogniteApi : IDisposable
 
     /// <summary>Creates a client whose every request is answered with <paramref name="status"/> and <paramref name="responseJson"/>.</summary>
     public RecordingCogniteApi(HttpStatusCode status, string responseJson)
+        : this(status, () => new StringContent(responseJson, Encoding.UTF8, "application/json"))
+    {
+    }
+
+    /// <summary>
+    /// Creates a client whose every request is answered with <paramref name="status"/> and the bytes <paramref name="responseBody"/>
+    /// as <paramref name="mediaType"/> (a binary body such as the <c>image/jpeg</c> of <c>GET /files/icon</c>).
+    /// </summary>
+    public RecordingCogniteApi(HttpStatusCode status, byte[] responseBody, string mediaType)
+        : this(status, () => new ByteArrayContent(responseBody) { Headers = { ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue(mediaType) } })
+    {
+    }
+
+    private RecordingCogniteApi(HttpStatusCode status, Func<HttpContent> responseContent)
     {
         _handler.Fallback.Respond(async request =>
         {
@@ -43,7 +57,7 @@ public sealed class RecordingCogniteApi : IDisposable
                 _requests.Add(new RecordedRequest(request.Method, request.RequestUri!, request.Content?.Headers.ContentType?.MediaType, body));
             }
 
-            var response = new HttpResponseMessage(status) { Content = new StringContent(responseJson, Encoding.UTF8, "application/json") };
+            var response = new HttpResponseMessage(status) { Content = responseContent() };
             response.Headers.Add("x-request-id", "test-request-id");
             return response;
         });
