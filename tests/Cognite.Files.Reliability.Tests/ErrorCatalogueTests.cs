@@ -254,11 +254,14 @@ public sealed class ErrorCatalogueTests
     [Test]
     public async Task Forbidden403()
     {
-        using var client = _env.Client(configure: o => o.Project = "someone-elses-project");
+        // Any project name works on the emulator (as on CDF); one restricted to its own project refuses the others as CDF
+        // refuses a project the token has no access to.
+        await using var restricted = await EmulatorClient.StartAsync(o => o.AllowedProjects = [o.Project]);
+        using var client = restricted.Client(configure: o => o.Project = "someone-elses-project");
         var e = await AssertThrowsAsync<CogniteForbiddenException>(() => client.RetrieveAsync(1));
         Assert.That(e.StatusCode, Is.EqualTo(HttpStatusCode.Forbidden));
         Assert.That(e.Message, Does.StartWith("CDF GET /api/v1/projects/someone-elses-project/files/1 failed with 403 (Forbidden): ").And.Contain("insufficient access rights"));
-        var environment = Cli.Environment(_env);
+        var environment = Cli.Environment(restricted);
         environment["COGNITE_PROJECT"] = "someone-elses-project";
         var cli = await Cli.RunAsync(environment, "info", "1");
         Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);

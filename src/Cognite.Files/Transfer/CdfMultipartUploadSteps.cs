@@ -104,7 +104,7 @@ internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
 
         var id = file.Id ?? throw new ArgumentException("The file identifier names no file.", nameof(file));
         // An unknown id is CDF's own CogniteNotFoundException (byids without ignoreUnknownIds), before any link request.
-        var found = await _api.RetrieveFilesAsync(new FileRetrieveRequest { Items = [Identifier.FromId(id)], IgnoreUnknownIds = false }, cancellationToken).ConfigureAwait(false);
+        var found = await _api.RetrieveFilesAsync(new FileRetrieveRequest { Items = [Identifier.FromId(id)] }, cancellationToken).ConfigureAwait(false);
         var metadata = found.Items.Single();
         return metadata switch
         {
