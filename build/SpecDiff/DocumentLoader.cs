@@ -73,7 +73,7 @@ public static partial class DocumentLoader
             return stream.Documents.Count switch
             {
                 0 => JValue.CreateNull(),
-                1 => ToJson(stream.Documents[0].RootNode),
+                1 => ToJsonOrUsageError(stream.Documents[0].RootNode),
                 _ => throw new SpecDiffUsageException($"{label}: holds {stream.Documents.Count} YAML documents, expected one"),
             };
         }
@@ -148,64 +148,15 @@ public static partial class DocumentLoader
         return root;
     }
 
-    private static JToken ToJson(YamlNode node) => node switch
+    private static JToken ToJsonOrUsageError(YamlNode root)
     {
-        YamlMappingNode map => MapToJson(map),
-        YamlSequenceNode seq => new JArray(seq.Children.Select(ToJson)),
-        YamlScalarNode scalar => Scalar(scalar),
-        _ => throw new SpecDiffUsageException($"unsupported YAML node {node.NodeType} at {node.Start}"),
-    };
-
-    private static JObject MapToJson(YamlMappingNode map)
-    {
-        var obj = new JObject();
-        foreach (var (key, value) in map.Children)
+        try
         {
-            if (key is not YamlScalarNode scalarKey)
-            {
-                throw new SpecDiffUsageException($"a YAML mapping key at {key.Start} is not a scalar");
-            }
-
-            obj[scalarKey.Value ?? ""] = ToJson(value);
+            return YamlJson.ToJson(root);
         }
-
-        return obj;
+        catch (FormatException e)
+        {
+            throw new SpecDiffUsageException(e.Message, e);
+        }
     }
-
-    private static JValue Scalar(YamlScalarNode scalar)
-    {
-        var text = scalar.Value ?? "";
-        var isPlain = scalar.Style is ScalarStyle.Plain or ScalarStyle.Any;
-        if (!isPlain || scalar.Tag == "tag:yaml.org,2002:str")
-        {
-            return new JValue(text);
-        }
-
-        if (text is "" or "~" or "null" or "Null" or "NULL")
-        {
-            return JValue.CreateNull();
-        }
-
-        if (text is "true" or "True" or "TRUE" or "false" or "False" or "FALSE")
-        {
-            return new JValue(text[0] is 't' or 'T');
-        }
-
-        if (IntPattern().IsMatch(text))
-        {
-            return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)
-                ? new JValue(l)
-                : new JValue(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture));
-        }
-
-        return FloatPattern().IsMatch(text)
-            ? new JValue(double.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture))
-            : new JValue(text);
-    }
-
-    [GeneratedRegex(@"^[-+]?[0-9]+$")]
-    private static partial Regex IntPattern();
-
-    [GeneratedRegex(@"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")]
-    private static partial Regex FloatPattern();
 }

@@ -1,3 +1,4 @@
+using Cognite.Files.SpecDiff;
 using Cognite.Files.Tests.TestSupport;
 using Newtonsoft.Json.Linq;
 using NSwag;

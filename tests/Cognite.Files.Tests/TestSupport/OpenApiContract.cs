@@ -1,3 +1,4 @@
+using Cognite.Files.SpecDiff;
 using Newtonsoft.Json.Linq;
 using NJsonSchema;
 using NJsonSchema.Validation;

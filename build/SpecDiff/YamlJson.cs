@@ -4,19 +4,15 @@ using Newtonsoft.Json.Linq;
 using YamlDotNet.Core;
 using YamlDotNet.RepresentationModel;
 
-namespace Cognite.Files.Tests.TestSupport;
+namespace Cognite.Files.SpecDiff;
 
 /// <summary>
-/// Converts YAML to JSON keeping scalar types (YAML 1.2 core schema): plain <c>123</c> is a JSON number,
-/// plain <c>true</c> a boolean, quoted <c>"123"</c> a string.
+/// Converts YAML to JSON keeping scalar types (YAML 1.2 core schema): plain <c>123</c> is a JSON number, plain
+/// <c>true</c> a boolean, quoted <c>"123"</c> a string. The one converter of the repository: spec-diff reads
+/// <c>openapi/</c> with it, and the contract tests compile this file too (NSwag's YAML loader turns every untyped scalar
+/// into a string, which examples and enums do not survive).
 /// </summary>
-/// <remarks>
-/// <c>NSwag.OpenApiYamlDocument</c> does not do this: it turns every untyped scalar into a JSON string, so
-/// examples come back as <c>"id": "4503599627370496"</c> and <c>enum: [true]</c> as <c>["true"]</c>
-/// (pinned by <c>OpenApiContractTests</c>). Schema keywords such as <c>minimum</c> survive that, examples
-/// and enums do not, hence this converter.
-/// </remarks>
-public static partial class YamlJson
+internal static partial class YamlJson
 {
     /// <summary>Parses a single-document YAML text into a JSON token.</summary>
     public static JToken Parse(string yaml)
@@ -32,13 +28,30 @@ public static partial class YamlJson
             : throw new FormatException($"Expected one YAML document, found {stream.Documents.Count}.");
     }
 
-    private static JToken ToJson(YamlNode node) => node switch
+    /// <summary>The JSON of a YAML node; <see cref="FormatException"/> for what JSON cannot hold (aliases, non-scalar keys).</summary>
+    public static JToken ToJson(YamlNode node) => node switch
     {
-        YamlMappingNode map => new JObject(map.Children.Select(kv => new JProperty(((YamlScalarNode)kv.Key).Value ?? "", ToJson(kv.Value)))),
+        YamlMappingNode map => MapToJson(map),
         YamlSequenceNode seq => new JArray(seq.Children.Select(ToJson)),
         YamlScalarNode scalar => Scalar(scalar),
-        _ => throw new NotSupportedException($"YAML node {node.NodeType} at {node.Start} (aliases are not supported)."),
+        _ => throw new FormatException($"unsupported YAML node {node.NodeType} at {node.Start} (aliases are not supported)"),
     };
+
+    private static JObject MapToJson(YamlMappingNode map)
+    {
+        var obj = new JObject();
+        foreach (var (key, value) in map.Children)
+        {
+            if (key is not YamlScalarNode scalarKey)
+            {
+                throw new FormatException($"a YAML mapping key at {key.Start} is not a scalar");
+            }
+
+            obj[scalarKey.Value ?? ""] = ToJson(value);
+        }
+
+        return obj;
+    }
 
     private static JValue Scalar(YamlScalarNode scalar)
     {
@@ -61,6 +74,7 @@ public static partial class YamlJson
 
         if (IntPattern().IsMatch(text))
         {
+            // Beyond int64: decimal keeps every digit (a double would not).
             return long.TryParse(text, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var l)
                 ? new JValue(l)
                 : new JValue(decimal.Parse(text, NumberStyles.Float, CultureInfo.InvariantCulture));
