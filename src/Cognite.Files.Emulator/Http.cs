@@ -79,7 +79,7 @@ internal static class HttpJson
             using var utf8 = new StreamReader(capped, new UTF8Encoding(false, throwOnInvalidBytes: true), detectEncodingFromByteOrderMarks: false, bufferSize: 16 * 1024, leaveOpen: true);
             // Newtonsoft turns an unpaired \uD800-\uDFFF escape into U+FFFD, so it is caught in the text, before parsing.
             using var text = new SurrogateEscapeCheckingReader(utf8);
-            using var reader = new JsonTextReader(text) { DateParseHandling = DateParseHandling.None, MaxDepth = 64, ArrayPool = JsonCharPool.Instance };
+            using var reader = new JsonTextReader(text) { DateParseHandling = DateParseHandling.None, MaxDepth = 64 };
             var token = await JToken.ReadFromAsync(reader, StrictLoad, context.RequestAborted).ConfigureAwait(false);
             if (await reader.ReadAsync(context.RequestAborted).ConfigureAwait(false))
                 throw CdfError.BadRequest("Malformed JSON: unexpected content after the JSON value.");
@@ -273,19 +273,6 @@ internal sealed class CappedReadStream(Stream inner, long maxBytes, BodyIdleGuar
     public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
     public override void SetLength(long value) => throw new NotSupportedException();
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
-}
-
-/// <summary>Newtonsoft's char buffers from the shared pool (a parse of many bodies reuses them).</summary>
-internal sealed class JsonCharPool : IArrayPool<char>
-{
-    public static readonly JsonCharPool Instance = new();
-
-    public char[] Rent(int minimumLength) => System.Buffers.ArrayPool<char>.Shared.Rent(minimumLength);
-
-    public void Return(char[]? array)
-    {
-        if (array is not null) System.Buffers.ArrayPool<char>.Shared.Return(array);
-    }
 }
 
 /// <summary>
