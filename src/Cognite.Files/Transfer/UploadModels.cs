@@ -21,7 +21,7 @@ public sealed record UploadResult(FileMetadata File, string? Sha256, long Bytes,
     /// <summary>Parts that were already done in the journal and not sent again (non-zero only for a resume).</summary>
     public int PartsSkipped { get; init; }
 
-    /// <summary>CDF's id of the multipart upload session.</summary>
+    /// <summary>CDF's id of the multipart upload session; empty for a single-request upload (<see cref="Parts"/> is 1).</summary>
     public string UploadId { get; init; } = string.Empty;
 }
 
