@@ -224,8 +224,14 @@ internal static class CliApp
 
         var data = new Option<string?>("--data") { Description = "Data directory (default: the embedded emulator's, ~/.cognite-files/emulator).", HelpName = "dir" };
         var verbose = new Option<bool>("--verbose") { Description = "One line per request (method, path, status; never query strings or headers)." };
-        var command = new Command("emulator", "Run the local Files API emulator standalone until Ctrl+C.") { port, uploadPort, data, verbose };
-        command.SetAction((parse, ct) => EmulatorCommand.RunAsync(context, parse.GetValue(port), parse.GetValue(uploadPort), parse.GetValue(data), parse.GetValue(verbose), ct));
+        var token = new Option<string[]>("--token")
+        {
+            Description = "A bearer token the emulator accepts (repeatable). None: any non-empty token (dev mode).",
+            HelpName = "token",
+            AllowMultipleArgumentsPerToken = false,
+        };
+        var command = new Command("emulator", "Run the local Files API emulator standalone until Ctrl+C.") { port, uploadPort, data, token, verbose };
+        command.SetAction((parse, ct) => EmulatorCommand.RunAsync(context, parse.GetValue(port), parse.GetValue(uploadPort), parse.GetValue(data), parse.GetValue(token) ?? [], parse.GetValue(verbose), ct));
         return command;
     }
 

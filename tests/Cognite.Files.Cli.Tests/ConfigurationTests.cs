@@ -102,7 +102,7 @@ public sealed class ConfigurationTests
     {
         using var cts = new CancellationTokenSource();
         var data = Path.Combine(_h.Root, "standalone");
-        var task = _h.RunAsync(["emulator", "--port", "0", "--upload-port", "0", "--data", data], interactive: false, cts.Token);
+        var task = _h.RunAsync(["emulator", "--port", "0", "--upload-port", "0", "--data", data, "--token", "first-secret", "--token", "second-secret"], interactive: false, cts.Token);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!File.Exists(Path.Combine(data, "emulator.db")) && !task.IsCompleted && DateTime.UtcNow < deadline)
         {
@@ -114,6 +114,8 @@ public sealed class ConfigurationTests
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Out, Does.Contain("api: http://127.0.0.1:").And.Contain("ready (Ctrl+C to stop)"));
+        Assert.That(run.Out, Does.Contain("tokens: 2 accepted"), "like the standalone emulator");
+        Assert.That(run.Out + run.Error, Does.Not.Contain("first-secret").And.Not.Contain("second-secret"), "tokens are never printed");
     }
 
     [TestCase("5242880", 5242880L)]
