@@ -40,8 +40,8 @@ internal static class DemoCommand
         // The part count the engine will plan (it grows the part size only past 250 parts, which a demo never reaches).
         var parts = Math.Max(1, (size + partSize - 1) / partSize);
         context.Markup(
-            $"[bold]cognite-files demo[/]: {Format.Bytes(size)} of random bytes → multipart upload ({parts} parts of {Format.Bytes(partSize)}, {concurrency} at a time) → download → byte-exact check",
-            $"cognite-files demo: {Format.Bytes(size)} of random bytes -> multipart upload ({parts} parts of {Format.Bytes(partSize)}, {concurrency} at a time) -> download -> byte-exact check");
+            $"[bold]cognite-files demo[/]: {Format.Bytes(size)} of random bytes → multipart upload ({parts} part{(parts == 1 ? "" : "s")} of {Format.Bytes(partSize)}, {concurrency} at a time) → download → byte-exact check",
+            $"cognite-files demo: {Format.Bytes(size)} of random bytes -> multipart upload ({parts} part{(parts == 1 ? "" : "s")} of {Format.Bytes(partSize)}, {concurrency} at a time) -> download -> byte-exact check");
 
         await using var connection = await ConnectAsync(context, settings, work, Uploader.Options(partSize, concurrency), cancellationToken).ConfigureAwait(false);
         long? uploadedId = null;
@@ -112,7 +112,7 @@ internal static class DemoCommand
             var target = UploadDestination.ForNewFile(new FileCreate { Name = "demo.bin", ExternalId = "cognite-files-demo-" + Guid.NewGuid().ToString("N")[..8], Directory = "/demo" });
             var result = await uploader.UploadAsync(source, target, journal, new SyncProgress<long>(progress.Report), cancellationToken).ConfigureAwait(false);
             uploaded(result.File.Id);
-            progress.Completed(string.Create(CultureInfo.InvariantCulture, $"uploaded demo.bin → id {result.File.Id}: {Format.Bytes(result.Bytes)} in {result.Parts} parts, {Format.Duration(result.Elapsed)} ({Format.Rate(result.Bytes, result.Elapsed)}), {result.Retries} retries"));
+            progress.Completed(string.Create(CultureInfo.InvariantCulture, $"uploaded demo.bin → id {result.File.Id}: {Format.Bytes(result.Bytes)} in {result.Parts} part{(result.Parts == 1 ? "" : "s")}, {Format.Duration(result.Elapsed)} ({Format.Rate(result.Bytes, result.Elapsed)}), {result.Retries} retries"));
             return result;
         }).ConfigureAwait(false);
         File.Delete(source); // the hash is known; keep the disk footprint down
@@ -136,7 +136,7 @@ internal static class DemoCommand
 
         context.Line($"downloaded sha256 {download.Sha256}");
         var summary = string.Create(CultureInfo.InvariantCulture,
-            $"upload {Format.Rate(uploadResult.Bytes, uploadResult.Elapsed)} ({Format.Duration(uploadResult.Elapsed)}, {uploadResult.Parts} parts, {uploadResult.Retries} retries), download {Format.Rate(download.Bytes, download.Elapsed)} ({Format.Duration(download.Elapsed)})");
+            $"upload {Format.Rate(uploadResult.Bytes, uploadResult.Elapsed)} ({Format.Duration(uploadResult.Elapsed)}, {uploadResult.Parts} part{(uploadResult.Parts == 1 ? "" : "s")}, {uploadResult.Retries} retries), download {Format.Rate(download.Bytes, download.Elapsed)} ({Format.Duration(download.Elapsed)})");
         if (exact)
         {
             context.Markup($"[green bold]✔ byte-exact[/]: {Format.Bytes(size)} round-tripped; {summary}", $"OK byte-exact: {Format.Bytes(size)} round-tripped; {summary}");
