@@ -64,10 +64,7 @@ public sealed class RealClientRequestTests
                 request.Content = new StringContent(json, Encoding.UTF8, "application/json");
             }
 
-            using var response = await _raw.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.That(response.StatusCode, Is.EqualTo(expected), $"{method} {path}: {text}");
-            return text.Length == 0 || !text.TrimStart().StartsWith('{') ? JValue.CreateNull() : JToken.Parse(text);
+            return await SendAsync(request, expected);
         }
 
         // POST files/ with a trailing slash, as the JS SDK creates files.
@@ -117,10 +114,7 @@ public sealed class RealClientRequestTests
                 request.Content.Headers.ContentEncoding.Add("gzip");
             }
 
-            using var response = await _raw.SendAsync(request);
-            var text = await response.Content.ReadAsStringAsync();
-            Assert.That(response.StatusCode, Is.EqualTo(expected), $"{method} {path}: {text}");
-            return text.Length == 0 || !text.TrimStart().StartsWith('{') ? JValue.CreateNull() : JToken.Parse(text);
+            return await SendAsync(request, expected);
         }
 
         var created = await Py(HttpMethod.Post, "/files?overwrite=true", """{"name":"py.png","externalId":"py-1","labels":[{"externalId":"a"}]}""", HttpStatusCode.Created);
@@ -142,6 +136,15 @@ public sealed class RealClientRequestTests
         await Py(HttpMethod.Post, "/files/downloadlink?extendedExpiration=false", """{"items":[{"externalId":"py-1"}]}""", HttpStatusCode.OK);
         await Py(HttpMethod.Get, "/files/icon?externalId=py-1", null, HttpStatusCode.OK);
         await Py(HttpMethod.Post, "/files/delete", """{"items":[{"externalId":"py-1"}],"ignoreUnknownIds":false}""", HttpStatusCode.OK);
+    }
+
+    /// <summary>Sends <paramref name="request"/> with no handler of ours, checks the status and returns the JSON body (null for none).</summary>
+    private async Task<JToken> SendAsync(HttpRequestMessage request, HttpStatusCode expected)
+    {
+        using var response = await _raw.SendAsync(request);
+        var text = await response.Content.ReadAsStringAsync();
+        Assert.That(response.StatusCode, Is.EqualTo(expected), $"{request.Method} {request.RequestUri!.PathAndQuery}: {text}");
+        return text.Length == 0 || !text.TrimStart().StartsWith('{') ? JValue.CreateNull() : JToken.Parse(text);
     }
 
     private static byte[] Png()

@@ -121,14 +121,8 @@ public sealed partial class CogniteFilesClient
         return UploadSource.FromFile(path);
     }
 
-    /// <summary>The engine's view of one call: the effective transfer settings (a validated copy), progress and journal.</summary>
-    private UploadRequest CreateRequest(UploadSource source, UploadTarget? target, UploadOptions? options, string? journalPath = null)
-    {
-        var transfer = options?.Transfer?.ValidatedCopy() ?? Transfer;
-        // A call's own MaxConcurrency bounds that call; the client's limiter keeps bounding all calls together.
-        var callLimiter = options?.Transfer is not null && transfer.MaxConcurrency < Transfer.MaxConcurrency ? new TransferConcurrencyLimiter(transfer.MaxConcurrency) : null;
-        return new UploadRequest(source, target, transfer, options?.Progress, journalPath ?? options?.JournalPath, callLimiter);
-    }
+    private UploadRequest CreateRequest(UploadSource source, UploadTarget? target, UploadOptions? options, string? journalPath = null) =>
+        UploadEngine.CreateRequest(source, target, options, journalPath);
 
     private MultipartUploadEngine CreateUploadEngine()
     {

@@ -30,8 +30,6 @@ internal sealed class CogniteHttpPipeline
         TimeProvider = timeProvider ?? TimeProvider.System;
         RootUri = Options.GetRootUri();
         ApiBaseUri = Options.GetApiBaseUri();
-        // Checked here, once, so that a provider restricted to other hosts fails at construction, not on every call.
-        BearerTokenHandler.EnsureProviderAllows(tokenProvider, ApiBaseUri);
         _apiLogger = LoggerFactory.CreateLogger("Cognite.Files.Api");
         _resilience = ApiResiliencePipeline.Build(Options, TimeProvider, _apiLogger);
         _refitSettings = CogniteRefitSettings.Create(TimeProvider);

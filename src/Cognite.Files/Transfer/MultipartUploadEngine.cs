@@ -63,6 +63,18 @@ internal sealed partial class MultipartUploadEngine
     public TransferOptions Defaults => _defaults;
 
     /// <summary>
+    /// The engine's view of one call: the call's own transfer settings as a validated copy (else <see cref="Defaults"/>),
+    /// its progress and journal (<paramref name="journalPath"/> wins: a resume's journal). A call's own, lower
+    /// MaxConcurrency bounds that call; the engine's limiter keeps bounding all calls together.
+    /// </summary>
+    public UploadRequest CreateRequest(UploadSource source, UploadTarget? target, UploadOptions? options, string? journalPath = null)
+    {
+        var transfer = options?.Transfer?.ValidatedCopy() ?? _defaults;
+        var callLimiter = transfer.MaxConcurrency < _defaults.MaxConcurrency ? new TransferConcurrencyLimiter(transfer.MaxConcurrency) : null;
+        return new UploadRequest(source, target, transfer, options?.Progress, journalPath ?? options?.JournalPath, callLimiter);
+    }
+
+    /// <summary>
     /// Uploads <paramref name="request"/>'s source to its target and returns the file's metadata once CDF reports it as
     /// uploaded, with the content's SHA-256. Throws <see cref="ArgumentOutOfRangeException"/> before any request when the
     /// content is too large for CDF, <see cref="CogniteUploadException"/> when a part fails for good, and

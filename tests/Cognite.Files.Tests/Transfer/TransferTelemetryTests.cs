@@ -108,7 +108,7 @@ public class TransferTelemetryTests
 
         using (var source = UploadSource.FromStream(new MemoryStream(new byte[250])))
         {
-            await Assert.ThrowsAsync<ArgumentException>(() => ok.UploadAsync(ok.Request(source, target: null), CancellationToken.None));
+            await Assert.ThrowsAsync<ArgumentException>(() => ok.UploadAsync(ok.CreateRequest(source, target: null, options: null), CancellationToken.None));
         }
 
         Assert.That(outcomes, Is.EqualTo(new[] { "completed", "failed", "cancelled", "failed" }));
