@@ -23,10 +23,13 @@ public static class ContentChecksum
     public const string Algorithm = "crc64-ecma182";
 
     /// <summary>
-    /// The file metadata key under which an upload with the checksum option stores the checksum of the content,
-    /// and against which downloads verify what they received.
+    /// The file metadata key under which an upload with the checksum option stores the checksum and the length of the
+    /// content (CDF keeps no size of its own), and against which downloads verify what they received. Its value is
+    /// made by <see cref="FormatMetadataValue"/>: <c>crc64-ecma182:6c40df5f0b497347;length=9</c>.
     /// </summary>
     public const string MetadataKey = "cognite-files-checksum";
+
+    private const string LengthSeparator = ";length=";
 
     private const int BufferSize = 1024 * 1024;
 
@@ -40,6 +43,36 @@ public static class ContentChecksum
         return value is { Length: 14 + 16 }
             && value.StartsWith(Algorithm + ":", StringComparison.Ordinal)
             && ulong.TryParse(value.AsSpan(14), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out crc);
+    }
+
+    /// <summary>The value stored under <see cref="MetadataKey"/>: the checksum and the content length.</summary>
+    public static string FormatMetadataValue(string checksum, long length)
+    {
+        if (!TryParse(checksum, out _))
+        {
+            throw new ArgumentException($"\"{checksum}\" is not a {Algorithm} checksum.", nameof(checksum));
+        }
+
+        ArgumentOutOfRangeException.ThrowIfNegative(length);
+        return checksum + LengthSeparator + length.ToString(CultureInfo.InvariantCulture);
+    }
+
+    /// <summary>Reads a value made by <see cref="FormatMetadataValue"/>; false for anything else.</summary>
+    public static bool TryParseMetadataValue(string? value, out string checksum, out long length)
+    {
+        checksum = string.Empty;
+        length = 0;
+        var separator = value?.IndexOf(LengthSeparator, StringComparison.Ordinal) ?? -1;
+        if (separator < 0
+            || !TryParse(value![..separator], out _)
+            || !long.TryParse(value.AsSpan(separator + LengthSeparator.Length), NumberStyles.None, CultureInfo.InvariantCulture, out length))
+        {
+            length = 0;
+            return false;
+        }
+
+        checksum = value[..separator];
+        return true;
     }
 
     /// <summary>The checksum of <paramref name="data"/>.</summary>

@@ -25,6 +25,21 @@ public class ContentChecksumTests
     }
 
     [Test]
+    public void The_metadata_value_carries_checksum_and_length()
+    {
+        var value = ContentChecksum.FormatMetadataValue("crc64-ecma182:6c40df5f0b497347", 9);
+        Assert.That(value, Is.EqualTo("crc64-ecma182:6c40df5f0b497347;length=9"));
+        Assert.That(ContentChecksum.TryParseMetadataValue(value, out var checksum, out var length), Is.True);
+        Assert.That((checksum, length), Is.EqualTo(("crc64-ecma182:6c40df5f0b497347", 9L)));
+        foreach (var bad in new[] { null, "", "crc64-ecma182:6c40df5f0b497347", "crc64-ecma182:6c40df5f0b497347;length=-1", "crc64-ecma182:6c40df5f0b497347;length=", "x;length=9" })
+        {
+            Assert.That(ContentChecksum.TryParseMetadataValue(bad, out _, out _), Is.False, bad ?? "null");
+        }
+
+        Assert.Throws<ArgumentException>(() => ContentChecksum.FormatMetadataValue("sha256:00", 1));
+    }
+
+    [Test]
     public void Combining_the_crcs_of_two_pieces_gives_the_crc_of_the_whole_for_every_split()
     {
         var data = new byte[777];
