@@ -40,6 +40,7 @@ try
     var sourcePath = Path.Combine(work, "source.bin");
     Console.WriteLine($"Writing {Fmt(size)} of pseudo-random bytes to {sourcePath} ...");
     WriteSource(sourcePath, size);
+    var sourceChecksum = await ContentChecksum.ComputeAsync(sourcePath);
 
     await using var emulator = await CogniteFilesEmulator.StartAsync(new EmulatorOptions { DataDirectory = Path.Combine(work, "emulator") });
     var root = new Uri(emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority));
@@ -55,7 +56,7 @@ try
                 BaseUrl = root,
                 Project = project,
                 AppName = "bench",
-                Transfer = new TransferOptions { MaxConcurrency = concurrency, PartSize = partSize, ComputeSha256 = hash },
+                Transfer = new TransferOptions { MaxConcurrency = concurrency, PartSize = partSize, ComputeChecksum = hash },
             },
             new StaticAccessTokenProvider("bench-token"));
         var before = emulator.Counters.Snapshot();
@@ -77,10 +78,9 @@ try
         sw.Stop();
         var growth = memory.Stop();
         var after = emulator.Counters.Snapshot();
-        var stored = await emulator.GetContentSha256Async(result.File.Id);
-        if (hash && !string.Equals(stored, result.Sha256, StringComparison.Ordinal))
+        if (hash && !string.Equals(sourceChecksum, result.Checksum, StringComparison.Ordinal))
         {
-            throw new InvalidOperationException($"{name}: SHA-256 mismatch ({stored} vs {result.Sha256})");
+            throw new InvalidOperationException($"{name}: checksum mismatch ({sourceChecksum} vs {result.Checksum})");
         }
 
         await client.Api.DeleteFilesAsync(new FileDeleteRequest { Items = [IdEither.FromId(result.File.Id)] });

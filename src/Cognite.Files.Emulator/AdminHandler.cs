@@ -83,12 +83,22 @@ internal static class CogniteFilesEmulatorSha
 {
     public static async Task<string?> ComputeAsync(EmulatorState state, long id, CancellationToken cancellationToken)
     {
+        var stream = OpenStored(state, id);
+        if (stream is null) return null;
+        await using (stream.ConfigureAwait(false))
+        {
+            return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+        }
+    }
+
+    /// <summary>The stored content of file <paramref name="id"/> (any project); null when the file or its content does not exist.</summary>
+    public static Stream? OpenStored(EmulatorState state, long id)
+    {
         var row = state.Store.Get(id);
         if (row is null || !row.HasContent) return null;
         try
         {
-            await using var stream = state.Store.OpenContent(id);
-            return Convert.ToHexStringLower(await System.Security.Cryptography.SHA256.HashDataAsync(stream, cancellationToken).ConfigureAwait(false));
+            return state.Store.OpenContent(id);
         }
         catch (FileNotFoundException)
         {

@@ -144,6 +144,9 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
     public Task<string?> GetContentSha256Async(long fileId, CancellationToken cancellationToken = default) =>
         CogniteFilesEmulatorSha.ComputeAsync(_state, fileId, cancellationToken);
 
+    /// <summary>Reads the file's stored content (the caller disposes it); null if the file or its content does not exist.</summary>
+    public Stream? OpenStoredContent(long fileId) => CogniteFilesEmulatorSha.OpenStored(_state, fileId);
+
     /// <summary>Stops the listeners and closes the database. The data directory is kept.</summary>
     public async ValueTask DisposeAsync()
     {

@@ -15,7 +15,7 @@ namespace Cognite.Files.Testing;
 /// Talk to it with <see cref="CreateClient"/> (a ready <see cref="CogniteFilesClient"/>), or with your own client from
 /// <see cref="BaseUrl"/>, <see cref="Project"/> and <see cref="Token"/> (or <see cref="ApiBaseUrl"/> for a raw
 /// <see cref="HttpClient"/>). Inject faults with <see cref="Faults"/>, read what it saw in <see cref="Counters"/> (and wait
-/// for it with <see cref="EmulatorCounters.WaitForAsync"/>), check stored content with <see cref="GetContentSha256Async"/>,
+/// for it with <see cref="EmulatorCounters.WaitForAsync"/>), check stored content with <see cref="GetContentChecksumAsync"/> or <see cref="GetContentSha256Async"/>,
 /// and move time with <see cref="Clock"/> when started with <see cref="EmulatorStartOptions.ManualClock"/>.
 /// </para>
 /// <para>
@@ -192,6 +192,24 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
     /// <summary>Lowercase hex SHA-256 of the stored content of file <paramref name="fileId"/>; null when the file or its content does not exist.</summary>
     public Task<string?> GetContentSha256Async(long fileId, CancellationToken cancellationToken = default) =>
         Server.GetContentSha256Async(fileId, cancellationToken);
+
+    /// <summary>
+    /// The checksum (<see cref="ContentChecksum"/>, as in <see cref="UploadResult.Checksum"/>) of the stored content of file
+    /// <paramref name="fileId"/>; null when the file or its content does not exist.
+    /// </summary>
+    public async Task<string?> GetContentChecksumAsync(long fileId, CancellationToken cancellationToken = default)
+    {
+        var content = Server.OpenStoredContent(fileId);
+        if (content is null)
+        {
+            return null;
+        }
+
+        await using (content.ConfigureAwait(false))
+        {
+            return await ContentChecksum.ComputeAsync(content, cancellationToken).ConfigureAwait(false);
+        }
+    }
 
     /// <summary>Disposes the clients of <see cref="CreateClient"/>, stops the emulator and deletes its temporary data directory.</summary>
     public async ValueTask DisposeAsync()

@@ -1,4 +1,5 @@
 using System.Security.Cryptography;
+using Cognite.Files.Transfer;
 using Cognite.Files.Emulator;
 using Spectre.Console.Testing;
 
@@ -105,6 +106,8 @@ internal sealed class CliHarness : IAsyncDisposable
 
         return path;
     }
+
+    public static string Checksum(string path) => ContentChecksum.Compute(File.ReadAllBytes(path));
 
     public static string Sha256(string path)
     {

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Cognite.Files.Transfer;
 using Cognite.Files.Emulator;
 using Newtonsoft.Json.Linq;
 
@@ -106,7 +107,7 @@ public sealed partial class CommandTests
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(File.ReadAllBytes(destination), Is.EqualTo(File.ReadAllBytes(path)));
-        Assert.That(run.Out, Does.Contain("sha256 " + CliHarness.Sha256(path)));
+        Assert.That(run.Out, Does.Contain("checksum " + CliHarness.Checksum(path)));
 
         var again = await _h.RunAsync("download", "id:" + id, destination);
         Assert.That(again.ExitCode, Is.EqualTo(2), again.ToString());
@@ -114,7 +115,7 @@ public sealed partial class CommandTests
 
         var json = await _h.RunAsync("download", "id:" + id, destination, "--overwrite", "--json");
         Assert.That(json.ExitCode, Is.EqualTo(0), json.ToString());
-        Assert.That((string?)JObject.Parse(json.Out)["sha256"], Is.EqualTo(CliHarness.Sha256(path)));
+        Assert.That((string?)JObject.Parse(json.Out)["checksum"], Is.EqualTo(CliHarness.Checksum(path)));
     }
 
     [Test]
@@ -242,7 +243,7 @@ public sealed partial class CommandTests
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         var docs = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(JObject.Parse).ToList();
         Assert.That(docs.Select(d => (long)d["bytes"]!), Is.EquivalentTo(new[] { 100L, 200L }));
-        Assert.That(docs.All(d => ((string)d["sha256"]!).Length == 64 && (long)d["id"]! > 0), Is.True);
+        Assert.That(docs.All(d => ContentChecksum.TryParse((string?)d["checksum"], out _) && (long)d["id"]! > 0), Is.True);
         // Files that fit in one part go as one PUT: nothing to journal, so no journal notice (notices go to stderr).
         Assert.That(run.Error, Does.Not.Contain("journal"));
         Assert.That(run.Out, Does.Not.Contain("journal"));

@@ -102,13 +102,13 @@ public sealed class ErrorCatalogueTests
         var result = await client.UploadAsync(new FileCreate { Name = "empty.bin", ExternalId = "empty" }, new MemoryStream());
         Assert.That(result.Parts, Is.EqualTo(1));
         Assert.That(result.UploadId, Is.Empty, "one request, no multipart session");
-        Assert.That(result.Sha256, Is.EqualTo(EmptySha256));
+        Assert.That(result.Checksum, Is.EqualTo(ContentChecksum.Compute([])));
         var file = await client.RetrieveAsync(result.File.Id);
         Assert.That(file.Uploaded, Is.True, "an empty file is a valid file");
         using var copy = new MemoryStream();
         var download = await client.DownloadAsync(Identifier.FromId(result.File.Id), copy);
         Assert.That(download.Bytes, Is.Zero);
-        Assert.That(download.Sha256, Is.EqualTo(EmptySha256));
+        Assert.That(download.Checksum, Is.EqualTo(ContentChecksum.Compute([])));
     }
 
     private static readonly string EmptySha256 = Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData([]));
@@ -474,7 +474,7 @@ public sealed class ErrorCatalogueTests
         Assert.That(result.Parts, Is.EqualTo(1));
         Assert.That(result.UploadId, Is.Empty, "no multipart session");
         Assert.That(File.Exists(journal), Is.False, "one request writes no journal");
-        Assert.That(result.Sha256, Is.EqualTo(EmptySha256));
+        Assert.That(result.Checksum, Is.EqualTo(ContentChecksum.Compute([])));
         Assert.That(await _env.Emulator.GetContentSha256Async(result.File.Id), Is.EqualTo(EmptySha256));
         var cli = await CliAsync(0, null, "upload", WriteSource("empty-cli.bin", 0), "--external-id", "empty-cli", "--json");
         Assert.That(cli.StdOut, Does.Contain("\"bytes\":0").And.Contain("\"parts\":1"));

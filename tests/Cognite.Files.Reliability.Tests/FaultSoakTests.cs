@@ -138,7 +138,7 @@ public sealed class FaultSoakTests
         {
             var r = results[i];
             var expected = Convert.ToHexStringLower(SHA256.HashData(contents[i]));
-            if (r.Sha256 == expected && await env.Emulator.GetContentSha256Async(r.File.Id, cancellationToken) == expected && r.File.Uploaded == true)
+            if (r.Checksum == ContentChecksum.Compute(contents[i]) && await env.Emulator.GetContentSha256Async(r.File.Id, cancellationToken) == expected && r.File.Uploaded == true)
             {
                 byteExact++;
             }

@@ -63,13 +63,13 @@ public sealed class CogniteFilesEmulatorTests
         Assert.That(upload.Parts, Is.EqualTo(3), "the emulator's client goes multipart with 5 MiB parts");
         Assert.That(upload.File.Uploaded, Is.True);
         var expected = Convert.ToHexStringLower(SHA256.HashData(content));
-        Assert.That(upload.Sha256, Is.EqualTo(expected));
+        Assert.That(upload.Checksum, Is.EqualTo(ContentChecksum.Compute(content)));
         Assert.That(await emulator.GetContentSha256Async(upload.File.Id), Is.EqualTo(expected));
         Assert.That(await emulator.GetContentSha256Async(upload.File.Id + 1000), Is.Null, "no such file");
 
         using var copy = new MemoryStream();
         var download = await client.DownloadAsync(Identifier.FromExternalId("round-trip"), copy);
-        Assert.That(download.Sha256, Is.EqualTo(expected));
+        Assert.That(download.Checksum, Is.EqualTo(ContentChecksum.Compute(content)));
         Assert.That(copy.ToArray().AsSpan().SequenceEqual(content), Is.True, "downloaded byte-exact");
 
         var counters = emulator.Counters.Snapshot();
@@ -106,7 +106,8 @@ public sealed class CogniteFilesEmulatorTests
         var upload = await client.UploadAsync(new FileCreate { Name = "faulted.bin" }, new MemoryStream(content));
 
         Assert.That(upload.Retries, Is.EqualTo(1));
-        Assert.That(await emulator.GetContentSha256Async(upload.File.Id), Is.EqualTo(upload.Sha256));
+        Assert.That(await emulator.GetContentSha256Async(upload.File.Id), Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(content))));
+        Assert.That(upload.Checksum, Is.EqualTo(ContentChecksum.Compute(content)));
         var perUpload = emulator.Counters.ForUpload(upload.UploadId)!;
         Assert.That(perUpload.PutsByPartIndex, Is.EquivalentTo(new Dictionary<int, int> { [0] = 1, [1] = 2, [2] = 1 }));
         Assert.That(emulator.Counters.FaultsOfKind(FaultKind.Status503), Is.EqualTo(1));

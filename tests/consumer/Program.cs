@@ -60,8 +60,8 @@ foreach (var (result, content) in new[] { (single, small), (multipart, large) })
 {
     using var copy = new MemoryStream();
     var download = await client.DownloadAsync(Identifier.FromId(result.File.Id), copy);
-    var expected = Convert.ToHexStringLower(SHA256.HashData(content));
-    if (result.Sha256 != expected || download.Sha256 != expected || !copy.ToArray().AsSpan().SequenceEqual(content))
+    var expected = ContentChecksum.Compute(content);
+    if (result.Checksum != expected || download.Checksum != expected || !copy.ToArray().AsSpan().SequenceEqual(content))
     {
         Console.Error.WriteLine($"consumer: content mismatch for file {result.File.Id}");
         return 1;
@@ -73,9 +73,9 @@ Console.WriteLine($"consumer: uploaded {single.Bytes} bytes in one request and {
 // 4. With its own emulator: what the Testing package offers beyond a client.
 if (emulator is not null)
 {
-    foreach (var result in new[] { single, multipart })
+    foreach (var (result, content) in new[] { (single, small), (multipart, large) })
     {
-        if (await emulator.GetContentSha256Async(result.File.Id) != result.Sha256)
+        if (await emulator.GetContentSha256Async(result.File.Id) != Convert.ToHexStringLower(SHA256.HashData(content)))
         {
             Console.Error.WriteLine($"consumer: the emulator stored other content for file {result.File.Id}");
             return 1;
@@ -86,7 +86,7 @@ if (emulator is not null)
     var faultsBefore = emulator.Counters.FaultsInjected;
     // The client of CreateClient: multipart from just above 5 MiB, in 5 MiB parts, with retries.
     var retried = await client.UploadAsync(new FileCreate { Name = "consumer-faulted.bin" }, new MemoryStream(large));
-    if (retried.Retries != 1 || emulator.Counters.FaultsInjected != faultsBefore + 1 || await emulator.GetContentSha256Async(retried.File.Id) != retried.Sha256)
+    if (retried.Retries != 1 || emulator.Counters.FaultsInjected != faultsBefore + 1 || await emulator.GetContentSha256Async(retried.File.Id) != Convert.ToHexStringLower(SHA256.HashData(large)))
     {
         Console.Error.WriteLine($"consumer: the scheduled fault was not retried as expected ({retried.Retries} retries)");
         return 1;

@@ -95,12 +95,12 @@ internal static class DemoCommand
         // 1. Generate the file, hashing it on the way.
         var source = Path.Combine(work, "demo.bin");
         var started = Stopwatch.GetTimestamp();
-        var sourceSha = await TransferDisplay.RunAsync(context, json: false, "generate", size, 1, async reporter =>
+        var generated = await TransferDisplay.RunAsync(context, json: false, "generate", size, 1, async reporter =>
         {
             var progress = reporter.Start("demo.bin (random bytes)", size);
-            var sha = await GenerateAsync(source, size, progress, cancellationToken).ConfigureAwait(false);
+            var hashes = await GenerateAsync(source, size, progress, cancellationToken).ConfigureAwait(false);
             progress.Completed($"generated {Format.Bytes(size)} in {Format.Duration(Stopwatch.GetElapsedTime(started))}");
-            return sha;
+            return hashes;
         }).ConfigureAwait(false);
 
         // 2. Upload it multipart.
@@ -126,15 +126,19 @@ internal static class DemoCommand
         var downloaded = Path.Combine(work, "demo.download");
         var download = await DownloadCommand.DownloadAsync(context, connection.Client, Identifier.FromId(uploadResult.File.Id), "demo.bin", downloaded, json: false, cancellationToken, size).ConfigureAwait(false);
 
-        var exact = sourceSha == uploadResult.Sha256 && (storedSha is null || sourceSha == storedSha) && sourceSha == download.Sha256 && download.Bytes == size;
-        context.Line($"source     sha256 {sourceSha}");
-        context.Line($"uploaded   sha256 {uploadResult.Sha256}");
+        // The client's checksum (CRC-64, computed as bytes are sent and written) on both ends; the emulator reports a
+        // SHA-256 of what it stored, compared with the source's.
+        var (sourceSha, sourceChecksum) = generated;
+        var exact = sourceChecksum == uploadResult.Checksum && (storedSha is null || sourceSha == storedSha) && sourceChecksum == download.Checksum && download.Bytes == size;
+        context.Line($"source     {sourceChecksum}");
+        context.Line($"uploaded   {uploadResult.Checksum}");
         if (storedSha is not null)
         {
+            context.Line($"source     sha256 {sourceSha}");
             context.Line($"emulator   sha256 {storedSha}");
         }
 
-        context.Line($"downloaded sha256 {download.Sha256}");
+        context.Line($"downloaded {download.Checksum}");
         var summary = string.Create(CultureInfo.InvariantCulture,
             $"upload {Format.Rate(uploadResult.Bytes, uploadResult.Elapsed)} ({Format.Duration(uploadResult.Elapsed)}, {uploadResult.Parts} part{(uploadResult.Parts == 1 ? "" : "s")}, {uploadResult.Retries} retries), download {Format.Rate(download.Bytes, download.Elapsed)} ({Format.Duration(download.Elapsed)})");
         if (exact)
@@ -146,13 +150,14 @@ internal static class DemoCommand
         return CliErrors.Report(context, $"the round trip is NOT byte-exact ({download.Bytes} bytes back of {size}); {summary}", ExitCodes.Failure);
     }
 
-    /// <summary>Writes <paramref name="size"/> pseudo-random bytes and returns their SHA-256 (lowercase hex).</summary>
-    private static async Task<string> GenerateAsync(string path, long size, IFileProgress progress, CancellationToken cancellationToken)
+    /// <summary>Writes <paramref name="size"/> pseudo-random bytes and returns their SHA-256 (lowercase hex) and checksum.</summary>
+    private static async Task<(string Sha256, string Checksum)> GenerateAsync(string path, long size, IFileProgress progress, CancellationToken cancellationToken)
     {
         const int chunk = 4 << 20;
         var random = new Random();
         var buffer = new byte[chunk];
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        var crc = new System.IO.Hashing.Crc64();
         var stream = new FileStream(path, FileMode.CreateNew, FileAccess.Write, FileShare.None, 1 << 20, FileOptions.Asynchronous);
         await using (stream.ConfigureAwait(false))
         {
@@ -163,13 +168,14 @@ internal static class DemoCommand
                 var n = (int)Math.Min(chunk, size - written);
                 random.NextBytes(buffer.AsSpan(0, n));
                 hash.AppendData(buffer, 0, n);
+                crc.Append(buffer.AsSpan(0, n));
                 await stream.WriteAsync(buffer.AsMemory(0, n), cancellationToken).ConfigureAwait(false);
                 written += n;
                 progress.Report(written);
             }
         }
 
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return (Convert.ToHexStringLower(hash.GetHashAndReset()), ContentChecksum.Format(crc.GetCurrentHashAsUInt64()));
     }
 
     private static void TryDeleteDirectory(string path)

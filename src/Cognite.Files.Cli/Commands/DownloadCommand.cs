@@ -29,20 +29,20 @@ internal static class DownloadCommand
             var result = await DownloadAsync(context, connection.Client, identifier, file.Name, path, json, cancellationToken).ConfigureAwait(false);
             if (json)
             {
-                context.Json(JsonOutput.Object(new { id = file.Id, externalId = file.ExternalId, name = file.Name, path, bytes = result.Bytes, sha256 = result.Sha256, seconds = result.Elapsed.TotalSeconds }));
+                context.Json(JsonOutput.Object(new { id = file.Id, externalId = file.ExternalId, name = file.Name, path, bytes = result.Bytes, checksum = result.Checksum, seconds = result.Elapsed.TotalSeconds }));
             }
             else
             {
                 context.Line($"Downloaded 1 file, {Format.Bytes(result.Bytes)} in {Format.Duration(result.Elapsed)} ({Format.Rate(result.Bytes, result.Elapsed)}) to {path}");
-                context.Line($"sha256 {result.Sha256}");
+                context.Line($"checksum {result.Checksum}");
             }
 
             return ExitCodes.Ok;
         });
 
-    internal sealed record DownloadResult(long Bytes, string Sha256, TimeSpan Elapsed);
+    internal sealed record DownloadResult(long Bytes, string Checksum, TimeSpan Elapsed);
 
-    /// <summary>Downloads with the transfer display; the SHA-256 is computed as the bytes are written.</summary>
+    /// <summary>Downloads with the transfer display; the checksum is computed as the bytes are written.</summary>
     internal static async Task<DownloadResult> DownloadAsync(CliContext context, CogniteFilesClient client, Models.Identifier identifier, string label, string path, bool json, CancellationToken cancellationToken, long? expectedBytes = null)
     {
         var started = Stopwatch.GetTimestamp();
@@ -63,7 +63,7 @@ internal static class DownloadCommand
                 throw;
             }
         }).ConfigureAwait(false);
-        return new DownloadResult(result.Bytes, result.Sha256 ?? string.Empty, Stopwatch.GetElapsedTime(started));
+        return new DownloadResult(result.Bytes, result.Checksum ?? string.Empty, Stopwatch.GetElapsedTime(started));
     }
 
     private static void CheckTarget(string path, bool overwrite)

@@ -262,7 +262,7 @@ internal static class UploadCommand
                                 parts = result.Parts,
                                 partsSkipped = result.PartsSkipped,
                                 retries = result.Retries,
-                                sha256 = result.Sha256,
+                                checksum = result.Checksum,
                                 seconds = Math.Round(result.Elapsed.TotalSeconds, 3),
                             }));
                         }
@@ -337,7 +337,7 @@ internal static class UploadCommand
         var sent = result.Parts == 0 ? result.Bytes : result.Bytes * (result.Parts - result.PartsSkipped) / result.Parts;
         var skipped = result.PartsSkipped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {result.PartsSkipped} already done, {Format.Bytes(sent)} sent") : string.Empty;
         return string.Create(CultureInfo.InvariantCulture,
-            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(sent, result.Elapsed)}, sha256 {result.Sha256?[..12]}…)");
+            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(sent, result.Elapsed)}, {result.Checksum})");
     }
 
     private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) || path.Contains('\'', StringComparison.Ordinal) ? "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'" : path;

@@ -1,5 +1,4 @@
 using System.Buffers;
-using System.Security.Cryptography;
 using Cognite.Files.Diagnostics;
 using Cognite.Files.Models;
 using Cognite.Files.Transfer;
@@ -92,7 +91,7 @@ public sealed partial class CogniteFilesClient
 
         using var response = await PresignedUrls.GetAsync(url, cancellationToken).ConfigureAwait(false);
         var expected = response.Content.Headers.ContentLength;
-        using var hash = transfer.ComputeSha256 ? IncrementalHash.CreateHash(HashAlgorithmName.SHA256) : null;
+        var hash = transfer.ComputeChecksum ? new System.IO.Hashing.Crc64() : null;
         var throttle = new Transfer.ProgressThrottle(TimeProvider);
         var source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (source.ConfigureAwait(false))
@@ -105,7 +104,7 @@ public sealed partial class CogniteFilesClient
                 while ((read = await source.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken).ConfigureAwait(false)) > 0)
                 {
                     await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    hash?.AppendData(buffer, 0, read);
+                    hash?.Append(buffer.AsSpan(0, read));
                     total += read;
                     if (progress is not null && throttle.ShouldReport(force: false))
                     {
@@ -124,8 +123,8 @@ public sealed partial class CogniteFilesClient
             }
 
             progress?.Report(new DownloadProgress(total, expected ?? total));
-            var sha256 = hash is null ? null : Convert.ToHexStringLower(hash.GetHashAndReset());
-            return new DownloadResult(total, sha256, TimeProvider.GetElapsedTime(started));
+            var checksum = hash is null ? null : ContentChecksum.Format(hash.GetCurrentHashAsUInt64());
+            return new DownloadResult(total, checksum, TimeProvider.GetElapsedTime(started));
         }
     }
 

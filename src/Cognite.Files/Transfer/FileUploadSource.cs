@@ -9,7 +9,7 @@ internal sealed class FileUploadSource : UploadSource
     private readonly SafeFileHandle _handle;
     private readonly string _path;
     private readonly DateTime _lastWriteUtc;
-    private Task<byte[]>? _hashTask;
+    private Task<ulong>? _hashTask;
 
     public FileUploadSource(string path)
     {
@@ -29,7 +29,7 @@ internal sealed class FileUploadSource : UploadSource
     internal override Task? StartHashing(CancellationToken cancellationToken) =>
         _hashTask = Task.Run(() => HashSliceAsync(cancellationToken), cancellationToken);
 
-    internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken) =>
+    internal override Task<ulong> GetCrc64Async(CancellationToken cancellationToken) =>
         _hashTask ?? HashSliceAsync(cancellationToken);
 
     internal override async ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken)
@@ -48,12 +48,12 @@ internal sealed class FileUploadSource : UploadSource
         }
     }
 
-    private async Task<byte[]> HashSliceAsync(CancellationToken cancellationToken)
+    private async Task<ulong> HashSliceAsync(CancellationToken cancellationToken)
     {
         var stream = new FileSliceStream(_handle, 0, Length);
         await using (stream.ConfigureAwait(false))
         {
-            return await HashStreamAsync(stream, cancellationToken).ConfigureAwait(false);
+            return await Crc64StreamAsync(stream, cancellationToken).ConfigureAwait(false);
         }
     }
 

@@ -22,9 +22,8 @@ namespace Cognite.Files.Transfer;
 /// <item>No whole-request timeout: an attempt that moves no bytes for <see cref="TransferOptions.StallTimeout"/> is
 /// aborted and retried.</item>
 /// <item>Cancellation aborts every in-flight PUT and never completes the upload.</item>
-/// <item>The returned SHA-256 covers the whole content in order. For a file or seekable stream it is computed by one
-/// sequential read that runs beside the uploads (parts finish out of order, and SHA-256 cannot be combined from
-/// parts), and the source is asked again before completing whether it is unchanged (a file: length and modification
+/// <item>The returned checksum (<see cref="ContentChecksum"/>) covers the whole content in order. For a file or seekable
+/// stream it is computed by one sequential read that runs beside the uploads, and the source is asked again before completing whether it is unchanged (a file: length and modification
 /// time), so the hash and the bytes sent describe the same content. For a non-seekable stream it is computed from the
 /// very bytes read and sent (on a resume, the parts already done are read and hashed but not sent: see
 /// <see cref="ResumeAsync"/>).</item>
@@ -76,7 +75,7 @@ internal sealed partial class MultipartUploadEngine
 
     /// <summary>
     /// Uploads <paramref name="request"/>'s source to its target and returns the file's metadata once CDF reports it as
-    /// uploaded, with the content's SHA-256. Throws <see cref="ArgumentOutOfRangeException"/> before any request when the
+    /// uploaded, with the content's checksum. Throws <see cref="ArgumentOutOfRangeException"/> before any request when the
     /// content is too large for CDF, <see cref="CogniteUploadException"/> when a part fails for good, and
     /// <see cref="OperationCanceledException"/> when cancelled (the journal, if any, is kept for a resume).
     /// </summary>
@@ -95,7 +94,7 @@ internal sealed partial class MultipartUploadEngine
     /// can be checked (it cannot be peeked at without consuming it), so a different stream of the same length is
     /// accepted. The parts recorded as done in the journal are not re-sent and are <b>trusted</b> to be the same bytes
     /// as the corresponding range of the source: they are read (a non-seekable stream is read past them) but never
-    /// compared with what CDF holds. The returned <see cref="UploadResult.Sha256"/> is the hash of the content given to
+    /// compared with what CDF holds. The returned <see cref="UploadResult.Checksum"/> is the checksum of the content given to
     /// this resume, not of the bytes CDF stored for the skipped parts; the two differ if the content given here is not
     /// the one the upload began with.
     /// </para>
@@ -211,7 +210,7 @@ internal sealed partial class MultipartUploadEngine
         // The hash pass has its own token (linked to the upload's), so that any exit can stop it, and it is awaited
         // on every exit: it must not read the source (or the caller's stream) after this method returns.
         using var hashCts = CancellationTokenSource.CreateLinkedTokenSource(token);
-        var hashTask = run.Request.Transfer.ComputeSha256 ? run.Request.Source.StartHashing(hashCts.Token) : null;
+        var hashTask = run.Request.Transfer.ComputeChecksum ? run.Request.Source.StartHashing(hashCts.Token) : null;
         try
         {
             return await RunPartsAndCompleteAsync(state, cancellationToken).ConfigureAwait(false);
@@ -225,7 +224,7 @@ internal sealed partial class MultipartUploadEngine
     /// <summary>
     /// Stops the hash pass without waiting for it to finish its read of the whole source: cancels it (a no-op when it
     /// has finished) and waits until it has ended. Its own outcome is observed and dropped: on success it was already
-    /// consumed through <see cref="UploadSource.GetSha256Async"/>, on failure the upload's error is the one to report.
+    /// consumed through <see cref="UploadSource.GetCrc64Async"/>, on failure the upload's error is the one to report.
     /// </summary>
     private static async Task StopHashingAsync(Task? hashTask, CancellationTokenSource hashCts)
     {
@@ -310,7 +309,7 @@ internal sealed partial class MultipartUploadEngine
             throw failure;
         }
 
-        var hex = run.Request.Transfer.ComputeSha256 ? Convert.ToHexStringLower(await source.GetSha256Async(token).ConfigureAwait(false)) : null;
+        var checksum = run.Request.Transfer.ComputeChecksum ? ContentChecksum.Format(await source.GetCrc64Async(token).ConfigureAwait(false)) : null;
         if (!source.IsUnchanged())
         {
             throw new CogniteUploadException(
@@ -323,9 +322,9 @@ internal sealed partial class MultipartUploadEngine
         DeleteJournal(run.Journal);
         state.Progress.ReportFinal();
 
-        run.Activity?.SetTag("cognite.files.sha256", hex);
+        run.Activity?.SetTag("cognite.files.checksum", checksum);
         run.Activity?.SetTag("cognite.files.retries", state.Retries);
-        return new UploadResult(metadata, hex, plan.Length, plan.PartCount, state.Retries, _time.GetElapsedTime(run.Started)) { PartsSkipped = run.PartsDone.Length, UploadId = session.UploadId };
+        return new UploadResult(metadata, checksum, plan.Length, plan.PartCount, state.Retries, _time.GetElapsedTime(run.Started)) { PartsSkipped = run.PartsDone.Length, UploadId = session.UploadId };
     }
 
     private async Task AcquireAsync(TransferConcurrencyLimiter? callLimiter, CancellationToken cancellationToken)

@@ -14,7 +14,7 @@ internal sealed class SeekableStreamUploadSource : UploadSource
     private readonly long _start;
     private readonly bool _leaveOpen;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private Task<byte[]>? _hashTask;
+    private Task<ulong>? _hashTask;
 
     public SeekableStreamUploadSource(Stream stream, long length, bool leaveOpen)
     {
@@ -34,7 +34,7 @@ internal sealed class SeekableStreamUploadSource : UploadSource
     internal override Task? StartHashing(CancellationToken cancellationToken) =>
         _hashTask = Task.Run(() => HashAllAsync(cancellationToken), cancellationToken);
 
-    internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken) => _hashTask ?? HashAllAsync(cancellationToken);
+    internal override Task<ulong> GetCrc64Async(CancellationToken cancellationToken) => _hashTask ?? HashAllAsync(cancellationToken);
 
     internal override async ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken)
     {
@@ -56,12 +56,12 @@ internal sealed class SeekableStreamUploadSource : UploadSource
 
     private Stream Open(long offset, long length) => new LockedSliceStream(_stream, _gate, _start + offset, length);
 
-    private async Task<byte[]> HashAllAsync(CancellationToken cancellationToken)
+    private async Task<ulong> HashAllAsync(CancellationToken cancellationToken)
     {
         var s = Open(0, Length);
         await using (s.ConfigureAwait(false))
         {
-            return await HashStreamAsync(s, cancellationToken).ConfigureAwait(false);
+            return await Crc64StreamAsync(s, cancellationToken).ConfigureAwait(false);
         }
     }
 
@@ -105,10 +105,10 @@ internal sealed class SeekableStreamUploadSource : UploadSource
 /// accepted (the engine holds at most MaxConcurrency parts), so retries re-send identical bytes. The segments come
 /// from a pool owned by this source: a released part's segments are reused for the next part, so no more than
 /// MaxConcurrency parts' worth is ever allocated and no large garbage is left for the GC; they are dropped with the
-/// source. The whole-content SHA-256 is computed as the parts are read: it is exactly the bytes sent.
+/// source. The whole-content checksum is computed as the parts are read: it is exactly the bytes sent.
 /// <para>
 /// On a resume, parts already done are read past (<see cref="SkipPartAsync"/>) and hashed but not sent, and the
-/// fingerprint is the length only: nothing verifies that the skipped bytes equal those the first run sent. The SHA-256
+/// fingerprint is the length only: nothing verifies that the skipped bytes equal those the first run sent. The checksum
 /// then describes the stream given to the resume; the skipped parts are trusted to be the same bytes.
 /// </para>
 /// </summary>
@@ -118,7 +118,7 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
-    private readonly IncrementalHash _hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+    private readonly System.IO.Hashing.Crc64 _hash = new();
     private readonly ConcurrentStack<byte[]> _free = new();
     private bool _hashing;
     private int _allocated;
@@ -197,14 +197,14 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
         return null;
     }
 
-    internal override Task<byte[]> GetSha256Async(CancellationToken cancellationToken)
+    internal override Task<ulong> GetCrc64Async(CancellationToken cancellationToken)
     {
         if (_read != Length || !_hashing)
         {
             throw new InvalidOperationException("The stream has not been read to its end.");
         }
 
-        return Task.FromResult(_hash.GetCurrentHash());
+        return Task.FromResult(_hash.GetCurrentHashAsUInt64());
     }
 
     /// <summary>
@@ -218,7 +218,6 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
     {
         if (disposing)
         {
-            _hash.Dispose();
             _free.Clear();
             if (!_leaveOpen)
             {
@@ -261,7 +260,7 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
     {
         if (_hashing)
         {
-            _hash.AppendData(buffer, 0, count);
+            _hash.Append(buffer.AsSpan(0, count));
         }
     }
 

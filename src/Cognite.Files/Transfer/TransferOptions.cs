@@ -44,11 +44,12 @@ public sealed class TransferOptions
     public TimeSpan UploadedConfirmationTimeout { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>
-    /// Compute the SHA-256 of the whole content and return it in <see cref="UploadResult.Sha256"/>. Default true. For a
-    /// file or seekable stream this costs one extra sequential read of the content beside the upload (and SHA-256 CPU
+    /// Compute the integrity checksum of the whole content (<see cref="ContentChecksum"/>) and return it in
+    /// <see cref="UploadResult.Checksum"/> / <see cref="DownloadResult.Checksum"/>. Default true. For a
+    /// file or seekable stream this costs one extra sequential read of the content beside the upload (and CRC
     /// time); turn it off when the CPU is the bottleneck and integrity is checked elsewhere.
     /// </summary>
-    public bool ComputeSha256 { get; set; } = true;
+    public bool ComputeChecksum { get; set; } = true;
 
     /// <summary>
     /// The smallest <see cref="PartSize"/> accepted: CDF's 5 MiB. Internal so that tests against the emulator (which

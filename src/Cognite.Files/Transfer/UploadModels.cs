@@ -11,12 +11,12 @@ public readonly record struct UploadProgress(long BytesTransferred, long TotalBy
 
 /// <summary>The outcome of a successful upload.</summary>
 /// <param name="File">The file's metadata once CDF reports it as uploaded.</param>
-/// <param name="Sha256">Lower-case hex SHA-256 of the whole content, in order (for a file or seekable stream from one sequential read beside the upload, for a non-seekable stream from the bytes sent); null when <see cref="TransferOptions.ComputeSha256"/> is off.</param>
+/// <param name="Checksum">The checksum of the whole content (<see cref="ContentChecksum"/>: <c>crc64-ecma182:</c> + 16 hex digits); null when <see cref="TransferOptions.ComputeChecksum"/> is off.</param>
 /// <param name="Bytes">The content length.</param>
 /// <param name="Parts">Parts in the plan.</param>
 /// <param name="Retries">Part attempts that were retried.</param>
 /// <param name="Elapsed">Wall time of the upload, measured with the engine's <see cref="TimeProvider"/>.</param>
-public sealed record UploadResult(FileMetadata File, string? Sha256, long Bytes, int Parts, int Retries, TimeSpan Elapsed)
+public sealed record UploadResult(FileMetadata File, string? Checksum, long Bytes, int Parts, int Retries, TimeSpan Elapsed)
 {
     /// <summary>Parts that were already done in the journal and not sent again (non-zero only for a resume).</summary>
     public int PartsSkipped { get; init; }
@@ -62,31 +62,4 @@ public sealed class UploadOptions
     /// request. For a seekable stream it limits the upload to that many bytes from the current position.
     /// </summary>
     public long? ContentLength { get; set; }
-}
-
-/// <summary>Progress of one download. Monotonic; <see cref="BytesTransferred"/> ends equal to <see cref="TotalBytes"/> when that is known.</summary>
-/// <param name="BytesTransferred">Bytes written to the destination so far.</param>
-/// <param name="TotalBytes">The content length, when the server announced it.</param>
-public readonly record struct DownloadProgress(long BytesTransferred, long? TotalBytes);
-
-/// <summary>The outcome of a successful download.</summary>
-/// <param name="Bytes">Bytes written.</param>
-/// <param name="Sha256">Lower-case hex SHA-256 of the bytes written, computed as they were written; null when <see cref="TransferOptions.ComputeSha256"/> is off.</param>
-/// <param name="Elapsed">Wall time of the download, measured with the client's <see cref="TimeProvider"/>.</param>
-public sealed record DownloadResult(long Bytes, string? Sha256, TimeSpan Elapsed);
-
-/// <summary>
-/// Per-call choices of <see cref="CogniteFilesClient.DownloadAsync(Identifier, string, DownloadOptions?, CancellationToken)"/>
-/// and <see cref="CogniteFilesClient.DownloadAsync(Identifier, Stream, DownloadOptions?, CancellationToken)"/>.
-/// </summary>
-public sealed class DownloadOptions
-{
-    /// <summary>For a path: replace an existing file (otherwise an existing file is an <see cref="IOException"/> before any request).</summary>
-    public bool Overwrite { get; set; }
-
-    /// <summary>Receives the bytes written so far, coalesced like <see cref="UploadOptions.Progress"/>, with the final report always made.</summary>
-    public IProgress<DownloadProgress>? Progress { get; set; }
-
-    /// <summary>Overrides the client's <see cref="CogniteFilesClientOptions.Transfer"/> for this call (copied and validated when the call starts).</summary>
-    public TransferOptions? Transfer { get; set; }
 }

@@ -92,14 +92,15 @@ internal abstract class UploadSource : IDisposable
     internal virtual ValueTask SkipPartAsync(long offset, long length, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>
-    /// The whole-content SHA-256, once every part has been read. Seekable sources hash in a separate sequential pass
-    /// that runs beside the uploads (<see cref="StartHashing"/>); a non-seekable stream hashes as its parts are read.
+    /// The whole-content CRC-64 (<see cref="ContentChecksum"/>), once every part has been read. Seekable sources hash in a
+    /// separate sequential pass that runs beside the uploads (<see cref="StartHashing"/>); a non-seekable stream hashes as
+    /// its parts are read.
     /// </summary>
-    internal abstract Task<byte[]> GetSha256Async(CancellationToken cancellationToken);
+    internal abstract Task<ulong> GetCrc64Async(CancellationToken cancellationToken);
 
     /// <summary>
     /// Starts the sequential hashing pass (or, for a non-seekable stream, hashing while reading). Called only when
-    /// <see cref="TransferOptions.ComputeSha256"/> is on. Returns the running pass, or null when there is none: the
+    /// <see cref="TransferOptions.ComputeChecksum"/> is on. Returns the running pass, or null when there is none: the
     /// engine cancels (through <paramref name="cancellationToken"/>) and awaits it on every exit, so that it never reads
     /// the source after the upload has returned.
     /// </summary>
@@ -130,7 +131,28 @@ internal abstract class UploadSource : IDisposable
     {
     }
 
-    /// <summary>Hashes a stream sequentially with a pooled buffer.</summary>
+    /// <summary>The CRC-64 of a stream, read sequentially with a pooled buffer.</summary>
+    private protected static async Task<ulong> Crc64StreamAsync(Stream stream, CancellationToken cancellationToken)
+    {
+        var crc = new System.IO.Hashing.Crc64();
+        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1024 * 1024);
+        try
+        {
+            int read;
+            while ((read = await stream.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)) > 0)
+            {
+                crc.Append(buffer.AsSpan(0, read));
+            }
+
+            return crc.GetCurrentHashAsUInt64();
+        }
+        finally
+        {
+            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
+        }
+    }
+
+    /// <summary>SHA-256 of a stream, read sequentially with a pooled buffer (the fingerprint's edge hashes).</summary>
     private protected static async Task<byte[]> HashStreamAsync(Stream stream, CancellationToken cancellationToken)
     {
         using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);

@@ -47,7 +47,7 @@ public class DownloadTests
 
     private CogniteFilesClient Client(FakeTimeProvider? time = null) => ClientFixture.Client(_api, _presigned, time);
 
-    private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+    private static string Sha(byte[] bytes) => ContentChecksum.Compute(bytes);
 
     [Test]
     public async Task An_existing_file_is_refused_without_Overwrite_before_any_request()
@@ -64,7 +64,7 @@ public class DownloadTests
     }
 
     [Test]
-    public async Task Overwrite_replaces_the_file_and_the_result_carries_the_contents_sha256()
+    public async Task Overwrite_replaces_the_file_and_the_result_carries_the_contents_checksum()
     {
         var path = Path.Combine(_dir.FullName, "out.bin");
         await File.WriteAllTextAsync(path, "old");
@@ -74,12 +74,12 @@ public class DownloadTests
 
         Assert.That(await File.ReadAllBytesAsync(path), Is.EqualTo(Content));
         Assert.That(result.Bytes, Is.EqualTo(Content.Length));
-        Assert.That(result.Sha256, Is.EqualTo(Sha(Content)));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(Content)));
         Assert.That(_dir.GetFiles().Select(f => f.Name), Is.EqualTo(new[] { "out.bin" }), "no temporary file left");
     }
 
     [Test]
-    public async Task A_new_path_gets_the_content_and_its_sha256()
+    public async Task A_new_path_gets_the_content_and_its_checksum()
     {
         var path = Path.Combine(_dir.FullName, "new.bin");
         using var client = Client();
@@ -87,7 +87,7 @@ public class DownloadTests
         var result = await client.DownloadAsync(Identifier.FromId(1), path);
 
         Assert.That(await File.ReadAllBytesAsync(path), Is.EqualTo(Content));
-        Assert.That(result.Sha256, Is.EqualTo(Sha(Content)));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(Content)));
     }
 
     [Test]
@@ -101,18 +101,18 @@ public class DownloadTests
     }
 
     [Test]
-    public async Task A_stream_gets_the_content_from_its_position_and_the_sha256_can_be_turned_off_per_call()
+    public async Task A_stream_gets_the_content_from_its_position_and_the_checksum_can_be_turned_off_per_call()
     {
         using var client = Client();
         using var destination = new MemoryStream();
         destination.Write([0xAA, 0xBB]);
 
         var hashed = await client.DownloadAsync(Identifier.FromId(1), destination);
-        var unhashed = await client.DownloadAsync(Identifier.FromId(1), Stream.Null, new DownloadOptions { Transfer = new TransferOptions { ComputeSha256 = false } });
+        var unhashed = await client.DownloadAsync(Identifier.FromId(1), Stream.Null, new DownloadOptions { Transfer = new TransferOptions { ComputeChecksum = false } });
 
         Assert.That(destination.ToArray(), Is.EqualTo(new byte[] { 0xAA, 0xBB }.Concat(Content)));
-        Assert.That(hashed.Sha256, Is.EqualTo(Sha(Content)), "the hash covers the downloaded bytes only");
-        Assert.That(unhashed.Sha256, Is.Null);
+        Assert.That(hashed.Checksum, Is.EqualTo(Sha(Content)), "the hash covers the downloaded bytes only");
+        Assert.That(unhashed.Checksum, Is.Null);
         Assert.That(unhashed.Bytes, Is.EqualTo(Content.Length));
     }
 

@@ -39,7 +39,7 @@ public class UploadTests
         return bytes;
     }
 
-    private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+    private static string Sha(byte[] bytes) => ContentChecksum.Compute(bytes);
 
     /// <summary>Multipart from the first byte, with 10-byte parts (the emulator-style internal minimum lets them be small).</summary>
     private static TransferOptions Multipart(long partSize = 10) => new()
@@ -71,7 +71,7 @@ public class UploadTests
         Assert.That(result.Parts, Is.EqualTo(1));
         Assert.That(result.UploadId, Is.Empty);
         Assert.That(result.Bytes, Is.EqualTo(content.Length));
-        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
     }
 
     [Test]
@@ -90,7 +90,7 @@ public class UploadTests
         Assert.That(cdf.Puts.Single().Body, Is.EqualTo(content));
         Assert.That(cdf.Puts.Single().ContentType, Is.EqualTo("text/plain"));
         Assert.That(result.Parts, Is.EqualTo(1));
-        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
     }
 
     [Test]
@@ -107,7 +107,7 @@ public class UploadTests
         Assert.That(cdf.Puts, Has.Count.EqualTo(2));
         Assert.That(cdf.Puts.Select(p => p.Body), Is.All.EqualTo(content), "the retry sends the whole content again");
         Assert.That(result.Retries, Is.EqualTo(1));
-        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
     }
 
     [Test]
@@ -230,7 +230,7 @@ public class UploadTests
         var result = await ClientFixture.RunWithFakeTime(_time, client.UploadAsync(new FileCreate { Name = "n.bin" }, new Transfer.NonSeekableStream(new MemoryStream(content)), new UploadOptions { ContentLength = content.Length }));
 
         Assert.That(cdf.Puts.Single().Body, Is.EqualTo(content));
-        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
     }
 
     [Test]

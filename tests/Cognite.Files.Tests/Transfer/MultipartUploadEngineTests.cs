@@ -45,7 +45,7 @@ public class MultipartUploadEngineTests
         return bytes;
     }
 
-    private static string Sha(byte[] bytes) => Convert.ToHexStringLower(SHA256.HashData(bytes));
+    private static string Sha(byte[] bytes) => ContentChecksum.Compute(bytes);
 
     private static UploadTarget NewFile => UploadTarget.ForNewFile(new FileCreate { Name = "f.bin" });
 
@@ -70,7 +70,7 @@ public class MultipartUploadEngineTests
     }
 
     [Test]
-    public async Task Uploads_a_file_in_parts_byte_exact_with_its_sha256()
+    public async Task Uploads_a_file_in_parts_byte_exact_with_its_checksum()
     {
         var content = Content(10 * PartSize + 17);
         var steps = new FakeUploadSteps(_time);
@@ -80,7 +80,7 @@ public class MultipartUploadEngineTests
         var result = await engine.UploadAsync(source, NewFile);
 
         Assert.That(steps.Assembled(), Is.EqualTo(content));
-        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
         Assert.That(result.Parts, Is.EqualTo(11));
         Assert.That(result.Bytes, Is.EqualTo(content.Length));
         Assert.That(result.Retries, Is.Zero);
@@ -101,7 +101,7 @@ public class MultipartUploadEngineTests
         var result = await engine.UploadAsync(source, NewFile);
 
         Assert.That(steps.Assembled(), Is.EqualTo(content));
-        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
     }
 
     [Test]
@@ -117,7 +117,7 @@ public class MultipartUploadEngineTests
         Assert.That(steps.Parts[0], Is.Empty);
         Assert.That(steps.StartSingleCalls, Is.EqualTo(1), "0 bytes is never above the threshold: one PUT, no session");
         Assert.That(steps.StartCalls, Is.Zero);
-        Assert.That(result.Sha256, Is.EqualTo(Sha([])));
+        Assert.That(result.Checksum, Is.EqualTo(Sha([])));
         Assert.That(progress.Values[^1], Is.EqualTo(new UploadProgress(0, 0, 1, 1)));
     }
 
@@ -141,7 +141,7 @@ public class MultipartUploadEngineTests
         Assert.That(File.Exists(journal), Is.False);
         Assert.That(result.Parts, Is.EqualTo(1));
         Assert.That(result.UploadId, Is.Empty);
-        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
     }
 
     [Test]
@@ -561,7 +561,7 @@ public class MultipartUploadEngineTests
         Assert.That(part3[0].Received, Is.EqualTo(content.AsSpan(3 * PartSize, 500).ToArray()));
         Assert.That(part3[1].Received, Is.EqualTo(content.AsSpan(3 * PartSize, PartSize).ToArray()));
         Assert.That(steps.Assembled(), Is.EqualTo(content));
-        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
     }
 
     [Test]
@@ -592,7 +592,7 @@ public class MultipartUploadEngineTests
             var result = await new MultipartUploadEngine(second, Options(concurrency: 2), _time).ResumeAsync(journal, source, new UploadOptions { Progress = progress });
 
             Assert.That(result.PartsSkipped, Is.EqualTo(done.Count));
-            Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+            Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
         }
 
         Assert.That(second.StartCalls, Is.Zero);
@@ -625,7 +625,7 @@ public class MultipartUploadEngineTests
         var result = await new MultipartUploadEngine(steps, Options(), _time, logger: logger).UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal });
 
         Assert.That(result.File.Uploaded, Is.True);
-        Assert.That(result.Sha256, Is.EqualTo(Sha(content)));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
         Assert.That(
             logger.Entries.Where(e => e.Level == Microsoft.Extensions.Logging.LogLevel.Warning).Select(e => e.Message),
             Has.One.Contains("journal upload.journal could not be deleted"));
@@ -776,19 +776,19 @@ public class NonSeekableSourceMemoryTests
 
         Assert.That(steps.Assembled(), Is.EqualTo(content));
         Assert.That(((NonSeekableStreamUploadSource)source).SegmentsAllocated, Is.InRange(1, 3), "segments are reused across parts");
-        Assert.That(result.Sha256, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(content))));
+        Assert.That(result.Checksum, Is.EqualTo(ContentChecksum.Compute(content)));
     }
 
     [Test]
     public async Task Hashing_can_be_turned_off()
     {
         var time = new FakeTimeProvider();
-        var options = new TransferOptions { SingleUploadThreshold = 0, MinimumPartSize = 1, PartSize = 100, ComputeSha256 = false };
+        var options = new TransferOptions { SingleUploadThreshold = 0, MinimumPartSize = 1, PartSize = 100, ComputeChecksum = false };
         using var source = UploadSource.FromStream(new MemoryStream(new byte[250]));
 
         var result = await new MultipartUploadEngine(new FakeUploadSteps(time), options, time).UploadAsync(source, UploadTarget.ForNewFile(new FileCreate { Name = "h" }));
 
-        Assert.That(result.Sha256, Is.Null);
+        Assert.That(result.Checksum, Is.Null);
         Assert.That(result.Parts, Is.EqualTo(3));
     }
 }
@@ -823,7 +823,7 @@ public class NonSeekableResumeTests
                 Assert.That(result.PartsSkipped, Is.EqualTo(4));
                 Assert.That(second.Attempts.Keys, Is.EquivalentTo(new[] { 4, 5, 6 }));
                 Assert.That(second.Assembled(), Is.EqualTo(content));
-                Assert.That(result.Sha256, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(content))));
+                Assert.That(result.Checksum, Is.EqualTo(ContentChecksum.Compute(content)));
             }
         }
         finally

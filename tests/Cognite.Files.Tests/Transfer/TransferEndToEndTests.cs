@@ -73,8 +73,8 @@ public class TransferEndToEndTests
 
     private async Task AssertStoredAsync(UploadResult result, byte[] content)
     {
-        Assert.That(result.Sha256, Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(content))));
-        Assert.That(await _emulator.GetContentSha256Async(result.File.Id), Is.EqualTo(result.Sha256));
+        Assert.That(result.Checksum, Is.EqualTo(ContentChecksum.Compute(content)));
+        Assert.That(await _emulator.GetContentSha256Async(result.File.Id), Is.EqualTo(Convert.ToHexStringLower(SHA256.HashData(content))));
         Assert.That(result.File.Uploaded, Is.True);
         Assert.That(_emulator.Counters.AuthorizationHeaderOnUploadUrl, Is.Zero, "no token reached an upload URL");
     }
