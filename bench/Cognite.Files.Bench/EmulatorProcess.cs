@@ -110,7 +110,7 @@ internal sealed class EmulatorProcess : IAsyncDisposable
         {
             if (line.StartsWith("api: ", StringComparison.Ordinal))
             {
-                api = new Uri(line[5..].Trim());
+                api = new Uri(line[5..].Trim().TrimEnd('/') + "/");
             }
             else if (line.StartsWith("admin: ", StringComparison.Ordinal))
             {
