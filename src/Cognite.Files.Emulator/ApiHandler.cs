@@ -595,7 +595,6 @@ internal sealed class ApiHandler(EmulatorState state, string project)
         {
             var kb = Encoding.UTF8.GetByteCount(k);
             if (kb > 128) throw CdfError.BadRequest("metadata: keys are at most 128 bytes.");
-            if (v is null) throw CdfError.BadRequest("metadata: values must be strings.");
             var vb = Encoding.UTF8.GetByteCount(v);
             if (vb > 10240) throw CdfError.BadRequest("metadata: values are at most 10240 bytes.");
             total += kb + vb;

@@ -104,18 +104,11 @@ internal static class StoredFileJson
         SourceModifiedTime = (long?)o["sourceModifiedTime"],
         SecurityCategories = (o["securityCategories"] as JArray)?.Select(t => (long)t).ToList(),
         Labels = (o["labels"] as JArray)?.Select(t => legacyLabels ? (string)t["externalId"]! : (string)t!).ToList(),
-        GeoLocation = o["geoLocation"] is JObject g ? ReadGeo(g) : null,
+        GeoLocation = FileRequests.GeoLocation(o, "geoLocation"), // stored as the GeoJSON it was sent as
         InstanceId = o["instanceId"] is JObject i ? new StoredInstanceId((string)i["space"]!, (string)i["externalId"]!) : null,
         CreatedTime = (long)o["createdTime"]!,
         LastUpdatedTime = (long)o["lastUpdatedTime"]!,
     };
-
-    /// <summary>A GeoJSON Feature (<c>type</c>, <c>geometry: {type, coordinates}</c>, <c>properties</c>) as a record.</summary>
-    public static StoredGeoLocation ReadGeo(JObject g)
-    {
-        var geometry = (JObject)g["geometry"]!;
-        return new StoredGeoLocation((string?)g["type"], (string)geometry["type"]!, (JArray)geometry["coordinates"]!.DeepClone(), g["properties"]?.Type == JTokenType.Object ? (JObject)g["properties"]!.DeepClone() : null);
-    }
 
     /// <summary>GeoJSON: <c>type</c> (when known), <c>geometry</c>, <c>properties</c> (when given), in that order.</summary>
     public static JObject GeoJson(StoredGeoLocation g)
