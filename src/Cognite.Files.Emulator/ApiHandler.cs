@@ -1,6 +1,5 @@
 using System.Globalization;
 using System.Text;
-using Cognite.Files.Models;
 using Microsoft.AspNetCore.Http;
 using Newtonsoft.Json.Linq;
 
@@ -79,12 +78,13 @@ internal sealed class ApiHandler(EmulatorState state, string project)
         }
     }
 
-    private async Task<T> BodyAsync<T>(HttpContext context, string pathTemplate)
+    /// <summary>The request body, checked against the operation's request schema; <see cref="FileRequests"/> reads it.</summary>
+    private async Task<JObject> BodyAsync(HttpContext context, string pathTemplate)
     {
         var token = await HttpJson.ReadBodyAsync(context, state.Options.MaxJsonBodyBytes, state.Options.RequestBodyIdleTimeout, state.Options.TimeProvider).ConfigureAwait(false);
-        if (token.Type != JTokenType.Object) throw CdfError.BadRequest("The request body must be a JSON object.");
-        state.Schemas.Validate(context.Request.Method, pathTemplate, token);
-        return HttpJson.ToDto<T>(token);
+        if (token is not JObject body) throw CdfError.BadRequest("The request body must be a JSON object.");
+        state.Schemas.Validate(context.Request.Method, pathTemplate, body);
+        return body;
     }
 
     // ---------------- create / upload links ----------------
@@ -92,10 +92,10 @@ internal sealed class ApiHandler(EmulatorState state, string project)
     private async Task CreateAsync(HttpContext context)
     {
         var overwrite = QueryBool(context, "overwrite") ?? false;
-        var body = await BodyAsync<FileCreate>(context, "/files").ConfigureAwait(false);
-        var meta = CreateOrOverwrite(body, overwrite);
+        var body = await BodyAsync(context, "/files").ConfigureAwait(false);
+        var meta = CreateOrOverwrite(FileRequests.Create(body), overwrite);
         var upload = NewUpload(meta.Id, parts: 1, multipart: false);
-        var response = Copy<FileUploadResponse>(Materialize(Store.Get(meta.Id)!), new JObject { ["uploadUrl"] = UploadUrl(upload, 0) });
+        var response = FileResponses.UploadResponse(Materialize(Store.Get(meta.Id)!), UploadUrl(upload, 0));
         await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, response).ConfigureAwait(false);
     }
 
@@ -103,35 +103,32 @@ internal sealed class ApiHandler(EmulatorState state, string project)
     {
         var parts = Parts(context);
         var overwrite = QueryBool(context, "overwrite") ?? false;
-        var body = await BodyAsync<FileCreate>(context, "/files/initmultipartupload").ConfigureAwait(false);
-        var meta = CreateOrOverwrite(body, overwrite);
+        var body = await BodyAsync(context, "/files/initmultipartupload").ConfigureAwait(false);
+        var meta = CreateOrOverwrite(FileRequests.Create(body), overwrite);
         var upload = NewUpload(meta.Id, parts, multipart: true);
-        var response = Copy<FileMultipartUploadResponse>(Materialize(Store.Get(meta.Id)!), MultipartFields(upload));
+        var response = MultipartResponse(Materialize(Store.Get(meta.Id)!), upload);
         await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, response).ConfigureAwait(false);
     }
 
     private async Task UploadLinkAsync(HttpContext context)
     {
-        var body = await BodyAsync<UploadLinkRequest>(context, "/files/uploadlink").ConfigureAwait(false);
-        var row = ResolveAll(ToIdentifiers(body.Items), ignoreUnknown: false).Single()!;
+        var body = await BodyAsync(context, "/files/uploadlink").ConfigureAwait(false);
+        var row = ResolveAll(FileRequests.Identifiers(body), ignoreUnknown: false).Single()!;
         var upload = NewUpload(row.Metadata.Id, 1, multipart: false);
-        var item = Copy<FileUploadResponse>(Materialize(row), new JObject { ["uploadUrl"] = UploadUrl(upload, 0) });
-        await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, new FileUploadResponseList { Items = [item] }).ConfigureAwait(false);
+        var item = FileResponses.UploadResponse(Materialize(row), UploadUrl(upload, 0));
+        await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, FileResponses.Items([item])).ConfigureAwait(false);
     }
 
     private async Task MultiUploadLinkAsync(HttpContext context)
     {
         var parts = Parts(context);
-        var body = await BodyAsync<UploadLinkRequest>(context, "/files/multiuploadlink").ConfigureAwait(false);
-        var row = ResolveAll(ToIdentifiers(body.Items), ignoreUnknown: false).Single()!;
+        // Upload-link items are an external id or an instance id: the schema refuses an internal id.
+        var body = await BodyAsync(context, "/files/multiuploadlink").ConfigureAwait(false);
+        var row = ResolveAll(FileRequests.Identifiers(body), ignoreUnknown: false).Single()!;
         var upload = NewUpload(row.Metadata.Id, parts, multipart: true);
-        var item = Copy<FileMultipartUploadResponse>(Materialize(row), MultipartFields(upload));
-        await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, new FileMultipartUploadResponseList { Items = [item] }).ConfigureAwait(false);
+        var item = MultipartResponse(Materialize(row), upload);
+        await HttpJson.WriteAsync(context, EmulatorConventions.CreatedStatus, FileResponses.Items([item])).ConfigureAwait(false);
     }
-
-    /// <summary>Upload-link items (an external id or an instance id; the schema refuses an internal id) as identifiers.</summary>
-    private static List<Identifier> ToIdentifiers(IEnumerable<FileExternalIdEither> items) =>
-        items.Select(i => new Identifier { ExternalId = i.ExternalId, InstanceId = i.InstanceId }).ToList();
 
     private static int Parts(HttpContext context)
     {
@@ -142,10 +139,10 @@ internal sealed class ApiHandler(EmulatorState state, string project)
         return parts;
     }
 
-    private FileMetadata CreateOrOverwrite(FileCreate body, bool overwrite)
+    /// <summary>Stores <paramref name="body"/> (<see cref="FileRequests.Create"/>) as a new file, or over the file with its externalId when <paramref name="overwrite"/>.</summary>
+    private StoredFile CreateOrOverwrite(StoredFile body, bool overwrite)
     {
         CheckMetadata(body.Metadata);
-        if (body.GeoLocation is { Type: not null and not GeoLocationType.Feature }) throw CdfError.BadRequest("geoLocation.type must be Feature.");
         return Store.WithLock(() =>
         {
             var now = NowMs;
@@ -153,22 +150,22 @@ internal sealed class ApiHandler(EmulatorState state, string project)
             if (existing is not null && !overwrite)
                 throw new CdfError(EmulatorConventions.DuplicateStatus, "Duplicate externalId: a file with this externalId already exists.",
                     duplicated: [new Dictionary<string, object> { ["externalId"] = body.ExternalId! }]);
-            var meta = Copy<FileMetadata>(body, new JObject { ["id"] = 0, ["uploaded"] = false, ["createdTime"] = now, ["lastUpdatedTime"] = now });
-            meta.Uploaded = false;
-            meta.UploadedTime = null;
-            meta.LastUpdatedTime = now;
+            StoredFile meta;
             if (existing is not null)
             {
-                meta.Id = existing.Metadata.Id;
-                meta.CreatedTime = existing.Metadata.CreatedTime;
-                meta.AssetIds = body.AssetIds ?? existing.Metadata.AssetIds; // assetIds untouched unless present in the body
+                meta = body with
+                {
+                    Id = existing.Metadata.Id,
+                    CreatedTime = existing.Metadata.CreatedTime,
+                    LastUpdatedTime = now,
+                    AssetIds = body.AssetIds ?? existing.Metadata.AssetIds, // assetIds untouched unless present in the body
+                };
                 var readyAt = EmulatorConventions.OverwriteResetsUploaded ? null : existing.ReadyAt;
                 Store.Put(new FileRow(meta, readyAt, existing.HasContent));
             }
             else
             {
-                meta.Id = Store.NewId();
-                meta.CreatedTime = now;
+                meta = body with { Id = Store.NewId(), CreatedTime = now, LastUpdatedTime = now };
                 Store.Put(new FileRow(meta, null, false));
             }
             return meta;
@@ -194,15 +191,15 @@ internal sealed class ApiHandler(EmulatorState state, string project)
 
     private async Task CompleteAsync(HttpContext context)
     {
-        var body = await BodyAsync<CompleteMultipartUploadRequest>(context, "/files/completemultipartupload").ConfigureAwait(false);
-        var ident = new Identifier { Id = body.Id, ExternalId = body.ExternalId, InstanceId = body.InstanceId };
-        var row = ResolveAll([ident], ignoreUnknown: false).Single()!;
-        var upload = Store.GetUpload(body.UploadId);
+        var body = await BodyAsync(context, "/files/completemultipartupload").ConfigureAwait(false);
+        var uploadId = FileRequests.String(body, "uploadId") ?? throw CdfError.BadRequest("uploadId is required.");
+        var row = ResolveAll([FileRequests.Identifier(body)], ignoreUnknown: false).Single()!;
+        var upload = Store.GetUpload(uploadId);
         if (upload is null || upload.FileId != row.Metadata.Id || !upload.Multipart)
             throw CdfError.BadRequest("Unknown uploadId for this file.");
         if (upload.Completed)
         {
-            await HttpJson.WriteAsync(context, 200, new JObject().ToString()).ConfigureAwait(false); // idempotent: a retried complete succeeds
+            await HttpJson.WriteAsync(context, 200, FileResponses.Empty).ConfigureAwait(false); // idempotent: a retried complete succeeds
             return;
         }
         var parts = Store.GetParts(upload.UploadId);
@@ -225,15 +222,14 @@ internal sealed class ApiHandler(EmulatorState state, string project)
             Store.MarkUploadCompleted(upload.UploadId);
             return 0;
         });
-        await HttpJson.WriteAsync(context, 200, new JObject().ToString()).ConfigureAwait(false);
+        await HttpJson.WriteAsync(context, 200, FileResponses.Empty).ConfigureAwait(false);
     }
 
     /// <summary>Records that the content file is in place; <c>uploaded</c> turns true after <see cref="EmulatorOptions.UploadedFlagDelay"/>.</summary>
     internal void CommitContent(FileRow current)
     {
         var now = NowMs;
-        var meta = current.Metadata;
-        if (EmulatorConventions.UploadBumpsLastUpdatedTime) meta.LastUpdatedTime = now;
+        var meta = EmulatorConventions.UploadBumpsLastUpdatedTime ? current.Metadata with { LastUpdatedTime = now } : current.Metadata;
         // The row keeps its project: this runs on the upload listener, which knows files by id only.
         state.Store.Put(current with { Metadata = meta, ReadyAt = now + (long)state.Options.UploadedFlagDelay.TotalMilliseconds, HasContent = true });
     }
@@ -252,16 +248,16 @@ internal sealed class ApiHandler(EmulatorState state, string project)
         var forms = (id is null ? 0 : 1) + (externalId is null ? 0 : 1) + (space is null && instance is null ? 0 : 1);
         if (forms != 1 || (space is null) != (instance is null))
             throw CdfError.BadRequest("Give exactly one identifier: id, externalId, or space together with instanceExternalId.");
-        Identifier identifier;
+        FileIdentifier identifier;
         if (id is not null)
         {
             if (!long.TryParse(id, NumberStyles.None, CultureInfo.InvariantCulture, out var n) || n < 1 || n > FileStore.MaxId)
                 throw CdfError.BadRequest($"Query parameter 'id' must be an integer in 1..{FileStore.MaxId}.");
-            identifier = new Identifier { Id = n };
+            identifier = new FileIdentifier(Id: n);
         }
         else
         {
-            identifier = externalId is not null ? new Identifier { ExternalId = externalId } : new Identifier { InstanceId = new InstanceId { Space = space!, ExternalId = instance! } };
+            identifier = externalId is not null ? new FileIdentifier(ExternalId: externalId) : new FileIdentifier(InstanceId: new StoredInstanceId(space!, instance!));
         }
 
         var row = ResolveAll([identifier], ignoreUnknown: false).Single()!;
@@ -291,20 +287,20 @@ internal sealed class ApiHandler(EmulatorState state, string project)
         if (!long.TryParse((string)context.Request.RouteValues["id"]!, NumberStyles.None, CultureInfo.InvariantCulture, out var id))
             throw new CdfError(404, $"No such endpoint: {context.Request.Method} {context.Request.Path}.");
         var row = Store.Get(id) ?? throw new CdfError(EmulatorConventions.MissingStatus, "Files not found.", [new Dictionary<string, object> { ["id"] = id }]);
-        await HttpJson.WriteAsync(context, 200, Materialize(row)).ConfigureAwait(false);
+        await HttpJson.WriteAsync(context, 200, FileResponses.File(Materialize(row))).ConfigureAwait(false);
     }
 
     private async Task ByIdsAsync(HttpContext context)
     {
-        var body = await BodyAsync<FileRetrieveRequest>(context, "/files/byids").ConfigureAwait(false);
-        var rows = ResolveAll(body.Items, body.IgnoreUnknownIds ?? false);
-        await HttpJson.WriteAsync(context, 200, new FileMetadataList { Items = rows.Where(r => r is not null).Select(r => Materialize(r!)).ToList() }).ConfigureAwait(false);
+        var body = await BodyAsync(context, "/files/byids").ConfigureAwait(false);
+        var rows = ResolveAll(FileRequests.Identifiers(body), FileRequests.Bool(body, "ignoreUnknownIds") ?? false);
+        await HttpJson.WriteAsync(context, 200, FileResponses.Items(rows.Where(r => r is not null).Select(r => FileResponses.File(Materialize(r!))))).ConfigureAwait(false);
     }
 
     private async Task ListAsync(HttpContext context)
     {
-        var body = await BodyAsync<FileFilterRequest>(context, "/files/list").ConfigureAwait(false);
-        var page = Page(body.Filter ?? new FileFilter(), body.Limit ?? 100, body.Cursor, body.Partition);
+        var body = await BodyAsync(context, "/files/list").ConfigureAwait(false);
+        var page = Page(FileRequests.Filter(body, "filter"), FileRequests.Int(body, "limit") ?? 100, FileRequests.String(body, "cursor"), FileRequests.String(body, "partition"));
         await HttpJson.WriteAsync(context, 200, page).ConfigureAwait(false);
     }
 
@@ -318,11 +314,11 @@ internal sealed class ApiHandler(EmulatorState state, string project)
             if (s is null) return null;
             return long.TryParse(s, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var v) && v >= 0 ? v : throw CdfError.BadRequest($"Query parameter '{name}' must be a non-negative integer.");
         }
-        TimeRange? R(string field)
+        EpochRange? R(string field)
         {
             var min = L("min" + field);
             var max = L("max" + field);
-            return min is null && max is null ? null : new TimeRange { Min = min, Max = max };
+            return min is null && max is null ? null : new EpochRange(min, max);
         }
         List<T>? J<T>(string name)
         {
@@ -346,15 +342,15 @@ internal sealed class ApiHandler(EmulatorState state, string project)
         }
         var uploadedText = S("uploaded");
         bool? uploaded = uploadedText is null ? null : bool.TryParse(uploadedText, out var u) ? u : throw CdfError.BadRequest("Query parameter 'uploaded' must be true or false.");
-        var filter = new FileFilter
+        var filter = new FileCriteria
         {
             Name = S("name"),
             MimeType = S("mimeType"),
             Source = S("source"),
             AssetIds = assetIds,
             AssetExternalIds = J<string>("assetExternalIds"),
-            RootAssetIds = J<long>("rootAssetIds")?.Select(i => new IdEither { Id = i }).ToList(),
-            AssetSubtreeIds = J<long>("assetSubtreeIds")?.Select(i => new IdEither { Id = i }).ToList(),
+            RootAssetIds = J<long>("rootAssetIds")?.Select(i => new FileIdentifier(Id: i)).ToList(),
+            AssetSubtreeIds = J<long>("assetSubtreeIds")?.Select(i => new FileIdentifier(Id: i)).ToList(),
             DataSetIds = DataSetIds(J<JToken>("dataSetIds")),
             CreatedTime = R("CreatedTime"),
             LastUpdatedTime = R("LastUpdatedTime"),
@@ -365,30 +361,30 @@ internal sealed class ApiHandler(EmulatorState state, string project)
             Uploaded = uploaded,
         };
         var subtreeExternal = J<string>("assetSubtreeExternalIds");
-        if (subtreeExternal is not null) filter.AssetSubtreeIds = (filter.AssetSubtreeIds ?? []).Concat(subtreeExternal.Select(x => new IdEither { ExternalId = x })).ToList();
+        if (subtreeExternal is not null) filter = filter with { AssetSubtreeIds = (filter.AssetSubtreeIds ?? []).Concat(subtreeExternal.Select(x => new FileIdentifier(ExternalId: x))).ToList() };
         await HttpJson.WriteAsync(context, 200, Page(filter, limit, S("cursor"), S("partition"))).ConfigureAwait(false);
     }
 
     /// <summary><c>dataSetIds=[1,{"externalId":"x"}]</c>; anything else (1e999, "a", nested junk) is a 400, not a conversion crash.</summary>
-    private static List<IdEither>? DataSetIds(List<JToken>? tokens)
+    private static List<FileIdentifier>? DataSetIds(List<JToken>? tokens)
     {
         try
         {
-            return tokens?.Select(t => t.Type == JTokenType.Object ? t.ToObject<IdEither>()! : new IdEither { Id = t.Value<long>() }).ToList();
+            return tokens?.Select(t => t is JObject o ? new FileIdentifier(FileRequests.Long(o, "id"), FileRequests.String(o, "externalId")) : new FileIdentifier(Id: t.Value<long>())).ToList();
         }
-        catch (Exception e) when (e is Newtonsoft.Json.JsonException or FormatException or OverflowException or InvalidCastException or ArgumentException)
+        catch (Exception e) when (e is CdfError or Newtonsoft.Json.JsonException or FormatException or OverflowException or InvalidCastException or ArgumentException)
         {
             throw CdfError.BadRequest("Query parameter 'dataSetIds' must be a JSON array of ids or {\"id\"|\"externalId\"} objects.");
         }
     }
 
-    private FileMetadataCursorPage Page(FileFilter filter, int limit, string? cursor, string? partition)
+    private JObject Page(FileCriteria filter, int limit, string? cursor, string? partition)
     {
         if (limit is < 1 or > 1000) throw CdfError.BadRequest("limit must be in 1..1000.");
         var (partM, partN) = ParsePartition(partition);
         var after = DecodeCursor(cursor);
         var now = NowMs;
-        var items = new List<FileMetadata>();
+        var items = new List<FileView>();
         Store.Scan(after, row =>
         {
             if (partN > 1 && row.Metadata.Id % partN != partM - 1) return true;
@@ -400,9 +396,9 @@ internal sealed class ApiHandler(EmulatorState state, string project)
         if (items.Count > limit)
         {
             items.RemoveAt(limit);
-            next = EncodeCursor(items[^1].Id);
+            next = EncodeCursor(items[^1].File.Id);
         }
-        return new FileMetadataCursorPage { Items = items, NextCursor = next };
+        return FileResponses.Page(items, next);
     }
 
     private static (int M, int N) ParsePartition(string? partition)
@@ -435,29 +431,29 @@ internal sealed class ApiHandler(EmulatorState state, string project)
 
     private async Task SearchAsync(HttpContext context)
     {
-        var body = await BodyAsync<FileSearchRequest>(context, "/files/search").ConfigureAwait(false);
-        var limit = body.Limit ?? 100;
+        var body = await BodyAsync(context, "/files/search").ConfigureAwait(false);
+        var limit = FileRequests.Int(body, "limit") ?? 100;
         if (limit is < 1 or > 1000) throw CdfError.BadRequest("limit must be in 1..1000.");
-        var filter = body.Filter ?? new FileFilter();
-        var name = body.Search?.Name;
+        var filter = FileRequests.Filter(body, "filter");
+        var name = FileRequests.Object(body, "search") is { } search ? FileRequests.String(search, "name") : null;
         var now = NowMs;
-        var hits = new List<(int Score, FileMetadata File)>();
+        var hits = new List<(int Score, FileView File)>();
         Store.Scan(0, row =>
         {
             var m = Materialize(row, now);
             if (!FileFilters.Matches(m, filter)) return true;
-            var score = string.IsNullOrEmpty(name) ? 0 : FileFilters.NameScore(m.Name, name);
+            var score = string.IsNullOrEmpty(name) ? 0 : FileFilters.NameScore(m.File.Name, name);
             if (score >= 0) hits.Add((score, m));
             return true;
         });
-        var items = hits.OrderBy(h => h.Score).ThenBy(h => h.File.Id).Take(limit).Select(h => h.File).ToList();
-        await HttpJson.WriteAsync(context, 200, new FileMetadataList { Items = items }).ConfigureAwait(false);
+        var items = hits.OrderBy(h => h.Score).ThenBy(h => h.File.File.Id).Take(limit).Select(h => FileResponses.File(h.File));
+        await HttpJson.WriteAsync(context, 200, FileResponses.Items(items)).ConfigureAwait(false);
     }
 
     private async Task AggregateAsync(HttpContext context)
     {
-        var body = await BodyAsync<FileAggregateRequest>(context, "/files/aggregate").ConfigureAwait(false);
-        var filter = body.Filter ?? new FileFilter();
+        var body = await BodyAsync(context, "/files/aggregate").ConfigureAwait(false);
+        var filter = FileRequests.Filter(body, "filter");
         var now = NowMs;
         long count = 0;
         Store.Scan(0, row =>
@@ -465,25 +461,26 @@ internal sealed class ApiHandler(EmulatorState state, string project)
             if (FileFilters.Matches(Materialize(row, now), filter)) count++;
             return true;
         });
-        await HttpJson.WriteAsync(context, 200, new FileAggregateResponse { Items = [new FileAggregate { Count = count }] }).ConfigureAwait(false);
+        await HttpJson.WriteAsync(context, 200, FileResponses.Count(count)).ConfigureAwait(false);
     }
 
     // ---------------- update / delete ----------------
 
     private async Task UpdateAsync(HttpContext context)
     {
-        var body = await BodyAsync<FileUpdateRequest>(context, "/files/update").ConfigureAwait(false);
+        var body = await BodyAsync(context, "/files/update").ConfigureAwait(false);
+        var items = FileRequests.Items(body);
         var result = Store.WithLock(() =>
         {
-            var rows = ResolveAll(body.Items.Select(i => new Identifier { Id = i.Id, ExternalId = i.ExternalId, InstanceId = i.InstanceId }).ToList(), ignoreUnknown: false);
+            var rows = ResolveAll(items.Select(FileRequests.Identifier).ToList(), ignoreUnknown: false);
             var updated = new List<FileRow>();
             var now = NowMs;
             for (var i = 0; i < rows.Count; i++)
             {
                 var row = updated.FirstOrDefault(u => u.Metadata.Id == rows[i]!.Metadata.Id) ?? rows[i]!;
-                var meta = FileUpdates.Apply(row.Metadata, body.Items[i].Update);
+                var update = FileRequests.Object(items[i], "update") ?? throw CdfError.BadRequest("Each item needs an update object.");
+                var meta = FileUpdates.Apply(row.Metadata, update) with { LastUpdatedTime = now };
                 CheckMetadata(meta.Metadata);
-                meta.LastUpdatedTime = now;
                 updated.RemoveAll(u => u.Metadata.Id == meta.Id);
                 updated.Add(row with { Metadata = meta });
             }
@@ -497,30 +494,25 @@ internal sealed class ApiHandler(EmulatorState state, string project)
             }
             if (duplicated.Count > 0) throw new CdfError(EmulatorConventions.DuplicateStatus, "Duplicate externalId.", duplicated: duplicated);
             // clear externalIds first so swaps inside one request do not trip the unique index
-            foreach (var u in updated) Store.Put(u with { Metadata = WithExternalId(u.Metadata, null) });
+            foreach (var u in updated) Store.Put(u with { Metadata = u.Metadata with { ExternalId = null } });
             foreach (var u in updated) Store.Put(u);
-            return rows.Select(r => Materialize(updated.First(u => u.Metadata.Id == r!.Metadata.Id))).ToList();
+            return rows.Select(r => FileResponses.File(Materialize(updated.First(u => u.Metadata.Id == r!.Metadata.Id)))).ToList();
         });
-        await HttpJson.WriteAsync(context, 200, new FileMetadataList { Items = result }).ConfigureAwait(false);
-    }
-
-    private static FileMetadata WithExternalId(FileMetadata m, string? externalId)
-    {
-        var copy = Copy<FileMetadata>(m);
-        copy.ExternalId = externalId;
-        return copy;
+        await HttpJson.WriteAsync(context, 200, FileResponses.Items(result)).ConfigureAwait(false);
     }
 
     private async Task DeleteAsync(HttpContext context)
     {
-        var body = await BodyAsync<FileDeleteRequest>(context, "/files/delete").ConfigureAwait(false);
+        var body = await BodyAsync(context, "/files/delete").ConfigureAwait(false);
+        var identifiers = FileRequests.Identifiers(body);
+        var ignoreUnknown = FileRequests.Bool(body, "ignoreUnknownIds") ?? false;
         Store.WithLock(() =>
         {
-            var rows = ResolveAll(body.Items.Select(i => new Identifier { Id = i.Id, ExternalId = i.ExternalId }).ToList(), body.IgnoreUnknownIds ?? false);
+            var rows = ResolveAll(identifiers, ignoreUnknown);
             foreach (var id in rows.Where(r => r is not null).Select(r => r!.Metadata.Id).Distinct()) Store.Delete(id);
             return 0;
         });
-        await HttpJson.WriteAsync(context, 200, new JObject().ToString()).ConfigureAwait(false);
+        await HttpJson.WriteAsync(context, 200, FileResponses.Empty).ConfigureAwait(false);
     }
 
     // ---------------- download ----------------
@@ -528,36 +520,30 @@ internal sealed class ApiHandler(EmulatorState state, string project)
     private async Task DownloadLinkAsync(HttpContext context)
     {
         var extended = QueryBool(context, "extendedExpiration") ?? false;
-        var body = await BodyAsync<DownloadLinkRequest>(context, "/files/downloadlink").ConfigureAwait(false);
-        var rows = ResolveAll(body.Items, ignoreUnknown: false);
+        var body = await BodyAsync(context, "/files/downloadlink").ConfigureAwait(false);
+        var identifiers = FileRequests.Identifiers(body);
+        var rows = ResolveAll(identifiers, ignoreUnknown: false);
         var now = state.Options.TimeProvider.GetUtcNow();
-        var notUploaded = rows.Select((r, i) => (r, i)).Where(p => !Materialize(p.r!).Uploaded).Select(p => IdentifierObject(body.Items[p.i])).ToList();
+        var notUploaded = rows.Select((r, i) => (r, i)).Where(p => !Materialize(p.r!).Uploaded).Select(p => identifiers[p.i].ToJson()).ToList();
         if (notUploaded.Count > 0) throw new CdfError(400, "Files not uploaded: a download link needs uploaded content.", missing: notUploaded);
         var expires = now + (extended ? EmulatorConventions.ExtendedDownloadUrlLifetime : EmulatorConventions.DownloadUrlLifetime);
         var items = rows.Select((r, i) =>
         {
             var path = "/download/" + r!.Metadata.Id.ToString(CultureInfo.InvariantCulture);
-            var ident = body.Items[i];
-            return new DownloadLink
-            {
-                DownloadUrl = state.UploadBase + path[1..] + state.Signer.Query("GET", path, expires),
-                Id = ident.Id,
-                ExternalId = ident.ExternalId,
-                InstanceId = ident.InstanceId,
-            };
-        }).ToList();
-        await HttpJson.WriteAsync(context, 200, new DownloadLinkResponse { Items = items }).ConfigureAwait(false);
+            return FileResponses.DownloadLink(state.UploadBase + path[1..] + state.Signer.Query("GET", path, expires), identifiers[i]);
+        });
+        await HttpJson.WriteAsync(context, 200, FileResponses.Items(items)).ConfigureAwait(false);
     }
 
     // ---------------- helpers ----------------
 
     /// <summary>Resolves identifiers in request order; unknown ones give 400 with <c>missing</c> unless ignored (then null entries).</summary>
-    private List<FileRow?> ResolveAll(IList<Identifier> items, bool ignoreUnknown)
+    private List<FileRow?> ResolveAll(IList<FileIdentifier> items, bool ignoreUnknown)
     {
-        var keys = items.Select(IdentifierKey).ToList();
+        var keys = items.Select(i => i.Key).ToList();
         if (keys.Distinct().Count() != keys.Count)
         {
-            var dups = keys.GroupBy(k => k).Where(g => g.Count() > 1).Select(g => IdentifierObject(items[keys.IndexOf(g.Key)])).ToList();
+            var dups = keys.GroupBy(k => k).Where(g => g.Count() > 1).Select(g => items[keys.IndexOf(g.Key)].ToJson()).ToList();
             throw new CdfError(400, "Duplicate identifiers in the request.", duplicated: dups);
         }
         var result = new List<FileRow?>();
@@ -570,53 +556,28 @@ internal sealed class ApiHandler(EmulatorState state, string project)
             else if (item.InstanceId is { } inst)
                 Store.Scan(0, r =>
                 {
-                    if (r.Metadata.InstanceId is { } i && i.Space == inst.Space && i.ExternalId == inst.ExternalId) row = r;
+                    if (r.Metadata.InstanceId == inst) row = r;
                     return row is null;
                 });
             else throw CdfError.BadRequest("Each item needs exactly one of id, externalId or instanceId.");
-            if (row is null && !ignoreUnknown) missing.Add(IdentifierObject(item));
+            if (row is null && !ignoreUnknown) missing.Add(item.ToJson());
             if (row is not null || ignoreUnknown) result.Add(row);
         }
         if (missing.Count > 0) throw new CdfError(EmulatorConventions.MissingStatus, "Files not found.", missing: missing);
         return ignoreUnknown ? result.Where(r => r is not null).ToList() : result;
     }
 
-    private static string IdentifierKey(Identifier i) =>
-        i.Id is { } id ? "id:" + id.ToString(CultureInfo.InvariantCulture) : i.ExternalId is { } x ? "x:" + x : "i:" + i.InstanceId?.Space + "\n" + i.InstanceId?.ExternalId;
+    /// <summary>The file as clients see it now: <c>uploaded</c> once its content is visible (<see cref="FileRow.ReadyAt"/>).</summary>
+    internal FileView Materialize(FileRow row) => Materialize(row, NowMs);
 
-    private static object IdentifierObject(Identifier i)
+    internal static FileView Materialize(FileRow row, long now)
     {
-        var d = new Dictionary<string, object>();
-        if (i.Id is { } id) d["id"] = id;
-        else if (i.ExternalId is { } x) d["externalId"] = x;
-        else if (i.InstanceId is { } inst) d["instanceId"] = new Dictionary<string, object> { ["space"] = inst.Space, ["externalId"] = inst.ExternalId };
-        return d;
+        var uploaded = row.ReadyAt is { } at && at <= now;
+        return new FileView(row.Metadata, uploaded, uploaded ? row.ReadyAt : null);
     }
 
-    internal FileMetadata Materialize(FileRow row) => Materialize(row, NowMs);
-
-    internal static FileMetadata Materialize(FileRow row, long now)
-    {
-        var m = row.Metadata;
-        m.Uploaded = row.ReadyAt is { } at && at <= now;
-        m.UploadedTime = m.Uploaded ? row.ReadyAt : null;
-        return m;
-    }
-
-    /// <summary>Converts between DTOs through JSON; <paramref name="extra"/> adds fields the target requires.</summary>
-    internal static T Copy<T>(object source, JObject? extra = null)
-    {
-        var json = JObject.FromObject(source, HttpJson.Serializer);
-        if (extra is not null)
-            foreach (var p in extra.Properties()) json[p.Name] = p.Value;
-        return json.ToObject<T>(HttpJson.Serializer)!;
-    }
-
-    private JObject MultipartFields(UploadRow upload) => new()
-    {
-        ["uploadId"] = upload.UploadId,
-        ["uploadUrls"] = new JArray(Enumerable.Range(0, upload.Parts).Select(i => UploadUrl(upload, i))),
-    };
+    private JObject MultipartResponse(FileView file, UploadRow upload) =>
+        FileResponses.MultipartUploadResponse(file, Enumerable.Range(0, upload.Parts).Select(i => UploadUrl(upload, i)), upload.UploadId);
 
     private static bool? QueryBool(HttpContext context, string name)
     {
@@ -625,7 +586,7 @@ internal sealed class ApiHandler(EmulatorState state, string project)
     }
 
     /// <summary>Metadata limits the schema cannot express: keys at most 128 bytes, keys and values together at most 10240 bytes.</summary>
-    internal static void CheckMetadata(IDictionary<string, string>? metadata)
+    internal static void CheckMetadata(IReadOnlyDictionary<string, string>? metadata)
     {
         if (metadata is null) return;
         if (metadata.Count > 256) throw CdfError.BadRequest("metadata: at most 256 key-value pairs.");
@@ -634,7 +595,6 @@ internal sealed class ApiHandler(EmulatorState state, string project)
         {
             var kb = Encoding.UTF8.GetByteCount(k);
             if (kb > 128) throw CdfError.BadRequest("metadata: keys are at most 128 bytes.");
-            if (v is null) throw CdfError.BadRequest("metadata: values must be strings.");
             var vb = Encoding.UTF8.GetByteCount(v);
             if (vb > 10240) throw CdfError.BadRequest("metadata: values are at most 10240 bytes.");
             total += kb + vb;

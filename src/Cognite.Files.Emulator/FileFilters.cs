@@ -1,4 +1,4 @@
-using Cognite.Files.Models;
+using Newtonsoft.Json.Linq;
 
 namespace Cognite.Files.Emulator;
 
@@ -10,14 +10,15 @@ namespace Cognite.Files.Emulator;
 /// </summary>
 internal static class FileFilters
 {
-    public static bool Matches(FileMetadata m, FileFilter f)
+    public static bool Matches(FileView view, FileCriteria f)
     {
+        var m = view.File;
         if (f.Name is not null && m.Name != f.Name) return false;
         if (f.DirectoryPrefix is not null && (m.Directory is null || !m.Directory.StartsWith(f.DirectoryPrefix, StringComparison.Ordinal))) return false;
         if (f.MimeType is not null && m.MimeType != f.MimeType) return false;
         if (f.Source is not null && m.Source != f.Source) return false;
         if (f.ExternalIdPrefix is not null && (m.ExternalId is null || !m.ExternalId.StartsWith(f.ExternalIdPrefix, StringComparison.Ordinal))) return false;
-        if (f.Uploaded is { } up && m.Uploaded != up) return false;
+        if (f.Uploaded is { } up && view.Uploaded != up) return false;
         if (f.Metadata is { Count: > 0 } md)
             foreach (var (k, v) in md)
                 if (m.Metadata is null || !m.Metadata.TryGetValue(k, out var mv) || mv != v) return false;
@@ -29,19 +30,19 @@ internal static class FileFilters
         if (f.DataSetIds is { Count: > 0 } ds && !ds.Any(d => d.Id is { } id && m.DataSetId == id)) return false;
         if (!InRange(m.CreatedTime, f.CreatedTime)) return false;
         if (!InRange(m.LastUpdatedTime, f.LastUpdatedTime)) return false;
-        if (!InRange(m.UploadedTime, f.UploadedTime)) return false;
+        if (!InRange(view.UploadedTime, f.UploadedTime)) return false;
         if (!InRange(m.SourceCreatedTime, f.SourceCreatedTime)) return false;
         if (!InRange(m.SourceModifiedTime, f.SourceModifiedTime)) return false;
-        if (f.Labels is { } lf)
+        if (f.LabelsContainsAny is not null || f.LabelsContainsAll is not null)
         {
-            var labels = (m.Labels ?? []).Select(l => l.ExternalId).ToHashSet(StringComparer.Ordinal);
-            if (lf.ContainsAny is { } any && !any.Any(l => labels.Contains(l.ExternalId))) return false;
-            if (lf.ContainsAll is { } all && !all.All(l => labels.Contains(l.ExternalId))) return false;
+            var labels = (m.Labels ?? []).ToHashSet(StringComparer.Ordinal);
+            if (f.LabelsContainsAny is { } any && !any.Any(labels.Contains)) return false;
+            if (f.LabelsContainsAll is { } all && !all.All(labels.Contains)) return false;
         }
         return true;
     }
 
-    private static bool InRange(long? value, TimeRange? range)
+    private static bool InRange(long? value, EpochRange? range)
     {
         if (range is null) return true;
         if (value is not { } v) return false; // a range only matches files where the field is set
@@ -59,87 +60,112 @@ internal static class FileFilters
     }
 }
 
-/// <summary>Applies the update operations of /files/update to a file's metadata.</summary>
+
+/// <summary>
+/// Applies the <c>update</c> object of one /files/update item (a <c>FileUpdate</c>: per field <c>set</c>/<c>setNull</c>,
+/// or <c>set</c> or <c>add</c>/<c>remove</c> for maps and lists) to a stored file. Absent fields are left alone.
+/// </summary>
 internal static class FileUpdates
 {
-    public static FileMetadata Apply(FileMetadata source, FileUpdate u)
+    public static StoredFile Apply(StoredFile m, JObject u)
     {
-        var m = ApiHandler.Copy<FileMetadata>(source);
-        m.ExternalId = Str(u.ExternalId, m.ExternalId, "externalId");
-        m.Directory = Str(u.Directory, m.Directory, "directory");
-        m.Source = Str(u.Source, m.Source, "source");
-        m.MimeType = Str(u.MimeType, m.MimeType, "mimeType");
-        m.SourceCreatedTime = Lng(u.SourceCreatedTime, m.SourceCreatedTime, "sourceCreatedTime");
-        m.SourceModifiedTime = Lng(u.SourceModifiedTime, m.SourceModifiedTime, "sourceModifiedTime");
-        m.DataSetId = Lng(u.DataSetId, m.DataSetId, "dataSetId");
-        if (u.Metadata is { } md)
+        m = m with
         {
-            if (md.Set is not null && (md.Add is not null || md.Remove is not null))
+            ExternalId = Str(u, "externalId", m.ExternalId),
+            Directory = Str(u, "directory", m.Directory),
+            Source = Str(u, "source", m.Source),
+            MimeType = Str(u, "mimeType", m.MimeType),
+            SourceCreatedTime = Lng(u, "sourceCreatedTime", m.SourceCreatedTime),
+            SourceModifiedTime = Lng(u, "sourceModifiedTime", m.SourceModifiedTime),
+            DataSetId = Lng(u, "dataSetId", m.DataSetId),
+        };
+        if (FileRequests.Object(u, "metadata") is { } md)
+        {
+            var set = FileRequests.StringMap(md, "set");
+            var add = FileRequests.StringMap(md, "add");
+            var remove = FileRequests.Strings(md, "remove");
+            if (set is not null && (add is not null || remove is not null))
                 throw CdfError.BadRequest("metadata: use either set, or add/remove.");
-            if (md.Set is not null) m.Metadata = new Dictionary<string, string>(md.Set);
+            Dictionary<string, string> d;
+            if (set is not null) d = set;
             else
             {
-                var d = new Dictionary<string, string>(m.Metadata ?? new Dictionary<string, string>());
-                foreach (var k in md.Remove ?? []) d.Remove(k);
-                foreach (var (k, v) in md.Add ?? new Dictionary<string, string>()) d[k] = v;
-                m.Metadata = d;
+                d = new Dictionary<string, string>(m.Metadata ?? new Dictionary<string, string>(), StringComparer.Ordinal);
+                foreach (var k in remove ?? []) d.Remove(k);
+                foreach (var (k, v) in add ?? []) d[k] = v;
             }
-            if (m.Metadata.Count == 0) m.Metadata = null;
+            m = m with { Metadata = d.Count == 0 ? null : d };
         }
-        m.AssetIds = Ids(u.AssetIds, m.AssetIds, "assetIds", 1000);
-        m.SecurityCategories = Ids(u.SecurityCategories, m.SecurityCategories, "securityCategories", 100);
-        if (u.Labels is { } lu)
+        m = m with
+        {
+            AssetIds = Ids(u, "assetIds", m.AssetIds, 1000),
+            SecurityCategories = Ids(u, "securityCategories", m.SecurityCategories, 100),
+        };
+        if (FileRequests.Object(u, "labels") is { } lu)
         {
             // LabelsPatch: `set`, or `add`/`remove` (a oneOf in Cognite's document, flattened in ours).
-            if (lu.Set is not null && (lu.Add is not null || lu.Remove is not null))
+            var set = FileRequests.Labels(lu, "set");
+            var add = FileRequests.Labels(lu, "add");
+            var remove = FileRequests.Labels(lu, "remove");
+            if (set is not null && (add is not null || remove is not null))
                 throw CdfError.BadRequest("labels: use either set, or add and/or remove, not both.");
-            var labels = lu.Set is { } set ? [] : (m.Labels ?? []).Select(l => l.ExternalId).ToList();
-            foreach (var s in lu.Set ?? []) if (!labels.Contains(s.ExternalId)) labels.Add(s.ExternalId);
-            foreach (var r in lu.Remove ?? []) labels.Remove(r.ExternalId);
-            foreach (var a in lu.Add ?? []) if (!labels.Contains(a.ExternalId)) labels.Add(a.ExternalId);
+            var labels = set is not null ? [] : (m.Labels ?? []).ToList();
+            foreach (var s in set ?? []) if (!labels.Contains(s)) labels.Add(s);
+            foreach (var r in remove ?? []) labels.Remove(r);
+            foreach (var a in add ?? []) if (!labels.Contains(a)) labels.Add(a);
             if (labels.Count > 10) throw CdfError.BadRequest("labels: at most 10 per file.");
-            m.Labels = labels.Count == 0 ? null : labels.Select(l => new Label { ExternalId = l }).ToList();
+            m = m with { Labels = labels.Count == 0 ? null : labels };
         }
-        if (u.GeoLocation is { } g)
+        if (FileRequests.Object(u, "geoLocation") is { } g)
         {
-            if (g.Set is not null && g.SetNull == true) throw CdfError.BadRequest("geoLocation: use either set or setNull.");
-            if (g.Set is { Type: not null and not GeoLocationType.Feature }) throw CdfError.BadRequest("geoLocation.type must be Feature.");
-            if (g.Set is not null) m.GeoLocation = g.Set;
-            else if (g.SetNull == true) m.GeoLocation = null;
+            var set = FileRequests.GeoLocation(g, "set");
+            var setNull = FileRequests.Bool(g, "setNull") == true;
+            if (set is not null && setNull) throw CdfError.BadRequest("geoLocation: use either set or setNull.");
+            if (set is not null) m = m with { GeoLocation = set };
+            else if (setNull) m = m with { GeoLocation = null };
         }
         return m;
     }
 
-    private static string? Str(SetNullableString? op, string? current, string field)
+    private static string? Str(JObject u, string field, string? current)
     {
-        if (op is null) return current;
-        if (op.Set is not null && op.SetNull == true) throw CdfError.BadRequest($"{field}: use either set or setNull.");
-        if (op.Set is not null) return op.Set;
-        if (op.SetNull == true) return null;
-        throw CdfError.BadRequest($"{field}: an update needs set or setNull: true.");
+        if (FileRequests.Object(u, field) is not { } op) return current;
+        var set = FileRequests.String(op, "set");
+        CheckSetOrNull(field, set is not null, op);
+        return set;
     }
 
-    private static long? Lng(SetNullableLong? op, long? current, string field)
+    private static long? Lng(JObject u, string field, long? current)
     {
-        if (op is null) return current;
-        if (op.Set is not null && op.SetNull == true) throw CdfError.BadRequest($"{field}: use either set or setNull.");
-        if (op.Set is not null) return op.Set;
-        if (op.SetNull == true) return null;
-        throw CdfError.BadRequest($"{field}: an update needs set or setNull: true.");
+        if (FileRequests.Object(u, field) is not { } op) return current;
+        var set = FileRequests.Long(op, "set");
+        CheckSetOrNull(field, set is not null, op);
+        return set;
     }
 
-    private static IList<long>? Ids(IdListUpdate? op, IList<long>? current, string field, int max)
+    /// <summary><c>{"set": value}</c> or <c>{"setNull": true}</c>, exactly one.</summary>
+    private static void CheckSetOrNull(string field, bool hasSet, JObject op)
     {
-        if (op is null) return current;
-        if (op.Set is not null && (op.Add is not null || op.Remove is not null))
+        var setNull = FileRequests.Bool(op, "setNull") == true;
+        if (hasSet && setNull) throw CdfError.BadRequest($"{field}: use either set or setNull.");
+        if (!hasSet && !setNull) throw CdfError.BadRequest($"{field}: an update needs set or setNull: true.");
+    }
+
+    private static IReadOnlyList<long>? Ids(JObject u, string field, IReadOnlyList<long>? current, int max)
+    {
+        if (FileRequests.Object(u, field) is not { } op) return current;
+        var set = FileRequests.Longs(op, "set");
+        var add = FileRequests.Longs(op, "add");
+        var remove = FileRequests.Longs(op, "remove");
+        if (set is not null && (add is not null || remove is not null))
             throw CdfError.BadRequest($"{field}: use either set, or add/remove.");
         List<long> result;
-        if (op.Set is not null) result = op.Set.Distinct().ToList();
+        if (set is not null) result = set.Distinct().ToList();
         else
         {
             result = (current ?? []).ToList();
-            foreach (var r in op.Remove ?? []) result.Remove(r);
-            foreach (var a in op.Add ?? []) if (!result.Contains(a)) result.Add(a);
+            foreach (var r in remove ?? []) result.Remove(r);
+            foreach (var a in add ?? []) if (!result.Contains(a)) result.Add(a);
         }
         if (result.Count > max) throw CdfError.BadRequest($"{field}: at most {max} items.");
         return result.Count == 0 ? null : result;

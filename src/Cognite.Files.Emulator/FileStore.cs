@@ -1,11 +1,9 @@
-using Cognite.Files.Models;
 using Microsoft.Data.Sqlite;
-using Newtonsoft.Json;
 
 namespace Cognite.Files.Emulator;
 
-/// <summary>A stored file row: the metadata (without upload state) and when the content became (or becomes) visible.</summary>
-internal sealed record FileRow(FileMetadata Metadata, long? ReadyAt, bool HasContent)
+/// <summary>A stored file row: the emulator's record of the metadata (without upload state) and when the content became (or becomes) visible.</summary>
+internal sealed record FileRow(StoredFile Metadata, long? ReadyAt, bool HasContent)
 {
     /// <summary>The CDF project the file belongs to; set by <see cref="ProjectFiles.Put"/>.</summary>
     public string Project { get; init; } = "";
@@ -68,6 +66,41 @@ internal sealed class FileStore : IDisposable
               PRIMARY KEY(upload_id, part_index));
             CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """);
+        MigrateToStoredFiles();
+    }
+
+    /// <summary>
+    /// Rows written before the emulator had its own record hold the SDK's <c>FileMetadata</c> JSON: they are rewritten once
+    /// as <see cref="StoredFile"/> JSON (<see cref="StoredFileJson.FromLegacy"/>), and the data directory is marked as done.
+    /// </summary>
+    private void MigrateToStoredFiles()
+    {
+        const string Key = "file-record-format";
+        using (var done = Cmd("SELECT value FROM settings WHERE key=$k", ("$k", Key)))
+            if (done.ExecuteScalar() is string) return;
+        using var tx = _db.BeginTransaction();
+        var rows = new List<(long Id, string Json)>();
+        using (var read = Cmd("SELECT id, json FROM files"))
+        {
+            read.Transaction = tx;
+            using var r = read.ExecuteReader();
+            while (r.Read()) rows.Add((r.GetInt64(0), r.GetString(1)));
+        }
+
+        foreach (var (id, json) in rows)
+        {
+            using var write = Cmd("UPDATE files SET json=$j WHERE id=$id", ("$j", StoredFileJson.Serialize(StoredFileJson.FromLegacy(json))), ("$id", id));
+            write.Transaction = tx;
+            write.ExecuteNonQuery();
+        }
+
+        using (var mark = Cmd("INSERT INTO settings(key,value) VALUES($k,'stored-file-1')", ("$k", Key)))
+        {
+            mark.Transaction = tx;
+            mark.ExecuteNonQuery();
+        }
+
+        tx.Commit();
     }
 
     /// <summary>
@@ -146,12 +179,6 @@ internal sealed class FileStore : IDisposable
         }
     }
 
-    public static readonly JsonSerializerSettings JsonSettings = new()
-    {
-        NullValueHandling = NullValueHandling.Ignore,
-        DateParseHandling = DateParseHandling.None,
-    };
-
     public string GetOrCreateSetting(string key, Func<string> create)
     {
         lock (_gate)
@@ -217,7 +244,7 @@ internal sealed class FileStore : IDisposable
                   ready_at=excluded.ready_at, has_content=excluded.has_content
                 """,
                 ("$id", row.Metadata.Id), ("$p", row.Project), ("$x", (object?)row.Metadata.ExternalId ?? DBNull.Value),
-                ("$j", Serialize(row.Metadata)), ("$r", (object?)row.ReadyAt ?? DBNull.Value), ("$c", row.HasContent ? 1 : 0));
+                ("$j", StoredFileJson.Serialize(row.Metadata)), ("$r", (object?)row.ReadyAt ?? DBNull.Value), ("$c", row.HasContent ? 1 : 0));
             cmd.ExecuteNonQuery();
         }
     }
@@ -275,7 +302,7 @@ internal sealed class FileStore : IDisposable
             {
                 while (r.Read())
                 {
-                    var created = JsonConvert.DeserializeObject<FileMetadata>(r.GetString(1), JsonSettings)!.CreatedTime;
+                    var created = StoredFileJson.Deserialize(r.GetString(1)).CreatedTime;
                     if (created < cutoff) files.Add(r.GetInt64(0));
                 }
             }
@@ -368,10 +395,8 @@ internal sealed class FileStore : IDisposable
 
     // ---- helpers ----
 
-    public static string Serialize(FileMetadata m) => JsonConvert.SerializeObject(m, JsonSettings);
-
     private static FileRow Row(SqliteDataReader r) =>
-        new(JsonConvert.DeserializeObject<FileMetadata>(r.GetString(0), JsonSettings)!, r.IsDBNull(1) ? null : r.GetInt64(1), r.GetInt64(2) != 0) { Project = r.GetString(3) };
+        new(StoredFileJson.Deserialize(r.GetString(0)), r.IsDBNull(1) ? null : r.GetInt64(1), r.GetInt64(2) != 0) { Project = r.GetString(3) };
 
     private void Exec(string sql)
     {

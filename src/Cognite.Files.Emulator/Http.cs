@@ -2,7 +2,6 @@ using System.Globalization;
 using System.IO.Compression;
 using System.Security.Cryptography;
 using System.Text;
-using Cognite.Files.Models;
 using Microsoft.AspNetCore.Http;
 using Newtonsoft.Json;
 using Newtonsoft.Json.Linq;
@@ -112,23 +111,6 @@ internal static class HttpJson
 
     private static bool IsGzip(HttpRequest request) =>
         request.Headers.ContentEncoding.ToString().Trim().Equals("gzip", StringComparison.OrdinalIgnoreCase);
-
-    /// <summary>Converts a schema-validated token to its DTO; a leftover mismatch is a 400, never a 500.</summary>
-    public static T ToDto<T>(JToken token)
-    {
-        try
-        {
-            return token.ToObject<T>(Serializer) ?? throw CdfError.BadRequest("The request body must be a JSON object.");
-        }
-        catch (JsonException e)
-        {
-            throw CdfError.BadRequest("Invalid request body: " + e.Message);
-        }
-        catch (ArgumentException e)
-        {
-            throw CdfError.BadRequest("Invalid request body: " + e.Message);
-        }
-    }
 }
 
 /// <summary>Validates request bodies against the request schemas of the embedded <c>openapi/cognite-files.yaml</c>.</summary>

@@ -1,3 +1,4 @@
+using System.Collections.Concurrent;
 using System.Text.RegularExpressions;
 using Newtonsoft.Json.Linq;
 using NJsonSchema;
@@ -53,13 +54,79 @@ public sealed class OpenApiResponseValidator
         return response.ActualResponse.Content.TryGetValue("application/json", out var media) ? media.Schema?.ActualSchema : null;
     }
 
-    /// <summary>Returns the validation errors (empty when valid); throws when no schema is documented for the response.</summary>
+    /// <summary>The operation (<c>METHOD /template</c>) a request path names, or null when the document has none.</summary>
+    public string? FindOperation(string method, string relativePath)
+    {
+        relativePath = relativePath.Length > 1 ? relativePath.TrimEnd('/') : relativePath;
+        var match = _paths.FirstOrDefault(p => p.Pattern.IsMatch(relativePath));
+        return match.Template is not null && _document.Paths[match.Template].ContainsKey(method.ToLowerInvariant())
+            ? method.ToUpperInvariant() + " " + match.Template
+            : null;
+    }
+
+    /// <summary>Every operation (<c>METHOD /template</c>) whose success response is JSON.</summary>
+    public IEnumerable<string> JsonOperations() =>
+        from path in _document.Paths
+        from op in path.Value
+        where op.Value.ActualResponses.Any(r => r.Key.StartsWith('2') && r.Value.ActualResponse.Content.ContainsKey("application/json"))
+        select op.Key.ToUpperInvariant() + " " + path.Key;
+
+    /// <summary>
+    /// Returns the validation errors (empty when valid); throws when no schema is documented for the response. Stricter
+    /// than the document: an object whose schema declares properties may hold no others (<see cref="Undeclared"/>), so a
+    /// misspelt or invented field name fails even where the document leaves additional properties open.
+    /// </summary>
     public IReadOnlyList<string> Validate(string method, string relativePath, int status, string json)
     {
         var schema = FindSchema(method, relativePath, status)
             ?? (status >= 400 ? _document.Components.Schemas["ErrorResponse"] : null) // errors of undocumented routes still use the CDF error shape
             ?? throw new InvalidOperationException($"No documented JSON response schema for {method} {relativePath} -> {status}.");
-        return schema.Validate(JToken.Parse(json), SchemaType.OpenApi3).Select(e => e.ToString()).ToList();
+        var token = JToken.Parse(json);
+        return schema.Validate(token, SchemaType.OpenApi3).Select(e => e.ToString()).Concat(Undeclared(schema, token)).ToList();
+    }
+
+    /// <summary>
+    /// Properties of <paramref name="json"/> that its schema does not declare (own properties and those of <c>allOf</c>
+    /// parts), at any depth. Objects whose schema declares none (maps such as <c>metadata</c>, free-form GeoJSON
+    /// <c>properties</c>, error items) are open.
+    /// </summary>
+    public static IEnumerable<string> Undeclared(JsonSchema schema, JToken json)
+    {
+        schema = schema.ActualSchema;
+        switch (json)
+        {
+            case JObject o:
+                var declared = Declared(schema);
+                foreach (var p in o.Properties())
+                {
+                    if (declared.TryGetValue(p.Name, out var property))
+                    {
+                        foreach (var e in Undeclared(property, p.Value)) yield return e;
+                    }
+                    else if (declared.Count > 0)
+                    {
+                        yield return $"UndeclaredProperty: {p.Path}";
+                    }
+                    else if (schema.AdditionalPropertiesSchema is { } values)
+                    {
+                        foreach (var e in Undeclared(values, p.Value)) yield return e;
+                    }
+                }
+                break;
+            case JArray a when schema.Item is { } item:
+                foreach (var e in a.SelectMany(i => Undeclared(item, i))) yield return e;
+                break;
+        }
+    }
+
+    private static Dictionary<string, JsonSchema> Declared(JsonSchema schema)
+    {
+        var result = new Dictionary<string, JsonSchema>(StringComparer.Ordinal);
+        foreach (var (name, property) in schema.Properties) result[name] = property;
+        foreach (var part in schema.AllOf)
+            foreach (var (name, property) in Declared(part.ActualSchema))
+                result.TryAdd(name, property);
+        return result;
     }
 }
 
@@ -67,6 +134,9 @@ public sealed class OpenApiResponseValidator
 public sealed class ValidatingHandler(OpenApiResponseValidator validator, string apiBasePath) : DelegatingHandler(new HttpClientHandler())
 {
     public int Validated { get; private set; }
+
+    /// <summary>The operations (<c>METHOD /template</c>) that answered a validated 2xx JSON body.</summary>
+    public ConcurrentDictionary<string, int> SucceededOperations { get; } = new(StringComparer.Ordinal);
 
     protected override async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
     {
@@ -82,6 +152,8 @@ public sealed class ValidatingHandler(OpenApiResponseValidator validator, string
             if (errors.Count > 0)
                 throw new AssertionException($"{request.Method} {path} -> {(int)response.StatusCode} does not match its schema: {string.Join("; ", errors)}\n{json}");
             Validated++;
+            if ((int)response.StatusCode is >= 200 and < 300 && validator.FindOperation(request.Method.Method, path[apiBasePath.Length..]) is { } operation)
+                SucceededOperations.AddOrUpdate(operation, 1, (_, n) => n + 1);
         }
         return response;
     }
