@@ -12,12 +12,14 @@ internal static class Program
           --port N                      API listener port (default 5080; 0 = any free port)
           --upload-port N               upload/download listener port (default 5081; 0 = any free port)
           --data DIR                    data directory: SQLite db + content (default ./.cogfiles-data)
+          --content-store disk|memory   where content lives (default disk, in --data); memory keeps it in the
+                                        process and the metadata in a temporary directory: nothing survives a restart
           --project NAME                serve only this project (repeatable); default: any project name works,
                                         each with its own files, and the printed base URL uses "emulator"
           --token T                     accepted bearer token (repeatable); none = any non-empty token
           --min-part-size BYTES         minimum size of non-last multipart parts (default 5242880)
           --uploaded-delay-ms MS        delay before `uploaded` turns true after an upload (default 0)
-          --bandwidth BYTES_PER_SEC     per-connection read cap for upload bodies (default unthrottled)
+          --bandwidth BYTES_PER_SEC     per-connection cap for upload and download bodies (default unthrottled)
           --ignore-range                answer downloads whole (200) whatever their Range header, like a server
                                         without range support (default: one range per request is served, 206)
           --fault-seed N                seed of the fault generator (default 0)
@@ -34,8 +36,9 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        var options = new EmulatorOptions { ApiPort = 5080, UploadPort = 5081, DataDirectory = Path.GetFullPath(".cogfiles-data") };
+        var options = new EmulatorOptions { ApiPort = 5080, UploadPort = 5081 };
         var tokens = new List<string>();
+        string? data = null;
         try
         {
             for (var i = 0; i < args.Length; i++)
@@ -47,7 +50,15 @@ internal static class Program
                     case "--verbose": options.RequestLog = Console.WriteLine; break;
                     case "--port": options.ApiPort = Int(Next()); break;
                     case "--upload-port": options.UploadPort = Int(Next()); break;
-                    case "--data": options.DataDirectory = Path.GetFullPath(Next()); break;
+                    case "--data": data = Path.GetFullPath(Next()); break;
+                    case "--content-store":
+                        options.ContentStore = Next().ToLowerInvariant() switch
+                        {
+                            "disk" => ContentStoreKind.Disk,
+                            "memory" => ContentStoreKind.Memory,
+                            var other => throw new ArgumentException($"Unknown content store '{other}': disk or memory."),
+                        };
+                        break;
                     case "--project":
                         var project = Next();
                         options.AllowedProjects ??= [];
@@ -85,6 +96,9 @@ internal static class Program
                 }
             }
             if (tokens.Count > 0) options.AcceptedTokens = tokens;
+            if (options.ContentStore == ContentStoreKind.Memory && data is not null)
+                throw new ArgumentException("--data does not go with --content-store memory: nothing of it would survive a restart.");
+            if (options.ContentStore == ContentStoreKind.Disk) options.DataDirectory = data ?? Path.GetFullPath(".cogfiles-data");
             options.Validate();
         }
         catch (Exception e) when (e is ArgumentException or FormatException or OverflowException)
@@ -108,7 +122,9 @@ internal static class Program
         Console.WriteLine($"api: {emulator.ApiBaseUrl}");
         Console.WriteLine($"upload: {emulator.UploadBaseUrl}");
         Console.WriteLine($"admin: {emulator.AdminBaseUrl}");
-        Console.WriteLine($"data: {options.DataDirectory}");
+        Console.WriteLine(options.ContentStore == ContentStoreKind.Memory
+            ? $"data: memory (metadata in {emulator.DataDirectory}, deleted on exit; nothing survives a restart)"
+            : $"data: {options.DataDirectory}");
         Console.WriteLine(options.AcceptedTokens is { Count: > 0 } ? $"tokens: {options.AcceptedTokens.Count} accepted" : "tokens: dev mode (any non-empty bearer token)");
         Console.WriteLine("ready (Ctrl+C to stop)");
         try
