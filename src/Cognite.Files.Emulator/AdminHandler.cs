@@ -108,7 +108,7 @@ public sealed class AdminFaultSettings
     public int StallMilliseconds { get; set; } = 30_000;
     public int RetryAfterSeconds { get; set; } = 1;
     public double MidBodyFraction { get; set; } = 0.5;
-    /// <summary>Per-connection cap for upload bodies in bytes/s; null or 0 = unthrottled.</summary>
+    /// <summary>Per-connection cap for upload and download bodies in bytes/s; null or 0 = unthrottled.</summary>
     public long? BandwidthBytesPerSecondPerConnection { get; set; }
 
     internal static AdminFaultSettings From(FaultController c)

@@ -118,7 +118,7 @@ public sealed class FaultController
     /// <summary>A copy of the current settings.</summary>
     public FaultOptions Current { get { lock (_gate) return _options.Clone(); } }
 
-    /// <summary>The current per-connection bandwidth cap for upload-URL bodies (bytes/s), null = unthrottled.</summary>
+    /// <summary>The current per-connection bandwidth cap (bytes/s) for upload bodies read and download bodies sent, null = unthrottled.</summary>
     public long? BandwidthBytesPerSecondPerConnection
     {
         get { lock (_gate) return _bandwidth; }

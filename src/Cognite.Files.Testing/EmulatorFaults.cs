@@ -22,7 +22,7 @@ public sealed class EmulatorFaults
     /// <summary>A copy of the settings in force (random probabilities, seed, kinds, schedule, stall time, Retry-After).</summary>
     public FaultOptions Current => _controller.Current;
 
-    /// <summary>The per-connection read cap for upload bodies in bytes per second; null when unthrottled.</summary>
+    /// <summary>The per-connection cap for upload and download bodies in bytes per second; null when unthrottled.</summary>
     public long? BandwidthBytesPerSecondPerConnection => _controller.BandwidthBytesPerSecondPerConnection;
 
     /// <summary>The emulator's own fault controller, for everything this class does not wrap.</summary>
@@ -74,7 +74,10 @@ public sealed class EmulatorFaults
         return Change(o => o.Kinds = kinds.ToList());
     }
 
-    /// <summary>Caps how fast the emulator reads each upload body (bytes per second per connection); null removes the cap.</summary>
+    /// <summary>
+    /// Caps how fast the emulator reads each upload body and sends each download (bytes per second per connection, as
+    /// object stores cap a connection); null removes the cap.
+    /// </summary>
     public EmulatorFaults LimitBandwidth(long? bytesPerSecondPerConnection)
     {
         if (bytesPerSecondPerConnection is <= 0)
