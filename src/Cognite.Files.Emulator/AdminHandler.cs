@@ -37,6 +37,13 @@ internal sealed class AdminHandler(EmulatorState state)
                 state.Counters.Reset();
                 await Write(context, new { }).ConfigureAwait(false);
                 return;
+            case ("GET", "/memory"):
+                await Write(context, IdleHeapCompaction.Report(context.RequestServices.GetService(typeof(IdleHeapCompaction)) as IdleHeapCompaction)).ConfigureAwait(false);
+                return;
+            case ("POST", "/memory/compact"):
+                IdleHeapCompaction.CollectEverything();
+                await Write(context, IdleHeapCompaction.Report(context.RequestServices.GetService(typeof(IdleHeapCompaction)) as IdleHeapCompaction)).ConfigureAwait(false);
+                return;
             case ("GET", "/faults"):
                 await Write(context, AdminFaultSettings.From(state.Faults)).ConfigureAwait(false);
                 return;

@@ -107,6 +107,7 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
             builder.Logging.ClearProviders();
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
             builder.Services.AddSingleton<IMemoryPoolFactory<byte>, ConnectionMemoryPoolFactory>(); // 64 KiB receives: see the type
+            if (options.CompactMemoryWhenIdle) builder.Services.AddSingleton<IdleHeapCompaction>();
             var address = IPAddress.Parse(options.Host);
             ListenOptions? apiListen = null, uploadListen = null;
             builder.WebHost.ConfigureKestrel(k =>
@@ -120,6 +121,7 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
             });
             var app = builder.Build();
             var dispatcher = new Dispatcher(state);
+            if (app.Services.GetService<IdleHeapCompaction>() is { } compaction) app.Use(compaction.WatchAsync);
             app.Use(dispatcher.HandleAsync);
             app.UseRouting();
             MapOperations(app, state, schemas);

@@ -67,6 +67,13 @@ public sealed class EmulatorOptions
     /// </summary>
     public TimeSpan RequestBodyIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
+    /// <summary>
+    /// A second after the last API request with a large JSON body, run one full compacting collection that gives the
+    /// memory such bodies needed back to the system, so an idle emulator returns to its baseline. On in the standalone
+    /// emulator (its own process); off by default in-process, where the host's GC is the host's business.
+    /// </summary>
+    public bool CompactMemoryWhenIdle { get; set; }
+
     /// <summary>Largest accepted JSON request body (after gzip inflation); larger gives 413.</summary>
     public long MaxJsonBodyBytes { get; set; } = EmulatorConventions.DefaultMaxJsonBodyBytes;
 

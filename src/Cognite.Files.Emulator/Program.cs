@@ -36,7 +36,7 @@ internal static class Program
 
     public static async Task<int> Main(string[] args)
     {
-        var options = new EmulatorOptions { ApiPort = 5080, UploadPort = 5081 };
+        var options = new EmulatorOptions { ApiPort = 5080, UploadPort = 5081, CompactMemoryWhenIdle = true };
         var tokens = new List<string>();
         string? data = null;
         try
