@@ -110,6 +110,7 @@ public sealed class AdminFaultSettings
     public int Seed { get; set; }
     public double PartFailureProbability { get; set; }
     public double ApiFailureProbability { get; set; }
+    public double DownloadFailureProbability { get; set; }
     public IList<FaultKind> Kinds { get; set; } = new List<FaultKind>();
     public IList<ScheduledFault> Schedule { get; set; } = new List<ScheduledFault>();
     public int StallMilliseconds { get; set; } = 30_000;
@@ -126,6 +127,7 @@ public sealed class AdminFaultSettings
             Seed = o.Seed,
             PartFailureProbability = o.PartFailureProbability,
             ApiFailureProbability = o.ApiFailureProbability,
+            DownloadFailureProbability = o.DownloadFailureProbability,
             Kinds = o.Kinds,
             Schedule = o.Schedule,
             StallMilliseconds = (int)o.StallDuration.TotalMilliseconds,
@@ -147,6 +149,7 @@ public sealed class AdminFaultSettings
         Seed = Seed,
         PartFailureProbability = PartFailureProbability,
         ApiFailureProbability = ApiFailureProbability,
+        DownloadFailureProbability = DownloadFailureProbability,
         Kinds = Kinds ?? new List<FaultKind>(),
         Schedule = Schedule ?? new List<ScheduledFault>(),
         StallDuration = TimeSpan.FromMilliseconds(StallMilliseconds),

@@ -28,6 +28,8 @@ internal static class Program
           --fault-kinds K1,K2           kinds to draw: Status500,Status503,Status429WithRetryAfter,ResetMidBody,Stall (default all)
           --fail-put N:KIND             fail the Nth upload PUT (1-based) with KIND (repeatable)
           --fail-part I:A:KIND          fail the A-th PUT of part index I (0-based) with KIND (repeatable)
+          --fail-download N:KIND        fail the Nth download GET (1-based) with KIND (repeatable)
+          --download-failure-probability P  probability 0..1 that a download GET gets a fault
           --stall-ms MS                 how long a Stall fault stops reading (default 30000)
           --retry-after S               Retry-After seconds on injected 429s (default 1)
           --verbose                     log one line per request (path only: no query strings, no headers)
@@ -73,6 +75,7 @@ internal static class Program
                     case "--fault-seed": options.Faults.Seed = Int(Next()); break;
                     case "--part-failure-probability": options.Faults.PartFailureProbability = Dbl(Next()); break;
                     case "--api-failure-probability": options.Faults.ApiFailureProbability = Dbl(Next()); break;
+                    case "--download-failure-probability": options.Faults.DownloadFailureProbability = Dbl(Next()); break;
                     case "--fault-kinds":
                         options.Faults.Kinds = Next().Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(Kind).ToList();
                         break;
@@ -88,6 +91,13 @@ internal static class Program
                             var p = Next().Split(':');
                             if (p.Length != 3) throw new ArgumentException("--fail-part expects INDEX:ATTEMPT:KIND.");
                             options.Faults.Schedule.Add(new ScheduledFault { PartIndex = Int(p[0]), Attempt = Int(p[1]), Kind = Kind(p[2]) });
+                            break;
+                        }
+                    case "--fail-download":
+                        {
+                            var p = Next().Split(':');
+                            if (p.Length != 2) throw new ArgumentException("--fail-download expects N:KIND.");
+                            options.Faults.Schedule.Add(new ScheduledFault { DownloadNumber = Int(p[0]), Kind = Kind(p[1]) });
                             break;
                         }
                     case "--stall-ms": options.Faults.StallDuration = TimeSpan.FromMilliseconds(Long(Next())); break;

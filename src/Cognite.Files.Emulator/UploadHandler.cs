@@ -171,6 +171,14 @@ internal sealed class UploadHandler(EmulatorState state)
         var row = state.Store.Get(fileId) ?? throw new CdfError(404, "The file does not exist.");
         if (!state.Api.Materialize(row).Uploaded || !row.HasContent) throw new CdfError(404, "The file has no uploaded content.");
         using var content = state.Store.OpenSnapshot(fileId) ?? throw new CdfError(404, "The file has no uploaded content.");
+        var fault = context.Request.Method == "GET" ? state.Faults.NextDownloadFault() : null;
+        if (fault is { } f) state.Counters.Fault(f);
+        if (fault is FaultKind.Status500 or FaultKind.Status503 or FaultKind.Status429WithRetryAfter)
+        {
+            await state.Api.WriteFaultAsync(context, fault.Value).ConfigureAwait(false);
+            return;
+        }
+
         var length = content.Length;
         var response = context.Response;
         var serveRanges = !state.Faults.IgnoreRangeRequests;
@@ -190,11 +198,43 @@ internal sealed class UploadHandler(EmulatorState state)
         response.ContentLength = range.Length;
         if (context.Request.Method == "HEAD") return;
 
-        // Large pieces straight from the store into Kestrel's response pipe (one copy), capped like uploads.
-        var writer = response.BodyWriter;
+        var (start, end) = (range.Start, range.Start + range.Length);
+        if (fault is FaultKind.ResetMidBody or FaultKind.Stall)
+        {
+            var midBody = start + (long)Math.Floor(range.Length * state.Faults.MidBodyFraction);
+            if (!await SendAsync(context, content, start, midBody).ConfigureAwait(false)) return;
+            if (fault is FaultKind.ResetMidBody)
+            {
+                // Ending short of Content-Length makes Kestrel close the connection after what was written has gone
+                // out, so the client reliably sees part of the body and then the end; context.Abort() sends an RST at
+                // once and could lose the part in flight.
+                return;
+            }
+
+            try
+            {
+                await Task.Delay(state.Faults.StallDuration, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // the client gave up
+            }
+
+            start = midBody;
+        }
+
+        await SendAsync(context, content, start, end).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends bytes <paramref name="start"/> to <paramref name="end"/> (exclusive) in large pieces straight from the store
+    /// into Kestrel's response pipe (one copy), capped like uploads; false when the client went away.
+    /// </summary>
+    private async Task<bool> SendAsync(HttpContext context, ContentSnapshot content, long start, long end)
+    {
+        var writer = context.Response.BodyWriter;
         var bucket = Bucket(context);
-        var (offset, end) = (range.Start, range.Start + range.Length);
-        while (offset < end)
+        for (var offset = start; offset < end;)
         {
             var rate = state.Faults.BandwidthBytesPerSecondPerConnection;
             var max = (int)Math.Min(ContentStore.ChunkSize, end - offset);
@@ -204,9 +244,11 @@ internal sealed class UploadHandler(EmulatorState state)
             var flushed = await writer.WriteAsync(piece, context.RequestAborted).ConfigureAwait(false);
             offset += piece.Length;
             state.Counters.DownloadBytes(piece.Length);
-            if (flushed.IsCanceled || flushed.IsCompleted) return; // the client went away
+            if (flushed.IsCanceled || flushed.IsCompleted) return false;
             if (rate is { } limit) await ThrottleAsync(bucket, piece.Length, limit, context.RequestAborted).ConfigureAwait(false);
         }
+
+        return true;
     }
 
     /// <summary>Per-connection token bucket (real time): capacity of 20 ms of traffic, refilled at the current rate.</summary>

@@ -48,21 +48,36 @@ public sealed class EmulatorFaults
     }
 
     /// <summary>
-    /// Random faults: each upload PUT fails with probability <paramref name="partProbability"/>, each API request with
-    /// <paramref name="apiProbability"/> (status faults only), drawn from one generator seeded with
-    /// <paramref name="seed"/>, so a run is repeatable. The kinds are all of <see cref="FaultKind"/> unless
-    /// <see cref="DrawFrom"/> narrows them. Scheduled faults are checked first.
+    /// A fault on the <paramref name="downloadNumber"/>-th download GET (1-based, counted over all downloads, ranged or
+    /// not). Fires once. A status fault answers at once; <see cref="ScheduledFaultBuilder.ResetMidBody"/> sends part of
+    /// the body and aborts the connection; <see cref="ScheduledFaultBuilder.Stall"/> sends part, pauses, then goes on.
     /// </summary>
-    public EmulatorFaults FailRandomly(double partProbability, int seed = 0, double apiProbability = 0)
+    public ScheduledFaultBuilder OnDownload(int downloadNumber)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(downloadNumber, 1);
+        return new ScheduledFaultBuilder(this, new ScheduledFault { DownloadNumber = downloadNumber });
+    }
+
+    /// <summary>
+    /// Random faults: each upload PUT fails with probability <paramref name="partProbability"/>, each API request with
+    /// <paramref name="apiProbability"/> (status faults only), each download GET with
+    /// <paramref name="downloadProbability"/>, drawn from one generator seeded with <paramref name="seed"/>, so a run is
+    /// repeatable. The kinds are all of <see cref="FaultKind"/> unless <see cref="DrawFrom"/> narrows them. Scheduled
+    /// faults are checked first.
+    /// </summary>
+    public EmulatorFaults FailRandomly(double partProbability, int seed = 0, double apiProbability = 0, double downloadProbability = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(partProbability);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(partProbability, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(apiProbability);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(apiProbability, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(downloadProbability);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(downloadProbability, 1);
         return Change(o =>
         {
             o.PartFailureProbability = partProbability;
             o.ApiFailureProbability = apiProbability;
+            o.DownloadFailureProbability = downloadProbability;
             o.Seed = seed;
         });
     }
@@ -154,7 +169,7 @@ public sealed class EmulatorFaults
     }
 }
 
-/// <summary>Says which fault a scheduled point (<see cref="EmulatorFaults.OnPart"/>, <see cref="EmulatorFaults.OnPut"/>) injects.</summary>
+/// <summary>Says which fault a scheduled point (<see cref="EmulatorFaults.OnPart"/>, <see cref="EmulatorFaults.OnPut"/>, <see cref="EmulatorFaults.OnDownload"/>) injects.</summary>
 public sealed class ScheduledFaultBuilder
 {
     private readonly EmulatorFaults _faults;
@@ -182,9 +197,9 @@ public sealed class ScheduledFaultBuilder
     /// <summary>Answers 429 with <c>Retry-After</c> (<see cref="EmulatorFaults.RetryAfter"/>).</summary>
     public EmulatorFaults Respond429() => With(FaultKind.Status429WithRetryAfter);
 
-    /// <summary>Reads part of the body, then aborts the connection.</summary>
+    /// <summary>Reads (upload) or sends (download) part of the body, then aborts the connection.</summary>
     public EmulatorFaults ResetMidBody() => With(FaultKind.ResetMidBody);
 
-    /// <summary>Reads part of the body, then stops reading for the stall time (<see cref="EmulatorFaults.StallFor"/>), then goes on.</summary>
+    /// <summary>Reads (upload) or sends (download) part of the body, then pauses for the stall time (<see cref="EmulatorFaults.StallFor"/>), then goes on.</summary>
     public EmulatorFaults Stall() => With(FaultKind.Stall);
 }

@@ -89,6 +89,22 @@ public sealed class ContentStoreAndRangeTests
         Assert.That(emulator.Counters.ThrottleWaits, Is.GreaterThan(1), "1 MiB at 4 MiB/s cannot go out without pauses");
     }
 
+    [Test]
+    public async Task OnDownload_fails_that_GET_once_and_a_reset_cuts_the_body_short()
+    {
+        await using var emulator = await CogniteFilesEmulator.StartAsync();
+        var content = RandomNumberGenerator.GetBytes(100_000);
+        var (http, link) = await UploadAndLinkAsync(emulator, content);
+        using var _ = http;
+        emulator.Faults.OnDownload(1).Respond503().OnDownload(2).ResetMidBody();
+
+        Assert.That(await RangeStatusAsync(link), Is.EqualTo(HttpStatusCode.ServiceUnavailable));
+        using var plain = new HttpClient();
+        Assert.That(async () => await plain.GetByteArrayAsync(link), Throws.InstanceOf<HttpRequestException>().Or.InstanceOf<IOException>());
+        Assert.That(await plain.GetByteArrayAsync(link), Is.EqualTo(content), "the third GET is whole");
+        Assert.That(emulator.Counters.FaultsInjected, Is.EqualTo(2));
+    }
+
     private static async Task<HttpStatusCode> RangeStatusAsync(string link)
     {
         using var plain = new HttpClient();
