@@ -210,10 +210,7 @@ internal sealed class DiskContentStore : ContentStore
         try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
-    private static void TryDeleteDirectory(string path)
-    {
-        try { if (Directory.Exists(path)) Directory.Delete(path, recursive: true); } catch (IOException) { } catch (UnauthorizedAccessException) { }
-    }
+    private static void TryDeleteDirectory(string path) => FileStore.TryDeleteDir(path);
 
     /// <summary>A temporary file filled through one pooled buffer of up to <see cref="ContentStore.ChunkSize"/>: one write per chunk.</summary>
     private sealed class DiskWriter : ContentWriter
