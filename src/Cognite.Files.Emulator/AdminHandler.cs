@@ -37,6 +37,13 @@ internal sealed class AdminHandler(EmulatorState state)
                 state.Counters.Reset();
                 await Write(context, new { }).ConfigureAwait(false);
                 return;
+            case ("GET", "/memory"):
+                await Write(context, IdleHeapCompaction.Report(context.RequestServices.GetService(typeof(IdleHeapCompaction)) as IdleHeapCompaction)).ConfigureAwait(false);
+                return;
+            case ("POST", "/memory/compact"):
+                IdleHeapCompaction.CollectEverything();
+                await Write(context, IdleHeapCompaction.Report(context.RequestServices.GetService(typeof(IdleHeapCompaction)) as IdleHeapCompaction)).ConfigureAwait(false);
+                return;
             case ("GET", "/faults"):
                 await Write(context, AdminFaultSettings.From(state.Faults)).ConfigureAwait(false);
                 return;
@@ -113,12 +120,13 @@ public sealed class AdminFaultSettings
     public int Seed { get; set; }
     public double PartFailureProbability { get; set; }
     public double ApiFailureProbability { get; set; }
+    public double DownloadFailureProbability { get; set; }
     public IList<FaultKind> Kinds { get; set; } = new List<FaultKind>();
     public IList<ScheduledFault> Schedule { get; set; } = new List<ScheduledFault>();
     public int StallMilliseconds { get; set; } = 30_000;
     public int RetryAfterSeconds { get; set; } = 1;
     public double MidBodyFraction { get; set; } = 0.5;
-    /// <summary>Per-connection cap for upload bodies in bytes/s; null or 0 = unthrottled.</summary>
+    /// <summary>Per-connection cap for upload and download bodies in bytes/s; null or 0 = unthrottled.</summary>
     public long? BandwidthBytesPerSecondPerConnection { get; set; }
 
     internal static AdminFaultSettings From(FaultController c)
@@ -129,6 +137,7 @@ public sealed class AdminFaultSettings
             Seed = o.Seed,
             PartFailureProbability = o.PartFailureProbability,
             ApiFailureProbability = o.ApiFailureProbability,
+            DownloadFailureProbability = o.DownloadFailureProbability,
             Kinds = o.Kinds,
             Schedule = o.Schedule,
             StallMilliseconds = (int)o.StallDuration.TotalMilliseconds,
@@ -150,6 +159,7 @@ public sealed class AdminFaultSettings
         Seed = Seed,
         PartFailureProbability = PartFailureProbability,
         ApiFailureProbability = ApiFailureProbability,
+        DownloadFailureProbability = DownloadFailureProbability,
         Kinds = Kinds ?? new List<FaultKind>(),
         Schedule = Schedule ?? new List<ScheduledFault>(),
         StallDuration = TimeSpan.FromMilliseconds(StallMilliseconds),

@@ -75,6 +75,9 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
     /// <summary>Fault settings, changeable at run time.</summary>
     public FaultController Faults => _state.Faults;
 
+    /// <summary>The directory of the metadata (and, on disk, the content): <see cref="EmulatorOptions.DataDirectory"/>, or a temporary one with the memory content store.</summary>
+    public string DataDirectory => _state.Store.Root;
+
     /// <summary>The options the emulator was started with.</summary>
     public EmulatorOptions Options => _state.Options;
 
@@ -84,8 +87,7 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
         ArgumentNullException.ThrowIfNull(options);
         options.Validate();
         var schemas = await RequestSchemas.GetAsync().ConfigureAwait(false);
-        Directory.CreateDirectory(options.DataDirectory);
-        var store = new FileStore(options.DataDirectory, options.Project);
+        var store = FileStore.Open(options);
         try
         {
             var key = Convert.FromBase64String(store.GetOrCreateSetting("url-signing-key", () => Convert.ToBase64String(RandomNumberGenerator.GetBytes(32))));
@@ -96,7 +98,7 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
                 Signer = new UrlSigner(key),
                 Schemas = schemas,
                 Counters = new EmulatorCounters(),
-                Faults = new FaultController(options.Faults, options.BandwidthBytesPerSecondPerConnection),
+                Faults = new FaultController(options.Faults, options.BandwidthBytesPerSecondPerConnection) { IgnoreRangeRequests = options.IgnoreRangeRequests },
             };
             // For the upload listener's project-free uses (faults, committing content by file id).
             state.Api = new ApiHandler(state, options.Project);
@@ -104,6 +106,8 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
             builder.Logging.ClearProviders();
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
+            builder.Services.AddSingleton<IMemoryPoolFactory<byte>, ConnectionMemoryPoolFactory>(); // 64 KiB receives: see the type
+            if (options.CompactMemoryWhenIdle) builder.Services.AddSingleton<IdleHeapCompaction>();
             var address = IPAddress.Parse(options.Host);
             ListenOptions? apiListen = null, uploadListen = null;
             builder.WebHost.ConfigureKestrel(k =>
@@ -117,6 +121,7 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
             });
             var app = builder.Build();
             var dispatcher = new Dispatcher(state);
+            if (app.Services.GetService<IdleHeapCompaction>() is { } compaction) app.Use(compaction.WatchAsync);
             app.Use(dispatcher.HandleAsync);
             app.UseRouting();
             MapOperations(app, state, schemas);

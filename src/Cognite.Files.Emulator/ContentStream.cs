@@ -1,92 +1,60 @@
 namespace Cognite.Files.Emulator;
 
 /// <summary>
-/// Reads a file's content kept as numbered segments (the parts of a completed multipart upload) as one stream.
-/// Completing an upload then costs a directory rename instead of a copy of every byte, as with object stores.
-/// Every segment is opened up front: a download that is streaming while a newer upload of the file completes keeps
-/// reading the version it started with (the replaced files live on while open), never a mix of two.
+/// A read-only, seekable stream over a <see cref="ContentSnapshot"/>, for the callers that want a stream (icons, hashes):
+/// the version the snapshot holds, to its end. Disposing the stream disposes the snapshot.
 /// </summary>
-internal sealed class SegmentedContentStream : Stream
+internal sealed class ContentSnapshotStream(ContentSnapshot snapshot) : Stream
 {
-    private const int BufferSize = 81920;
-    private readonly FileStream[] _segments;
-    private int _index;
     private long _position;
 
-    public SegmentedContentStream(string directory, int segmentCount)
-    {
-        _segments = new FileStream[segmentCount];
-        try
-        {
-            for (var i = 0; i < segmentCount; i++)
-            {
-                // Throws FileNotFoundException when a segment is gone.
-                _segments[i] = new FileStream(Path.Combine(directory, i.ToString(System.Globalization.CultureInfo.InvariantCulture)), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, BufferSize, useAsync: true);
-            }
-        }
-        catch
-        {
-            foreach (var s in _segments) s?.Dispose();
-            throw;
-        }
-
-        Length = _segments.Sum(s => s.Length);
-    }
-
-    public override long Length { get; }
+    public override long Length => snapshot.Length;
 
     public override bool CanRead => true;
 
-    public override bool CanSeek => false;
+    public override bool CanSeek => true;
 
     public override bool CanWrite => false;
 
     public override long Position
     {
         get => _position;
-        set => throw new NotSupportedException();
+        set => Seek(value, SeekOrigin.Begin);
     }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
     public override int Read(Span<byte> buffer)
     {
-        while (true)
-        {
-            if (!EnsureCurrent()) return 0;
-            var n = Current!.Read(buffer);
-            if (n > 0) { _position += n; return n; }
-            Advance();
-        }
+        var piece = snapshot.Read(_position, buffer.Length).Span;
+        piece.CopyTo(buffer);
+        _position += piece.Length;
+        return piece.Length;
     }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    public override ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
     {
-        while (true)
-        {
-            if (!EnsureCurrent()) return 0;
-            var n = await Current!.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-            if (n > 0) { _position += n; return n; }
-            Advance();
-        }
+        cancellationToken.ThrowIfCancellationRequested();
+        return ValueTask.FromResult(Read(buffer.Span));
     }
 
-    private FileStream? Current => _index < _segments.Length ? _segments[_index] : null;
-
-    private bool EnsureCurrent() => _index < _segments.Length;
-
-    private void Advance()
+    public override long Seek(long offset, SeekOrigin origin)
     {
-        _segments[_index].Dispose();
-        _index++;
+        var target = origin switch
+        {
+            SeekOrigin.Begin => offset,
+            SeekOrigin.Current => _position + offset,
+            SeekOrigin.End => Length + offset,
+            _ => throw new ArgumentOutOfRangeException(nameof(origin)),
+        };
+        ArgumentOutOfRangeException.ThrowIfNegative(target, nameof(offset));
+        return _position = target;
     }
 
     public override void Flush() { }
-
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
 
     public override void SetLength(long value) => throw new NotSupportedException();
 
@@ -94,11 +62,7 @@ internal sealed class SegmentedContentStream : Stream
 
     protected override void Dispose(bool disposing)
     {
-        if (disposing)
-        {
-            foreach (var s in _segments) s.Dispose();
-        }
-
+        if (disposing) snapshot.Dispose();
         base.Dispose(disposing);
     }
 }

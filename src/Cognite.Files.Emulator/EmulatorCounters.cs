@@ -33,7 +33,7 @@ public sealed class EmulatorCounters
     public long AuthorizationHeaderOnUploadUrl => Interlocked.Read(ref _authorizationHeaderOnUploadUrl);
     /// <summary>Requests to upload/download URLs refused for a bad or expired signature.</summary>
     public long RejectedSignatures => Interlocked.Read(ref _rejectedSignatures);
-    /// <summary>Times the bandwidth cap paused reading a request body.</summary>
+    /// <summary>Times the bandwidth cap paused reading an upload body or sending a download.</summary>
     public long ThrottleWaits => Interlocked.Read(ref _throttleWaits);
     /// <summary>Total faults injected.</summary>
     public long FaultsInjected => _faults.Values.Sum();

@@ -3,8 +3,18 @@ namespace Cognite.Files.Emulator;
 /// <summary>Settings of a <see cref="CogniteFilesEmulator"/>. Validated once by <see cref="CogniteFilesEmulator.StartAsync"/>.</summary>
 public sealed class EmulatorOptions
 {
-    /// <summary>Directory holding the SQLite database, the content files, part files and the URL-signing key. Survives a restart.</summary>
+    /// <summary>
+    /// Directory holding the SQLite database, the content files, part files and the URL-signing key. Survives a restart.
+    /// Required with the disk content store; leave it empty with <see cref="ContentStoreKind.Memory"/>.
+    /// </summary>
     public string DataDirectory { get; set; } = "";
+
+    /// <summary>
+    /// Where content lives. <see cref="ContentStoreKind.Disk"/> (the default): files in <see cref="DataDirectory"/>.
+    /// <see cref="ContentStoreKind.Memory"/>: large chunks in memory, for benchmarks without a disk in the way; the
+    /// metadata goes to a temporary directory deleted on dispose, so nothing survives a restart.
+    /// </summary>
+    public ContentStoreKind ContentStore { get; set; } = ContentStoreKind.Disk;
 
     /// <summary>
     /// The project of <see cref="CogniteFilesEmulator.ApiBaseUrl"/> (<c>/api/v1/projects/{Project}</c>). Any other project
@@ -34,8 +44,18 @@ public sealed class EmulatorOptions
     /// <summary>Fault injection at start-up; change it at run time through <see cref="CogniteFilesEmulator.Faults"/>.</summary>
     public FaultOptions Faults { get; set; } = new();
 
-    /// <summary>Per-connection read rate cap for upload-URL request bodies (token bucket); null = unthrottled.</summary>
+    /// <summary>
+    /// Per-connection rate cap (token bucket) for upload bodies read and download bodies sent, as object stores cap each
+    /// connection; null = unthrottled.
+    /// </summary>
     public long? BandwidthBytesPerSecondPerConnection { get; set; }
+
+    /// <summary>
+    /// Answer every download with the whole content (200, no <c>Accept-Ranges</c>), ignoring <c>Range</c>, like a server
+    /// without range support: for testing a client's fallback to one stream. Change it at run time through
+    /// <see cref="FaultController.IgnoreRangeRequests"/>. Default false: one range per request is served (206).
+    /// </summary>
+    public bool IgnoreRangeRequests { get; set; }
 
     /// <summary>Clock for timestamps and URL expiry. Stalls and bandwidth throttling always use real time.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
@@ -46,6 +66,13 @@ public sealed class EmulatorOptions
     /// pauses and injected stalls are not), on <see cref="TimeProvider"/>. Default 60 s.
     /// </summary>
     public TimeSpan RequestBodyIdleTimeout { get; set; } = TimeSpan.FromSeconds(60);
+
+    /// <summary>
+    /// A second after the last API request with a large JSON body, run one full compacting collection that gives the
+    /// memory such bodies needed back to the system, so an idle emulator returns to its baseline. On in the standalone
+    /// emulator (its own process); off by default in-process, where the host's GC is the host's business.
+    /// </summary>
+    public bool CompactMemoryWhenIdle { get; set; }
 
     /// <summary>Largest accepted JSON request body (after gzip inflation); larger gives 413.</summary>
     public long MaxJsonBodyBytes { get; set; } = EmulatorConventions.DefaultMaxJsonBodyBytes;
@@ -68,8 +95,12 @@ public sealed class EmulatorOptions
 
     internal void Validate()
     {
-        if (string.IsNullOrWhiteSpace(DataDirectory))
+        if (!Enum.IsDefined(ContentStore))
+            throw new ArgumentException($"EmulatorOptions.ContentStore: unknown store {ContentStore}.", nameof(ContentStore));
+        if (ContentStore == ContentStoreKind.Disk && string.IsNullOrWhiteSpace(DataDirectory))
             throw new ArgumentException("EmulatorOptions.DataDirectory must be set.", nameof(DataDirectory));
+        if (ContentStore == ContentStoreKind.Memory && !string.IsNullOrEmpty(DataDirectory))
+            throw new ArgumentException("EmulatorOptions.DataDirectory must be empty with the memory content store: nothing of it survives a restart.", nameof(DataDirectory));
         if (string.IsNullOrWhiteSpace(Project) || Project.Contains('/'))
             throw new ArgumentException("EmulatorOptions.Project must be a non-empty name without '/'.", nameof(Project));
         if (ApiPort is < 0 or > 65535 || UploadPort is < 0 or > 65535)

@@ -9,17 +9,29 @@ public enum FaultKind
     Status503,
     /// <summary>Answer 429 with <c>Retry-After</c> (seconds, <see cref="FaultOptions.RetryAfterSeconds"/>).</summary>
     Status429WithRetryAfter,
-    /// <summary>Read part of the request body, then abort the connection (upload URLs only; on the API it acts as 500).</summary>
+    /// <summary>
+    /// Upload: read part of the request body, then abort the connection. Download: send part of the response body, then
+    /// abort. (On the API it acts as 503.)
+    /// </summary>
     ResetMidBody,
-    /// <summary>Read part of the request body, then stop reading for <see cref="FaultOptions.StallDuration"/> (honours client abort), then continue normally.</summary>
+    /// <summary>
+    /// Upload: read part of the request body, then stop reading for <see cref="FaultOptions.StallDuration"/> (honours
+    /// client abort), then continue normally. Download: the same with sending. (On the API it acts as 503.)
+    /// </summary>
     Stall,
 }
 
 /// <summary>One fault to inject at a deterministic point. Fires once.</summary>
 public sealed class ScheduledFault
 {
-    /// <summary>Fire on the Nth upload-URL PUT (1-based, counted across all uploads since start or reset). Alternative to <see cref="PartIndex"/>.</summary>
+    /// <summary>Fire on the Nth upload-URL PUT (1-based, counted across all uploads since start or reset). Alternative to <see cref="PartIndex"/> and <see cref="DownloadNumber"/>.</summary>
     public int? PutNumber { get; set; }
+
+    /// <summary>
+    /// Fire on the Nth download-URL GET (1-based, counted across all downloads, ranged or not, since start or reset).
+    /// Alternative to <see cref="PutNumber"/> and <see cref="PartIndex"/>.
+    /// </summary>
+    public int? DownloadNumber { get; set; }
 
     /// <summary>Fire on a PUT of this part index (0-based index into <c>uploadUrls</c>; single-part uploads are index 0), on its <see cref="Attempt"/>th PUT.</summary>
     public int? PartIndex { get; set; }
@@ -27,7 +39,7 @@ public sealed class ScheduledFault
     /// <summary>With <see cref="PartIndex"/>: which PUT of that part (1-based) fails. Default 1 (the first).</summary>
     public int Attempt { get; set; } = 1;
 
-    /// <summary>Restrict to one upload id; null = any upload.</summary>
+    /// <summary>Restrict to one upload id (PUT faults only); null = any upload.</summary>
     public string? UploadId { get; set; }
 
     /// <summary>The fault to inject.</summary>
@@ -43,6 +55,9 @@ public sealed class FaultOptions
     /// <summary>Probability (0..1) that an upload-URL PUT gets a fault drawn from <see cref="Kinds"/>.</summary>
     public double PartFailureProbability { get; set; }
 
+    /// <summary>Probability (0..1) that a download-URL GET (ranged or not; not HEAD) gets a fault drawn from <see cref="Kinds"/>.</summary>
+    public double DownloadFailureProbability { get; set; }
+
     /// <summary>Probability (0..1) that an authenticated API request gets a fault; only the status kinds of <see cref="Kinds"/> apply (reset/stall act as 503).</summary>
     public double ApiFailureProbability { get; set; }
 
@@ -52,13 +67,13 @@ public sealed class FaultOptions
     /// <summary>Deterministic faults, checked before the random draw.</summary>
     public IList<ScheduledFault> Schedule { get; set; } = new List<ScheduledFault>();
 
-    /// <summary>How long a <see cref="FaultKind.Stall"/> stops reading. Default 30 s.</summary>
+    /// <summary>How long a <see cref="FaultKind.Stall"/> stops reading an upload or sending a download. Default 30 s.</summary>
     public TimeSpan StallDuration { get; set; } = TimeSpan.FromSeconds(30);
 
     /// <summary>Value of <c>Retry-After</c> on injected 429s (seconds).</summary>
     public int RetryAfterSeconds { get; set; } = 1;
 
-    /// <summary>Fraction of the body read before a reset or stall (0..1).</summary>
+    /// <summary>Fraction of the body read (upload) or sent (download) before a reset or stall (0..1).</summary>
     public double MidBodyFraction { get; set; } = 0.5;
 
     internal void Validate()
@@ -67,6 +82,8 @@ public sealed class FaultOptions
             throw new ArgumentException("FaultOptions.PartFailureProbability must be in 0..1.");
         if (ApiFailureProbability is < 0 or > 1 || double.IsNaN(ApiFailureProbability))
             throw new ArgumentException("FaultOptions.ApiFailureProbability must be in 0..1.");
+        if (DownloadFailureProbability is < 0 or > 1 || double.IsNaN(DownloadFailureProbability))
+            throw new ArgumentException("FaultOptions.DownloadFailureProbability must be in 0..1.");
         if (MidBodyFraction is < 0 or > 1 || double.IsNaN(MidBodyFraction))
             throw new ArgumentException("FaultOptions.MidBodyFraction must be in 0..1.");
         if (StallDuration < TimeSpan.Zero)
@@ -75,10 +92,10 @@ public sealed class FaultOptions
             throw new ArgumentException("FaultOptions.RetryAfterSeconds must be >= 0.");
         foreach (var s in Schedule ?? throw new ArgumentException("FaultOptions.Schedule must not be null."))
         {
-            if (s.PutNumber is null == s.PartIndex is null)
-                throw new ArgumentException("A ScheduledFault needs exactly one of PutNumber or PartIndex.");
-            if (s.PutNumber is < 1 || s.PartIndex is < 0 || s.Attempt < 1)
-                throw new ArgumentException("ScheduledFault: PutNumber and Attempt are 1-based, PartIndex 0-based.");
+            if ((s.PutNumber is null ? 0 : 1) + (s.PartIndex is null ? 0 : 1) + (s.DownloadNumber is null ? 0 : 1) != 1)
+                throw new ArgumentException("A ScheduledFault needs exactly one of PutNumber, PartIndex or DownloadNumber.");
+            if (s.PutNumber is < 1 || s.DownloadNumber is < 1 || s.PartIndex is < 0 || s.Attempt < 1)
+                throw new ArgumentException("ScheduledFault: PutNumber, DownloadNumber and Attempt are 1-based, PartIndex 0-based.");
         }
         ArgumentNullException.ThrowIfNull(Kinds);
     }
@@ -88,8 +105,9 @@ public sealed class FaultOptions
         Seed = Seed,
         PartFailureProbability = PartFailureProbability,
         ApiFailureProbability = ApiFailureProbability,
+        DownloadFailureProbability = DownloadFailureProbability,
         Kinds = Kinds.ToList(),
-        Schedule = Schedule.Select(s => new ScheduledFault { PutNumber = s.PutNumber, PartIndex = s.PartIndex, Attempt = s.Attempt, UploadId = s.UploadId, Kind = s.Kind }).ToList(),
+        Schedule = Schedule.Select(s => new ScheduledFault { PutNumber = s.PutNumber, PartIndex = s.PartIndex, DownloadNumber = s.DownloadNumber, Attempt = s.Attempt, UploadId = s.UploadId, Kind = s.Kind }).ToList(),
         StallDuration = StallDuration,
         RetryAfterSeconds = RetryAfterSeconds,
         MidBodyFraction = MidBodyFraction,
@@ -103,7 +121,9 @@ public sealed class FaultController
     private FaultOptions _options;
     private Random _random;
     private long? _bandwidth;
+    private volatile bool _ignoreRangeRequests;
     private long _putNumber;
+    private long _downloadNumber;
     private readonly Dictionary<int, int> _attemptsByPart = new();
     private readonly HashSet<ScheduledFault> _fired = new();
 
@@ -117,7 +137,7 @@ public sealed class FaultController
     /// <summary>A copy of the current settings.</summary>
     public FaultOptions Current { get { lock (_gate) return _options.Clone(); } }
 
-    /// <summary>The current per-connection bandwidth cap for upload-URL bodies (bytes/s), null = unthrottled.</summary>
+    /// <summary>The current per-connection bandwidth cap (bytes/s) for upload bodies read and download bodies sent, null = unthrottled.</summary>
     public long? BandwidthBytesPerSecondPerConnection
     {
         get { lock (_gate) return _bandwidth; }
@@ -126,6 +146,16 @@ public sealed class FaultController
             if (value is <= 0) throw new ArgumentOutOfRangeException(nameof(value), "Bandwidth must be > 0 or null.");
             lock (_gate) _bandwidth = value;
         }
+    }
+
+    /// <summary>
+    /// Answer downloads with the whole content (200) whatever their <c>Range</c> header, like a server without range
+    /// support (<see cref="EmulatorOptions.IgnoreRangeRequests"/> at start-up). Kept by <see cref="Clear"/>, as the bandwidth cap is.
+    /// </summary>
+    public bool IgnoreRangeRequests
+    {
+        get => _ignoreRangeRequests;
+        set => _ignoreRangeRequests = value;
     }
 
     /// <summary>Replaces the settings, reseeds the generator and restarts the PUT numbering of the schedule.</summary>
@@ -138,6 +168,7 @@ public sealed class FaultController
             _options = options.Clone();
             _random = new Random(_options.Seed);
             _putNumber = 0;
+            _downloadNumber = 0;
             _attemptsByPart.Clear();
             _fired.Clear();
         }
@@ -159,7 +190,7 @@ public sealed class FaultController
             _attemptsByPart[partIndex] = ++attempt;
             foreach (var s in _options.Schedule)
             {
-                if (_fired.Contains(s)) continue;
+                if (_fired.Contains(s) || s.DownloadNumber is not null) continue;
                 if (s.UploadId is not null && s.UploadId != uploadId) continue;
                 var hit = s.PutNumber is { } n ? n == putNumber : s.PartIndex == partIndex && s.Attempt == attempt;
                 if (hit)
@@ -169,6 +200,22 @@ public sealed class FaultController
                 }
             }
             return Draw(_options.PartFailureProbability, api: false);
+        }
+    }
+
+    internal FaultKind? NextDownloadFault()
+    {
+        lock (_gate)
+        {
+            var downloadNumber = ++_downloadNumber;
+            var scheduled = _options.Schedule.FirstOrDefault(s => s.DownloadNumber == downloadNumber && !_fired.Contains(s));
+            if (scheduled is not null)
+            {
+                _fired.Add(scheduled);
+                return scheduled.Kind;
+            }
+
+            return Draw(_options.DownloadFailureProbability, api: false);
         }
     }
 

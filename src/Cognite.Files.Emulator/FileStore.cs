@@ -13,8 +13,7 @@ internal sealed record FileRow(StoredFile Metadata, long? ReadyAt, bool HasConte
 internal sealed record UploadRow(string UploadId, long FileId, int Parts, bool Multipart, bool Completed, long ExpiresAt);
 
 /// <summary>
-/// SQLite metadata store plus the on-disk layout under the data directory:
-/// <c>emulator.db</c>, <c>content/{id}</c>, <c>parts/{uploadId}/{index}</c>, <c>tmp/</c>.
+/// SQLite metadata store (<c>emulator.db</c> in the data directory) and the <see cref="ContentStore"/> beside it.
 /// One connection, serialized by a lock: simple and plenty fast for an emulator.
 /// </summary>
 internal sealed class FileStore : IDisposable
@@ -23,16 +22,15 @@ internal sealed class FileStore : IDisposable
     private readonly SqliteConnection _db;
     private readonly object _gate = new();
     private readonly string _root;
+    private readonly bool _deleteOnDispose;
 
-    public FileStore(string dataDirectory, string defaultProject = "emulator")
+    public FileStore(string dataDirectory, string defaultProject = "emulator", ContentStoreKind content = ContentStoreKind.Disk, bool deleteOnDispose = false)
     {
         _root = Path.GetFullPath(dataDirectory);
+        _deleteOnDispose = deleteOnDispose;
         Directory.CreateDirectory(_root);
         OwnerOnly(_root, directory: true); // it holds the URL-signing key (in emulator.db) and every file's content
-        Directory.CreateDirectory(ContentDir);
-        Directory.CreateDirectory(PartsDir);
-        Directory.CreateDirectory(TmpDir);
-        foreach (var stale in Directory.EnumerateFiles(TmpDir)) TryDelete(stale);
+        Content = ContentStore.Create(content, _root);
         _db = new SqliteConnection(new SqliteConnectionStringBuilder
         {
             DataSource = Path.Combine(_root, "emulator.db"),
@@ -129,55 +127,36 @@ internal sealed class FileStore : IDisposable
         tx.Commit();
     }
 
+    /// <summary>
+    /// The store of <paramref name="options"/>: on disk in <see cref="EmulatorOptions.DataDirectory"/>, or for the memory
+    /// content store with its metadata in a new temporary directory, deleted on dispose (nothing outlives the process).
+    /// </summary>
+    public static FileStore Open(EmulatorOptions options) => options.ContentStore == ContentStoreKind.Memory
+        ? new FileStore(Directory.CreateTempSubdirectory("cognite-files-emulator-").FullName, options.Project, ContentStoreKind.Memory, deleteOnDispose: true)
+        : new FileStore(options.DataDirectory, options.Project);
+
     /// <summary>The files of one project: everything else is invisible through it.</summary>
     public ProjectFiles ForProject(string project) => new(this, project);
 
     public string Root => _root;
-    public string ContentDir => Path.Combine(_root, "content");
-    public string PartsDir => Path.Combine(_root, "parts");
-    public string TmpDir => Path.Combine(_root, "tmp");
-    public string ContentPath(long id) => Path.Combine(ContentDir, id.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    public string PartPath(string uploadId, int index) => Path.Combine(PartsDir, uploadId, index.ToString(System.Globalization.CultureInfo.InvariantCulture));
-    public string NewTempPath() => Path.Combine(TmpDir, Guid.NewGuid().ToString("N"));
 
-    /// <summary>Where a multipart file's content lives: its parts, one file per 0-based index, never copied together.</summary>
-    public string SegmentsPath(long id) => ContentPath(id) + ".parts";
+    /// <summary>Where the content lives.</summary>
+    public ContentStore Content { get; }
 
-    /// <summary>Makes <paramref name="tempFile"/> the file's whole content (single-part upload). Call under <see cref="WithLock{T}"/>.</summary>
-    public void ReplaceContentWithFile(long id, string tempFile)
-    {
-        File.Move(tempFile, ContentPath(id), overwrite: true);
-        TryDeleteDir(SegmentsPath(id));
-    }
+    /// <summary>Makes the upload's parts the file's content (no copy). Call under <see cref="WithLock{T}"/>.</summary>
+    public void ReplaceContentWithParts(long id, string uploadId) => Content.CompleteParts(id, uploadId);
 
-    /// <summary>Makes the upload's part directory the file's content by renaming it (no copy). Call under <see cref="WithLock{T}"/>.</summary>
-    public void ReplaceContentWithParts(long id, string uploadId)
-    {
-        var staged = SegmentsPath(id) + "." + Guid.NewGuid().ToString("N");
-        Directory.Move(Path.Combine(PartsDir, uploadId), staged);
-        TryDelete(ContentPath(id));
-        TryDeleteDir(SegmentsPath(id));
-        Directory.Move(staged, SegmentsPath(id));
-    }
-
-    /// <summary>Opens the file's content for reading, whichever way it was stored. Throws <see cref="FileNotFoundException"/> when there is none.</summary>
     /// <summary>
-    /// Opens the content as it is now. Under the store lock, so that a completing upload (which replaces the content under
-    /// the same lock) cannot swap it between the check and the open; what is open keeps reading that version.
+    /// The content as it is now; null when there is none. Under the store lock, so that a completing upload (which replaces
+    /// the content under the same lock) cannot swap it between the check and the open; the snapshot keeps that version.
     /// </summary>
-    public Stream OpenContent(long id)
+    public ContentSnapshot? OpenSnapshot(long id)
     {
-        lock (_gate)
-        {
-            var segments = SegmentsPath(id);
-            if (Directory.Exists(segments))
-            {
-                return new SegmentedContentStream(segments, Directory.GetFiles(segments).Length);
-            }
-
-            return new FileStream(ContentPath(id), FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 81920, useAsync: true);
-        }
+        lock (_gate) return Content.Open(id);
     }
+
+    /// <summary>The content as a stream (see <see cref="OpenSnapshot"/>). Throws <see cref="FileNotFoundException"/> when there is none.</summary>
+    public Stream OpenContent(long id) => (OpenSnapshot(id) ?? throw new FileNotFoundException("The file has no content.")).AsStream();
 
     public string GetOrCreateSetting(string key, Func<string> create)
     {
@@ -269,9 +248,8 @@ internal sealed class FileStore : IDisposable
             using (var df = Cmd("DELETE FROM files WHERE id=$id", ("$id", id))) { df.Transaction = tx; df.ExecuteNonQuery(); }
             tx.Commit();
         }
-        TryDelete(ContentPath(id));
-        TryDeleteDir(SegmentsPath(id));
-        foreach (var u in uploads) TryDeleteDir(Path.Combine(PartsDir, u));
+        Content.DeleteContent(id);
+        foreach (var u in uploads) Content.DeleteParts(u);
     }
 
     /// <summary>Visits the project's rows with id greater than <paramref name="afterId"/> in id order until <paramref name="visit"/> returns false.</summary>
@@ -322,7 +300,7 @@ internal sealed class FileStore : IDisposable
             }
         }
 
-        foreach (var u in sessions) TryDeleteDir(Path.Combine(PartsDir, u));
+        foreach (var u in sessions) Content.DeleteParts(u);
         foreach (var id in files) Delete(id);
         return (files.Count, sessions.Count);
     }
@@ -390,7 +368,10 @@ internal sealed class FileStore : IDisposable
         {
             _db.Close();
             _db.Dispose();
+            Content.Dispose();
         }
+
+        if (_deleteOnDispose) TryDeleteDir(_root);
     }
 
     // ---- helpers ----
@@ -419,11 +400,6 @@ internal sealed class FileStore : IDisposable
         if (OperatingSystem.IsWindows()) return;
         var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite | (directory ? UnixFileMode.UserExecute : UnixFileMode.None);
         File.SetUnixFileMode(path, mode);
-    }
-
-    public static void TryDelete(string path)
-    {
-        try { File.Delete(path); } catch (IOException) { } catch (UnauthorizedAccessException) { }
     }
 
     public static void TryDeleteDir(string path)

@@ -7,12 +7,11 @@ namespace Cognite.Files.Emulator;
 
 /// <summary>
 /// The upload listener: <c>PUT /upload/{uploadId}/{partIndex}</c> and <c>GET /download/{fileId}</c>, both pre-signed
-/// (<c>expires</c> + HMAC <c>sig</c> in the query), no bearer token. Bodies are streamed to disk through a 64 KiB buffer.
+/// (<c>expires</c> + HMAC <c>sig</c> in the query), no bearer token. Bodies move between the connection and the
+/// <see cref="ContentStore"/> in pieces of up to <see cref="ContentStore.ChunkSize"/>, under one per-connection bandwidth cap.
 /// </summary>
 internal sealed class UploadHandler(EmulatorState state)
 {
-    private const int BufferSize = 64 * 1024;
-
     public async Task HandleAsync(HttpContext context)
     {
         var path = context.Request.Path.Value ?? "";
@@ -61,38 +60,39 @@ internal sealed class UploadHandler(EmulatorState state)
 
         if (fault is FaultKind.Status500 or FaultKind.Status503 or FaultKind.Status429WithRetryAfter)
         {
-            await CopyBodyAsync(context, uploadId, Stream.Null, long.MaxValue).ConfigureAwait(false); // drain, so the client sees a clean response
+            using (var drain = ContentWriter.Discard())
+            {
+                await ReceiveAsync(context, uploadId, drain, long.MaxValue).ConfigureAwait(false); // so the client sees a clean response
+            }
+
             await state.Api.WriteFaultAsync(context, fault.Value).ConfigureAwait(false);
             return;
         }
 
-        var temp = state.Store.NewTempPath();
-        try
+        var content = state.Store.Content;
+        using (var staged = content.CreateWriter(length))
         {
-            await using (var file = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, BufferSize, useAsync: true))
+            if (fault is FaultKind.ResetMidBody)
             {
-                if (fault is FaultKind.ResetMidBody)
-                {
-                    await CopyBodyAsync(context, uploadId, file, midBody).ConfigureAwait(false);
-                    context.Abort();
-                    return;
-                }
-                if (fault is FaultKind.Stall)
-                {
-                    await CopyBodyAsync(context, uploadId, file, midBody).ConfigureAwait(false);
-                    try
-                    {
-                        await Task.Delay(state.Faults.StallDuration, context.RequestAborted).ConfigureAwait(false);
-                    }
-                    catch (OperationCanceledException)
-                    {
-                        return; // the client gave up
-                    }
-                }
-                var total = await CopyBodyAsync(context, uploadId, file, long.MaxValue).ConfigureAwait(false);
-                if (file.Length != length) throw CdfError.BadRequest("The body is shorter than Content-Length.");
-                _ = total;
+                await ReceiveAsync(context, uploadId, staged, midBody).ConfigureAwait(false);
+                context.Abort();
+                return;
             }
+            if (fault is FaultKind.Stall)
+            {
+                await ReceiveAsync(context, uploadId, staged, midBody).ConfigureAwait(false);
+                try
+                {
+                    await Task.Delay(state.Faults.StallDuration, context.RequestAborted).ConfigureAwait(false);
+                }
+                catch (OperationCanceledException)
+                {
+                    return; // the client gave up
+                }
+            }
+            await ReceiveAsync(context, uploadId, staged, long.MaxValue).ConfigureAwait(false);
+            if (staged.Length != length) throw CdfError.BadRequest("The body is shorter than Content-Length.");
+            staged.Complete();
 
             state.Store.WithLock(() =>
             {
@@ -100,55 +100,60 @@ internal sealed class UploadHandler(EmulatorState state)
                 if (current is null || current.Completed) throw CdfError.BadRequest("The upload was completed or deleted during the PUT.");
                 if (upload.Multipart)
                 {
-                    Directory.CreateDirectory(Path.Combine(state.Store.PartsDir, uploadId));
-                    File.Move(temp, state.Store.PartPath(uploadId, index), overwrite: true);
+                    content.StorePart(uploadId, index, staged);
                     state.Store.PutPart(uploadId, index, length);
                 }
                 else
                 {
                     var row = state.Store.Get(upload.FileId) ?? throw new CdfError(404, "The file was deleted.");
-                    state.Store.ReplaceContentWithFile(upload.FileId, temp);
+                    content.StoreContent(upload.FileId, staged);
                     state.Api.CommitContent(row);
                 }
                 return 0;
             });
         }
-        finally
-        {
-            FileStore.TryDelete(temp);
-        }
         context.Response.StatusCode = 200;
         context.Response.ContentLength = 0;
     }
 
-    /// <summary>Copies up to <paramref name="max"/> body bytes, honouring the per-connection bandwidth cap; returns the bytes copied.</summary>
-    private async Task<long> CopyBodyAsync(HttpContext context, string uploadId, Stream target, long max)
+    /// <summary>
+    /// Reads up to <paramref name="max"/> body bytes (fewer when <paramref name="target"/> is full) straight into the
+    /// target's large buffers, honouring the per-connection bandwidth cap and the idle timeout; returns the bytes read.
+    /// <c>Request.Body</c> is Kestrel's stream over its <c>BodyReader</c> pipe: each read copies whatever the pipe holds
+    /// into the target in one go, the one copy a <c>PipeReader</c> loop would make, and keeps <see cref="BodyIdleGuard"/>
+    /// the one place of the idle timeout.
+    /// </summary>
+    private async Task<long> ReceiveAsync(HttpContext context, string uploadId, ContentWriter target, long max)
     {
-        var buffer = new byte[BufferSize];
         long copied = 0;
         var bucket = Bucket(context);
         using var idle = new BodyIdleGuard(state.Options.TimeProvider, state.Options.RequestBodyIdleTimeout, context.RequestAborted);
         while (copied < max)
         {
+            var space = target.GetSpace();
+            if (space.IsEmpty) break; // the declared length is in
             var rate = state.Faults.BandwidthBytesPerSecondPerConnection;
-            var want = (int)Math.Min(buffer.Length, max - copied);
-            if (rate is { } r) want = (int)Math.Min(want, Math.Max(1024, r / 50));
-            var n = await idle.ReadAsync(context.Request.Body, buffer.AsMemory(0, want)).ConfigureAwait(false);
+            var want = (int)Math.Min(space.Length, max - copied);
+            if (rate is { } r) want = Math.Min(want, ThrottleSlice(r));
+            var n = await idle.ReadAsync(context.Request.Body, space[..want]).ConfigureAwait(false);
             if (n == 0) break;
-            await target.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted).ConfigureAwait(false);
+            target.Advance(n);
             copied += n;
             state.Counters.UploadBytes(uploadId, n);
-            if (rate is { } limit)
-            {
-                var wait = bucket.Consume(n, limit);
-                if (wait > TimeSpan.Zero)
-                {
-                    state.Counters.ThrottleWait();
-                    await Task.Delay(wait, context.RequestAborted).ConfigureAwait(false);
-                }
-            }
+            if (rate is { } limit) await ThrottleAsync(bucket, n, limit, context.RequestAborted).ConfigureAwait(false);
         }
         return copied;
+    }
+
+    /// <summary>The most the cap lets through in one go: 20 ms of traffic (the bucket's capacity), at least 1 KiB.</summary>
+    private static int ThrottleSlice(long rate) => (int)Math.Clamp(rate / 50, 1024, ContentStore.ChunkSize);
+
+    private async ValueTask ThrottleAsync(TokenBucket bucket, int bytes, long rate, CancellationToken cancellationToken)
+    {
+        var wait = bucket.Consume(bytes, rate);
+        if (wait <= TimeSpan.Zero) return;
+        state.Counters.ThrottleWait();
+        await Task.Delay(wait, cancellationToken).ConfigureAwait(false);
     }
 
     private static TokenBucket Bucket(HttpContext context)
@@ -165,29 +170,85 @@ internal sealed class UploadHandler(EmulatorState state)
     {
         var row = state.Store.Get(fileId) ?? throw new CdfError(404, "The file does not exist.");
         if (!state.Api.Materialize(row).Uploaded || !row.HasContent) throw new CdfError(404, "The file has no uploaded content.");
-        Stream content;
-        try
+        using var content = state.Store.OpenSnapshot(fileId) ?? throw new CdfError(404, "The file has no uploaded content.");
+        var fault = context.Request.Method == "GET" ? state.Faults.NextDownloadFault() : null;
+        if (fault is { } f) state.Counters.Fault(f);
+        if (fault is FaultKind.Status500 or FaultKind.Status503 or FaultKind.Status429WithRetryAfter)
         {
-            content = state.Store.OpenContent(fileId);
+            await state.Api.WriteFaultAsync(context, fault.Value).ConfigureAwait(false);
+            return;
         }
-        catch (FileNotFoundException)
+
+        var length = content.Length;
+        var response = context.Response;
+        var serveRanges = !state.Faults.IgnoreRangeRequests;
+        var range = serveRanges ? ByteRange.Evaluate(context.Request.Headers.Range, length) : new ByteRange(RangeOutcome.Whole, 0, length);
+        if (serveRanges) response.Headers.AcceptRanges = "bytes";
+        if (range.Outcome == RangeOutcome.Unsatisfiable)
         {
-            throw new CdfError(404, "The file has no uploaded content.");
+            // Written here rather than thrown: the dispatcher's error path clears headers, and Content-Range must stay.
+            response.Headers.ContentRange = range.ContentRange(length);
+            await HttpJson.WriteErrorAsync(context, 416, $"Range Not Satisfiable: the content is {length} bytes long.").ConfigureAwait(false);
+            return;
         }
-        await using (content)
+
+        response.StatusCode = range.Outcome == RangeOutcome.Partial ? 206 : 200;
+        if (range.Outcome == RangeOutcome.Partial) response.Headers.ContentRange = range.ContentRange(length);
+        response.ContentType = "application/octet-stream";
+        response.ContentLength = range.Length;
+        if (context.Request.Method == "HEAD") return;
+
+        var (start, end) = (range.Start, range.Start + range.Length);
+        if (fault is FaultKind.ResetMidBody or FaultKind.Stall)
         {
-            context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/octet-stream";
-            context.Response.ContentLength = content.Length;
-            if (context.Request.Method == "HEAD") return;
-            var buffer = new byte[BufferSize];
-            int n;
-            while ((n = await content.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
+            var midBody = start + (long)Math.Floor(range.Length * state.Faults.MidBodyFraction);
+            if (!await SendAsync(context, content, start, midBody).ConfigureAwait(false)) return;
+            if (fault is FaultKind.ResetMidBody)
             {
-                await context.Response.Body.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted).ConfigureAwait(false);
-                state.Counters.DownloadBytes(n);
+                // Ending short of Content-Length makes Kestrel close the connection after what was written has gone
+                // out, so the client reliably sees part of the body and then the end; context.Abort() sends an RST at
+                // once and could lose the part in flight.
+                return;
             }
+
+            try
+            {
+                await Task.Delay(state.Faults.StallDuration, context.RequestAborted).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException)
+            {
+                return; // the client gave up
+            }
+
+            start = midBody;
         }
+
+        await SendAsync(context, content, start, end).ConfigureAwait(false);
+    }
+
+    /// <summary>
+    /// Sends bytes <paramref name="start"/> to <paramref name="end"/> (exclusive) in large pieces straight from the store
+    /// into Kestrel's response pipe (one copy), capped like uploads; false when the client went away.
+    /// </summary>
+    private async Task<bool> SendAsync(HttpContext context, ContentSnapshot content, long start, long end)
+    {
+        var writer = context.Response.BodyWriter;
+        var bucket = Bucket(context);
+        for (var offset = start; offset < end;)
+        {
+            var rate = state.Faults.BandwidthBytesPerSecondPerConnection;
+            var max = (int)Math.Min(ContentStore.ChunkSize, end - offset);
+            if (rate is { } r) max = Math.Min(max, ThrottleSlice(r));
+            var piece = content.Read(offset, max);
+            if (piece.IsEmpty) throw new InvalidOperationException("The stored content ended before its length.");
+            var flushed = await writer.WriteAsync(piece, context.RequestAborted).ConfigureAwait(false);
+            offset += piece.Length;
+            state.Counters.DownloadBytes(piece.Length);
+            if (flushed.IsCanceled || flushed.IsCompleted) return false;
+            if (rate is { } limit) await ThrottleAsync(bucket, piece.Length, limit, context.RequestAborted).ConfigureAwait(false);
+        }
+
+        return true;
     }
 
     /// <summary>Per-connection token bucket (real time): capacity of 20 ms of traffic, refilled at the current rate.</summary>

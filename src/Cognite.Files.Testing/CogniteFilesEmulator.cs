@@ -63,7 +63,10 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
     /// </summary>
     public Uri ApiBaseUrl { get; }
 
-    /// <summary>The directory that holds the emulator's data (a temporary one unless <see cref="EmulatorStartOptions.DataDirectory"/> named one).</summary>
+    /// <summary>
+    /// The directory that holds the emulator's data (a temporary one unless <see cref="EmulatorStartOptions.DataDirectory"/>
+    /// named one; with the memory content store, a temporary one of the metadata only).
+    /// </summary>
     public string DataDirectory { get; }
 
     /// <summary>The smallest non-last part size the emulator accepts at completion (<see cref="EmulatorStartOptions.MinPartSize"/>).</summary>
@@ -102,14 +105,16 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
     {
         options ??= new EmulatorStartOptions();
         options.Validate();
-        var ownsDataDirectory = options.DataDirectory is null;
+        // The memory store makes (and deletes) its own temporary directory for the metadata.
+        var ownsDataDirectory = options.DataDirectory is null && options.ContentStore == ContentStoreKind.Disk;
         var dataDirectory = ownsDataDirectory
             ? Directory.CreateTempSubdirectory("cognite-files-emulator-").FullName
-            : Path.GetFullPath(options.DataDirectory!);
+            : options.DataDirectory is null ? "" : Path.GetFullPath(options.DataDirectory);
         var clock = options.ManualClock ? new FakeTimeProvider(options.ClockStart ?? DateTimeOffset.UtcNow) : null;
         var emulatorOptions = new EmulatorOptions
         {
             DataDirectory = dataDirectory,
+            ContentStore = options.ContentStore,
             ApiPort = 0,
             UploadPort = 0,
             Project = options.Project,
@@ -120,10 +125,18 @@ public sealed class CogniteFilesEmulator : IAsyncDisposable
             RequestLog = options.RequestLog,
         };
         options.ConfigureEmulator?.Invoke(emulatorOptions);
+        if (emulatorOptions.ContentStore == ContentStoreKind.Memory && ownsDataDirectory && emulatorOptions.DataDirectory == dataDirectory)
+        {
+            // The memory store was chosen in ConfigureEmulator: it keeps its metadata in a directory of its own.
+            emulatorOptions.DataDirectory = "";
+            DeleteDirectory(dataDirectory);
+            ownsDataDirectory = false;
+        }
+
         try
         {
             var server = await InnerEmulator.StartAsync(emulatorOptions, cancellationToken).ConfigureAwait(false);
-            return new CogniteFilesEmulator(server, options, clock, dataDirectory, ownsDataDirectory);
+            return new CogniteFilesEmulator(server, options, clock, server.DataDirectory, ownsDataDirectory);
         }
         catch
         {

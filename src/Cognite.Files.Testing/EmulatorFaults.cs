@@ -22,7 +22,7 @@ public sealed class EmulatorFaults
     /// <summary>A copy of the settings in force (random probabilities, seed, kinds, schedule, stall time, Retry-After).</summary>
     public FaultOptions Current => _controller.Current;
 
-    /// <summary>The per-connection read cap for upload bodies in bytes per second; null when unthrottled.</summary>
+    /// <summary>The per-connection cap for upload and download bodies in bytes per second; null when unthrottled.</summary>
     public long? BandwidthBytesPerSecondPerConnection => _controller.BandwidthBytesPerSecondPerConnection;
 
     /// <summary>The emulator's own fault controller, for everything this class does not wrap.</summary>
@@ -48,21 +48,36 @@ public sealed class EmulatorFaults
     }
 
     /// <summary>
-    /// Random faults: each upload PUT fails with probability <paramref name="partProbability"/>, each API request with
-    /// <paramref name="apiProbability"/> (status faults only), drawn from one generator seeded with
-    /// <paramref name="seed"/>, so a run is repeatable. The kinds are all of <see cref="FaultKind"/> unless
-    /// <see cref="DrawFrom"/> narrows them. Scheduled faults are checked first.
+    /// A fault on the <paramref name="downloadNumber"/>-th download GET (1-based, counted over all downloads, ranged or
+    /// not). Fires once. A status fault answers at once; <see cref="ScheduledFaultBuilder.ResetMidBody"/> sends part of
+    /// the body and aborts the connection; <see cref="ScheduledFaultBuilder.Stall"/> sends part, pauses, then goes on.
     /// </summary>
-    public EmulatorFaults FailRandomly(double partProbability, int seed = 0, double apiProbability = 0)
+    public ScheduledFaultBuilder OnDownload(int downloadNumber)
+    {
+        ArgumentOutOfRangeException.ThrowIfLessThan(downloadNumber, 1);
+        return new ScheduledFaultBuilder(this, new ScheduledFault { DownloadNumber = downloadNumber });
+    }
+
+    /// <summary>
+    /// Random faults: each upload PUT fails with probability <paramref name="partProbability"/>, each API request with
+    /// <paramref name="apiProbability"/> (status faults only), each download GET with
+    /// <paramref name="downloadProbability"/>, drawn from one generator seeded with <paramref name="seed"/>, so a run is
+    /// repeatable. The kinds are all of <see cref="FaultKind"/> unless <see cref="DrawFrom"/> narrows them. Scheduled
+    /// faults are checked first.
+    /// </summary>
+    public EmulatorFaults FailRandomly(double partProbability, int seed = 0, double apiProbability = 0, double downloadProbability = 0)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(partProbability);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(partProbability, 1);
         ArgumentOutOfRangeException.ThrowIfNegative(apiProbability);
         ArgumentOutOfRangeException.ThrowIfGreaterThan(apiProbability, 1);
+        ArgumentOutOfRangeException.ThrowIfNegative(downloadProbability);
+        ArgumentOutOfRangeException.ThrowIfGreaterThan(downloadProbability, 1);
         return Change(o =>
         {
             o.PartFailureProbability = partProbability;
             o.ApiFailureProbability = apiProbability;
+            o.DownloadFailureProbability = downloadProbability;
             o.Seed = seed;
         });
     }
@@ -74,7 +89,10 @@ public sealed class EmulatorFaults
         return Change(o => o.Kinds = kinds.ToList());
     }
 
-    /// <summary>Caps how fast the emulator reads each upload body (bytes per second per connection); null removes the cap.</summary>
+    /// <summary>
+    /// Caps how fast the emulator reads each upload body and sends each download (bytes per second per connection, as
+    /// object stores cap a connection); null removes the cap.
+    /// </summary>
     public EmulatorFaults LimitBandwidth(long? bytesPerSecondPerConnection)
     {
         if (bytesPerSecondPerConnection is <= 0)
@@ -83,6 +101,17 @@ public sealed class EmulatorFaults
         }
 
         _controller.BandwidthBytesPerSecondPerConnection = bytesPerSecondPerConnection;
+        return this;
+    }
+
+    /// <summary>
+    /// Makes the emulator answer every download with the whole content (200, no <c>Accept-Ranges</c>) whatever its
+    /// <c>Range</c> header, like a server without range support, to test a client's fallback to one stream;
+    /// <paramref name="ignore"/> false serves ranges again (206), as <see cref="Clear"/> does.
+    /// </summary>
+    public EmulatorFaults IgnoreRangeRequests(bool ignore = true)
+    {
+        _controller.IgnoreRangeRequests = ignore;
         return this;
     }
 
@@ -112,13 +141,14 @@ public sealed class EmulatorFaults
         return this;
     }
 
-    /// <summary>Turns every fault off and removes the bandwidth cap.</summary>
+    /// <summary>Turns every fault off, removes the bandwidth cap and serves ranges again.</summary>
     public EmulatorFaults Clear()
     {
         lock (_gate)
         {
             _controller.Clear();
             _controller.BandwidthBytesPerSecondPerConnection = null;
+            _controller.IgnoreRangeRequests = false;
         }
 
         return this;
@@ -139,7 +169,7 @@ public sealed class EmulatorFaults
     }
 }
 
-/// <summary>Says which fault a scheduled point (<see cref="EmulatorFaults.OnPart"/>, <see cref="EmulatorFaults.OnPut"/>) injects.</summary>
+/// <summary>Says which fault a scheduled point (<see cref="EmulatorFaults.OnPart"/>, <see cref="EmulatorFaults.OnPut"/>, <see cref="EmulatorFaults.OnDownload"/>) injects.</summary>
 public sealed class ScheduledFaultBuilder
 {
     private readonly EmulatorFaults _faults;
@@ -167,9 +197,9 @@ public sealed class ScheduledFaultBuilder
     /// <summary>Answers 429 with <c>Retry-After</c> (<see cref="EmulatorFaults.RetryAfter"/>).</summary>
     public EmulatorFaults Respond429() => With(FaultKind.Status429WithRetryAfter);
 
-    /// <summary>Reads part of the body, then aborts the connection.</summary>
+    /// <summary>Reads (upload) or sends (download) part of the body, then aborts the connection.</summary>
     public EmulatorFaults ResetMidBody() => With(FaultKind.ResetMidBody);
 
-    /// <summary>Reads part of the body, then stops reading for the stall time (<see cref="EmulatorFaults.StallFor"/>), then goes on.</summary>
+    /// <summary>Reads (upload) or sends (download) part of the body, then pauses for the stall time (<see cref="EmulatorFaults.StallFor"/>), then goes on.</summary>
     public EmulatorFaults Stall() => With(FaultKind.Stall);
 }

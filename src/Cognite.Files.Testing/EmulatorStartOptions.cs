@@ -27,6 +27,14 @@ public sealed class EmulatorStartOptions
     public string? DataDirectory { get; set; }
 
     /// <summary>
+    /// Where the emulator keeps file content. <see cref="ContentStoreKind.Disk"/> (the default): files in
+    /// <see cref="DataDirectory"/>. <see cref="ContentStoreKind.Memory"/>: in this process's memory, for tests and
+    /// benchmarks that should not wait on a disk; the metadata goes to a temporary directory, nothing survives the
+    /// emulator, and <see cref="DataDirectory"/> must stay null.
+    /// </summary>
+    public ContentStoreKind ContentStore { get; set; } = ContentStoreKind.Disk;
+
+    /// <summary>
     /// Run the emulator on a manual clock: <see cref="CogniteFilesEmulator.Clock"/> is a
     /// <see cref="Microsoft.Extensions.Time.Testing.FakeTimeProvider"/> that moves only when the test calls
     /// <c>emulator.Clock.Advance(…)</c>. It drives timestamps, the expiry of upload and download URLs and
@@ -82,6 +90,16 @@ public sealed class EmulatorStartOptions
         if (UploadedFlagDelay < TimeSpan.Zero)
         {
             throw new ArgumentOutOfRangeException(nameof(UploadedFlagDelay), UploadedFlagDelay, "EmulatorStartOptions.UploadedFlagDelay must be >= 0.");
+        }
+
+        if (!Enum.IsDefined(ContentStore))
+        {
+            throw new ArgumentOutOfRangeException(nameof(ContentStore), ContentStore, "EmulatorStartOptions.ContentStore must be Disk or Memory.");
+        }
+
+        if (ContentStore == ContentStoreKind.Memory && DataDirectory is not null)
+        {
+            throw new ArgumentException("EmulatorStartOptions.DataDirectory must be null with the memory content store: nothing of it survives the emulator.", nameof(DataDirectory));
         }
 
         if (ClockStart is not null && !ManualClock)
