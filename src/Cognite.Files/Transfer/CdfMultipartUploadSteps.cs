@@ -8,7 +8,7 @@ namespace Cognite.Files.Transfer;
 /// The upload steps over CDF's HTTP API: <c>initmultipartupload</c> (new file) or <c>multiuploadlink</c>
 /// (existing file), or for a single request <c>POST /files</c> or <c>uploadlink</c>; PUTs to the pre-signed URLs
 /// through a <see cref="PresignedUrlClient"/> (no token ever reaches them), <c>completemultipartupload</c>, then
-/// bounded polling of <c>byids</c> until <c>uploaded</c>.
+/// bounded polling of <c>byids</c> until <c>uploaded</c>; <c>update</c> to store the checksum in the metadata.
 /// </summary>
 internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
 {
@@ -173,6 +173,19 @@ internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
             await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
             delay = delay * 2 < MaxPollDelay ? delay * 2 : MaxPollDelay;
         }
+    }
+
+    /// <inheritdoc />
+    /// <remarks><c>POST /files/update</c> with <c>metadata: {add: {key: value}}</c>: the file's other pairs stay.</remarks>
+    public async Task<FileMetadata> AddMetadataAsync(long fileId, string key, string value, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(value);
+        var update = new FileUpdateItem { Id = fileId, Update = new FileUpdate { Metadata = new MetadataUpdate { Add = new Dictionary<string, string> { [key] = value } } } };
+        var result = await _api.UpdateFilesAsync(new FileUpdateRequest { Items = [update] }, cancellationToken).ConfigureAwait(false);
+        return result.Items.Count == 1
+            ? result.Items[0]
+            : throw new CogniteException($"CDF returned {result.Items.Count} files for the update of file {fileId}.");
     }
 
     private Uri ToUri(string url)

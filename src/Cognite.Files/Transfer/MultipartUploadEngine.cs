@@ -3,6 +3,7 @@ using System.Globalization;
 using System.IO.Hashing;
 using System.Net;
 using Cognite.Files.Diagnostics;
+using Cognite.Files.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
@@ -74,8 +75,14 @@ internal sealed partial class MultipartUploadEngine
     public UploadRequest CreateRequest(UploadSource source, UploadTarget? target, UploadOptions? options, string? journalPath = null)
     {
         var transfer = options?.Transfer?.ValidatedCopy() ?? _defaults;
+        if (options is { StoreChecksum: true } && !transfer.ComputeChecksum)
+        {
+            throw new ArgumentException(
+                $"{nameof(UploadOptions.StoreChecksum)} needs the checksum: it cannot be stored with {nameof(TransferOptions)}.{nameof(TransferOptions.ComputeChecksum)} off.", nameof(options));
+        }
+
         var callLimiter = transfer.MaxConcurrency < _defaults.MaxConcurrency ? new TransferConcurrencyLimiter(transfer.MaxConcurrency) : null;
-        return new UploadRequest(source, target, transfer, options?.Progress, journalPath ?? options?.JournalPath, callLimiter);
+        return new UploadRequest(source, target, transfer, options?.Progress, journalPath ?? options?.JournalPath, callLimiter) { StoreChecksum = options?.StoreChecksum ?? false };
     }
 
     /// <summary>
@@ -307,10 +314,40 @@ internal sealed partial class MultipartUploadEngine
         var metadata = await _steps.ConfirmUploadedAsync(session, run.Request.Transfer.UploadedConfirmationTimeout, cancellationToken).ConfigureAwait(false);
         DeleteJournal(run.Journal);
         state.Progress.ReportFinal();
+        if (run.Request.StoreChecksum)
+        {
+            metadata = await StoreChecksumAsync(session, checksum, plan.Length, cancellationToken).ConfigureAwait(false);
+        }
 
         run.Activity?.SetTag("cognite.files.checksum", checksum);
         run.Activity?.SetTag("cognite.files.retries", state.Retries);
         return new UploadResult(metadata, checksum, plan.Length, plan.PartCount, state.Retries, _time.GetElapsedTime(run.Started)) { PartsSkipped = run.PartsDone.Length, UploadId = session.UploadId };
+    }
+
+    /// <summary>
+    /// Stores the checksum of a completed upload in the file's metadata. The content is uploaded whatever happens here,
+    /// so any failure (but the caller's cancellation) says so: <see cref="UploadFailureReason.ChecksumNotStored"/>.
+    /// </summary>
+    private async Task<FileMetadata> StoreChecksumAsync(UploadSession session, string? checksum, long length, CancellationToken cancellationToken)
+    {
+        var uploaded = string.Create(CultureInfo.InvariantCulture, $"File id {session.FileId} is uploaded ({length} bytes, complete and confirmed)");
+        if (checksum is null)
+        {
+            throw new CogniteUploadException(
+                $"{uploaded}, but its checksum is unknown (the resumed journal did not record the checksum of every part sent before), so none was stored in its metadata.",
+                UploadFailureReason.ChecksumNotStored, uploadId: session.UploadId, fileId: session.FileId);
+        }
+
+        try
+        {
+            return await _steps.AddMetadataAsync(session.FileId, ContentChecksum.MetadataKey, ContentChecksum.FormatMetadataValue(checksum, length), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new CogniteUploadException(
+                $"{uploaded} with checksum {checksum}, but storing the checksum in its metadata (\"{ContentChecksum.MetadataKey}\") failed: {ex.Message}",
+                UploadFailureReason.ChecksumNotStored, uploadId: session.UploadId, fileId: session.FileId, innerException: ex);
+        }
     }
 
     /// <summary>
@@ -629,4 +666,7 @@ internal sealed class UploadRequest
 
     /// <summary>Bounds this call's parts when it has its own <see cref="TransferOptions.MaxConcurrency"/>; the engine's limiter still bounds all calls.</summary>
     public TransferConcurrencyLimiter? CallLimiter { get; }
+
+    /// <summary>Store the checksum in the file's metadata once the upload is confirmed (<see cref="UploadOptions.StoreChecksum"/>).</summary>
+    public bool StoreChecksum { get; init; }
 }

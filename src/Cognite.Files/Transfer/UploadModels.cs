@@ -68,4 +68,15 @@ public sealed class UploadOptions
     /// request. For a seekable stream it limits the upload to that many bytes from the current position.
     /// </summary>
     public long? ContentLength { get; set; }
+
+    /// <summary>
+    /// After the upload is complete and confirmed, store its checksum in the file's metadata under
+    /// <see cref="ContentChecksum.MetadataKey"/> (value <see cref="ContentChecksum.FormatMetadataValue"/>: checksum and
+    /// length), with <c>POST /files/update</c> adding that one pair (the file's other pairs stay);
+    /// <see cref="UploadResult.File"/> is then the updated metadata. Downloads verify against it. Default false. Needs
+    /// <see cref="TransferOptions.ComputeChecksum"/> (an <see cref="ArgumentException"/> before any request otherwise).
+    /// If the update fails, the content is still uploaded: a <see cref="CogniteUploadException"/> with
+    /// <see cref="UploadFailureReason.ChecksumNotStored"/> names the file (and the checksum) and holds the update's error.
+    /// </summary>
+    public bool StoreChecksum { get; set; }
 }

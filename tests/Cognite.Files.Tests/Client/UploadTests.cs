@@ -307,6 +307,33 @@ public class UploadTests
         Assert.That(ex.Message, Does.Contain("2 s"), "the call's 2 s, not the client's 30 s");
     }
 
+    [Test]
+    public async Task StoreChecksum_updates_the_files_metadata_after_the_confirmation()
+    {
+        var cdf = new FakeCdf(_time);
+        using var client = cdf.Client();
+        var content = Content(100);
+
+        var result = await ClientFixture.RunWithFakeTime(_time, client.UploadAsync(new FileCreate { Name = "s.bin" }, new MemoryStream(content), new UploadOptions { StoreChecksum = true }));
+
+        Assert.That(cdf.Calls, Is.EqualTo(new[] { "POST /files", "PUT /single/7", "POST /files/byids", "POST /files/update" }));
+        var value = ContentChecksum.FormatMetadataValue(Sha(content), content.Length);
+        Assert.That(cdf.Bodies["/files/update"], Is.EqualTo(JToken.Parse("""{"items":[{"id":7,"update":{"metadata":{"add":{"cognite-files-checksum":"VALUE"}}}}]}""".Replace("VALUE", value, StringComparison.Ordinal))).Using<JToken>(JToken.DeepEquals));
+        Assert.That(result.File.Metadata![ContentChecksum.MetadataKey], Is.EqualTo(value));
+    }
+
+    [Test]
+    public async Task StoreChecksum_with_ComputeChecksum_off_is_refused_before_any_request()
+    {
+        var cdf = new FakeCdf(_time);
+        using var client = cdf.Client(o => o.Transfer = new TransferOptions { ComputeChecksum = false });
+
+        var ex = await Assert.ThrowsAsync<ArgumentException>(() => client.UploadAsync(new FileCreate { Name = "s" }, new MemoryStream(Content(5)), new UploadOptions { StoreChecksum = true }));
+
+        Assert.That(ex!.ParamName, Is.EqualTo("options"));
+        Assert.That(cdf.Calls, Is.Empty);
+    }
+
     /// <summary>
     /// A MockHttp CDF for uploads: <c>POST /files</c> and <c>uploadlink</c> hand out <see cref="UploadUrl"/>, the multipart
     /// operations hand out one <see cref="PartUrl"/> per part, <c>byids</c> reports the file uploaded from the
@@ -365,6 +392,7 @@ public class UploadTests
                     "/files/initmultipartupload" => ClientFixture.Json(HttpStatusCode.Created, ClientFixture.FileJson(FileId, extra: multipart)),
                     "/files/multiuploadlink" => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(FileId, extra: multipart)}}]}"""),
                     "/files/completemultipartupload" => ClientFixture.Json(HttpStatusCode.OK, "{}"),
+                    "/files/update" => ClientFixture.Json(HttpStatusCode.OK, "{\"items\":[" + ClientFixture.FileJson(FileId, uploaded: true, extra: ",\"metadata\":" + body!["items"]![0]!["update"]!["metadata"]!["add"]!.ToString(Newtonsoft.Json.Formatting.None)) + "]}"),
                     "/files/byids" => ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(FileId, extra: FileFields, uploaded: Interlocked.Increment(ref _polls) >= UploadedAfterPolls)}}]}"""),
                     _ => ClientFixture.Json(HttpStatusCode.NotFound, """{"error":{"code":404,"message":"not in this fake"}}"""),
                 };

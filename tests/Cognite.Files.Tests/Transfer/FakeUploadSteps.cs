@@ -123,6 +123,23 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
         return Task.FromResult(new FileMetadata { Id = session.FileId, Name = "fake", Uploaded = true });
     }
 
+    /// <summary>The metadata pairs added, in call order.</summary>
+    public ConcurrentQueue<(long FileId, string Key, string Value)> MetadataAdded { get; } = new();
+
+    /// <summary>When set, throws instead of adding metadata.</summary>
+    public Func<Exception>? OnAddMetadata { get; set; }
+
+    public Task<FileMetadata> AddMetadataAsync(long fileId, string key, string value, CancellationToken cancellationToken)
+    {
+        if (OnAddMetadata is { } fail)
+        {
+            throw fail();
+        }
+
+        MetadataAdded.Enqueue((fileId, key, value));
+        return Task.FromResult(new FileMetadata { Id = fileId, Name = "fake", Uploaded = true, Metadata = new Dictionary<string, string> { [key] = value } });
+    }
+
     public byte[] Assembled() => Parts.OrderBy(p => p.Key).SelectMany(p => p.Value).ToArray();
 
     /// <summary>Copies what is read from the body into a recorder, so a test can see exactly what was sent.</summary>

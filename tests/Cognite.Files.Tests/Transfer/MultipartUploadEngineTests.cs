@@ -840,6 +840,83 @@ public class MultipartUploadEngineTests
     }
 
     [Test]
+    public async Task StoreChecksum_adds_the_checksum_and_length_once_the_upload_is_confirmed()
+    {
+        var content = Content(3 * PartSize + 1);
+        var steps = new FakeUploadSteps(_time);
+        using var source = UploadSource.FromStream(new MemoryStream(content));
+
+        var result = await new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile, new UploadOptions { StoreChecksum = true });
+
+        var expected = ContentChecksum.FormatMetadataValue(Sha(content), content.Length);
+        Assert.That(steps.MetadataAdded, Is.EqualTo(new[] { (42L, ContentChecksum.MetadataKey, expected) }));
+        Assert.That(steps.ConfirmTimeouts, Has.Count.EqualTo(1), "stored after the confirmation");
+        Assert.That(result.File.Metadata![ContentChecksum.MetadataKey], Is.EqualTo(expected), "the result is the updated metadata");
+    }
+
+    [Test]
+    public async Task Without_StoreChecksum_nothing_is_added()
+    {
+        var steps = new FakeUploadSteps(_time);
+        using var source = UploadSource.FromStream(new MemoryStream(Content(10)));
+
+        await new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile);
+
+        Assert.That(steps.MetadataAdded, Is.Empty);
+    }
+
+    [Test]
+    public void StoreChecksum_with_the_checksum_off_is_refused_before_any_request()
+    {
+        var steps = new FakeUploadSteps(_time);
+        var options = Options();
+        options.ComputeChecksum = false;
+        using var source = UploadSource.FromStream(new MemoryStream(Content(10)));
+
+        var ex = Assert.Throws<ArgumentException>(() => new MultipartUploadEngine(steps, options, _time).UploadAsync(source, NewFile, new UploadOptions { StoreChecksum = true }));
+
+        Assert.That(ex!.Message, Does.Contain("StoreChecksum").And.Contain("ComputeChecksum"));
+        Assert.That(steps.StartCalls + steps.StartSingleCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_failed_checksum_update_says_the_content_is_uploaded_and_names_the_file()
+    {
+        var content = Content(2 * PartSize);
+        var journal = Path.Combine(_dir, "stored.journal");
+        var steps = new FakeUploadSteps(_time) { OnAddMetadata = () => FakeUploadSteps.Status(HttpStatusCode.BadRequest) };
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile, new UploadOptions { StoreChecksum = true, JournalPath = journal }));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.ChecksumNotStored));
+        Assert.That(ex.FileId, Is.EqualTo(42));
+        Assert.That(ex.InnerException, Is.InstanceOf<CogniteApiException>());
+        Assert.That(ex.Message, Does.Contain("File id 42 is uploaded").And.Contain(Sha(content)).And.Contain(ContentChecksum.MetadataKey));
+        Assert.That(steps.CompleteCalls, Is.EqualTo(1), "the upload itself was completed");
+        Assert.That(File.Exists(journal), Is.False, "nothing is left to resume");
+    }
+
+    [Test]
+    public async Task StoreChecksum_after_a_resume_without_part_checksums_says_it_cannot_store_one()
+    {
+        var content = Content(5 * PartSize);
+        var (path, journalPath) = await InterruptedUploadAsync(content);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(journalPath))!.AsObject();
+        json.Remove("partChecksums");
+        File.WriteAllText(journalPath, json.ToJsonString());
+        var steps = new FakeUploadSteps(_time);
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journalPath, source, new UploadOptions { StoreChecksum = true }));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.ChecksumNotStored));
+        Assert.That(ex.Message, Does.Contain("is uploaded").And.Contain("checksum is unknown"));
+        Assert.That(steps.CompleteCalls, Is.EqualTo(1));
+        Assert.That(steps.MetadataAdded, Is.Empty);
+    }
+
+    [Test]
     public async Task A_file_changed_during_upload_is_not_completed()
     {
         var content = Content(4 * PartSize);
