@@ -45,6 +45,10 @@ internal sealed partial class MultipartUploadEngine
     private readonly TransferConcurrencyLimiter _limiter;
     private readonly ILogger _logger;
 
+    // Built once for the client's settings, so that many small uploads do not each build one; a call with its own
+    // settings builds its own.
+    private readonly ResiliencePipeline _defaultPartPipeline;
+
     /// <summary>Creates an engine.</summary>
     /// <param name="steps">The session, part, complete and confirm steps (<see cref="CdfMultipartUploadSteps"/> for CDF).</param>
     /// <param name="defaults">The client's transfer settings (a validated copy is kept); a call may override them.</param>
@@ -59,7 +63,11 @@ internal sealed partial class MultipartUploadEngine
         _time = timeProvider ?? TimeProvider.System;
         _limiter = new TransferConcurrencyLimiter(_defaults.MaxConcurrency);
         _logger = logger ?? NullLogger.Instance;
+        _defaultPartPipeline = BuildPartPipeline(_defaults);
     }
+
+    /// <summary>The steps this engine drives (tests look at the CDF steps' lookup batching).</summary>
+    internal IMultipartUploadSteps Steps => _steps;
 
     /// <summary>The limiter bounding this engine's part PUTs (all calls together).</summary>
     public TransferConcurrencyLimiter Limiter => _limiter;
@@ -230,7 +238,7 @@ internal sealed partial class MultipartUploadEngine
             }
         }
 
-        var state = new RunState(run, new ProgressTracker(run.Plan, run.PartsDone, run.Request.Progress, _time), uploadCts, BuildPartPipeline(run.Request.Transfer), checksums);
+        var state = new RunState(run, new ProgressTracker(run.Plan, run.PartsDone, run.Request.Progress, _time), uploadCts, ReferenceEquals(run.Request.Transfer, _defaults) ? _defaultPartPipeline : BuildPartPipeline(run.Request.Transfer), checksums);
         state.Progress.ReportAlreadyDone();
         return await RunPartsAndCompleteAsync(state, cancellationToken).ConfigureAwait(false);
     }
@@ -481,7 +489,8 @@ internal sealed partial class MultipartUploadEngine
         // PartProgressStream keeps these large reads (and checksums them) but writes them in 64 KiB slices, feeding the
         // watchdog after each, so a slow but moving link is never taken for a stall.
         var sent = new PartProgressStream(body.OpenAttempt(), partIndex, run.Progress, watchdog, run.Checksums is null ? null : new Crc64());
-        using var content = new StreamContent(sent, CopyBufferSize);
+        // A small part gets a buffer of its own size, not 1 MiB.
+        using var content = new StreamContent(sent, (int)Math.Clamp(body.Length, 1, CopyBufferSize));
         content.Headers.ContentLength = body.Length;
         try
         {
