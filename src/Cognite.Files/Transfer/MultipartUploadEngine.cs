@@ -490,7 +490,7 @@ internal sealed partial class MultipartUploadEngine
         // watchdog after each, so a slow but moving link is never taken for a stall.
         var sent = new PartProgressStream(body.OpenAttempt(), partIndex, run.Progress, watchdog, run.Checksums is null ? null : new Crc64());
         // A small part gets a buffer of its own size, not 1 MiB.
-        using var content = new StreamContent(sent, (int)Math.Clamp(body.Length, 1, CopyBufferSize));
+        using var content = new PartContent(sent, (int)Math.Clamp(body.Length, 1, CopyBufferSize), watchdog);
         content.Headers.ContentLength = body.Length;
         try
         {
@@ -643,6 +643,15 @@ internal sealed partial class MultipartUploadEngine
 
         public bool TrySetFailure(CogniteUploadException failure) => Interlocked.CompareExchange(ref _failure, failure, null) is null;
     }
+}
+
+/// <summary>
+/// A part attempt's body. When the client's bandwidth cap paces it (<see cref="Http.BandwidthLimitHandler"/>), each chunk
+/// written feeds the attempt's stall watchdog: a capped but moving transfer is not a stall.
+/// </summary>
+internal sealed class PartContent(Stream body, int bufferSize, StallWatchdog watchdog) : StreamContent(body, bufferSize), Http.ITransferActivityListener
+{
+    public void BytesMoved() => watchdog.Touch();
 }
 
 /// <summary>

@@ -334,6 +334,28 @@ public class UploadTests
         Assert.That(cdf.Calls, Is.Empty);
     }
 
+    [Test]
+    public async Task A_capped_but_moving_upload_is_not_taken_for_a_stall()
+    {
+        // 16 KiB/s: every 64 KiB slice of the body takes 4 s, four times the stall timeout; the cap's chunks feed the
+        // watchdog, so the one attempt goes through.
+        var cdf = new FakeCdf(_time);
+        using var client = cdf.Client(o =>
+        {
+            o.MaxTransferBytesPerSecond = 16 * 1024;
+            o.Transfer = new TransferOptions { StallTimeout = TimeSpan.FromSeconds(1), RetryBaseDelay = TimeSpan.Zero };
+        });
+        var content = Content(256 * 1024);
+        var started = _time.GetUtcNow();
+
+        var result = await ClientFixture.RunWithFakeTime(_time, client.UploadAsync(new FileCreate { Name = "capped.bin" }, new MemoryStream(content)));
+
+        Assert.That(result.Retries, Is.Zero, "no attempt was aborted as stalled");
+        Assert.That(cdf.Puts.Single().Body, Is.EqualTo(content));
+        Assert.That(_time.GetUtcNow() - started, Is.GreaterThanOrEqualTo(TimeSpan.FromSeconds(15.9)), "256 KiB at 16 KiB/s");
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
+    }
+
     /// <summary>
     /// A MockHttp CDF for uploads: <c>POST /files</c> and <c>uploadlink</c> hand out <see cref="UploadUrl"/>, the multipart
     /// operations hand out one <see cref="PartUrl"/> per part, <c>byids</c> reports the file uploaded from the
