@@ -490,8 +490,7 @@ internal sealed partial class MultipartUploadEngine
         // watchdog after each, so a slow but moving link is never taken for a stall.
         var sent = new PartProgressStream(body.OpenAttempt(), partIndex, run.Progress, watchdog, run.Checksums is null ? null : new Crc64());
         // A small part gets a buffer of its own size, not 1 MiB.
-        using var content = new PartContent(sent, (int)Math.Clamp(body.Length, 1, CopyBufferSize), watchdog);
-        content.Headers.ContentLength = body.Length;
+        using var content = new PartContent(sent, body.Length, (int)Math.Clamp(body.Length, 1, CopyBufferSize), watchdog);
         try
         {
             await _steps.PutPartAsync(run.Run.Session, partIndex, content, attemptCts.Token).ConfigureAwait(false);
@@ -646,12 +645,53 @@ internal sealed partial class MultipartUploadEngine
 }
 
 /// <summary>
-/// A part attempt's body. When the client's bandwidth cap paces it (<see cref="Http.BandwidthLimitHandler"/>), each chunk
-/// written feeds the attempt's stall watchdog: a capped but moving transfer is not a stall.
+/// A part attempt's body, streamed once with its Content-Length. When the client's bandwidth cap paces it
+/// (<see cref="Http.BandwidthLimitHandler"/>), each chunk written feeds the attempt's stall watchdog: a capped but moving
+/// transfer is not a stall. (Not a StreamContent subclass: StreamContent passes the cancellation token on to the copy
+/// only when it is not derived from, and an aborted attempt must stop its copy.)
 /// </summary>
-internal sealed class PartContent(Stream body, int bufferSize, StallWatchdog watchdog) : StreamContent(body, bufferSize), Http.ITransferActivityListener
+internal sealed class PartContent : HttpContent, Http.ITransferActivityListener
 {
-    public void BytesMoved() => watchdog.Touch();
+    private readonly Stream _body;
+    private readonly int _bufferSize;
+    private readonly StallWatchdog _watchdog;
+
+    public PartContent(Stream body, long length, int bufferSize, StallWatchdog watchdog)
+    {
+        _body = body;
+        _bufferSize = bufferSize;
+        _watchdog = watchdog;
+        Headers.ContentLength = length;
+    }
+
+    public void BytesMoved() => _watchdog.Touch();
+
+    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+        _body.CopyToAsync(stream, _bufferSize, CancellationToken.None);
+
+    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken) =>
+        _body.CopyToAsync(stream, _bufferSize, cancellationToken);
+
+    protected override void SerializeToStream(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken) =>
+        _body.CopyTo(stream, _bufferSize);
+
+    protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult(_body);
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = Headers.ContentLength ?? -1;
+        return length >= 0;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _body.Dispose();
+        }
+
+        base.Dispose(disposing);
+    }
 }
 
 /// <summary>
