@@ -590,6 +590,25 @@ public sealed class ErrorCatalogueTests
         Assert.That(cli.StdErr, Does.Contain("the session has probably expired"));
     }
 
+    [Test]
+    public async Task ChecksumNotStored()
+    {
+        // A file whose metadata is full (256 pairs): CDF refuses the pair the checksum would add.
+        using var client = _env.Client();
+        var full = Enumerable.Range(0, 256).ToDictionary(i => $"k{i}", _ => "v");
+        var content = EmulatorHarnessBytes(1000);
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(
+            new FileCreate { Name = "full.bin", ExternalId = "full-metadata", Metadata = full }, new MemoryStream(content), new UploadOptions { StoreChecksum = true }));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.ChecksumNotStored));
+        Assert.That(e.InnerException, Is.InstanceOf<CogniteApiException>());
+        Assert.That(e.Message, Does.Match(
+            @"^File id \d+ is uploaded \(1000 bytes, complete and confirmed\) with checksum crc64-ecma182:[0-9a-f]{16}, but storing the checksum in its metadata \(""cognite-files-checksum""\) failed: CDF POST /api/v1/projects/\S+/files/update failed with 400 \(BadRequest\): metadata: at most 256 key-value pairs\."));
+        var file = await client.RetrieveAsync(e.FileId!.Value);
+        Assert.That(file.Uploaded, Is.True, "the content is there");
+        Assert.That(file.Metadata, Has.Count.EqualTo(256).And.Not.ContainKey(ContentChecksum.MetadataKey));
+        AssertClean(e);
+    }
+
     private static string ReadIfExists(string path)
     {
         try

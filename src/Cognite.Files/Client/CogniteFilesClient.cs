@@ -54,7 +54,7 @@ public sealed partial class CogniteFilesClient : IDisposable
                 BaseAddress = pipeline.ApiBaseUri,
                 Timeout = Timeout.InfiniteTimeSpan,
             },
-            new HttpClient(presignedPrimaryHandler ?? CogniteHttpPipeline.CreatePrimaryHandler(decompress: false), disposeHandler: presignedPrimaryHandler is null) { Timeout = Timeout.InfiniteTimeSpan },
+            new HttpClient(CogniteHttpPipeline.Chain(pipeline.CreatePresignedHandlers(), presignedPrimaryHandler ?? CogniteHttpPipeline.CreatePrimaryHandler(decompress: false)), disposeHandler: presignedPrimaryHandler is null) { Timeout = Timeout.InfiniteTimeSpan },
             ownsHttpClients: true)
     {
     }

@@ -32,6 +32,13 @@ public sealed class CogniteFilesClientOptions
     /// <summary>Upper bound of one retry delay, a server's <c>Retry-After</c> included. Default 30 s.</summary>
     public TimeSpan MaxRetryDelay { get; set; } = TimeSpan.FromSeconds(30);
 
+    /// <summary>
+    /// Caps the total rate, in bytes per second, of this client's file content traffic: upload PUT bodies and download GET
+    /// bodies to pre-signed URLs, across all its connections and transfers together (API calls are not counted). Null
+    /// (the default): no cap. At least 1024. A capped transfer that keeps moving is never taken for a stalled one.
+    /// </summary>
+    public long? MaxTransferBytesPerSecond { get; set; }
+
     /// <summary>How uploads and downloads are split and sent; a call can override them (<see cref="UploadOptions.Transfer"/>, <see cref="DownloadOptions.Transfer"/>).</summary>
     public TransferOptions Transfer { get; set; } = new();
 
@@ -119,6 +126,11 @@ public sealed class CogniteFilesClientOptions
         if (RetryBaseDelay < TimeSpan.Zero || MaxRetryDelay < RetryBaseDelay)
         {
             throw new ArgumentOutOfRangeException(nameof(RetryBaseDelay), RetryBaseDelay, "RetryBaseDelay must be >= 0 and not above MaxRetryDelay.");
+        }
+
+        if (MaxTransferBytesPerSecond is < 1024)
+        {
+            throw new ArgumentOutOfRangeException(nameof(MaxTransferBytesPerSecond), MaxTransferBytesPerSecond, "MaxTransferBytesPerSecond must be at least 1024 bytes per second, or null for no cap.");
         }
 
         if (Transfer is null)

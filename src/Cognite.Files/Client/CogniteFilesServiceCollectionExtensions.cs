@@ -88,8 +88,15 @@ public static class CogniteFilesServiceCollectionExtensions
             .ConfigurePrimaryHttpMessageHandler(() => CogniteHttpPipeline.CreatePrimaryHandler(decompress: false))
             .SetHandlerLifetime(Timeout.InfiniteTimeSpan)
             // No app-wide resilience defaults on part PUTs: a total-request timeout would kill healthy slow parts and a
-            // generic retry would re-send consumed bodies; the transfer engine retries parts itself.
-            .ConfigureAdditionalHttpMessageHandlers((handlers, _) => RemoveResilienceHandlers(handlers));
+            // generic retry would re-send consumed bodies; the transfer engine retries parts itself. Then the bandwidth cap.
+            .ConfigureAdditionalHttpMessageHandlers((handlers, sp) =>
+            {
+                RemoveResilienceHandlers(handlers);
+                foreach (var handler in sp.GetRequiredKeyedService<CogniteHttpPipeline>(registration).CreatePresignedHandlers())
+                {
+                    handlers.Add(handler);
+                }
+            });
 
         Func<IServiceProvider, CogniteFilesClient> createClient = sp =>
         {

@@ -20,6 +20,13 @@ public enum UploadFailureReason
 
     /// <summary>The upload was completed but CDF did not report the file as uploaded in time.</summary>
     NotConfirmed,
+
+    /// <summary>
+    /// The content is uploaded and confirmed, but its checksum could not be stored in the file's metadata
+    /// (<see cref="Transfer.UploadOptions.StoreChecksum"/>): the update was refused or failed, or the checksum is unknown
+    /// (a resume whose journal lacks part checksums). <see cref="CogniteUploadException.FileId"/> names the file.
+    /// </summary>
+    ChecksumNotStored,
 }
 
 /// <summary>

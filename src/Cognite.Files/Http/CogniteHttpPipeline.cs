@@ -20,6 +20,9 @@ internal sealed class CogniteHttpPipeline
     private readonly Polly.ResiliencePipeline<HttpResponseMessage> _resilience;
     private readonly RefitSettings _refitSettings;
 
+    // One per client (per pipeline), shared by every connection of its pre-signed URL client.
+    private readonly BandwidthLimiter? _bandwidth;
+
     public CogniteHttpPipeline(CogniteFilesClientOptions options, IAccessTokenProvider tokenProvider, ILoggerFactory? loggerFactory, TimeProvider? timeProvider)
     {
         ArgumentNullException.ThrowIfNull(options);
@@ -33,6 +36,7 @@ internal sealed class CogniteHttpPipeline
         _apiLogger = LoggerFactory.CreateLogger("Cognite.Files.Api");
         _resilience = ApiResiliencePipeline.Build(Options, TimeProvider, _apiLogger);
         _refitSettings = CogniteRefitSettings.Create(TimeProvider);
+        _bandwidth = Options.MaxTransferBytesPerSecond is { } rate ? new BandwidthLimiter(rate, TimeProvider) : null;
     }
 
     /// <summary>The validated copy of the caller's options (its <see cref="CogniteFilesClientOptions.Transfer"/> a validated copy too).</summary>
@@ -57,6 +61,13 @@ internal sealed class CogniteHttpPipeline
         new BearerTokenHandler(_tokenProvider, ApiBaseUri),
         new ResponseBufferingHandler(),
     ];
+
+    /// <summary>
+    /// The handlers of the pre-signed URL client, outermost first: the bandwidth cap when
+    /// <see cref="CogniteFilesClientOptions.MaxTransferBytesPerSecond"/> is set (all handlers made here share one
+    /// limiter), else none. Never an auth handler.
+    /// </summary>
+    public DelegatingHandler[] CreatePresignedHandlers() => _bandwidth is null ? [] : [new BandwidthLimitHandler(_bandwidth)];
 
     /// <summary>The Refit binding of <see cref="ICogniteFilesApi"/> over an HTTP client whose handlers are <see cref="CreateApiHandlers"/>.</summary>
     public ICogniteFilesApi CreateApi(HttpClient apiHttp) => RestService.For<ICogniteFilesApi>(apiHttp, _refitSettings);

@@ -8,7 +8,8 @@ namespace Cognite.Files.Transfer;
 /// The upload steps over CDF's HTTP API: <c>initmultipartupload</c> (new file) or <c>multiuploadlink</c>
 /// (existing file), or for a single request <c>POST /files</c> or <c>uploadlink</c>; PUTs to the pre-signed URLs
 /// through a <see cref="PresignedUrlClient"/> (no token ever reaches them), <c>completemultipartupload</c>, then
-/// bounded polling of <c>byids</c> until <c>uploaded</c>.
+/// bounded polling of <c>byids</c> until <c>uploaded</c>; <c>update</c> to store the checksum in the metadata. The
+/// <c>byids</c> lookups of all uploads of these steps (one client) are batched by a <see cref="FileLookupBatcher"/>.
 /// </summary>
 internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
 {
@@ -33,7 +34,11 @@ internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
         _presigned = presignedUrls;
         _time = timeProvider ?? TimeProvider.System;
         _relativeUrlBase = relativeUrlBase;
+        Lookups = new FileLookupBatcher(api);
     }
+
+    /// <summary>Batches the <c>byids</c> lookups of concurrent uploads.</summary>
+    internal FileLookupBatcher Lookups { get; }
 
     /// <inheritdoc />
     public async Task<UploadSession> StartAsync(UploadTarget target, int partCount, CancellationToken cancellationToken)
@@ -103,9 +108,10 @@ internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
         }
 
         var id = file.Id ?? throw new ArgumentException("The file identifier names no file.", nameof(file));
-        // An unknown id is CDF's own CogniteNotFoundException (byids without ignoreUnknownIds), before any link request.
-        var found = await _api.RetrieveFilesAsync(new FileRetrieveRequest { Items = [Identifier.FromId(id)] }, cancellationToken).ConfigureAwait(false);
-        var metadata = found.Items.Single();
+        // Batched with the other uploads' lookups. An unknown id is asked again alone, without ignoreUnknownIds, for CDF's
+        // own CogniteNotFoundException, before any link request.
+        var metadata = await Lookups.LookupAsync(id, cancellationToken).ConfigureAwait(false)
+            ?? (await _api.RetrieveFilesAsync(new FileRetrieveRequest { Items = [Identifier.FromId(id)] }, cancellationToken).ConfigureAwait(false)).Items.Single();
         return metadata switch
         {
             { ExternalId: { } x } => new FileExternalIdEither { ExternalId = x },
@@ -151,8 +157,7 @@ internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
         var delay = FirstPollDelay;
         while (true)
         {
-            var list = await _api.RetrieveFilesAsync(new FileRetrieveRequest { Items = [Identifier.FromId(session.FileId)] }, cancellationToken).ConfigureAwait(false);
-            var file = list.Items.FirstOrDefault()
+            var file = await Lookups.LookupAsync(session.FileId, cancellationToken).ConfigureAwait(false)
                 ?? throw new CogniteUploadException($"File {session.FileId} was not found after completing its upload.", UploadFailureReason.NotConfirmed, uploadId: session.UploadId, fileId: session.FileId);
             var elapsed = _time.GetElapsedTime(started);
             if (file.Uploaded || timeout == TimeSpan.Zero)
@@ -173,6 +178,19 @@ internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
             await Task.Delay(wait, _time, cancellationToken).ConfigureAwait(false);
             delay = delay * 2 < MaxPollDelay ? delay * 2 : MaxPollDelay;
         }
+    }
+
+    /// <inheritdoc />
+    /// <remarks><c>POST /files/update</c> with <c>metadata: {add: {key: value}}</c>: the file's other pairs stay.</remarks>
+    public async Task<FileMetadata> AddMetadataAsync(long fileId, string key, string value, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        ArgumentNullException.ThrowIfNull(value);
+        var update = new FileUpdateItem { Id = fileId, Update = new FileUpdate { Metadata = new MetadataUpdate { Add = new Dictionary<string, string> { [key] = value } } } };
+        var result = await _api.UpdateFilesAsync(new FileUpdateRequest { Items = [update] }, cancellationToken).ConfigureAwait(false);
+        return result.Items.Count == 1
+            ? result.Items[0]
+            : throw new CogniteException($"CDF returned {result.Items.Count} files for the update of file {fileId}.");
     }
 
     private Uri ToUri(string url)

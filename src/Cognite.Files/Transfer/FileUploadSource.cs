@@ -9,7 +9,6 @@ internal sealed class FileUploadSource : UploadSource
     private readonly SafeFileHandle _handle;
     private readonly string _path;
     private readonly DateTime _lastWriteUtc;
-    private Task<ulong>? _hashTask;
 
     public FileUploadSource(string path)
     {
@@ -26,12 +25,6 @@ internal sealed class FileUploadSource : UploadSource
     internal override ValueTask<PartBody> ReadPartAsync(long offset, long length, CancellationToken cancellationToken) =>
         ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => new FileSliceStream(_handle, offset, length)));
 
-    internal override Task? StartHashing(CancellationToken cancellationToken) =>
-        _hashTask = Task.Run(() => HashSliceAsync(cancellationToken), cancellationToken);
-
-    internal override Task<ulong> GetCrc64Async(CancellationToken cancellationToken) =>
-        _hashTask ?? HashSliceAsync(cancellationToken);
-
     internal override async ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken)
     {
         var edges = await HashEdgesAsync(Length, (o, l) => new FileSliceStream(_handle, o, l), cancellationToken).ConfigureAwait(false);
@@ -45,15 +38,6 @@ internal sealed class FileUploadSource : UploadSource
         if (disposing)
         {
             _handle.Dispose();
-        }
-    }
-
-    private async Task<ulong> HashSliceAsync(CancellationToken cancellationToken)
-    {
-        var stream = new FileSliceStream(_handle, 0, Length);
-        await using (stream.ConfigureAwait(false))
-        {
-            return await Crc64StreamAsync(stream, cancellationToken).ConfigureAwait(false);
         }
     }
 

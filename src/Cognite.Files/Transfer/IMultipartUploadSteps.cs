@@ -82,4 +82,7 @@ internal interface IMultipartUploadSteps
 
     /// <summary>Waits (bounded by <paramref name="timeout"/>; zero: look once) until CDF reports the file as uploaded and returns its metadata.</summary>
     Task<FileMetadata> ConfirmUploadedAsync(UploadSession session, TimeSpan timeout, CancellationToken cancellationToken);
+
+    /// <summary>Adds (or replaces) one metadata pair of the file, keeping its other pairs, and returns the updated metadata.</summary>
+    Task<FileMetadata> AddMetadataAsync(long fileId, string key, string value, CancellationToken cancellationToken);
 }

@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
+using System.IO.Hashing;
 using System.Net;
 using Cognite.Files.Diagnostics;
+using Cognite.Files.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
@@ -22,11 +24,15 @@ namespace Cognite.Files.Transfer;
 /// <item>No whole-request timeout: an attempt that moves no bytes for <see cref="TransferOptions.StallTimeout"/> is
 /// aborted and retried.</item>
 /// <item>Cancellation aborts every in-flight PUT and never completes the upload.</item>
-/// <item>The returned checksum (<see cref="ContentChecksum"/>) covers the whole content in order. For a file or seekable
-/// stream it is computed by one sequential read that runs beside the uploads, and the source is asked again before completing whether it is unchanged (a file: length and modification
-/// time), so the hash and the bytes sent describe the same content. For a non-seekable stream it is computed from the
-/// very bytes read and sent (on a resume, the parts already done are read and hashed but not sent: see
-/// <see cref="ResumeAsync"/>).</item>
+/// <item>The content is read once. With <see cref="TransferOptions.ComputeChecksum"/> on, every part attempt computes the
+/// CRC-64 (<see cref="ContentChecksum"/>) of the very bytes it sends, as they pass through the copy buffer; when CDF
+/// accepts the part, that CRC is recorded for its range (and in the journal), and once all parts are accepted the
+/// ranges are combined into the checksum of the whole content, whatever order they finished in. A retry computes its
+/// own: the accepted attempt's bytes are what the checksum describes. A resume combines the journal's checksums of the
+/// parts done before with those it sends, so its checksum too describes what CDF stores.</item>
+/// <item>Before completing, the source is asked whether it is unchanged (a file: length and modification time): a file
+/// rewritten while its parts went out would be stored as a mix of old and new bytes, so it is not completed
+/// (<see cref="UploadFailureReason.SourceChanged"/>).</item>
 /// </list>
 /// </summary>
 internal sealed partial class MultipartUploadEngine
@@ -38,6 +44,10 @@ internal sealed partial class MultipartUploadEngine
     private readonly TimeProvider _time;
     private readonly TransferConcurrencyLimiter _limiter;
     private readonly ILogger _logger;
+
+    // Built once for the client's settings, so that many small uploads do not each build one; a call with its own
+    // settings builds its own.
+    private readonly ResiliencePipeline _defaultPartPipeline;
 
     /// <summary>Creates an engine.</summary>
     /// <param name="steps">The session, part, complete and confirm steps (<see cref="CdfMultipartUploadSteps"/> for CDF).</param>
@@ -53,7 +63,11 @@ internal sealed partial class MultipartUploadEngine
         _time = timeProvider ?? TimeProvider.System;
         _limiter = new TransferConcurrencyLimiter(_defaults.MaxConcurrency);
         _logger = logger ?? NullLogger.Instance;
+        _defaultPartPipeline = BuildPartPipeline(_defaults);
     }
+
+    /// <summary>The steps this engine drives (tests look at the CDF steps' lookup batching).</summary>
+    internal IMultipartUploadSteps Steps => _steps;
 
     /// <summary>The limiter bounding this engine's part PUTs (all calls together).</summary>
     public TransferConcurrencyLimiter Limiter => _limiter;
@@ -69,8 +83,14 @@ internal sealed partial class MultipartUploadEngine
     public UploadRequest CreateRequest(UploadSource source, UploadTarget? target, UploadOptions? options, string? journalPath = null)
     {
         var transfer = options?.Transfer?.ValidatedCopy() ?? _defaults;
+        if (options is { StoreChecksum: true } && !transfer.ComputeChecksum)
+        {
+            throw new ArgumentException(
+                $"{nameof(UploadOptions.StoreChecksum)} needs the checksum: it cannot be stored with {nameof(TransferOptions)}.{nameof(TransferOptions.ComputeChecksum)} off.", nameof(options));
+        }
+
         var callLimiter = transfer.MaxConcurrency < _defaults.MaxConcurrency ? new TransferConcurrencyLimiter(transfer.MaxConcurrency) : null;
-        return new UploadRequest(source, target, transfer, options?.Progress, journalPath ?? options?.JournalPath, callLimiter);
+        return new UploadRequest(source, target, transfer, options?.Progress, journalPath ?? options?.JournalPath, callLimiter) { StoreChecksum = options?.StoreChecksum ?? false };
     }
 
     /// <summary>
@@ -93,10 +113,13 @@ internal sealed partial class MultipartUploadEngine
     /// its first and last MiB, for a seekable stream those two hashes. For a <b>non-seekable stream</b> only the length
     /// can be checked (it cannot be peeked at without consuming it), so a different stream of the same length is
     /// accepted. The parts recorded as done in the journal are not re-sent and are <b>trusted</b> to be the same bytes
-    /// as the corresponding range of the source: they are read (a non-seekable stream is read past them) but never
-    /// compared with what CDF holds. The returned <see cref="UploadResult.Checksum"/> is the checksum of the content given to
-    /// this resume, not of the bytes CDF stored for the skipped parts; the two differ if the content given here is not
-    /// the one the upload began with.
+    /// as the corresponding range of the source: they are not read (a non-seekable stream is read past them) and never
+    /// compared with what CDF holds. The returned <see cref="UploadResult.Checksum"/> combines the checksums the journal
+    /// recorded for those parts (of the bytes they sent) with those of the parts sent now: it describes the content CDF
+    /// stores, even when the local content given here differs in the skipped ranges. A journal that lacks the checksum
+    /// of a done part (written by an older version, or with <see cref="TransferOptions.ComputeChecksum"/> off) still
+    /// resumes, but the result's checksum is then null (and a warning is logged): the stored content of those parts is
+    /// known only to CDF.
     /// </para>
     /// </summary>
     public Task<UploadResult> ResumeAsync(string journalPath, UploadRequest request, CancellationToken cancellationToken) =>
@@ -203,43 +226,21 @@ internal sealed partial class MultipartUploadEngine
     private async Task<UploadResult> RunAsync(RunContext run, CancellationToken cancellationToken)
     {
         using var uploadCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        var token = uploadCts.Token;
-        var state = new RunState(run, new ProgressTracker(run.Plan, run.PartsDone, run.Request.Progress, _time), uploadCts, BuildPartPipeline(run.Request.Transfer));
+        var checksums = run.Request.Transfer.ComputeChecksum ? new RangeChecksums(run.Plan.Length) : null;
+        if (checksums is not null && run.Journal is { } journal)
+        {
+            foreach (var i in run.PartsDone)
+            {
+                if (journal.TryGetPartChecksum(i, out var crc))
+                {
+                    checksums.Add(run.Plan.GetPartOffset(i), run.Plan.GetPartLength(i), crc);
+                }
+            }
+        }
+
+        var state = new RunState(run, new ProgressTracker(run.Plan, run.PartsDone, run.Request.Progress, _time), uploadCts, ReferenceEquals(run.Request.Transfer, _defaults) ? _defaultPartPipeline : BuildPartPipeline(run.Request.Transfer), checksums);
         state.Progress.ReportAlreadyDone();
-
-        // The hash pass has its own token (linked to the upload's), so that any exit can stop it, and it is awaited
-        // on every exit: it must not read the source (or the caller's stream) after this method returns.
-        using var hashCts = CancellationTokenSource.CreateLinkedTokenSource(token);
-        var hashTask = run.Request.Transfer.ComputeChecksum ? run.Request.Source.StartHashing(hashCts.Token) : null;
-        try
-        {
-            return await RunPartsAndCompleteAsync(state, cancellationToken).ConfigureAwait(false);
-        }
-        finally
-        {
-            await StopHashingAsync(hashTask, hashCts).ConfigureAwait(false);
-        }
-    }
-
-    /// <summary>
-    /// Stops the hash pass without waiting for it to finish its read of the whole source: cancels it (a no-op when it
-    /// has finished) and waits until it has ended. Its own outcome is observed and dropped: on success it was already
-    /// consumed through <see cref="UploadSource.GetCrc64Async"/>, on failure the upload's error is the one to report.
-    /// </summary>
-    private static async Task StopHashingAsync(Task? hashTask, CancellationTokenSource hashCts)
-    {
-        if (hashTask is null)
-        {
-            return;
-        }
-
-        if (!hashTask.IsCompleted)
-        {
-            await hashCts.CancelAsync().ConfigureAwait(false);
-        }
-
-        await hashTask.ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
-        _ = hashTask.Exception; // observed: never an UnobservedTaskException
+        return await RunPartsAndCompleteAsync(state, cancellationToken).ConfigureAwait(false);
     }
 
     private async Task<UploadResult> RunPartsAndCompleteAsync(RunState state, CancellationToken cancellationToken)
@@ -309,7 +310,7 @@ internal sealed partial class MultipartUploadEngine
             throw failure;
         }
 
-        var checksum = run.Request.Transfer.ComputeChecksum ? ContentChecksum.Format(await source.GetCrc64Async(token).ConfigureAwait(false)) : null;
+        var checksum = CombineChecksum(state);
         if (!source.IsUnchanged())
         {
             throw new CogniteUploadException(
@@ -321,10 +322,63 @@ internal sealed partial class MultipartUploadEngine
         var metadata = await _steps.ConfirmUploadedAsync(session, run.Request.Transfer.UploadedConfirmationTimeout, cancellationToken).ConfigureAwait(false);
         DeleteJournal(run.Journal);
         state.Progress.ReportFinal();
+        if (run.Request.StoreChecksum)
+        {
+            metadata = await StoreChecksumAsync(session, checksum, plan.Length, cancellationToken).ConfigureAwait(false);
+        }
 
         run.Activity?.SetTag("cognite.files.checksum", checksum);
         run.Activity?.SetTag("cognite.files.retries", state.Retries);
         return new UploadResult(metadata, checksum, plan.Length, plan.PartCount, state.Retries, _time.GetElapsedTime(run.Started)) { PartsSkipped = run.PartsDone.Length, UploadId = session.UploadId };
+    }
+
+    /// <summary>
+    /// Stores the checksum of a completed upload in the file's metadata. The content is uploaded whatever happens here,
+    /// so any failure (but the caller's cancellation) says so: <see cref="UploadFailureReason.ChecksumNotStored"/>.
+    /// </summary>
+    private async Task<FileMetadata> StoreChecksumAsync(UploadSession session, string? checksum, long length, CancellationToken cancellationToken)
+    {
+        var uploaded = string.Create(CultureInfo.InvariantCulture, $"File id {session.FileId} is uploaded ({length} bytes, complete and confirmed)");
+        if (checksum is null)
+        {
+            throw new CogniteUploadException(
+                $"{uploaded}, but its checksum is unknown (the resumed journal did not record the checksum of every part sent before), so none was stored in its metadata.",
+                UploadFailureReason.ChecksumNotStored, uploadId: session.UploadId, fileId: session.FileId);
+        }
+
+        try
+        {
+            return await _steps.AddMetadataAsync(session.FileId, ContentChecksum.MetadataKey, ContentChecksum.FormatMetadataValue(checksum, length), cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            throw new CogniteUploadException(
+                $"{uploaded} with checksum {checksum}, but storing the checksum in its metadata (\"{ContentChecksum.MetadataKey}\") failed: {ex.Message}",
+                UploadFailureReason.ChecksumNotStored, uploadId: session.UploadId, fileId: session.FileId, innerException: ex);
+        }
+    }
+
+    /// <summary>
+    /// The whole-content checksum from the parts' ranges; null when checksums are off, or when a range has none (a
+    /// resume from a journal that did not record the checksum of a part done before), which is logged.
+    /// </summary>
+    private string? CombineChecksum(RunState state)
+    {
+        if (state.Checksums is not { } checksums)
+        {
+            return null;
+        }
+
+        if (checksums.TryCombine() is { } crc)
+        {
+            return ContentChecksum.Format(crc);
+        }
+
+        var plan = state.Run.Plan;
+        var covered = checksums.Snapshot().Select(r => r.Offset).ToHashSet();
+        var missing = Enumerable.Range(0, plan.PartCount).Count(i => !covered.Contains(plan.GetPartOffset(i)));
+        LogChecksumNotCombined(_logger, missing, plan.PartCount);
+        return null;
     }
 
     private async Task AcquireAsync(TransferConcurrencyLimiter? callLimiter, CancellationToken cancellationToken)
@@ -380,7 +434,7 @@ internal sealed partial class MultipartUploadEngine
         activity?.SetTag("cognite.files.part_bytes", body.Length);
         try
         {
-            await run.PartPipeline.ExecuteAsync(
+            var crc = await run.PartPipeline.ExecuteAsync(
                 async ct =>
                 {
                     attempts++;
@@ -389,12 +443,17 @@ internal sealed partial class MultipartUploadEngine
                         run.AddRetry();
                     }
 
-                    await SendAttemptAsync(run, partIndex, body, stallTimeout, ct).ConfigureAwait(false);
+                    return await SendAttemptAsync(run, partIndex, body, stallTimeout, ct).ConfigureAwait(false);
                 },
                 token).ConfigureAwait(false);
 
+            if (crc is { } sent)
+            {
+                run.Checksums?.Add(run.Run.Plan.GetPartOffset(partIndex), body.Length, sent);
+            }
+
             run.Progress.PartCompleted(partIndex);
-            run.Run.Journal?.MarkDone(partIndex);
+            run.Run.Journal?.MarkDone(partIndex, crc);
             TransferMetrics.PartsUploaded.Add(1);
             TransferMetrics.BytesUploaded.Add(body.Length);
             activity?.SetTag("cognite.files.attempts", attempts);
@@ -420,20 +479,24 @@ internal sealed partial class MultipartUploadEngine
         }
     }
 
-    private async Task SendAttemptAsync(RunState run, int partIndex, PartBody body, TimeSpan stallTimeout, CancellationToken cancellationToken)
+    /// <summary>Sends one attempt of a part; returns the CRC-64 of the bytes it sent (null when checksums are off).</summary>
+    private async Task<ulong?> SendAttemptAsync(RunState run, int partIndex, PartBody body, TimeSpan stallTimeout, CancellationToken cancellationToken)
     {
         using var attemptCts = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         using var watchdog = new StallWatchdog(_time, stallTimeout, attemptCts);
         // A streamed body with Content-Length (object stores refuse chunked uploads). The 1 MiB copy buffer (pooled by
         // Stream.CopyToAsync) halves the syscalls of the 80 KiB default; measured faster on loopback (bench/results.md).
-        // PartProgressStream keeps these large reads but writes them in 64 KiB slices, feeding the watchdog after each,
-        // so a slow but moving link is never taken for a stall.
-        using var content = new StreamContent(new PartProgressStream(body.OpenAttempt(), partIndex, run.Progress, watchdog), CopyBufferSize);
-        content.Headers.ContentLength = body.Length;
+        // PartProgressStream keeps these large reads (and checksums them) but writes them in 64 KiB slices, feeding the
+        // watchdog after each, so a slow but moving link is never taken for a stall.
+        var sent = new PartProgressStream(body.OpenAttempt(), partIndex, run.Progress, watchdog, run.Checksums is null ? null : new Crc64());
+        // A small part gets a buffer of its own size, not 1 MiB.
+        using var content = new PartContent(sent, body.Length, (int)Math.Clamp(body.Length, 1, CopyBufferSize), watchdog);
         try
         {
             await _steps.PutPartAsync(run.Run.Session, partIndex, content, attemptCts.Token).ConfigureAwait(false);
             run.PartSucceeded();
+            // Accepted with its Content-Length, the body was read to its end: the checksum covers the whole part.
+            return sent.Position == body.Length ? sent.SentChecksum : null;
         }
         catch (Exception ex) when (watchdog.Fired && !cancellationToken.IsCancellationRequested)
         {
@@ -543,11 +606,14 @@ internal sealed partial class MultipartUploadEngine
     [LoggerMessage(EventId = 6003, Level = LogLevel.Warning, Message = "The upload completed, but its journal {Journal} could not be deleted: {Error}")]
     private static partial void LogJournalNotDeleted(ILogger logger, string? journal, string error);
 
+    [LoggerMessage(EventId = 6004, Level = LogLevel.Warning, Message = "No checksum for this upload: {Missing} of {Parts} parts have none (parts done before a resume whose journal did not record their checksum)")]
+    private static partial void LogChecksumNotCombined(ILogger logger, int missing, int parts);
+
     /// <summary>What one upload or resume works on: the request, its plan and session, and what is already done.</summary>
     private sealed record RunContext(UploadRequest Request, UploadPlan Plan, UploadSession Session, UploadJournal? Journal, int[] PartsDone, bool Resumed, long Started, Activity? Activity);
 
-    /// <summary>The mutable state of one run: progress, cancellation, retries, the first failure.</summary>
-    private sealed class RunState(RunContext run, ProgressTracker progress, CancellationTokenSource cancellation, ResiliencePipeline partPipeline)
+    /// <summary>The mutable state of one run: progress, cancellation, retries, checksums, the first failure.</summary>
+    private sealed class RunState(RunContext run, ProgressTracker progress, CancellationTokenSource cancellation, ResiliencePipeline partPipeline, RangeChecksums? checksums)
     {
         private CogniteUploadException? _failure;
         private int _retries;
@@ -561,6 +627,9 @@ internal sealed partial class MultipartUploadEngine
 
         public ResiliencePipeline PartPipeline => partPipeline;
 
+        /// <summary>The CRC-64 of every part accepted so far (done parts of a resume from the journal); null when checksums are off.</summary>
+        public RangeChecksums? Checksums => checksums;
+
         public int Retries => Volatile.Read(ref _retries);
 
         public bool AnyPartSucceeded => Volatile.Read(ref _succeeded) > 0;
@@ -572,6 +641,56 @@ internal sealed partial class MultipartUploadEngine
         public void PartSucceeded() => Interlocked.Increment(ref _succeeded);
 
         public bool TrySetFailure(CogniteUploadException failure) => Interlocked.CompareExchange(ref _failure, failure, null) is null;
+    }
+}
+
+/// <summary>
+/// A part attempt's body, streamed once with its Content-Length. When the client's bandwidth cap paces it
+/// (<see cref="Http.BandwidthLimitHandler"/>), each chunk written feeds the attempt's stall watchdog: a capped but moving
+/// transfer is not a stall. (Not a StreamContent subclass: StreamContent passes the cancellation token on to the copy
+/// only when it is not derived from, and an aborted attempt must stop its copy.)
+/// </summary>
+internal sealed class PartContent : HttpContent, Http.ITransferActivityListener
+{
+    private readonly Stream _body;
+    private readonly int _bufferSize;
+    private readonly StallWatchdog _watchdog;
+
+    public PartContent(Stream body, long length, int bufferSize, StallWatchdog watchdog)
+    {
+        _body = body;
+        _bufferSize = bufferSize;
+        _watchdog = watchdog;
+        Headers.ContentLength = length;
+    }
+
+    public void BytesMoved() => _watchdog.Touch();
+
+    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context) =>
+        _body.CopyToAsync(stream, _bufferSize, CancellationToken.None);
+
+    protected override Task SerializeToStreamAsync(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken) =>
+        _body.CopyToAsync(stream, _bufferSize, cancellationToken);
+
+    protected override void SerializeToStream(Stream stream, System.Net.TransportContext? context, CancellationToken cancellationToken) =>
+        _body.CopyTo(stream, _bufferSize);
+
+    protected override Task<Stream> CreateContentReadStreamAsync() => Task.FromResult(_body);
+
+    protected override bool TryComputeLength(out long length)
+    {
+        length = Headers.ContentLength ?? -1;
+        return length >= 0;
+    }
+
+    protected override void Dispose(bool disposing)
+    {
+        if (disposing)
+        {
+            _body.Dispose();
+        }
+
+        base.Dispose(disposing);
     }
 }
 
@@ -605,4 +724,7 @@ internal sealed class UploadRequest
 
     /// <summary>Bounds this call's parts when it has its own <see cref="TransferOptions.MaxConcurrency"/>; the engine's limiter still bounds all calls.</summary>
     public TransferConcurrencyLimiter? CallLimiter { get; }
+
+    /// <summary>Store the checksum in the file's metadata once the upload is confirmed (<see cref="UploadOptions.StoreChecksum"/>).</summary>
+    public bool StoreChecksum { get; init; }
 }

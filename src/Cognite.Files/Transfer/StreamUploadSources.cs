@@ -14,7 +14,6 @@ internal sealed class SeekableStreamUploadSource : UploadSource
     private readonly long _start;
     private readonly bool _leaveOpen;
     private readonly SemaphoreSlim _gate = new(1, 1);
-    private Task<ulong>? _hashTask;
 
     public SeekableStreamUploadSource(Stream stream, long length, bool leaveOpen)
     {
@@ -30,11 +29,6 @@ internal sealed class SeekableStreamUploadSource : UploadSource
 
     internal override ValueTask<PartBody> ReadPartAsync(long offset, long length, CancellationToken cancellationToken) =>
         ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => Open(offset, length)));
-
-    internal override Task? StartHashing(CancellationToken cancellationToken) =>
-        _hashTask = Task.Run(() => HashAllAsync(cancellationToken), cancellationToken);
-
-    internal override Task<ulong> GetCrc64Async(CancellationToken cancellationToken) => _hashTask ?? HashAllAsync(cancellationToken);
 
     internal override async ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken)
     {
@@ -55,15 +49,6 @@ internal sealed class SeekableStreamUploadSource : UploadSource
     }
 
     private Stream Open(long offset, long length) => new LockedSliceStream(_stream, _gate, _start + offset, length);
-
-    private async Task<ulong> HashAllAsync(CancellationToken cancellationToken)
-    {
-        var s = Open(0, Length);
-        await using (s.ConfigureAwait(false))
-        {
-            return await Crc64StreamAsync(s, cancellationToken).ConfigureAwait(false);
-        }
-    }
 
     /// <summary>A view of a shared seekable stream; each read seeks under the shared lock.</summary>
     private sealed class LockedSliceStream(Stream inner, SemaphoreSlim gate, long start, long length) : ReadOnlyForwardStream(length)
@@ -105,11 +90,11 @@ internal sealed class SeekableStreamUploadSource : UploadSource
 /// accepted (the engine holds at most MaxConcurrency parts), so retries re-send identical bytes. The segments come
 /// from a pool owned by this source: a released part's segments are reused for the next part, so no more than
 /// MaxConcurrency parts' worth is ever allocated and no large garbage is left for the GC; they are dropped with the
-/// source. The whole-content checksum is computed as the parts are read: it is exactly the bytes sent.
+/// source. Like every source, its parts are checksummed by the engine as they are sent.
 /// <para>
-/// On a resume, parts already done are read past (<see cref="SkipPartAsync"/>) and hashed but not sent, and the
-/// fingerprint is the length only: nothing verifies that the skipped bytes equal those the first run sent. The checksum
-/// then describes the stream given to the resume; the skipped parts are trusted to be the same bytes.
+/// On a resume, parts already done are read past (<see cref="SkipPartAsync"/>), neither sent nor checksummed, and the
+/// fingerprint is the length only: nothing verifies that the skipped bytes equal those the first run sent. They are
+/// trusted to be the same bytes; the checksum of the result combines the journal's checksums of the parts sent before.
 /// </para>
 /// </summary>
 internal sealed class NonSeekableStreamUploadSource : UploadSource
@@ -118,9 +103,7 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
 
     private readonly Stream _stream;
     private readonly bool _leaveOpen;
-    private readonly System.IO.Hashing.Crc64 _hash = new();
     private readonly ConcurrentStack<byte[]> _free = new();
-    private bool _hashing;
     private int _allocated;
     private long _read;
 
@@ -149,7 +132,6 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
                 segments.Add(segment);
                 var want = (int)Math.Min(SegmentSize, remaining);
                 await ReadExactlyAsync(segment.AsMemory(0, want), offset + length - remaining, cancellationToken).ConfigureAwait(false);
-                Hash(segment, want);
                 remaining -= want;
             }
 
@@ -174,7 +156,6 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
             {
                 var want = (int)Math.Min(buffer.Length, remaining);
                 await ReadExactlyAsync(buffer.AsMemory(0, want), offset + length - remaining, cancellationToken).ConfigureAwait(false);
-                Hash(buffer, want);
                 remaining -= want;
             }
 
@@ -184,27 +165,6 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
         {
             _free.Push(buffer);
         }
-    }
-
-    /// <summary>Hashing happens while reading; it only has to be switched on before the first part.</summary>
-    internal override Task? StartHashing(CancellationToken cancellationToken)
-    {
-        if (_read == 0)
-        {
-            _hashing = true;
-        }
-
-        return null;
-    }
-
-    internal override Task<ulong> GetCrc64Async(CancellationToken cancellationToken)
-    {
-        if (_read != Length || !_hashing)
-        {
-            throw new InvalidOperationException("The stream has not been read to its end.");
-        }
-
-        return Task.FromResult(_hash.GetCurrentHashAsUInt64());
     }
 
     /// <summary>
@@ -254,14 +214,6 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
 
         Interlocked.Increment(ref _allocated);
         return GC.AllocateUninitializedArray<byte>(SegmentSize);
-    }
-
-    private void Hash(byte[] buffer, int count)
-    {
-        if (_hashing)
-        {
-            _hash.Append(buffer.AsSpan(0, count));
-        }
     }
 
     private void EnsureInOrder(long offset)

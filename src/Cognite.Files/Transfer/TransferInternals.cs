@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Diagnostics.Metrics;
+using System.IO.Hashing;
 using Cognite.Files.Diagnostics;
 
 namespace Cognite.Files.Transfer;
@@ -193,7 +194,9 @@ internal sealed class PartStalledException(int partIndex, TimeSpan timeout, Exce
     : TimeoutException($"Part {partIndex + 1} moved no bytes for {timeout.TotalSeconds:0.###} s and was aborted.", inner);
 
 /// <summary>
-/// Wraps one attempt's body: reports positions to the progress tracker and keeps the watchdog fed.
+/// Wraps one attempt's body: reports positions to the progress tracker, keeps the watchdog fed and, when given a
+/// <see cref="Crc64"/>, checksums the bytes as they go by (the large read buffer, vectorized): the content is read once,
+/// for sending and for its checksum together.
 /// <para>
 /// HttpClient sends a <see cref="StreamContent"/> by calling <see cref="CopyToAsync(Stream, int, CancellationToken)"/>
 /// with the content's (large) copy buffer. If progress were only seen on reads, one read would be followed by one
@@ -203,7 +206,7 @@ internal sealed class PartStalledException(int partIndex, TimeSpan timeout, Exce
 /// watchdog's granularity no longer depends on the copy buffer.
 /// </para>
 /// </summary>
-internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTracker tracker, StallWatchdog watchdog) : Stream
+internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTracker tracker, StallWatchdog watchdog, Crc64? checksum = null) : Stream
 {
     /// <summary>The largest single write to the destination during a copy (64 KiB).</summary>
     internal const int WriteSliceSize = 64 * 1024;
@@ -224,15 +227,30 @@ internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTr
         set => throw new NotSupportedException();
     }
 
+    /// <summary>
+    /// The CRC-64 of the bytes handed on so far (all of them, in order: one attempt is read once, front to back); null
+    /// without a checksum. Read it once the attempt was accepted and <see cref="Position"/> is the part's length.
+    /// </summary>
+    public ulong? SentChecksum => checksum?.GetCurrentHashAsUInt64();
+
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
 
-    public override int Read(Span<byte> buffer) => Moved(inner.Read(buffer));
+    public override int Read(Span<byte> buffer)
+    {
+        var read = inner.Read(buffer);
+        checksum?.Append(buffer[..read]);
+        return Moved(read);
+    }
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
-        Moved(await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false));
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+    {
+        var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
+        checksum?.Append(buffer.Span[..read]);
+        return Moved(read);
+    }
 
     public override async Task CopyToAsync(Stream destination, int bufferSize, CancellationToken cancellationToken)
     {
@@ -244,6 +262,7 @@ internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTr
             while ((read = await inner.ReadAsync(buffer.AsMemory(0, bufferSize), cancellationToken).ConfigureAwait(false)) > 0)
             {
                 watchdog.Touch();
+                checksum?.Append(buffer.AsSpan(0, read));
                 for (var sent = 0; sent < read;)
                 {
                     var n = Math.Min(read - sent, WriteSliceSize);
@@ -271,6 +290,7 @@ internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTr
             while ((read = inner.Read(buffer, 0, bufferSize)) > 0)
             {
                 watchdog.Touch();
+                checksum?.Append(buffer.AsSpan(0, read));
                 for (var sent = 0; sent < read;)
                 {
                     var n = Math.Min(read - sent, WriteSliceSize);

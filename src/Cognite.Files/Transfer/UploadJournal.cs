@@ -4,9 +4,15 @@ using System.Text.Json.Serialization;
 namespace Cognite.Files.Transfer;
 
 /// <summary>
-/// The resume journal of one multipart upload: a small JSON file (session, plan, parts done, source fingerprint,
-/// creation time), rewritten atomically (temporary file, then rename) each time a part finishes. It holds
-/// pre-signed URLs, so on Unix it is created readable and writable by the current user only.
+/// The resume journal of one multipart upload: a small JSON file (session, plan, parts done with the checksum of the
+/// bytes each sent, source fingerprint, creation time), rewritten atomically (temporary file, then rename) each time a
+/// part finishes. It holds pre-signed URLs, so on Unix it is created readable and writable by the current user only.
+/// <para>
+/// <see cref="PartChecksums"/> lets a resume report the checksum of the content CDF stores (the parts done before as they
+/// were sent, combined with the parts it sends) without reading those parts again. A journal without them (written
+/// before they were recorded, or with <see cref="TransferOptions.ComputeChecksum"/> off) still resumes; the result then
+/// has no checksum.
+/// </para>
 /// </summary>
 internal sealed class UploadJournal
 {
@@ -35,6 +41,9 @@ internal sealed class UploadJournal
     public int PartCount { get; set; }
 
     public SortedSet<int> PartsDone { get; set; } = [];
+
+    /// <summary>The <see cref="ContentChecksum"/> of the bytes each done part sent, by part index (absent when not computed).</summary>
+    public SortedDictionary<int, string> PartChecksums { get; set; } = [];
 
     public string Fingerprint { get; set; } = string.Empty;
 
@@ -68,8 +77,10 @@ internal sealed class UploadJournal
         {
             var journal = JsonSerializer.Deserialize<UploadJournal>(File.ReadAllBytes(path), JsonOptions)
                 ?? throw new InvalidDataException("The journal is empty.");
+            journal.PartChecksums ??= [];
             if (journal.Version != 1 || journal.PartCount < 1 || journal.UploadUrls.Count != journal.PartCount || journal.PartsDone.Any(p => p < 0 || p >= journal.PartCount)
-                || journal.Length < 0 || journal.PartSize < 1 || string.IsNullOrEmpty(journal.UploadId))
+                || journal.Length < 0 || journal.PartSize < 1 || string.IsNullOrEmpty(journal.UploadId)
+                || journal.PartChecksums.Any(c => !journal.PartsDone.Contains(c.Key) || !ContentChecksum.TryParse(c.Value, out _)))
             {
                 throw new InvalidDataException("The journal is inconsistent.");
             }
@@ -93,11 +104,31 @@ internal sealed class UploadJournal
         }
     }
 
-    public void MarkDone(int partIndex)
+    /// <summary>The CRC-64 the journal holds for the bytes done part <paramref name="partIndex"/> sent; false when it has none.</summary>
+    public bool TryGetPartChecksum(int partIndex, out ulong crc)
+    {
+        lock (_gate)
+        {
+            crc = 0;
+            return PartChecksums.TryGetValue(partIndex, out var value) && ContentChecksum.TryParse(value, out crc);
+        }
+    }
+
+    /// <summary>Records part <paramref name="partIndex"/> as accepted by CDF, with the CRC-64 of the bytes it sent (null: not computed).</summary>
+    public void MarkDone(int partIndex, ulong? crc)
     {
         lock (_gate)
         {
             PartsDone.Add(partIndex);
+            if (crc is { } value)
+            {
+                PartChecksums[partIndex] = ContentChecksum.Format(value);
+            }
+            else
+            {
+                PartChecksums.Remove(partIndex);
+            }
+
             SaveLocked();
         }
     }

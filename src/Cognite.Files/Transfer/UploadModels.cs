@@ -11,7 +11,13 @@ public readonly record struct UploadProgress(long BytesTransferred, long TotalBy
 
 /// <summary>The outcome of a successful upload.</summary>
 /// <param name="File">The file's metadata once CDF reports it as uploaded.</param>
-/// <param name="Checksum">The checksum of the whole content (<see cref="ContentChecksum"/>: <c>crc64-ecma182:</c> + 16 hex digits); null when <see cref="TransferOptions.ComputeChecksum"/> is off.</param>
+/// <param name="Checksum">
+/// The checksum of the content CDF stores (<see cref="ContentChecksum"/>: <c>crc64-ecma182:</c> + 16 hex digits), combined
+/// from the checksums of the bytes each part sent; after a resume, the parts sent before count with the checksums their
+/// journal recorded. Null when <see cref="TransferOptions.ComputeChecksum"/> is off, or after a resume whose journal lacks
+/// the checksum of a part sent before (written by an older version, or with the checksum off): the bytes of that part
+/// are then known only to CDF.
+/// </param>
 /// <param name="Bytes">The content length.</param>
 /// <param name="Parts">Parts in the plan.</param>
 /// <param name="Retries">Part attempts that were retried.</param>
@@ -62,4 +68,15 @@ public sealed class UploadOptions
     /// request. For a seekable stream it limits the upload to that many bytes from the current position.
     /// </summary>
     public long? ContentLength { get; set; }
+
+    /// <summary>
+    /// After the upload is complete and confirmed, store its checksum in the file's metadata under
+    /// <see cref="ContentChecksum.MetadataKey"/> (value <see cref="ContentChecksum.FormatMetadataValue"/>: checksum and
+    /// length), with <c>POST /files/update</c> adding that one pair (the file's other pairs stay);
+    /// <see cref="UploadResult.File"/> is then the updated metadata. Downloads verify against it. Default false. Needs
+    /// <see cref="TransferOptions.ComputeChecksum"/> (an <see cref="ArgumentException"/> before any request otherwise).
+    /// If the update fails, the content is still uploaded: a <see cref="CogniteUploadException"/> with
+    /// <see cref="UploadFailureReason.ChecksumNotStored"/> names the file (and the checksum) and holds the update's error.
+    /// </summary>
+    public bool StoreChecksum { get; set; }
 }

@@ -12,7 +12,8 @@ namespace Cognite.Files.Transfer;
 /// <item><b>Non-seekable stream of known length</b>: parts are read in order into 1 MiB segments pooled by the source;
 /// at most <see cref="TransferOptions.MaxConcurrency"/> parts are held (and ever allocated), each until CDF accepts it,
 /// so a retry re-sends the very same bytes. A resume can check only its length against the journal: the parts already
-/// done are read past and trusted to be the same bytes (see <see cref="MultipartUploadEngine.ResumeAsync"/>).</item>
+/// done are read past (not sent, not checksummed) and trusted to be the same bytes (see
+/// <see cref="MultipartUploadEngine.ResumeAsync"/>).</item>
 /// <item><b>Unknown length</b> (a non-seekable stream without <see cref="UploadOptions.ContentLength"/>): refused with an
 /// <see cref="ArgumentException"/> before any request, because CDF fixes the part count before the first byte is
 /// sent. Pass the length, or copy such a stream to a temporary file first and upload the file.</item>
@@ -92,23 +93,9 @@ internal abstract class UploadSource : IDisposable
     internal virtual ValueTask SkipPartAsync(long offset, long length, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>
-    /// The whole-content CRC-64 (<see cref="ContentChecksum"/>), once every part has been read. Seekable sources hash in a
-    /// separate sequential pass that runs beside the uploads (<see cref="StartHashing"/>); a non-seekable stream hashes as
-    /// its parts are read.
-    /// </summary>
-    internal abstract Task<ulong> GetCrc64Async(CancellationToken cancellationToken);
-
-    /// <summary>
-    /// Starts the sequential hashing pass (or, for a non-seekable stream, hashing while reading). Called only when
-    /// <see cref="TransferOptions.ComputeChecksum"/> is on. Returns the running pass, or null when there is none: the
-    /// engine cancels (through <paramref name="cancellationToken"/>) and awaits it on every exit, so that it never reads
-    /// the source after the upload has returned.
-    /// </summary>
-    internal virtual Task? StartHashing(CancellationToken cancellationToken) => null;
-
-    /// <summary>
     /// Asked before completing: is the content still what was planned and sent? A file checks its length and
-    /// modification time; a stream cannot tell and says yes.
+    /// modification time; a stream cannot tell and says yes. (The checksum describes the bytes sent whatever the answer;
+    /// this catches a file rewritten while its parts went out, whose parts would then mix old and new content.)
     /// </summary>
     internal virtual bool IsUnchanged() => true;
 
@@ -129,27 +116,6 @@ internal abstract class UploadSource : IDisposable
     /// <summary>Releases resources.</summary>
     protected virtual void Dispose(bool disposing)
     {
-    }
-
-    /// <summary>The CRC-64 of a stream, read sequentially with a pooled buffer.</summary>
-    private protected static async Task<ulong> Crc64StreamAsync(Stream stream, CancellationToken cancellationToken)
-    {
-        var crc = new System.IO.Hashing.Crc64();
-        var buffer = System.Buffers.ArrayPool<byte>.Shared.Rent(1024 * 1024);
-        try
-        {
-            int read;
-            while ((read = await stream.ReadAsync(buffer.AsMemory(), cancellationToken).ConfigureAwait(false)) > 0)
-            {
-                crc.Append(buffer.AsSpan(0, read));
-            }
-
-            return crc.GetCurrentHashAsUInt64();
-        }
-        finally
-        {
-            System.Buffers.ArrayPool<byte>.Shared.Return(buffer);
-        }
     }
 
     /// <summary>SHA-256 of a stream, read sequentially with a pooled buffer (the fingerprint's edge hashes).</summary>

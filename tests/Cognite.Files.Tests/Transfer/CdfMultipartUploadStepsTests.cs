@@ -2,6 +2,7 @@ using System.Reflection;
 using Cognite.Files.Api;
 using Cognite.Files.Http;
 using Cognite.Files.Models;
+using Cognite.Files.Tests.TestSupport;
 using Cognite.Files.Transfer;
 using Microsoft.Extensions.Time.Testing;
 using RichardSzalay.MockHttp;
@@ -182,6 +183,21 @@ public class CdfMultipartUploadStepsTests
 
         Assert.That(polls, Is.EqualTo(1));
         Assert.That(file.Uploaded, Is.False);
+    }
+
+    [Test]
+    [ContractFor("UpdateFiles")]
+    public async Task Storing_the_checksum_is_one_update_adding_one_metadata_pair_as_the_document_describes()
+    {
+        using var api = new RecordingCogniteApi(System.Net.HttpStatusCode.OK, """{"items":[{"id":5,"name":"c","uploaded":true,"createdTime":1,"lastUpdatedTime":2,"metadata":{"site":"A","cognite-files-checksum":"crc64-ecma182:6c40df5f0b497347;length=9"}}]}""");
+        var steps = new CdfMultipartUploadSteps(api.Client, NoPuts, new FakeTimeProvider());
+
+        var file = await steps.AddMetadataAsync(5, ContentChecksum.MetadataKey, "crc64-ecma182:6c40df5f0b497347;length=9", CancellationToken.None);
+
+        api.Request.AssertSent(HttpMethod.Post, "/files/update", body: """{"items":[{"id":5,"update":{"metadata":{"add":{"cognite-files-checksum":"crc64-ecma182:6c40df5f0b497347;length=9"}}}}]}""");
+        var errors = OpenApiContract.Validate((await OpenApiContract.GetAsync()).RequestSchema("UpdateFiles")!, api.Request.Body!);
+        Assert.That(errors, Is.Empty, OpenApiContract.Describe(errors));
+        Assert.That(file.Metadata, Has.Count.EqualTo(2), "the answer is the file with all its pairs");
     }
 
     /// <summary>An <see cref="ICogniteFilesApi"/> answering only the calls the upload steps make.</summary>

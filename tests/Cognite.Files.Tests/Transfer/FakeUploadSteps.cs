@@ -123,6 +123,23 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
         return Task.FromResult(new FileMetadata { Id = session.FileId, Name = "fake", Uploaded = true });
     }
 
+    /// <summary>The metadata pairs added, in call order.</summary>
+    public ConcurrentQueue<(long FileId, string Key, string Value)> MetadataAdded { get; } = new();
+
+    /// <summary>When set, throws instead of adding metadata.</summary>
+    public Func<Exception>? OnAddMetadata { get; set; }
+
+    public Task<FileMetadata> AddMetadataAsync(long fileId, string key, string value, CancellationToken cancellationToken)
+    {
+        if (OnAddMetadata is { } fail)
+        {
+            throw fail();
+        }
+
+        MetadataAdded.Enqueue((fileId, key, value));
+        return Task.FromResult(new FileMetadata { Id = fileId, Name = "fake", Uploaded = true, Metadata = new Dictionary<string, string> { [key] = value } });
+    }
+
     public byte[] Assembled() => Parts.OrderBy(p => p.Key).SelectMany(p => p.Value).ToArray();
 
     /// <summary>Copies what is read from the body into a recorder, so a test can see exactly what was sent.</summary>
@@ -233,23 +250,12 @@ internal sealed class ThrottledWriteStream(TimeProvider time, int bytesPerSecond
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
 }
 
-/// <summary>
-/// A seekable stream whose reads larger than <paramref name="partSize"/> (only the whole-content hash pass asks for
-/// more than a part) block until cancelled, then take <paramref name="endDelay"/> of fake time to end.
-/// </summary>
-internal sealed class HashGatedStream(Stream inner, int partSize, TimeProvider time, TimeSpan endDelay) : Stream
+/// <summary>A seekable stream that counts the bytes read from it (to prove the content is read once).</summary>
+internal sealed class CountingStream(Stream inner) : Stream
 {
-    private int _inFlight;
-    private int _reads;
-    private int _hashReadEnded;
+    private long _bytesRead;
 
-    public TaskCompletionSource HashReadStarted { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
-
-    public int ReadsInFlight => Volatile.Read(ref _inFlight);
-
-    public int Reads => Volatile.Read(ref _reads);
-
-    public bool HashReadEnded => Volatile.Read(ref _hashReadEnded) != 0;
+    public long BytesRead => Interlocked.Read(ref _bytesRead);
 
     public override bool CanRead => true;
 
@@ -261,39 +267,15 @@ internal sealed class HashGatedStream(Stream inner, int partSize, TimeProvider t
 
     public override long Position { get => inner.Position; set => inner.Position = value; }
 
-    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
-    {
-        Interlocked.Increment(ref _reads);
-        Interlocked.Increment(ref _inFlight);
-        try
-        {
-            if (buffer.Length > partSize)
-            {
-                HashReadStarted.TrySetResult();
-                try
-                {
-                    await Task.Delay(Timeout.InfiniteTimeSpan, time, cancellationToken);
-                }
-                catch (OperationCanceledException)
-                {
-                    await Task.Delay(endDelay, time, CancellationToken.None);
-                    Volatile.Write(ref _hashReadEnded, 1);
-                    throw;
-                }
-            }
+    public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
 
-            return inner.Read(buffer.Span);
-        }
-        finally
-        {
-            Interlocked.Decrement(ref _inFlight);
-        }
-    }
+    public override int Read(Span<byte> buffer) => Counted(inner.Read(buffer));
+
+    public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+        Counted(await inner.ReadAsync(buffer, cancellationToken));
 
     public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
         ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
-
-    public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
 
     public override void Flush()
     {
@@ -304,6 +286,12 @@ internal sealed class HashGatedStream(Stream inner, int partSize, TimeProvider t
     public override void SetLength(long value) => throw new NotSupportedException();
 
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+    private int Counted(int read)
+    {
+        Interlocked.Add(ref _bytesRead, read);
+        return read;
+    }
 }
 
 /// <summary>A stream that refuses to seek (like a network or pipe stream).</summary>

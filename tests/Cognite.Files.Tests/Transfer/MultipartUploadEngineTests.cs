@@ -1,4 +1,5 @@
 using System.Collections.Concurrent;
+using System.IO.Hashing;
 using System.Net;
 using System.Security.Cryptography;
 using Cognite.Files.Models;
@@ -437,38 +438,49 @@ public class MultipartUploadEngineTests
     }
 
     [Test]
-    public async Task A_failed_upload_returns_only_after_its_hash_pass_has_stopped()
+    public async Task The_content_is_read_once_for_sending_and_checksum_together()
     {
-        // The hash pass reads the whole stream in one request (larger than a part): that read blocks until it is
-        // cancelled, then takes 5 s of fake time to end. The upload must not return before it has ended, or the pass
-        // would go on reading the caller's (left open) stream after UploadAsync has thrown.
-        var content = Content(4 * PartSize);
-        var stream = new HashGatedStream(new MemoryStream(content), PartSize, _time, TimeSpan.FromSeconds(5));
+        var content = Content(12 * PartSize + 5);
+        var stream = new CountingStream(new MemoryStream(content));
+        var steps = new FakeUploadSteps(_time);
+        using var source = UploadSource.FromStream(stream);
+
+        var result = await new MultipartUploadEngine(steps, Options(concurrency: 4), _time).UploadAsync(source, NewFile);
+
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
+        Assert.That(stream.BytesRead, Is.EqualTo(content.Length), "no second pass over the content");
+    }
+
+    [Test]
+    public async Task The_checksum_describes_the_bytes_CDF_accepted_combined_in_any_order()
+    {
+        // Part 2's first attempt fails after the source's bytes of that part were changed: the retry sends (and
+        // checksums) the new bytes, and parts finish out of order; the checksum is the one of what CDF assembled.
+        var content = Content(6 * PartSize);
+        var buffer = (byte[])content.Clone();
         var steps = new FakeUploadSteps(_time)
         {
             OnPut = async call =>
             {
+                if (call is { PartIndex: 2, Attempt: 1 })
+                {
+                    buffer[(2 * PartSize) + 7] ^= 0xFF;
+                    throw new HttpRequestException("reset");
+                }
+
                 if (call.PartIndex == 0)
                 {
-                    await stream.HashReadStarted.Task.WaitAsync(Wait);
-                    throw FakeUploadSteps.Status(HttpStatusCode.BadRequest);
+                    await Task.Delay(20, call.CancellationToken); // finishes last
                 }
             },
         };
-        using var source = UploadSource.FromStream(stream, leaveOpen: true);
+        using var source = UploadSource.FromStream(new MemoryStream(buffer));
 
-        var upload = new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile);
-        await AdvanceUntilAsync(() => upload.IsCompleted, TimeSpan.FromSeconds(1), TimeSpan.FromSeconds(60));
-        var readsInFlightAtReturn = stream.ReadsInFlight;
-        var readsAtReturn = stream.Reads;
+        var result = await new MultipartUploadEngine(steps, Options(concurrency: 6), _time).UploadAsync(source, NewFile);
 
-        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => upload);
-        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
-        Assert.That(readsInFlightAtReturn, Is.Zero, "the hash pass had ended when the upload returned");
-        Assert.That(stream.HashReadEnded, Is.True);
-        _time.Advance(TimeSpan.FromSeconds(30));
-        await Task.Yield();
-        Assert.That(stream.Reads, Is.EqualTo(readsAtReturn), "nothing reads the caller's stream after the upload returned");
+        Assert.That(steps.Assembled(), Is.Not.EqualTo(content));
+        Assert.That(result.Checksum, Is.EqualTo(Sha(steps.Assembled())));
+        Assert.That(result.Retries, Is.EqualTo(1));
     }
 
     [Test]
@@ -645,6 +657,99 @@ public class MultipartUploadEngineTests
     }
 
     [Test]
+    public async Task The_journal_records_the_checksum_of_each_part_sent()
+    {
+        var content = Content(5 * PartSize);
+        var (_, journalPath) = await InterruptedUploadAsync(content);
+
+        var journal = UploadJournal.Load(journalPath);
+
+        Assert.That(journal.PartsDone, Is.Not.Empty);
+        foreach (var i in journal.PartsDone)
+        {
+            Assert.That(journal.TryGetPartChecksum(i, out var crc), Is.True);
+            Assert.That(ContentChecksum.Format(crc), Is.EqualTo(Sha(content.AsSpan(i * PartSize, PartSize).ToArray())));
+        }
+    }
+
+    [Test]
+    public async Task After_a_resume_the_checksum_describes_what_CDF_stores_not_the_local_file()
+    {
+        // A finished part is edited in place, the modification time restored, outside the first and last MiB that the
+        // fingerprint hashes: the resume trusts the part and sends only the rest, and its checksum is the one of the
+        // content CDF assembled, not of the local file.
+        const int partSize = 512 * 1024;
+        var content = Content(6 * partSize);
+        var path = WriteFile(content);
+        var journal = Path.Combine(_dir, "upload.journal");
+        var options = Options(concurrency: 1);
+        options.PartSize = partSize;
+        var first = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call.PartIndex == 4 ? throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) : Task.CompletedTask,
+        };
+        using (var source = UploadSource.FromFile(path))
+        {
+            await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(first, options, _time).UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal }));
+        }
+
+        var mtime = File.GetLastWriteTimeUtc(path);
+        var edited = (byte[])content.Clone();
+        edited[(2 * partSize) + 10] ^= 0xFF;
+        File.WriteAllBytes(path, edited);
+        File.SetLastWriteTimeUtc(path, mtime);
+        var second = new FakeUploadSteps(_time) { Parts = first.Parts };
+
+        using var resumed = UploadSource.FromFile(path);
+        var result = await new MultipartUploadEngine(second, options, _time).ResumeAsync(journal, resumed);
+
+        Assert.That(result.PartsSkipped, Is.EqualTo(4));
+        Assert.That(second.Assembled(), Is.EqualTo(content), "CDF holds the parts as they were first sent");
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
+        Assert.That(result.Checksum, Is.Not.EqualTo(Sha(edited)));
+    }
+
+    [Test]
+    public async Task A_journal_without_part_checksums_resumes_but_gives_no_checksum_and_says_why()
+    {
+        var content = Content(5 * PartSize);
+        var (path, journalPath) = await InterruptedUploadAsync(content);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(journalPath))!.AsObject();
+        json.Remove("partChecksums"); // a journal of an older version
+        File.WriteAllText(journalPath, json.ToJsonString());
+        var steps = new FakeUploadSteps(_time);
+        var logger = new CapturingLogger();
+
+        using var source = UploadSource.FromFile(path);
+        var result = await new MultipartUploadEngine(steps, Options(), _time, logger: logger).ResumeAsync(journalPath, source);
+
+        Assert.That(result.File.Uploaded, Is.True);
+        Assert.That(result.PartsSkipped, Is.GreaterThan(0));
+        Assert.That(result.Checksum, Is.Null, "the bytes of the parts done before are known only to CDF");
+        Assert.That(logger.Entries.Select(e => e.Message), Has.One.Contains("No checksum for this upload"));
+    }
+
+    [Test]
+    public async Task With_checksums_off_the_journal_records_none()
+    {
+        var content = Content(5 * PartSize);
+        var path = WriteFile(content);
+        var journal = Path.Combine(_dir, "off.journal");
+        var options = Options();
+        options.ComputeChecksum = false;
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call.PartIndex == 2 ? throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) : Task.CompletedTask,
+        };
+        using var source = UploadSource.FromFile(path);
+
+        await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, options, _time).UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal }));
+
+        Assert.That(UploadJournal.Load(journal).PartsDone, Is.Not.Empty);
+        Assert.That(UploadJournal.Load(journal).PartChecksums, Is.Empty);
+    }
+
+    [Test]
     public async Task A_resume_with_every_part_done_reports_progress_at_the_full_size()
     {
         var content = Content(5 * PartSize - 7);
@@ -652,7 +757,7 @@ public class MultipartUploadEngineTests
         var journal = UploadJournal.Load(journalPath);
         for (var i = 0; i < journal.PartCount; i++)
         {
-            journal.MarkDone(i); // e.g. the process died after the last part, before completing
+            journal.MarkDone(i, Crc64.HashToUInt64(content.AsSpan(i * PartSize, (int)journal.Plan.GetPartLength(i)))); // e.g. the process died after the last part, before completing
         }
 
         var steps = new FakeUploadSteps(_time);
@@ -665,6 +770,7 @@ public class MultipartUploadEngineTests
         Assert.That(steps.Attempts, Is.Empty);
         Assert.That(steps.CompleteCalls, Is.EqualTo(1));
         Assert.That(progress.Values, Is.EqualTo(new[] { new UploadProgress(content.Length, content.Length, 5, 5) }), "reported once, at the full size");
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)), "combined from the journal alone");
     }
 
     [Test]
@@ -734,6 +840,83 @@ public class MultipartUploadEngineTests
     }
 
     [Test]
+    public async Task StoreChecksum_adds_the_checksum_and_length_once_the_upload_is_confirmed()
+    {
+        var content = Content(3 * PartSize + 1);
+        var steps = new FakeUploadSteps(_time);
+        using var source = UploadSource.FromStream(new MemoryStream(content));
+
+        var result = await new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile, new UploadOptions { StoreChecksum = true });
+
+        var expected = ContentChecksum.FormatMetadataValue(Sha(content), content.Length);
+        Assert.That(steps.MetadataAdded, Is.EqualTo(new[] { (42L, ContentChecksum.MetadataKey, expected) }));
+        Assert.That(steps.ConfirmTimeouts, Has.Count.EqualTo(1), "stored after the confirmation");
+        Assert.That(result.File.Metadata![ContentChecksum.MetadataKey], Is.EqualTo(expected), "the result is the updated metadata");
+    }
+
+    [Test]
+    public async Task Without_StoreChecksum_nothing_is_added()
+    {
+        var steps = new FakeUploadSteps(_time);
+        using var source = UploadSource.FromStream(new MemoryStream(Content(10)));
+
+        await new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile);
+
+        Assert.That(steps.MetadataAdded, Is.Empty);
+    }
+
+    [Test]
+    public void StoreChecksum_with_the_checksum_off_is_refused_before_any_request()
+    {
+        var steps = new FakeUploadSteps(_time);
+        var options = Options();
+        options.ComputeChecksum = false;
+        using var source = UploadSource.FromStream(new MemoryStream(Content(10)));
+
+        var ex = Assert.Throws<ArgumentException>(() => new MultipartUploadEngine(steps, options, _time).UploadAsync(source, NewFile, new UploadOptions { StoreChecksum = true }));
+
+        Assert.That(ex!.Message, Does.Contain("StoreChecksum").And.Contain("ComputeChecksum"));
+        Assert.That(steps.StartCalls + steps.StartSingleCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_failed_checksum_update_says_the_content_is_uploaded_and_names_the_file()
+    {
+        var content = Content(2 * PartSize);
+        var journal = Path.Combine(_dir, "stored.journal");
+        var steps = new FakeUploadSteps(_time) { OnAddMetadata = () => FakeUploadSteps.Status(HttpStatusCode.BadRequest) };
+        using var source = UploadSource.FromFile(WriteFile(content));
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile, new UploadOptions { StoreChecksum = true, JournalPath = journal }));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.ChecksumNotStored));
+        Assert.That(ex.FileId, Is.EqualTo(42));
+        Assert.That(ex.InnerException, Is.InstanceOf<CogniteApiException>());
+        Assert.That(ex.Message, Does.Contain("File id 42 is uploaded").And.Contain(Sha(content)).And.Contain(ContentChecksum.MetadataKey));
+        Assert.That(steps.CompleteCalls, Is.EqualTo(1), "the upload itself was completed");
+        Assert.That(File.Exists(journal), Is.False, "nothing is left to resume");
+    }
+
+    [Test]
+    public async Task StoreChecksum_after_a_resume_without_part_checksums_says_it_cannot_store_one()
+    {
+        var content = Content(5 * PartSize);
+        var (path, journalPath) = await InterruptedUploadAsync(content);
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(journalPath))!.AsObject();
+        json.Remove("partChecksums");
+        File.WriteAllText(journalPath, json.ToJsonString());
+        var steps = new FakeUploadSteps(_time);
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journalPath, source, new UploadOptions { StoreChecksum = true }));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.ChecksumNotStored));
+        Assert.That(ex.Message, Does.Contain("is uploaded").And.Contain("checksum is unknown"));
+        Assert.That(steps.CompleteCalls, Is.EqualTo(1));
+        Assert.That(steps.MetadataAdded, Is.Empty);
+    }
+
+    [Test]
     public async Task A_file_changed_during_upload_is_not_completed()
     {
         var content = Content(4 * PartSize);
@@ -796,7 +979,7 @@ public class NonSeekableSourceMemoryTests
 public class NonSeekableResumeTests
 {
     [Test]
-    public async Task A_non_seekable_stream_resumes_by_reading_past_done_parts_and_hashes_everything()
+    public async Task A_non_seekable_stream_resumes_by_reading_past_done_parts_and_combines_the_journals_checksums()
     {
         var dir = Directory.CreateTempSubdirectory("cognite-transfer-ns-resume-").FullName;
         try

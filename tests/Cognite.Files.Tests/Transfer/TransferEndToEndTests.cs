@@ -190,6 +190,24 @@ public class TransferEndToEndTests
     }
 
     [Test]
+    public async Task StoreChecksum_adds_the_checksum_to_the_files_metadata_and_keeps_its_other_pairs()
+    {
+        var (path, content) = WriteFile((3 * PartSize) + 11, 8);
+        using var client = Client();
+
+        var result = await client.UploadAsync(
+            new FileCreate { Name = "stored.bin", Metadata = new Dictionary<string, string> { ["site"] = "A" } }, path, new UploadOptions { StoreChecksum = true });
+
+        await AssertStoredAsync(result, content);
+        var expected = ContentChecksum.FormatMetadataValue(ContentChecksum.Compute(content), content.Length);
+        var stored = await client.RetrieveAsync(result.File.Id);
+        Assert.That(stored.Metadata, Is.EquivalentTo(new Dictionary<string, string> { ["site"] = "A", [ContentChecksum.MetadataKey] = expected }));
+        Assert.That(result.File.Metadata, Is.EquivalentTo(stored.Metadata), "the result carries the updated metadata");
+        Assert.That(ContentChecksum.TryParseMetadataValue(stored.Metadata![ContentChecksum.MetadataKey], out var checksum, out var length), Is.True);
+        Assert.That((checksum, length), Is.EqualTo((result.Checksum, (long)content.Length)));
+    }
+
+    [Test]
     public async Task Cancelling_aborts_in_flight_puts_and_completes_nothing()
     {
         // 16 KiB/s per connection: each 256 KiB part needs 16 s to arrive. Had the cancel not aborted the in-flight
