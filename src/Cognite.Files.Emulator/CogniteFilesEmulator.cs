@@ -96,7 +96,7 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
                 Signer = new UrlSigner(key),
                 Schemas = schemas,
                 Counters = new EmulatorCounters(),
-                Faults = new FaultController(options.Faults, options.BandwidthBytesPerSecondPerConnection),
+                Faults = new FaultController(options.Faults, options.BandwidthBytesPerSecondPerConnection) { IgnoreRangeRequests = options.IgnoreRangeRequests },
             };
             // For the upload listener's project-free uses (faults, committing content by file id).
             state.Api = new ApiHandler(state, options.Project);

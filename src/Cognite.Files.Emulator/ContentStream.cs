@@ -37,14 +37,14 @@ internal sealed class SegmentedContentStream : Stream
 
     public override bool CanRead => true;
 
-    public override bool CanSeek => false;
+    public override bool CanSeek => true;
 
     public override bool CanWrite => false;
 
     public override long Position
     {
         get => _position;
-        set => throw new NotSupportedException();
+        set => Seek(value, SeekOrigin.Begin);
     }
 
     public override int Read(byte[] buffer, int offset, int count) => Read(buffer.AsSpan(offset, count));
@@ -78,15 +78,27 @@ internal sealed class SegmentedContentStream : Stream
 
     private bool EnsureCurrent() => _index < _segments.Length;
 
-    private void Advance()
-    {
-        _segments[_index].Dispose();
-        _index++;
-    }
+    private void Advance() => _index++;
 
     public override void Flush() { }
 
-    public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+    /// <summary>Moves to an absolute position (a range request): the segment holding it, at the offset within it.</summary>
+    public override long Seek(long offset, SeekOrigin origin)
+    {
+        if (origin != SeekOrigin.Begin || offset < 0) throw new NotSupportedException("Only absolute, non-negative positions.");
+        var skipped = 0L;
+        _index = 0;
+        while (_index < _segments.Length && skipped + _segments[_index].Length <= offset)
+        {
+            skipped += _segments[_index].Length;
+            _index++;
+        }
+
+        if (_index < _segments.Length) _segments[_index].Position = offset - skipped;
+        for (var i = _index + 1; i < _segments.Length; i++) _segments[i].Position = 0;
+        _position = offset;
+        return offset;
+    }
 
     public override void SetLength(long value) => throw new NotSupportedException();
 

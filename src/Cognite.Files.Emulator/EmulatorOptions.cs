@@ -37,6 +37,13 @@ public sealed class EmulatorOptions
     /// <summary>Per-connection read rate cap for upload-URL request bodies (token bucket); null = unthrottled.</summary>
     public long? BandwidthBytesPerSecondPerConnection { get; set; }
 
+    /// <summary>
+    /// Answer every download with the whole content (200, no <c>Accept-Ranges</c>), ignoring <c>Range</c>, like a server
+    /// without range support: for testing a client's fallback to one stream. Change it at run time through
+    /// <see cref="FaultController.IgnoreRangeRequests"/>. Default false: one range per request is served (206).
+    /// </summary>
+    public bool IgnoreRangeRequests { get; set; }
+
     /// <summary>Clock for timestamps and URL expiry. Stalls and bandwidth throttling always use real time.</summary>
     public TimeProvider TimeProvider { get; set; } = TimeProvider.System;
 

@@ -103,6 +103,7 @@ public sealed class FaultController
     private FaultOptions _options;
     private Random _random;
     private long? _bandwidth;
+    private volatile bool _ignoreRangeRequests;
     private long _putNumber;
     private readonly Dictionary<int, int> _attemptsByPart = new();
     private readonly HashSet<ScheduledFault> _fired = new();
@@ -126,6 +127,16 @@ public sealed class FaultController
             if (value is <= 0) throw new ArgumentOutOfRangeException(nameof(value), "Bandwidth must be > 0 or null.");
             lock (_gate) _bandwidth = value;
         }
+    }
+
+    /// <summary>
+    /// Answer downloads with the whole content (200) whatever their <c>Range</c> header, like a server without range
+    /// support (<see cref="EmulatorOptions.IgnoreRangeRequests"/> at start-up). Kept by <see cref="Clear"/>, as the bandwidth cap is.
+    /// </summary>
+    public bool IgnoreRangeRequests
+    {
+        get => _ignoreRangeRequests;
+        set => _ignoreRangeRequests = value;
     }
 
     /// <summary>Replaces the settings, reseeds the generator and restarts the PUT numbering of the schedule.</summary>

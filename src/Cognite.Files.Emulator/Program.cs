@@ -18,6 +18,8 @@ internal static class Program
           --min-part-size BYTES         minimum size of non-last multipart parts (default 5242880)
           --uploaded-delay-ms MS        delay before `uploaded` turns true after an upload (default 0)
           --bandwidth BYTES_PER_SEC     per-connection read cap for upload bodies (default unthrottled)
+          --ignore-range                answer downloads whole (200) whatever their Range header, like a server
+                                        without range support (default: one range per request is served, 206)
           --fault-seed N                seed of the fault generator (default 0)
           --part-failure-probability P  probability 0..1 that an upload PUT gets a fault
           --api-failure-probability P   probability 0..1 that an API request gets a fault
@@ -56,6 +58,7 @@ internal static class Program
                     case "--min-part-size": options.MinPartSize = Long(Next()); break;
                     case "--uploaded-delay-ms": options.UploadedFlagDelay = TimeSpan.FromMilliseconds(Long(Next())); break;
                     case "--bandwidth": options.BandwidthBytesPerSecondPerConnection = Long(Next()); break;
+                    case "--ignore-range": options.IgnoreRangeRequests = true; break;
                     case "--fault-seed": options.Faults.Seed = Int(Next()); break;
                     case "--part-failure-probability": options.Faults.PartFailureProbability = Dbl(Next()); break;
                     case "--api-failure-probability": options.Faults.ApiFailureProbability = Dbl(Next()); break;

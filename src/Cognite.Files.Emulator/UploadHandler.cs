@@ -176,16 +176,34 @@ internal sealed class UploadHandler(EmulatorState state)
         }
         await using (content)
         {
-            context.Response.StatusCode = 200;
-            context.Response.ContentType = "application/octet-stream";
-            context.Response.ContentLength = content.Length;
-            if (context.Request.Method == "HEAD") return;
-            var buffer = new byte[BufferSize];
-            int n;
-            while ((n = await content.ReadAsync(buffer, context.RequestAborted).ConfigureAwait(false)) > 0)
+            var length = content.Length;
+            var response = context.Response;
+            var serveRanges = !state.Faults.IgnoreRangeRequests;
+            var range = serveRanges ? ByteRange.Evaluate(context.Request.Headers.Range, length) : new ByteRange(RangeOutcome.Whole, 0, length);
+            if (serveRanges) response.Headers.AcceptRanges = "bytes";
+            if (range.Outcome == RangeOutcome.Unsatisfiable)
             {
+                // Written here rather than thrown: the dispatcher's error path clears headers, and Content-Range must stay.
+                response.Headers.ContentRange = range.ContentRange(length);
+                await HttpJson.WriteErrorAsync(context, 416, $"Range Not Satisfiable: the content is {length} bytes long.").ConfigureAwait(false);
+                return;
+            }
+
+            response.StatusCode = range.Outcome == RangeOutcome.Partial ? 206 : 200;
+            if (range.Outcome == RangeOutcome.Partial) response.Headers.ContentRange = range.ContentRange(length);
+            response.ContentType = "application/octet-stream";
+            response.ContentLength = range.Length;
+            if (context.Request.Method == "HEAD") return;
+            content.Seek(range.Start, SeekOrigin.Begin);
+            var buffer = new byte[BufferSize];
+            var left = range.Length;
+            while (left > 0)
+            {
+                var n = await content.ReadAsync(buffer.AsMemory(0, (int)Math.Min(buffer.Length, left)), context.RequestAborted).ConfigureAwait(false);
+                if (n == 0) break;
                 await context.Response.Body.WriteAsync(buffer.AsMemory(0, n), context.RequestAborted).ConfigureAwait(false);
                 state.Counters.DownloadBytes(n);
+                left -= n;
             }
         }
     }

@@ -86,6 +86,17 @@ public sealed class EmulatorFaults
         return this;
     }
 
+    /// <summary>
+    /// Makes the emulator answer every download with the whole content (200, no <c>Accept-Ranges</c>) whatever its
+    /// <c>Range</c> header, like a server without range support, to test a client's fallback to one stream;
+    /// <paramref name="ignore"/> false serves ranges again (206), as <see cref="Clear"/> does.
+    /// </summary>
+    public EmulatorFaults IgnoreRangeRequests(bool ignore = true)
+    {
+        _controller.IgnoreRangeRequests = ignore;
+        return this;
+    }
+
     /// <summary>How long a <see cref="FaultKind.Stall"/> stops reading the body (real time; it ends early when the client gives up). Default 30 s.</summary>
     public EmulatorFaults StallFor(TimeSpan duration)
     {
@@ -112,13 +123,14 @@ public sealed class EmulatorFaults
         return this;
     }
 
-    /// <summary>Turns every fault off and removes the bandwidth cap.</summary>
+    /// <summary>Turns every fault off, removes the bandwidth cap and serves ranges again.</summary>
     public EmulatorFaults Clear()
     {
         lock (_gate)
         {
             _controller.Clear();
             _controller.BandwidthBytesPerSecondPerConnection = null;
+            _controller.IgnoreRangeRequests = false;
         }
 
         return this;
