@@ -1,3 +1,5 @@
+using Cognite.Files.Models;
+
 namespace Cognite.Files.Transfer;
 
 /// <summary>Progress of one download. Monotonic; <see cref="BytesTransferred"/> ends equal to <see cref="TotalBytes"/> when that is known.</summary>
