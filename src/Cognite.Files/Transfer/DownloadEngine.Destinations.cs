@@ -41,6 +41,7 @@ internal sealed partial class DownloadEngine
 
         var temp = DownloadJournal.TempPathFor(fullPath);
         var handle = OpenTemporaryFile(file, path, temp);
+        var sink = new FileDownloadSink(handle, temp);
         DownloadJournal journal;
         DownloadResult result;
         try
@@ -51,14 +52,14 @@ internal sealed partial class DownloadEngine
             {
                 if (journal.Header is null)
                 {
-                    RandomAccess.SetLength(handle, 0);
+                    Truncate(file, path, sink);
                 }
 
                 try
                 {
                     using (handle)
                     {
-                        result = await RunAsync(new DownloadRequest(file, new FileDownloadSink(handle, temp), transfer, progress, path, journal), cancellationToken).ConfigureAwait(false);
+                        result = await RunAsync(new DownloadRequest(file, sink, transfer, progress, path, journal), cancellationToken).ConfigureAwait(false);
                     }
 
                     File.Move(temp, fullPath, overwrite);
@@ -106,6 +107,19 @@ internal sealed partial class DownloadEngine
         catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
         {
             throw WriteFailed(file, null, path, temp, path, ex);
+        }
+    }
+
+    /// <summary>Empties a temporary file left by an earlier download that cannot be resumed (before any request).</summary>
+    private static void Truncate(Identifier file, string path, FileDownloadSink sink)
+    {
+        try
+        {
+            sink.Truncate();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw WriteFailed(file, null, path, sink.Path, path, ex);
         }
     }
 

@@ -53,7 +53,13 @@ internal sealed class FileDownloadSink(SafeFileHandle handle, string path) : Dow
     public override ValueTask<int> ReadAsync(long offset, Memory<byte> buffer, CancellationToken cancellationToken) =>
         RandomAccess.ReadAsync(handle, buffer, offset, cancellationToken);
 
-    public override void Truncate() => RandomAccess.SetLength(handle, 0);
+    public override void Truncate()
+    {
+        if (RandomAccess.GetLength(handle) > 0)
+        {
+            RandomAccess.SetLength(handle, 0);
+        }
+    }
 
     public override ValueTask CompleteAsync(long length, CancellationToken cancellationToken)
     {
