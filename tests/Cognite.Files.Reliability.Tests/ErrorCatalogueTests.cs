@@ -404,6 +404,308 @@ public sealed class ErrorCatalogueTests
         AssertClean(e);
     }
 
+    // ---------------- downloads (ranges, journal, verification) ----------------
+
+    private const int DownloadRange = 64 * 1024;
+
+    /// <summary>A client that downloads in ranges of 64 KiB, one at a time (so that "the n-th GET" is a known range).</summary>
+    private static CogniteFilesClient RangedClient(EmulatorClient env, DelegatingHandler? presigned = null) => env.Client(
+        configure: o => o.Transfer = new TransferOptions
+        {
+            MinimumPartSize = 1,
+            PartSize = DownloadRange,
+            MaxConcurrency = 1,
+            MaxAttemptsPerPart = 2,
+            RetryBaseDelay = TimeSpan.FromMilliseconds(5),
+            MaxRetryDelay = TimeSpan.FromMilliseconds(50),
+        },
+        presigned: presigned);
+
+    /// <summary>Calls <paramref name="onGet"/> with the number (from 1) of each GET of a download URL, before it is sent.</summary>
+    private static InterceptingHandler OnGet(Func<int, HttpRequestMessage, Task> onGet)
+    {
+        var gets = 0;
+        return new InterceptingHandler(async (request, next) =>
+        {
+            if (request.Method == HttpMethod.Get)
+            {
+                await onGet(Interlocked.Increment(ref gets), request);
+            }
+
+            return await next(request);
+        });
+    }
+
+    private static async Task<(long Id, byte[] Content)> UploadForDownloadAsync(CogniteFilesClient client, int length, int seed = 7)
+    {
+        var content = new byte[length];
+        new Random(seed).NextBytes(content);
+        var result = await client.UploadAsync(new FileCreate { Name = "dl.bin" }, new MemoryStream(content));
+        return (result.File.Id, content);
+    }
+
+    private string[] FilesIn(string directory) => [.. Directory.GetFiles(directory).Select(Path.GetFileName).Order()!];
+
+    [Test]
+    public async Task DownloadRangeRefused()
+    {
+        // The GET of the third range asks for bytes beyond the end instead (the emulator answers 416); later, for bytes
+        // one further on (the emulator's 206 then names a Content-Range other than the one the client asked for).
+        var mode = "416";
+        using var client = RangedClient(_env, OnGet((_, request) =>
+        {
+            var asked = request.Headers.Range!.Ranges.Single();
+            if (asked.From == 2 * DownloadRange && mode == "416")
+            {
+                request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(10_000_000, null);
+            }
+
+            if (asked.From == 2 * DownloadRange && mode == "shifted")
+            {
+                request.Headers.Range = new System.Net.Http.Headers.RangeHeaderValue(asked.From + 1, asked.To);
+            }
+
+            return Task.CompletedTask;
+        }));
+        var (id, content) = await UploadForDownloadAsync(client, (5 * DownloadRange) + 10);
+        var dir = Directory.CreateDirectory(Path.Combine(_env.Directory.FullName, "range")).FullName;
+        var path = Path.Combine(dir, "r.bin");
+
+        var e = await AssertThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(id), path));
+        Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.RangeRefused));
+        Assert.That((e.RangeIndex, e.FileId, e.Destination), Is.EqualTo(((int?)2, (long?)id, path)));
+        Assert.That(e.Message, Is.EqualTo($"The server of file id {id} refused bytes 131072-196607 with 416 (Range Not Satisfiable); the file may have become shorter."));
+        Assert.That(e.InnerException, Is.TypeOf<CogniteApiException>().With.Property("StatusCode").EqualTo(HttpStatusCode.RequestedRangeNotSatisfiable));
+        Assert.That(e.JournalPath, Is.EqualTo(CogniteFilesClient.GetDownloadJournalPath(path)));
+        Assert.That(FilesIn(dir), Is.EqualTo(new[] { ".r.bin.partial", ".r.bin.partial.json" }), "no file at the destination; the two ranges done are kept");
+
+        // The same call again resumes: the two ranges done are not fetched again.
+        mode = "none";
+        var resumed = await client.DownloadAsync(Identifier.FromId(id), path);
+        Assert.That(await File.ReadAllBytesAsync(path), Is.EqualTo(content));
+        Assert.That(resumed.BytesSkipped, Is.EqualTo(2 * DownloadRange));
+        Assert.That(FilesIn(dir), Is.EqualTo(new[] { "r.bin" }));
+
+        // A 206 whose Content-Range is not the range asked for.
+        mode = "shifted";
+        var shifted = await AssertThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(id), Path.Combine(dir, "s.bin")));
+        Assert.That(shifted.Reason, Is.EqualTo(DownloadFailureReason.RangeRefused));
+        Assert.That(shifted.Message, Is.EqualTo($"The server of file id {id} answered bytes 131072-196607 with bytes 131073-196607/{content.Length}."));
+        AssertClean(e);
+        AssertClean(shifted);
+    }
+
+    [Test]
+    public async Task DownloadLinkExpired()
+    {
+        // CDF's download links last 30 s: the emulator's clock jumps 31 s before the third GET. The link is renewed
+        // (one more downloadlink request) and the download completes.
+        var clock = new FakeTimeProvider(DateTimeOffset.UtcNow);
+        await using var env = await EmulatorClient.StartAsync(o => o.TimeProvider = clock);
+        var tamperFrom = int.MaxValue;
+        using var client = RangedClient(env, OnGet((n, request) =>
+        {
+            if (n == 3)
+            {
+                clock.Advance(TimeSpan.FromSeconds(31));
+            }
+
+            if (n >= tamperFrom)
+            {
+                request.RequestUri = new Uri(request.RequestUri!.ToString().Replace("sig=", "sig=x", StringComparison.Ordinal));
+            }
+
+            return Task.CompletedTask;
+        }));
+        var (id, content) = await UploadForDownloadAsync(client, 5 * DownloadRange);
+        var path = Path.Combine(env.Directory.FullName, "expired.bin");
+        var before = env.Emulator.Counters.Snapshot();
+
+        var result = await client.DownloadAsync(Identifier.FromId(id), path);
+        Assert.That(await File.ReadAllBytesAsync(path), Is.EqualTo(content));
+        Assert.That(env.Emulator.Counters.RejectedSignatures - before.RejectedSignatures, Is.EqualTo(1));
+        Assert.That(env.Emulator.Counters.ApiRequests - before.ApiRequests, Is.EqualTo(3), "downloadlink and byids, and one downloadlink to renew");
+        Assert.That(result.Retries, Is.Zero);
+
+        // A link refused on its first use is not renewed: it is an error at once (here: a broken signature).
+        tamperFrom = 0;
+        var e = await AssertThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(id), Path.Combine(env.Directory.FullName, "expired2.bin")));
+        Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.LinkRefused));
+        Assert.That(e.Message, Does.Match($@"^The download URL of file id {id} was refused on its first use \(403 Forbidden\): CDF GET /download/{id} failed with 403 \(Forbidden\): Forbidden: The URL signature does not match\."));
+        Assert.That(e.InnerException, Is.TypeOf<CogniteForbiddenException>());
+        AssertClean(e);
+
+        // Only when the renewed link is refused too is an expiry an error (here: from the GET after the expiry on, signatures are broken).
+        using var renewalRefused = RangedClient(env, OnGet((n, request) =>
+        {
+            if (n == 3)
+            {
+                clock.Advance(TimeSpan.FromSeconds(31));
+            }
+
+            if (n >= 4)
+            {
+                request.RequestUri = new Uri(request.RequestUri!.ToString().Replace("sig=", "sig=x", StringComparison.Ordinal));
+            }
+
+            return Task.CompletedTask;
+        }));
+        var renewal = await AssertThrowsAsync<CogniteDownloadException>(() => renewalRefused.DownloadAsync(Identifier.FromId(id), Path.Combine(env.Directory.FullName, "expired3.bin")));
+        Assert.That(renewal.Reason, Is.EqualTo(DownloadFailureReason.LinkRefused));
+        Assert.That(renewal.Message, Does.Match($@"^The download URL of file id {id} expired and its renewal was refused too \(403 Forbidden\): CDF GET /download/{id} failed with 403 \(Forbidden\): Forbidden: The URL signature does not match\."));
+        Assert.That(renewal.JournalPath, Is.Not.Null, "the ranges done are kept: the same call later resumes");
+        AssertClean(renewal);
+    }
+
+    [Test]
+    public async Task DownloadDestinationNotWritable()
+    {
+        using var client = _env.Client();
+        var (id, _) = await UploadForDownloadAsync(client, 100);
+        var dir = Directory.CreateDirectory(Path.Combine(_env.Directory.FullName, "read-only")).FullName;
+        var path = Path.Combine(dir, "x.bin");
+        var temp = Path.Combine(dir, ".x.bin.partial");
+        if (!MakeReadOnly(dir))
+        {
+            // Root writes anywhere (and Windows has no mode bits): a directory where the temporary file would go stands
+            // in for the read-only directory.
+            Directory.CreateDirectory(temp);
+        }
+
+        var before = _env.Emulator.Counters.ApiRequests;
+        var e = await AssertThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(id), path));
+        Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.DestinationNotWritable));
+        Assert.That(e.Message, Is.EqualTo($"Cannot download id {id} to \"{path}\": it cannot be written (writing \"{temp}\"): Access to the path '{temp}' is denied."));
+        Assert.That(e.InnerException, Is.TypeOf<UnauthorizedAccessException>());
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(before), "refused before any request");
+
+        var isDirectory = await AssertThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(id), dir, new DownloadOptions { Overwrite = true }));
+        Assert.That(isDirectory.Reason, Is.EqualTo(DownloadFailureReason.DestinationNotWritable));
+        Assert.That(isDirectory.Message, Is.EqualTo($"Cannot download id {id} to \"{dir}\": it is a directory."));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(before));
+        if (!OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        }
+
+        AssertClean(e);
+    }
+
+    /// <summary>Makes <paramref name="dir"/> read-only (r-x); false (and left writable) when files can still be created in it.</summary>
+    private static bool MakeReadOnly(string dir)
+    {
+        if (OperatingSystem.IsWindows())
+        {
+            return false;
+        }
+
+        File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserExecute);
+        var probe = Path.Combine(dir, ".probe");
+        try
+        {
+            File.WriteAllBytes(probe, []);
+            File.Delete(probe);
+        }
+        catch (UnauthorizedAccessException)
+        {
+            return true;
+        }
+
+        File.SetUnixFileMode(dir, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        return false;
+    }
+
+    [Test]
+    public async Task DownloadToPathInUse()
+    {
+        using var client = _env.Client();
+        var (id, _) = await UploadForDownloadAsync(client, 100);
+        var path = Path.Combine(_env.Directory.FullName, "busy.bin");
+        using var running = File.OpenHandle(Path.Combine(_env.Directory.FullName, ".busy.bin.partial"), FileMode.CreateNew, FileAccess.ReadWrite, FileShare.None);
+        var before = _env.Emulator.Counters.ApiRequests;
+
+        var e = await AssertThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(id), path));
+        Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.DestinationInUse));
+        Assert.That(e.Message, Is.EqualTo($"Cannot download id {id} to \"{path}\": another download to it is running (it holds \"{Path.Combine(_env.Directory.FullName, ".busy.bin.partial")}\")."));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(before), "refused before any request");
+        AssertClean(e);
+    }
+
+    [Test]
+    [Platform("Linux", Reason = "/dev/full stands in for a full disk")]
+    public async Task DownloadDiskFull()
+    {
+        using var client = RangedClient(_env);
+        var (id, _) = await UploadForDownloadAsync(client, 3 * DownloadRange);
+        var dir = Directory.CreateDirectory(Path.Combine(_env.Directory.FullName, "full")).FullName;
+        var path = Path.Combine(dir, "f.bin");
+        var temp = Path.Combine(dir, ".f.bin.partial");
+        File.CreateSymbolicLink(temp, "/dev/full"); // every write fails with ENOSPC
+
+        var e = await AssertThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(id), path));
+        Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.DiskFull));
+        Assert.That(e.Message, Is.EqualTo($"Cannot download id {id} to \"{path}\": the disk is full (writing \"{temp}\"): No space left on device : '{temp}'"));
+        Assert.That(e.InnerException, Is.TypeOf<IOException>());
+        Assert.That(FilesIn(dir), Is.Empty, "nothing at the destination; no range was done, so nothing is kept");
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task DownloadChecksumMismatch()
+    {
+        using var client = RangedClient(_env);
+        var (id, content) = await UploadForDownloadAsync(client, (3 * DownloadRange) + 1);
+        var wrong = ContentChecksum.Compute([1, 2, 3]);
+        await client.UpdateAsync(Identifier.FromId(id), new FileUpdate
+        {
+            Metadata = new MetadataUpdate { Add = new Dictionary<string, string> { [ContentChecksum.MetadataKey] = ContentChecksum.FormatMetadataValue(wrong, content.Length) } },
+        });
+        var dir = Directory.CreateDirectory(Path.Combine(_env.Directory.FullName, "mismatch")).FullName;
+        var path = Path.Combine(dir, "m.bin");
+
+        var e = await AssertThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(id), path));
+        Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.ChecksumMismatch));
+        Assert.That(e.Message, Is.EqualTo(
+            $"The content of file id {id} does not match its stored checksum: the bytes received have the checksum {ContentChecksum.Compute(content)}, but its metadata (cognite-files-checksum) says {wrong}; nothing was written to \"{path}\"."));
+        Assert.That(e.JournalPath, Is.Null);
+        Assert.That(FilesIn(dir), Is.Empty, "no file, no temporary file, no journal: the next call starts over");
+
+        var cli = await CliAsync(1, null, "download", id.ToString(System.Globalization.CultureInfo.InvariantCulture), path);
+        Assert.That(cli.StdErr, Does.Contain("does not match its stored checksum"));
+        Assert.That(File.Exists(path), Is.False);
+        AssertClean(e);
+    }
+
+    [Test]
+    public async Task DownloadFileChanged()
+    {
+        // While the third range is asked for, another client uploads new, longer content to the file.
+        using var other = _env.Client();
+        var replaced = false;
+        using var client = RangedClient(_env, OnGet(async (n, _) =>
+        {
+            if (n == 3 && !replaced)
+            {
+                replaced = true;
+                await other.UploadAsync(Identifier.FromExternalId("changing"), new MemoryStream(EmulatorHarnessBytes((6 * DownloadRange) + 1)));
+            }
+        }));
+        var created = await client.UploadAsync(new FileCreate { Name = "changing.bin", ExternalId = "changing" }, new MemoryStream(EmulatorHarnessBytes(5 * DownloadRange)));
+        var dir = Directory.CreateDirectory(Path.Combine(_env.Directory.FullName, "changing")).FullName;
+        var path = Path.Combine(dir, "c.bin");
+
+        var e = await AssertThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(created.File.Id), path));
+        Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.FileChanged));
+        Assert.That(e.Message, Is.EqualTo($"File id {created.File.Id} changed on the server: its length changed from {5 * DownloadRange} to {(6 * DownloadRange) + 1} bytes during the download. Download it again."));
+        Assert.That(e.JournalPath, Is.Null);
+        Assert.That(FilesIn(dir), Is.Empty, "what was downloaded is of the old content: nothing is kept");
+
+        // Downloading again gets the new content (an interrupted download of a file updated since starts over by itself).
+        await client.DownloadAsync(Identifier.FromId(created.File.Id), path);
+        Assert.That(await File.ReadAllBytesAsync(path), Is.EqualTo(EmulatorHarnessBytes((6 * DownloadRange) + 1)));
+        AssertClean(e);
+    }
+
     // ---------------- multipart uploads (the transfer engine) ----------------
 
     private CogniteFilesClient MultipartClient(int attempts = 3, DelegatingHandler? presigned = null) => _env.Client(

@@ -138,7 +138,8 @@ public sealed partial class TokenHygieneTests
             // A small upload's refused PUT is the upload's failure now (inner CogniteForbiddenException), as a part's is.
             await Expect<CogniteUploadException>(() => tampering.UploadAsync(new FileCreate { Name = "t1" }, new MemoryStream([1, 2, 3]), cancellationToken: cancellationToken));
             await Expect<CogniteUploadException>(() => tampering.UploadAsync(new FileCreate { Name = "t2" }, path, cancellationToken: cancellationToken));
-            await Expect<CogniteForbiddenException>(() => tampering.DownloadAsync(Identifier.FromId(small.Id), Stream.Null, cancellationToken: cancellationToken));
+            // A download URL refused on its first use fails the download (LinkRefused, inner CogniteForbiddenException).
+            await Expect<CogniteDownloadException>(() => tampering.DownloadAsync(Identifier.FromId(small.Id), Stream.Null, cancellationToken: cancellationToken));
         }
 
         var garbage = new InterceptingHandler(async (request, next) =>

@@ -1,25 +1,43 @@
-using System.Buffers;
-using Cognite.Files.Diagnostics;
 using Cognite.Files.Models;
 using Cognite.Files.Transfer;
+using Microsoft.Extensions.Logging;
 
 namespace Cognite.Files;
 
-// Downloads: one streamed GET of the pre-signed download URL, hashed as it is written. Uploads are in
-// CogniteFilesClient.Upload.cs (the transfer engine).
+// Downloads: parallel ranges of the pre-signed download URL, checksummed as they are written, resumable to a path
+// (Transfer/DownloadEngine.cs). Uploads are in CogniteFilesClient.Upload.cs.
 public sealed partial class CogniteFilesClient
 {
-    private const int CopyBufferSize = 81920;
+    private DownloadEngine? _downloadEngine;
+
+    /// <summary>The download engine of this client; its GETs share the upload engine's limiter of MaxConcurrency transfers.</summary>
+    internal DownloadEngine DownloadEngine => LazyInitializer.EnsureInitialized(ref _downloadEngine, CreateDownloadEngine);
 
     /// <summary>
-    /// Downloads a file's content into <paramref name="destination"/> (<c>POST /files/downloadlink</c>, then one
-    /// streamed GET without Authorization), written from its current position; the stream is not disposed.
+    /// The journal that <see cref="DownloadAsync(Identifier, string, DownloadOptions?, CancellationToken)"/> keeps beside
+    /// <paramref name="path"/> while a download to it is unfinished: <c>.&lt;name&gt;.partial.json</c> in the same
+    /// directory, next to the bytes so far in <c>.&lt;name&gt;.partial</c>. When it exists, downloading the same file to
+    /// the same path again continues from it.
+    /// </summary>
+    /// <param name="path">The destination of the download.</param>
+    public static string GetDownloadJournalPath(string path)
+    {
+        ArgumentException.ThrowIfNullOrWhiteSpace(path);
+        return DownloadJournal.PathFor(path);
+    }
+
+    /// <summary>
+    /// Downloads a file's content into <paramref name="destination"/>, written from its current position; the stream is
+    /// not disposed. A seekable stream gets ranges in parallel (each written at its offset from the start position; the
+    /// stream ends positioned after the content), any other one stream in order. The content is checked against the
+    /// checksum stored in the file's metadata, when there is one, once it has all been written: on a mismatch the stream
+    /// holds the bytes received and a <see cref="CogniteDownloadException"/> says so.
     /// </summary>
     /// <param name="file">Which file.</param>
     /// <param name="destination">A writable stream.</param>
     /// <param name="options">Progress and transfer settings of this call (<see cref="DownloadOptions.Overwrite"/> does not apply).</param>
-    /// <param name="cancellationToken">Cancels the link request and the transfer.</param>
-    /// <exception cref="IOException">The server ended the body before its announced length.</exception>
+    /// <param name="cancellationToken">Cancels the requests and the transfer.</param>
+    /// <exception cref="CogniteDownloadException">A range failed for good, the server refused ranges, the link could not be renewed, the stream could not be written, or the content failed its checksum.</exception>
     public async Task<DownloadResult> DownloadAsync(Identifier file, Stream destination, DownloadOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(file);
@@ -30,117 +48,41 @@ public sealed partial class CogniteFilesClient
         }
 
         var transfer = options?.Transfer?.ValidatedCopy() ?? Transfer;
-        return await DownloadCoreAsync(file, destination, transfer, options?.Progress, cancellationToken).ConfigureAwait(false);
+        return await DownloadEngine.DownloadAsync(file, destination, transfer, options?.Progress, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>
-    /// Downloads a file's content to <paramref name="path"/>. The bytes go to a temporary file beside it that is renamed
-    /// only when complete, so a failed or cancelled download never leaves a truncated file at <paramref name="path"/>.
-    /// An existing file is replaced only with <see cref="DownloadOptions.Overwrite"/>; otherwise it is an
-    /// <see cref="IOException"/> before any request, as is a missing directory (<see cref="DirectoryNotFoundException"/>).
+    /// Downloads a file's content to <paramref name="path"/>, in ranges of <see cref="TransferOptions.PartSize"/> fetched
+    /// up to <see cref="TransferOptions.MaxConcurrency"/> at once (content of one range is one GET) into a temporary file
+    /// beside it, <c>.&lt;name&gt;.partial</c>, which is renamed to <paramref name="path"/> only when complete and
+    /// verified: a failed or cancelled download never leaves a partial file at <paramref name="path"/>.
+    /// <para>
+    /// Resumable: while it runs, a journal (<see cref="GetDownloadJournalPath"/>) records the finished ranges. If the
+    /// download is cancelled or fails, the two files stay, and calling this method again for the same file and path
+    /// fetches only the missing ranges (those recorded are re-read from the temporary file and their checksums checked
+    /// first). It starts over instead when the file changed on CDF since (another upload time, last-updated time or
+    /// stored checksum: any update of the file counts). Both are deleted on success, and when what they hold cannot be
+    /// used (a checksum mismatch, a file that changed during the download).
+    /// </para>
+    /// <para>
+    /// Checked before any request: the directory exists (<see cref="DirectoryNotFoundException"/>); an existing file is
+    /// replaced only with <see cref="DownloadOptions.Overwrite"/> (<see cref="IOException"/>); the temporary file can be
+    /// created and no other download to this path is running (<see cref="CogniteDownloadException"/>).
+    /// </para>
     /// </summary>
     /// <param name="file">Which file.</param>
     /// <param name="path">The local destination.</param>
     /// <param name="options">Overwrite, progress and transfer settings of this call.</param>
-    /// <param name="cancellationToken">Cancels the link request and the transfer.</param>
+    /// <param name="cancellationToken">Cancels the requests and the transfer; the journal is kept for a resume.</param>
+    /// <exception cref="CogniteDownloadException">A range failed for good, the server refused ranges, the link could not be renewed, the disk is full or not writable, the content failed its stored checksum, or it changed during the download.</exception>
     public async Task<DownloadResult> DownloadAsync(Identifier file, string path, DownloadOptions? options = null, CancellationToken cancellationToken = default)
     {
         ArgumentNullException.ThrowIfNull(file);
         ArgumentException.ThrowIfNullOrWhiteSpace(path);
         var transfer = options?.Transfer?.ValidatedCopy() ?? Transfer;
-        var fullPath = Path.GetFullPath(path);
-        var directory = Path.GetDirectoryName(fullPath) ?? throw new ArgumentException($"\"{path}\" has no directory.", nameof(path));
-        if (!Directory.Exists(directory))
-        {
-            // Checked up front: otherwise the error would name the hidden temporary file, after a needless request.
-            throw new DirectoryNotFoundException($"Cannot download {file} to \"{path}\": the directory \"{directory}\" does not exist.");
-        }
-
-        if (options?.Overwrite != true && File.Exists(fullPath))
-        {
-            throw new IOException($"Cannot download {file} to \"{path}\": the file exists (set {nameof(DownloadOptions)}.{nameof(DownloadOptions.Overwrite)} to replace it).");
-        }
-
-        var temp = Path.Combine(directory, "." + Path.GetFileName(fullPath) + "." + Guid.NewGuid().ToString("N")[..8] + ".partial");
-        try
-        {
-            DownloadResult result;
-            var stream = new FileStream(temp, FileMode.CreateNew, FileAccess.Write, FileShare.None, CopyBufferSize, FileOptions.Asynchronous);
-            await using (stream.ConfigureAwait(false))
-            {
-                result = await DownloadCoreAsync(file, stream, transfer, options?.Progress, cancellationToken).ConfigureAwait(false);
-                await stream.FlushAsync(cancellationToken).ConfigureAwait(false);
-            }
-
-            File.Move(temp, fullPath, overwrite: options?.Overwrite == true);
-            return result;
-        }
-        catch
-        {
-            TryDelete(temp);
-            throw;
-        }
+        return await DownloadEngine.DownloadAsync(file, path, options?.Overwrite == true, transfer, options?.Progress, cancellationToken).ConfigureAwait(false);
     }
 
-    private async Task<DownloadResult> DownloadCoreAsync(Identifier file, Stream destination, TransferOptions transfer, IProgress<DownloadProgress>? progress, CancellationToken cancellationToken)
-    {
-        var started = TimeProvider.GetTimestamp();
-        var links = await Api.GetDownloadLinksAsync(new DownloadLinkRequest { Items = [file] }, extendedExpiration: null, cancellationToken).ConfigureAwait(false);
-        var link = links.Items.Count > 0 ? links.Items[0] : throw new CogniteException($"CDF returned no download link for {file}.");
-        var url = ResolveTransferUrl(link.DownloadUrl);
-
-        using var response = await PresignedUrls.GetAsync(url, cancellationToken).ConfigureAwait(false);
-        var expected = response.Content.Headers.ContentLength;
-        var hash = transfer.ComputeChecksum ? new System.IO.Hashing.Crc64() : null;
-        var throttle = new Transfer.ProgressThrottle(TimeProvider);
-        var source = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
-        await using (source.ConfigureAwait(false))
-        {
-            var total = 0L;
-            var buffer = ArrayPool<byte>.Shared.Rent(CopyBufferSize);
-            try
-            {
-                int read;
-                while ((read = await source.ReadAsync(buffer.AsMemory(0, CopyBufferSize), cancellationToken).ConfigureAwait(false)) > 0)
-                {
-                    await destination.WriteAsync(buffer.AsMemory(0, read), cancellationToken).ConfigureAwait(false);
-                    hash?.Append(buffer.AsSpan(0, read));
-                    total += read;
-                    if (progress is not null && throttle.ShouldReport(force: false))
-                    {
-                        progress.Report(new DownloadProgress(total, expected));
-                    }
-                }
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(buffer);
-            }
-
-            if (expected is { } e && e != total)
-            {
-                throw new IOException($"The download of {file} from {UrlRedaction.Redact(url)} ended after {total} of {e} bytes.");
-            }
-
-            progress?.Report(new DownloadProgress(total, expected ?? total));
-            var checksum = hash is null ? null : ContentChecksum.Format(hash.GetCurrentHashAsUInt64());
-            return new DownloadResult(total, checksum, TimeProvider.GetElapsedTime(started));
-        }
-    }
-
-    private static void TryDelete(string path)
-    {
-        try
-        {
-            File.Delete(path);
-        }
-        catch (IOException)
-        {
-            // Best effort: the temp file is hidden and named *.partial.
-        }
-        catch (UnauthorizedAccessException)
-        {
-            // Same.
-        }
-    }
+    private DownloadEngine CreateDownloadEngine() =>
+        new(Api, PresignedUrls, ResolveTransferUrl, UploadEngine.Limiter, TimeProvider, LoggerFactory.CreateLogger("Cognite.Files.Transfer"));
 }

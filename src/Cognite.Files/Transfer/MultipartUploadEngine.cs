@@ -7,7 +7,6 @@ using Cognite.Files.Models;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Abstractions;
 using Polly;
-using Polly.Retry;
 
 namespace Cognite.Files.Transfer;
 
@@ -560,33 +559,11 @@ internal sealed partial class MultipartUploadEngine
         return activity;
     }
 
-    private ResiliencePipeline BuildPartPipeline(TransferOptions options)
+    private ResiliencePipeline BuildPartPipeline(TransferOptions options) => TransferRetry.Build(options, _time, IsRetryable, (attempt, delay, failure) =>
     {
-        var builder = new ResiliencePipelineBuilder { TimeProvider = _time };
-        if (options.MaxAttemptsPerPart > 1)
-        {
-            var maxDelay = options.MaxRetryDelay;
-            builder.AddRetry(new RetryStrategyOptions
-            {
-                MaxRetryAttempts = options.MaxAttemptsPerPart - 1,
-                BackoffType = DelayBackoffType.Exponential,
-                UseJitter = true,
-                Delay = options.RetryBaseDelay,
-                MaxDelay = maxDelay,
-                ShouldHandle = args => ValueTask.FromResult(IsRetryable(args.Outcome.Exception)),
-                DelayGenerator = args => ValueTask.FromResult<TimeSpan?>(
-                    args.Outcome.Exception is CogniteApiException { RetryAfter: { } retryAfter } ? (retryAfter < maxDelay ? retryAfter : maxDelay) : null),
-                OnRetry = args =>
-                {
-                    TransferMetrics.PartRetries.Add(1);
-                    LogPartRetry(_logger, args.AttemptNumber + 1, args.RetryDelay.TotalMilliseconds, args.Outcome.Exception is { } failure ? Reason(failure) : "?");
-                    return ValueTask.CompletedTask;
-                },
-            });
-        }
-
-        return builder.Build();
-    }
+        TransferMetrics.PartRetries.Add(1);
+        LogPartRetry(_logger, attempt, delay.TotalMilliseconds, failure is null ? "?" : Reason(failure));
+    });
 
     private static bool IsRetryable(Exception? ex) => ex switch
     {

@@ -161,6 +161,11 @@ public class ConvenienceMethodTests
             var id = JObject.Parse(req.Content!.ReadAsStringAsync().GetAwaiter().GetResult())["items"]![0]!.Value<long>("id");
             return ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{"id":{{id}},"downloadUrl":"https://dl.example.com/{{id}}?sig=s"}]}""");
         });
+        api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/byids").Respond(req =>
+        {
+            var id = JObject.Parse(req.Content!.ReadAsStringAsync().GetAwaiter().GetResult())["items"]![0]!.Value<long>("id");
+            return ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(id, uploaded: true)}}]}""");
+        });
         var content = Enumerable.Range(0, 300_000).Select(i => (byte)i).ToArray();
         HttpRequestMessage? get = null;
         presigned.When(HttpMethod.Get, "https://dl.example.com/1").Respond(req => { get = req; return new HttpResponseMessage(HttpStatusCode.OK) { Content = new ByteArrayContent(content) }; });
@@ -179,8 +184,11 @@ public class ConvenienceMethodTests
             Assert.That(get!.Headers.Authorization, Is.Null);
 
             var failedPath = Path.Combine(dir.FullName, "failed.bin");
-            var ex = await Assert.CatchAsync<CogniteApiException>(() => client.DownloadAsync(Identifier.FromId(2), failedPath));
-            Assert.That(ex!.Message, Does.Not.Contain("sig="));
+            // A download URL refused on its first use is not renewed: it fails the download, with the 403 inside.
+            var ex = await Assert.ThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(2), failedPath));
+            Assert.That(ex!.Reason, Is.EqualTo(DownloadFailureReason.LinkRefused));
+            Assert.That(ex.InnerException, Is.InstanceOf<CogniteForbiddenException>());
+            Assert.That(ex.ToString(), Does.Not.Contain("sig="));
             Assert.That(dir.GetFiles().Select(f => f.Name), Is.EqualTo(new[] { "out.bin" }), "no partial or temp file left");
         }
         finally

@@ -30,6 +30,11 @@ public class DownloadTests
             Interlocked.Increment(ref _requests);
             return ClientFixture.Json(HttpStatusCode.OK, """{"items":[{"id":1,"downloadUrl":"https://dl.example.com/1?sig=s"}]}""");
         });
+        _api.When(HttpMethod.Post, ClientFixture.ApiBase + "/files/byids").Respond(_ =>
+        {
+            Interlocked.Increment(ref _requests);
+            return ClientFixture.Json(HttpStatusCode.OK, $$"""{"items":[{{ClientFixture.FileJson(1, uploaded: true)}}]}""");
+        });
         _presigned.When(HttpMethod.Get, "https://dl.example.com/1").Respond(_ =>
         {
             Interlocked.Increment(ref _requests);
