@@ -29,6 +29,8 @@ internal static class CliApp
             return CliErrors.Report(context, $"{error.Message} (see '{command} --help')", ExitCodes.Usage);
         }
 
+        // One place says "cancelling…" for Ctrl+C, SIGTERM and tests alike, at a safe spot of the terminal.
+        using var cancelling = cancellationToken.Register(context.Cancelling);
         var invocation = new InvocationConfiguration { Output = context.Out, Error = context.Error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null };
         try
         {
@@ -42,43 +44,41 @@ internal static class CliApp
 
     public static RootCommand Build(CliContext context)
     {
-        var config = new Option<string?>("--config")
-        {
-            Description = "Config file (JSON: baseUrl, project, token or clientId/clientSecret/tokenUrl/scopes). Default: ~/.cognite-files/config.json when it exists; environment variables win.",
-            Recursive = true,
-            HelpName = "path",
-        };
         var root = new RootCommand(
-            "cognite-files: upload, download, list and remove files in Cognite Data Fusion. With no CDF configuration it uses an embedded local emulator.")
-        {
-            config,
-        };
-
-        root.Add(BuildUpload(context, config));
-        root.Add(BuildResume(context, config));
-        root.Add(BuildDownload(context, config));
-        root.Add(BuildList(context, config));
-        root.Add(BuildInfo(context, config));
-        root.Add(BuildRemove(context, config));
+            "cognite-files: upload, download, list and remove files in Cognite Data Fusion. With no CDF configuration it uses an embedded local emulator.");
+        // Each command that connects has its own --config (not a recursive one), so `emulator --help` does not offer it.
+        root.Add(BuildUpload(context, ConfigOption()));
+        root.Add(BuildResume(context, ConfigOption()));
+        root.Add(BuildDownload(context, ConfigOption()));
+        root.Add(BuildList(context, ConfigOption()));
+        root.Add(BuildInfo(context, ConfigOption()));
+        root.Add(BuildRemove(context, ConfigOption()));
         root.Add(BuildEmulator(context));
-        root.Add(BuildDemo(context, config));
+        root.Add(BuildDemo(context, ConfigOption()));
         return root;
     }
 
+    private static Option<string?> ConfigOption() => new("--config")
+    {
+        Description = "Config file (JSON: baseUrl, project, token or clientId/clientSecret/tokenUrl/scopes). Default: ~/.cognite-files/config.json when it exists; environment variables win.",
+        HelpName = "path",
+    };
+
     private static Option<bool> JsonOption() => new("--json") { Description = "Machine output: one JSON document per line on stdout, no decorations." };
 
-    private static Option<long> PartSizeOption() => new("--part-size")
+    // Options with a default are nullable and have no DefaultValueFactory: the default is said once, in the
+    // description, in the CLI's units (System.CommandLine would add "[default: 67108864]" besides).
+    private static Option<long?> PartSizeOption() => new("--part-size")
     {
         Description = "Part size of multipart uploads: bytes or with a unit (64MiB, 5MB, 1GiB; units are binary). 5 MiB..4000 MiB; grown when a file would need more than 250 parts. Default 64MiB.",
         HelpName = "size",
-        DefaultValueFactory = _ => DefaultPartSize,
-        CustomParser = ParsePartSize,
+        CustomParser = r => ParsePartSize(r),
     };
 
-    private static Option<int> ConcurrencyOption() => new("--concurrency", "-c")
+    private static Option<int?> ConcurrencyOption() => new("--concurrency", "-c")
     {
         Description = "Part uploads in flight at once, across all files (1..64). Default 4.",
-        DefaultValueFactory = _ => DefaultConcurrency,
+        HelpName = "n",
         CustomParser = r => ParseInt(r, "--concurrency", 1, 64),
     };
 
@@ -127,7 +127,7 @@ internal static class CliApp
         var json = JsonOption();
         var command = new Command("upload", "Upload a file or a directory (multipart, concurrent, resumable) with live progress.")
         {
-            path, to, externalId, name, directory, overwrite, partSize, concurrency, journal, json,
+            path, to, externalId, name, directory, overwrite, partSize, concurrency, journal, json, config,
         };
         command.SetAction((parse, ct) => UploadCommand.RunAsync(
             context,
@@ -138,8 +138,8 @@ internal static class CliApp
                 parse.GetValue(name),
                 parse.GetValue(directory),
                 parse.GetValue(overwrite),
-                parse.GetValue(partSize),
-                parse.GetValue(concurrency),
+                parse.GetValue(partSize) ?? DefaultPartSize,
+                parse.GetValue(concurrency) ?? DefaultConcurrency,
                 parse.GetValue(journal),
                 parse.GetValue(json),
                 parse.GetValue(config)),
@@ -152,8 +152,8 @@ internal static class CliApp
         var journals = new Argument<string[]>("journal") { Description = "Journal file(s) printed by an interrupted upload.", Arity = ArgumentArity.OneOrMore };
         var concurrency = ConcurrencyOption();
         var json = JsonOption();
-        var command = new Command("resume", "Finish interrupted uploads, sending only the parts that are missing.") { journals, concurrency, json };
-        command.SetAction((parse, ct) => UploadCommand.ResumeAsync(context, parse.GetRequiredValue(journals), parse.GetValue(concurrency), parse.GetValue(json), parse.GetValue(config), ct));
+        var command = new Command("resume", "Finish interrupted uploads, sending only the parts that are missing.") { journals, concurrency, json, config };
+        command.SetAction((parse, ct) => UploadCommand.ResumeAsync(context, parse.GetRequiredValue(journals), parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(json), parse.GetValue(config), ct));
         return command;
     }
 
@@ -163,7 +163,7 @@ internal static class CliApp
         var destination = new Argument<string>("dest") { Description = "Destination file, or an existing directory (the CDF name is used)." };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing destination file." };
         var json = JsonOption();
-        var command = new Command("download", "Download a file's content (byte-exact; prints its SHA-256).") { file, destination, overwrite, json };
+        var command = new Command("download", "Download a file's content (byte-exact; prints its checksum).") { file, destination, overwrite, json, config };
         command.SetAction((parse, ct) => DownloadCommand.RunAsync(context, parse.GetRequiredValue(file), parse.GetRequiredValue(destination), parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config), ct));
         return command;
     }
@@ -173,18 +173,39 @@ internal static class CliApp
         var name = new Option<string?>("--name") { Description = "Exact name." };
         var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Directory prefix, e.g. /reports." };
         var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix." };
-        var uploaded = new Option<bool?>("--uploaded") { Description = "Only files whose content is (true) or is not (false) uploaded." };
-        var limit = new Option<int>("--limit")
+        // A string, not a bool: System.CommandLine would leave a value other than true/false unmatched ("Unrecognized
+        // command or argument 'maybe'") instead of letting the option say what it takes.
+        var uploaded = new Option<string?>("--uploaded")
+        {
+            Description = "Only files whose content is (true) or is not (false) uploaded.",
+            HelpName = "true|false",
+        };
+        uploaded.Validators.Add(r =>
+        {
+            var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+            if (!bool.TryParse(text, out _))
+            {
+                r.AddError($"--uploaded takes true or false (got '{text}')");
+            }
+        });
+        var limit = new Option<int?>("--limit")
         {
             Description = "At most this many files; 0 for all. Default 100.",
-            DefaultValueFactory = _ => 100,
+            HelpName = "n",
             CustomParser = r => ParseInt(r, "--limit", 0, int.MaxValue),
         };
+        var sort = new Option<string?>("--sort")
+        {
+            Description = $"Order of the files listed: {string.Join(", ", FileCommands.SortKeys)} (ties by id). Default name. With --limit, the first files CDF returns are sorted.",
+            HelpName = "key",
+        };
+        sort.AcceptOnlyFromAmong([.. FileCommands.SortKeys]);
+        var reverse = new Option<bool>("--reverse") { Description = "Reverse the order." };
         var json = JsonOption();
-        var command = new Command("ls", "List files, optionally filtered.") { name, directoryPrefix, externalIdPrefix, uploaded, limit, json };
+        var command = new Command("ls", "List files, optionally filtered: an aligned table on a terminal, tab-separated lines otherwise.") { name, directoryPrefix, externalIdPrefix, uploaded, limit, sort, reverse, json, config };
         command.SetAction((parse, ct) => FileCommands.ListAsync(
             context,
-            new FileCommands.ListRequest(parse.GetValue(name), parse.GetValue(directoryPrefix), parse.GetValue(externalIdPrefix), parse.GetValue(uploaded), parse.GetValue(limit), parse.GetValue(json), parse.GetValue(config)),
+            new FileCommands.ListRequest(parse.GetValue(name), parse.GetValue(directoryPrefix), parse.GetValue(externalIdPrefix), parse.GetValue(uploaded) is { } u ? bool.Parse(u) : null, parse.GetValue(limit) ?? 100, parse.GetValue(json), parse.GetValue(config), parse.GetValue(sort) ?? "name", parse.GetValue(reverse)),
             ct));
         return command;
     }
@@ -193,7 +214,7 @@ internal static class CliApp
     {
         var file = new Argument<string>("id|externalId") { Description = "The file: an id, an external id, or id:N / ext:X." };
         var json = JsonOption();
-        var command = new Command("info", "Show a file's metadata.") { file, json };
+        var command = new Command("info", "Show a file's metadata.") { file, json, config };
         command.SetAction((parse, ct) => FileCommands.InfoAsync(context, parse.GetRequiredValue(file), parse.GetValue(json), parse.GetValue(config), ct));
         return command;
     }
@@ -202,23 +223,23 @@ internal static class CliApp
     {
         var files = new Argument<string[]>("id|externalId") { Description = "Files to delete.", Arity = ArgumentArity.OneOrMore };
         var json = JsonOption();
-        var command = new Command("rm", "Delete files (all or none: an unknown id fails the whole call).") { files, json };
+        var command = new Command("rm", "Delete files (all or none: an unknown id fails the whole call).") { files, json, config };
         command.SetAction((parse, ct) => FileCommands.RemoveAsync(context, parse.GetRequiredValue(files), parse.GetValue(json), parse.GetValue(config), ct));
         return command;
     }
 
     private static Command BuildEmulator(CliContext context)
     {
-        var port = new Option<int>("--port")
+        var port = new Option<int?>("--port")
         {
             Description = "API port on 127.0.0.1 (0 = a free one). Default 5080.",
-            DefaultValueFactory = _ => 5080,
+            HelpName = "port",
             CustomParser = r => ParseInt(r, "--port", 0, 65535),
         };
-        var uploadPort = new Option<int>("--upload-port")
+        var uploadPort = new Option<int?>("--upload-port")
         {
             Description = "Port for pre-signed upload/download URLs (0 = a free one). Default 5081.",
-            DefaultValueFactory = _ => 5081,
+            HelpName = "port",
             CustomParser = r => ParseInt(r, "--upload-port", 0, 65535),
         };
 
@@ -231,17 +252,16 @@ internal static class CliApp
             AllowMultipleArgumentsPerToken = false,
         };
         var command = new Command("emulator", "Run the local Files API emulator standalone until Ctrl+C.") { port, uploadPort, data, token, verbose };
-        command.SetAction((parse, ct) => EmulatorCommand.RunAsync(context, parse.GetValue(port), parse.GetValue(uploadPort), parse.GetValue(data), parse.GetValue(token) ?? [], parse.GetValue(verbose), ct));
+        command.SetAction((parse, ct) => EmulatorCommand.RunAsync(context, parse.GetValue(port) ?? 5080, parse.GetValue(uploadPort) ?? 5081, parse.GetValue(data), parse.GetValue(token) ?? [], parse.GetValue(verbose), ct));
         return command;
     }
 
     private static Command BuildDemo(CliContext context, Option<string?> config)
     {
-        var size = new Option<long>("--size")
+        var size = new Option<long?>("--size")
         {
             Description = "Size of the generated file (bytes or with a unit). Default 1GiB.",
             HelpName = "size",
-            DefaultValueFactory = _ => 1L << 30,
             CustomParser = r =>
             {
                 var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
@@ -258,9 +278,9 @@ internal static class CliApp
         var concurrency = ConcurrencyOption();
         var command = new Command("demo", "Generate a file of random bytes (default 1 GiB), upload it multipart (to an embedded emulator when no CDF configuration is found, else to the configured project, deleting it afterwards), download it back and check it is byte-exact.")
         {
-            size, partSize, concurrency,
+            size, partSize, concurrency, config,
         };
-        command.SetAction((parse, ct) => DemoCommand.RunAsync(context, parse.GetValue(config), parse.GetValue(size), parse.GetValue(partSize), parse.GetValue(concurrency), ct));
+        command.SetAction((parse, ct) => DemoCommand.RunAsync(context, parse.GetValue(config), parse.GetValue(size) ?? 1L << 30, parse.GetValue(partSize) ?? DefaultPartSize, parse.GetValue(concurrency) ?? DefaultConcurrency, ct));
         return command;
     }
 }

@@ -59,13 +59,19 @@ internal sealed class CliHarness : IAsyncDisposable
     /// <summary>Runs the CLI with plain (non-terminal) output.</summary>
     public Task<CliRun> RunAsync(params string[] args) => RunAsync(args, interactive: false, CancellationToken.None);
 
-    public async Task<CliRun> RunAsync(string[] args, bool interactive, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>
+    /// Runs the CLI. <paramref name="interactive"/> gives it a recorded terminal (Spectre's TestConsole); with
+    /// <paramref name="recordEscapes"/> the recording keeps the escape sequences (cursor moves, erases), so that
+    /// <see cref="TerminalScreen"/> can replay it into what the screen shows at the end.
+    /// </summary>
+    public async Task<CliRun> RunAsync(string[] args, bool interactive, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null, bool recordEscapes = false)
     {
         var console = new TestConsole();
         if (interactive)
         {
             console.Interactive();
             console.SupportsAnsi(true);
+            console.EmitAnsiSequences = recordEscapes;
             console.Profile.Width = 160;
         }
 

@@ -34,16 +34,14 @@ internal sealed class Uploader(CogniteFilesClient client)
     /// <summary>True when the file goes multipart, so it writes the journal a resume needs.</summary>
     public bool IsResumable(long length) => length > client.Options.Transfer.SingleUploadThreshold;
 
-    public Task<UploadResult> UploadAsync(string path, UploadDestination target, string journalPath, IProgress<long> progress, CancellationToken cancellationToken)
+    public Task<UploadResult> UploadAsync(string path, UploadDestination target, string journalPath, IProgress<UploadProgress> progress, CancellationToken cancellationToken)
     {
-        var options = new UploadOptions { Overwrite = target.Overwrite, Progress = Bytes(progress), JournalPath = journalPath };
+        var options = new UploadOptions { Overwrite = target.Overwrite, Progress = progress, JournalPath = journalPath };
         return target.NewFile is { } create
             ? client.UploadAsync(create, path, options, cancellationToken)
             : client.UploadAsync(target.Existing!, path, options, cancellationToken);
     }
 
-    public Task<UploadResult> ResumeAsync(string journalPath, string path, IProgress<long> progress, CancellationToken cancellationToken) =>
-        client.ResumeUploadAsync(journalPath, path, new UploadOptions { Progress = Bytes(progress) }, cancellationToken);
-
-    private static SyncProgress<UploadProgress> Bytes(IProgress<long> progress) => new(p => progress.Report(p.BytesTransferred));
+    public Task<UploadResult> ResumeAsync(string journalPath, string path, IProgress<UploadProgress> progress, CancellationToken cancellationToken) =>
+        client.ResumeUploadAsync(journalPath, path, new UploadOptions { Progress = progress }, cancellationToken);
 }
