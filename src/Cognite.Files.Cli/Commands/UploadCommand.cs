@@ -258,7 +258,10 @@ internal static class UploadCommand
         {
             await TransferDisplay.RunAsync(context, json, verb, totalBytes, items.Count, async reporter =>
             {
-                var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Min(concurrency, 4), CancellationToken = cancellationToken };
+                // Up to --concurrency files at once, with no cap of our own: the client's limiter (its MaxConcurrency, the same
+                // value) bounds the PUTs in flight across all of them, so many small files run side by side while the parts
+                // of large ones share the same permits.
+                var parallel = new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken };
                 await Parallel.ForEachAsync(items, parallel, async (item, token) =>
                 {
                     if (item.Unresumable is { } reason)
