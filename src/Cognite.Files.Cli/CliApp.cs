@@ -64,6 +64,20 @@ internal static class CliApp
         HelpName = "path",
     };
 
+    private static Option<string[]> IncludeOption() => new("--include")
+    {
+        Description = "Only paths matching this glob, relative to the directory (repeatable): '*.csv' top level, '**/*.csv' any depth, 'logs/**' a subtree.",
+        HelpName = "glob",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
+    private static Option<string[]> ExcludeOption() => new("--exclude")
+    {
+        Description = "Leave out paths matching this glob, relative to the directory (repeatable); an exclude wins over an include.",
+        HelpName = "glob",
+        AllowMultipleArgumentsPerToken = false,
+    };
+
     private static Option<bool> JsonOption() => new("--json") { Description = "Machine output: one JSON document per line on stdout, no decorations." };
 
     // Options with a default are nullable and have no DefaultValueFactory: the default is said once, in the
@@ -124,10 +138,12 @@ internal static class CliApp
         var journal = new Option<string?>("--journal") { Description = "Resume journal path (for a directory: a directory for the journals). Default: ~/.cognite-files/journals/.", HelpName = "path" };
         var partSize = PartSizeOption();
         var concurrency = ConcurrencyOption();
+        var include = IncludeOption();
+        var exclude = ExcludeOption();
         var json = JsonOption();
         var command = new Command("upload", "Upload a file or a directory (multipart, concurrent, resumable) with live progress.")
         {
-            path, to, externalId, name, directory, overwrite, partSize, concurrency, journal, json, config,
+            path, to, externalId, name, directory, overwrite, partSize, concurrency, journal, include, exclude, json, config,
         };
         command.SetAction((parse, ct) => UploadCommand.RunAsync(
             context,
@@ -142,7 +158,11 @@ internal static class CliApp
                 parse.GetValue(concurrency) ?? DefaultConcurrency,
                 parse.GetValue(journal),
                 parse.GetValue(json),
-                parse.GetValue(config)),
+                parse.GetValue(config))
+            {
+                Include = parse.GetValue(include) ?? [],
+                Exclude = parse.GetValue(exclude) ?? [],
+            },
             ct));
         return command;
     }

@@ -29,7 +29,14 @@ internal static class UploadCommand
         int Concurrency,
         string? Journal,
         bool Json,
-        string? ConfigPath);
+        string? ConfigPath)
+    {
+        /// <summary>--include globs (directory uploads).</summary>
+        public IReadOnlyList<string> Include { get; init; } = [];
+
+        /// <summary>--exclude globs (directory uploads).</summary>
+        public IReadOnlyList<string> Exclude { get; init; } = [];
+    }
 
     /// <summary>
     /// One file of a run. <see cref="Target"/> is null for a resume; <see cref="Unresumable"/> says why a resume of it
@@ -139,6 +146,12 @@ internal static class UploadCommand
             }
         }
 
+        if (!isDirectory && request.Include.Count + request.Exclude.Count > 0)
+        {
+            throw new CliUsageException("--include and --exclude select files of a directory: give a directory, not a file");
+        }
+
+        var filter = PathFilter.Create(request.Include, request.Exclude);
         if (isDirectory && request.Name is not null)
         {
             throw new CliUsageException("--name applies to a single file; a directory's files keep their names");
@@ -170,12 +183,10 @@ internal static class UploadCommand
             return [new Item(fullPath, label, info.Length, target, journal)];
         }
 
-        var files = Directory.EnumerateFiles(fullPath, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = FileAttributes.ReparsePoint })
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var files = LocalTree.Files(fullPath, filter);
         if (files.Count == 0)
         {
-            throw new CliUsageException($"'{request.Path}' holds no files");
+            throw new CliUsageException(filter.IsActive ? $"'{request.Path}' holds no files matching --include/--exclude" : $"'{request.Path}' holds no files");
         }
 
         var journalDirectory = request.Journal is null ? null : Path.GetFullPath(request.Journal);
@@ -186,10 +197,9 @@ internal static class UploadCommand
 
         var baseDirectory = (request.Directory ?? "/" + Path.GetFileName(Path.TrimEndingDirectorySeparator(fullPath))).TrimEnd('/');
         var items = new List<Item>(files.Count);
-        foreach (var file in files)
+        foreach (var (file, relative) in files)
         {
             var info = CheckFile(file);
-            var relative = Path.GetRelativePath(fullPath, file).Replace(Path.DirectorySeparatorChar, '/');
             var relativeDirectory = Path.GetDirectoryName(relative)?.Replace(Path.DirectorySeparatorChar, '/');
             var directory = string.IsNullOrEmpty(relativeDirectory) ? baseDirectory : baseDirectory + "/" + relativeDirectory;
             var externalId = request.ExternalId is null ? null : request.ExternalId + relative;
