@@ -179,12 +179,59 @@ internal static class CliApp
 
     private static Command BuildDownload(CliContext context, Option<string?> config)
     {
-        var file = new Argument<string>("id|externalId") { Description = "The file: an id, an external id, or id:N / ext:X." };
-        var destination = new Argument<string>("dest") { Description = "Destination file, or an existing directory (the CDF name is used)." };
-        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing destination file." };
+        // One file: `download <id|externalId> <dest>`. Many: `download --directory-prefix /p <dest-dir>`, where the one
+        // argument given is the destination.
+        var file = new Argument<string>("id|externalId") { Description = "The file: an id, an external id, or id:N / ext:X. Left out with --directory-prefix, --external-id-prefix or --name, whose one argument is the destination directory." };
+        var destination = new Argument<string?>("dest") { Description = "Destination file, or an existing directory (the CDF name is used).", Arity = ArgumentArity.ZeroOrOne };
+        var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Download every uploaded file in this CDF directory and below it, recreating the directories under the destination." };
+        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "Download every uploaded file whose external id starts with this, at its CDF directory under the destination." };
+        var name = new Option<string?>("--name") { Description = "Download every uploaded file with this exact name, at its CDF directory under the destination." };
+        var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing destination file (several files: also one that differs from CDF's; identical ones are skipped otherwise)." };
+        var concurrency = new Option<int?>("--concurrency", "-c")
+        {
+            Description = "Files downloaded at once by a download of several files (1..64). Default 4.",
+            HelpName = "n",
+            CustomParser = r => ParseInt(r, "--concurrency", 1, 64),
+        };
+        var include = IncludeOption();
+        var exclude = ExcludeOption();
         var json = JsonOption();
-        var command = new Command("download", "Download a file's content (byte-exact; prints its checksum).") { file, destination, overwrite, json, config };
-        command.SetAction((parse, ct) => DownloadCommand.RunAsync(context, parse.GetRequiredValue(file), parse.GetRequiredValue(destination), parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config), ct));
+        var command = new Command("download", "Download a file's content (byte-exact; prints its checksum), or many files into a directory tree.")
+        {
+            file, destination, directoryPrefix, externalIdPrefix, name, overwrite, concurrency, include, exclude, json, config,
+        };
+        command.SetAction((parse, ct) =>
+        {
+            var first = parse.GetRequiredValue(file);
+            var second = parse.GetValue(destination);
+            var many = parse.GetValue(directoryPrefix) is not null || parse.GetValue(externalIdPrefix) is not null || parse.GetValue(name) is not null;
+            var includes = parse.GetValue(include) ?? [];
+            var excludes = parse.GetValue(exclude) ?? [];
+            if (many)
+            {
+                if (second is not null)
+                {
+                    return Task.FromResult(CliErrors.Report(context, "with --directory-prefix, --external-id-prefix or --name, give only the destination directory (not a file id)", ExitCodes.Usage));
+                }
+
+                return TreeDownloadCommand.RunAsync(
+                    context,
+                    new TreeDownloadCommand.Request(first, parse.GetValue(directoryPrefix), parse.GetValue(externalIdPrefix), parse.GetValue(name), includes, excludes, parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config)),
+                    ct);
+            }
+
+            if (second is null)
+            {
+                return Task.FromResult(CliErrors.Report(context, "give the file and the destination (download <id|externalId> <dest>), or --directory-prefix/--external-id-prefix/--name and a destination directory", ExitCodes.Usage));
+            }
+
+            if (includes.Length + excludes.Length > 0)
+            {
+                return Task.FromResult(CliErrors.Report(context, "--include and --exclude select files of a download of several files (--directory-prefix, --external-id-prefix or --name)", ExitCodes.Usage));
+            }
+
+            return DownloadCommand.RunAsync(context, first, second, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config), ct);
+        });
         return command;
     }
 

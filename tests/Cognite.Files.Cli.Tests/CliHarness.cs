@@ -94,6 +94,26 @@ internal sealed class CliHarness : IAsyncDisposable
         return run;
     }
 
+    /// <summary>A library client for this emulator, to arrange what the CLI then meets (e.g. a stored checksum).</summary>
+    public CogniteFilesClient CreateClient() => new(
+        new CogniteFilesClientOptions { BaseUrl = new Uri(Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority) + "/"), Project = Emulator.Options.Project, AppName = "cli-tests" },
+        new Cognite.Files.Auth.StaticAccessTokenProvider(Token));
+
+    /// <summary>Uploads <paramref name="content"/> with the checksum value in its metadata, as an upload that stores it does.</summary>
+    public async Task<long> UploadWithStoredChecksumAsync(string name, string directory, byte[] content, string? externalId = null)
+    {
+        using var client = CreateClient();
+        var create = new Cognite.Files.Models.FileCreate
+        {
+            Name = name,
+            Directory = directory,
+            ExternalId = externalId,
+            Metadata = new Dictionary<string, string> { [ContentChecksum.MetadataKey] = ContentChecksum.FormatMetadataValue(ContentChecksum.Compute(content), content.Length) },
+        };
+        var result = await client.UploadAsync(create, new MemoryStream(content));
+        return result.File.Id;
+    }
+
     /// <summary>Writes a file of deterministic pseudo-random bytes under <see cref="Files"/>.</summary>
     public string CreateFile(string relativePath, long size, int seed = 1)
     {
