@@ -50,6 +50,7 @@ internal static class CliApp
         root.Add(BuildUpload(context, ConfigOption()));
         root.Add(BuildResume(context, ConfigOption()));
         root.Add(BuildDownload(context, ConfigOption()));
+        root.Add(BuildVerify(context, ConfigOption()));
         root.Add(BuildList(context, ConfigOption()));
         root.Add(BuildInfo(context, ConfigOption()));
         root.Add(BuildRemove(context, ConfigOption()));
@@ -232,6 +233,16 @@ internal static class CliApp
 
             return DownloadCommand.RunAsync(context, first, second, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config), ct);
         });
+        return command;
+    }
+
+    private static Command BuildVerify(CliContext context, Option<string?> config)
+    {
+        var file = new Argument<string>("id|externalId") { Description = "The CDF file: an id, an external id, or id:N / ext:X." };
+        var local = new Argument<string>("local-file") { Description = "The local file to compare with it." };
+        var json = JsonOption();
+        var command = new Command("verify", "Check that a local file is a CDF file's content: against the checksum stored in its metadata, else by downloading it. Exit 0 identical, 1 different.") { file, local, json, config };
+        command.SetAction((parse, ct) => VerifyCommand.RunAsync(context, parse.GetRequiredValue(file), parse.GetRequiredValue(local), parse.GetValue(json), parse.GetValue(config), ct));
         return command;
     }
 
