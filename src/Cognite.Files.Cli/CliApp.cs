@@ -49,6 +49,7 @@ internal static class CliApp
         // Each command that connects has its own --config (not a recursive one), so `emulator --help` does not offer it.
         root.Add(BuildUpload(context, ConfigOption()));
         root.Add(BuildResume(context, ConfigOption()));
+        root.Add(BuildSync(context, ConfigOption()));
         root.Add(BuildDownload(context, ConfigOption()));
         root.Add(BuildVerify(context, ConfigOption()));
         root.Add(BuildList(context, ConfigOption()));
@@ -164,6 +165,42 @@ internal static class CliApp
                 Include = parse.GetValue(include) ?? [],
                 Exclude = parse.GetValue(exclude) ?? [],
             },
+            ct));
+        return command;
+    }
+
+    private static Command BuildSync(CliContext context, Option<string?> config)
+    {
+        var path = new Argument<string>("local-dir") { Description = "The local directory to bring CDF up to date with." };
+        var directory = new Option<string?>("--directory") { Description = "CDF base directory (default: /<directory name>); subdirectories are appended." };
+        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix; a file's external id is the prefix + its relative path, by which it is found again. Default: the CDF base directory and '/'." };
+        var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (new, changed, unchanged, extra) and send nothing." };
+        var delete = new Option<bool>("--delete") { Description = "Also delete CDF files under the prefix that are no longer here (asks on a terminal; needs --yes otherwise)." };
+        var yes = new Option<bool>("--yes", "-y") { Description = "Delete without asking (for --delete when not on a terminal)." };
+        var partSize = PartSizeOption();
+        var concurrency = ConcurrencyOption();
+        var include = IncludeOption();
+        var exclude = ExcludeOption();
+        var json = JsonOption();
+        var command = new Command("sync", "Upload what is new or changed in a local directory (and nothing else); with --delete, remove what is gone. Run it again to resume.")
+        {
+            path, directory, externalIdPrefix, dryRun, delete, yes, partSize, concurrency, include, exclude, json, config,
+        };
+        command.SetAction((parse, ct) => SyncCommand.RunAsync(
+            context,
+            new SyncCommand.Request(
+                parse.GetRequiredValue(path),
+                parse.GetValue(directory),
+                parse.GetValue(externalIdPrefix),
+                parse.GetValue(dryRun),
+                parse.GetValue(delete),
+                parse.GetValue(yes),
+                parse.GetValue(partSize) ?? DefaultPartSize,
+                parse.GetValue(concurrency) ?? DefaultConcurrency,
+                parse.GetValue(include) ?? [],
+                parse.GetValue(exclude) ?? [],
+                parse.GetValue(json),
+                parse.GetValue(config)),
             ct));
         return command;
     }

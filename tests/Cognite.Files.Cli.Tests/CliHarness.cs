@@ -62,9 +62,10 @@ internal sealed class CliHarness : IAsyncDisposable
     /// <summary>
     /// Runs the CLI. <paramref name="interactive"/> gives it a recorded terminal (Spectre's TestConsole); with
     /// <paramref name="recordEscapes"/> the recording keeps the escape sequences (cursor moves, erases), so that
-    /// <see cref="TerminalScreen"/> can replay it into what the screen shows at the end.
+    /// <see cref="TerminalScreen"/> can replay it into what the screen shows at the end. <paramref name="typed"/> are
+    /// lines the user types at the terminal's prompts.
     /// </summary>
-    public async Task<CliRun> RunAsync(string[] args, bool interactive, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null, bool recordEscapes = false)
+    public async Task<CliRun> RunAsync(string[] args, bool interactive, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null, bool recordEscapes = false, IReadOnlyList<string>? typed = null)
     {
         var console = new TestConsole();
         if (interactive)
@@ -73,6 +74,10 @@ internal sealed class CliHarness : IAsyncDisposable
             console.SupportsAnsi(true);
             console.EmitAnsiSequences = recordEscapes;
             console.Profile.Width = 160;
+            foreach (var line in typed ?? [])
+            {
+                console.Input.PushTextWithEnter(line);
+            }
         }
 
         using var output = new StringWriter();

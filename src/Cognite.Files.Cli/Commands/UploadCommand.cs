@@ -50,15 +50,7 @@ internal static class UploadCommand
             var items = Plan(context, request);
             var settings = CliSettings.Resolve(context, request.ConfigPath);
             await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), cancellationToken).ConfigureAwait(false);
-            var uploader = new Uploader(connection.Client);
-            foreach (var item in items.Where(i => uploader.IsResumable(i.Length)))
-            {
-                // Only multipart uploads are resumable, so only they need the sidecar a later resume reads.
-                new JournalSidecar { Source = item.SourcePath, Label = item.Label, Embedded = settings.UseEmbeddedEmulator, Project = connection.Client.Options.Project, PartSize = request.PartSize }
-                    .WithSourceFingerprint()
-                    .Save(item.JournalPath);
-            }
-
+            WriteSidecars(items, connection, settings, request.PartSize);
             return await TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: false, cancellationToken).ConfigureAwait(false);
         });
 
@@ -117,6 +109,21 @@ internal static class UploadCommand
                 }
             }
         });
+
+    /// <summary>
+    /// Writes the sidecar of every new upload that goes multipart: only those are resumable, so only they need what a
+    /// later resume reads (the source path, where it went, the source's fingerprint).
+    /// </summary>
+    internal static void WriteSidecars(IEnumerable<Item> items, CliConnection connection, CliSettings settings, long partSize)
+    {
+        var uploader = new Uploader(connection.Client);
+        foreach (var item in items.Where(i => i.Target is not null && uploader.IsResumable(i.Length)))
+        {
+            new JournalSidecar { Source = item.SourcePath, Label = item.Label, Embedded = settings.UseEmbeddedEmulator, Project = connection.Client.Options.Project, PartSize = partSize }
+                .WithSourceFingerprint()
+                .Save(item.JournalPath);
+        }
+    }
 
     /// <summary>Checks the request and lists the files; throws <see cref="CliUsageException"/> before anything is sent.</summary>
     internal static List<Item> Plan(CliContext context, UploadRequest request)
@@ -244,7 +251,7 @@ internal static class UploadCommand
     /// <summary>What became of one file of a run: a result (with the bytes this run sent), or an error.</summary>
     private sealed record Outcome(Item Item, UploadResult? Result, long Sent, Exception? Error);
 
-    private static async Task<int> TransferAsync(CliContext context, CliConnection connection, List<Item> items, int concurrency, bool json, bool resume, CancellationToken cancellationToken)
+    internal static async Task<int> TransferAsync(CliContext context, CliConnection connection, List<Item> items, int concurrency, bool json, bool resume, CancellationToken cancellationToken)
     {
         var uploader = new Uploader(connection.Client);
         var totalBytes = items.Sum(i => i.Length);

@@ -7,6 +7,12 @@ namespace Cognite.Files.Cli.Transfers;
 /// <summary>Where one file of a CLI run goes: a new file (with its metadata), or new content of an existing one.</summary>
 internal sealed record UploadDestination(FileCreate? NewFile, bool Overwrite, Identifier? Existing)
 {
+    /// <summary>
+    /// Ask the library to write the content's checksum into the file's metadata after the upload
+    /// (<see cref="ContentChecksum.MetadataKey"/>), so that later runs compare checksums. Sync asks for it.
+    /// </summary>
+    public bool StoreChecksum { get; init; }
+
     public static UploadDestination ForNewFile(FileCreate file, bool overwrite = false) => new(file, overwrite, null);
 
     public static UploadDestination ForExistingFile(Identifier file) => new(null, false, file);
@@ -37,6 +43,8 @@ internal sealed class Uploader(CogniteFilesClient client)
     public Task<UploadResult> UploadAsync(string path, UploadDestination target, string journalPath, IProgress<UploadProgress> progress, CancellationToken cancellationToken)
     {
         var options = new UploadOptions { Overwrite = target.Overwrite, Progress = progress, JournalPath = journalPath };
+        // The switch for target.StoreChecksum, once the library has UploadOptions.StoreChecksum (not on this branch yet):
+        // options.StoreChecksum = target.StoreChecksum;
         return target.NewFile is { } create
             ? client.UploadAsync(create, path, options, cancellationToken)
             : client.UploadAsync(target.Existing!, path, options, cancellationToken);
