@@ -57,6 +57,7 @@ internal static class CliApp
         root.Add(BuildRemove(context, ConfigOption()));
         root.Add(BuildEmulator(context));
         root.Add(BuildDemo(context, ConfigOption()));
+        root.Add(BuildBench(context, ConfigOption()));
         return root;
     }
 
@@ -368,6 +369,66 @@ internal static class CliApp
         };
         var command = new Command("emulator", "Run the local Files API emulator standalone until Ctrl+C.") { port, uploadPort, data, token, verbose };
         command.SetAction((parse, ct) => EmulatorCommand.RunAsync(context, parse.GetValue(port) ?? 5080, parse.GetValue(uploadPort) ?? 5081, parse.GetValue(data), parse.GetValue(token) ?? [], parse.GetValue(verbose), ct));
+        return command;
+    }
+
+    private static Command BuildBench(CliContext context, Option<string?> config)
+    {
+        var size = new Option<long?>("--size")
+        {
+            Description = "Bytes uploaded and downloaded per round (generated in memory). Default 64MiB.",
+            HelpName = "size",
+            CustomParser = r =>
+            {
+                var text = r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty;
+                if (!SizeParser.TryParse(text, out var bytes) || bytes < 1 || bytes > MultipartLimits.MaxFileSize)
+                {
+                    r.AddError($"--size '{text}' must be a size from 1 byte (e.g. 64MiB, 1GiB)");
+                    return 0;
+                }
+
+                return bytes;
+            },
+        };
+        var partSizes = new Option<IReadOnlyList<long>?>("--part-sizes")
+        {
+            Description = "Part sizes to try, comma-separated. Default 8MiB,16MiB.",
+            HelpName = "sizes",
+            CustomParser = r =>
+            {
+                var value = BenchCommand.ParsePartSizes(r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty, out var error);
+                if (value is null)
+                {
+                    r.AddError(error);
+                }
+
+                return value;
+            },
+        };
+        var concurrencies = new Option<IReadOnlyList<int>?>("--concurrency", "-c")
+        {
+            Description = "Concurrencies to try, comma-separated (each 1..64). Default 1,4,8.",
+            HelpName = "list",
+            CustomParser = r =>
+            {
+                var value = BenchCommand.ParseConcurrencies(r.Tokens.Count > 0 ? r.Tokens[0].Value : string.Empty, out var error);
+                if (value is null)
+                {
+                    r.AddError(error);
+                }
+
+                return value;
+            },
+        };
+        var json = JsonOption();
+        var command = new Command("bench", "Measure upload and download throughput against the configured target (the embedded emulator by default) at several part sizes and concurrencies, with data generated in memory; recommends a setting and deletes what it created.")
+        {
+            size, partSizes, concurrencies, json, config,
+        };
+        command.SetAction((parse, ct) => BenchCommand.RunAsync(
+            context,
+            new BenchCommand.Request(parse.GetValue(size) ?? 64L << 20, parse.GetValue(partSizes) ?? [8L << 20, 16L << 20], parse.GetValue(concurrencies) ?? [1, 4, 8], parse.GetValue(json), parse.GetValue(config)),
+            ct));
         return command;
     }
 
