@@ -48,9 +48,10 @@ public sealed class TreeDownloadTests
         Assert.That(File.ReadAllBytes(Path.Combine(destination, "a.txt")), Is.EqualTo(File.ReadAllBytes(a)));
         Assert.That(File.ReadAllBytes(Path.Combine(destination, "sub", "b.txt")), Is.EqualTo(File.ReadAllBytes(b)));
         Assert.That(File.ReadAllBytes(Path.Combine(destination, "sub", "deep", "c.bin")), Is.EqualTo(File.ReadAllBytes(c)));
-        Assert.That(new FileInfo(Path.Combine(destination, "dup.txt")).Length, Is.EqualTo(30), "the lowest id keeps the name");
-        Assert.That(new FileInfo(Path.Combine(destination, $"dup (id {second}).txt")).Length, Is.EqualTo(40));
-        Assert.That(first, Is.LessThan(second));
+        // The lowest id keeps the name (ids are not in creation order); the other gets its id.
+        var (low, lowSize, high, highSize) = first < second ? (first, 30, second, 40) : (second, 40, first, 30);
+        Assert.That(new FileInfo(Path.Combine(destination, "dup.txt")).Length, Is.EqualTo(lowSize), $"id {low} keeps the name");
+        Assert.That(new FileInfo(Path.Combine(destination, $"dup (id {high}).txt")).Length, Is.EqualTo(highSize));
         Assert.That(Directory.GetFiles(destination, "*", SearchOption.AllDirectories), Has.Length.EqualTo(5), $"{cdf}2 is not below {cdf}");
         Assert.That(run.Out, Does.Contain($"Downloaded 5 files to {destination}: 5 downloaded"));
 

@@ -83,8 +83,15 @@ internal static class TransferDisplay
                 {
                     if (total is not null)
                     {
-                        if (totalBytes is not null && reporter.Succeeded)
+                        if (reporter.Succeeded)
                         {
+                            // Full at the end; a total of unknown size (files whose size CDF does not say) ends at what was done.
+                            if (total.IsIndeterminate)
+                            {
+                                total.IsIndeterminate = false;
+                                total.MaxValue = Math.Max(1, reporter.TotalDone);
+                            }
+
                             total.Value = total.MaxValue;
                         }
                         else
@@ -201,6 +208,8 @@ internal static class TransferDisplay
         public IAnsiConsole Console => context.Console;
 
         public ProgressTask? Total => total;
+
+        public long TotalDone => Interlocked.Read(ref _totalDone);
 
         public bool Succeeded => Volatile.Read(ref _failed) == 0;
 
