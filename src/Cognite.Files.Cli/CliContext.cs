@@ -10,13 +10,15 @@ namespace Cognite.Files.Cli;
 /// </summary>
 internal sealed class CliContext
 {
+    private int _liveDisplays;
+
     /// <summary>The rich terminal (progress bars, tables). Only used when <see cref="Interactive"/> is true.</summary>
     public required IAnsiConsole Console { get; init; }
 
     /// <summary>stdout: plain lines when not interactive, and machine output (<c>--json</c>) always.</summary>
     public required TextWriter Out { get; init; }
 
-    /// <summary>stderr: the one-line errors, and notices while <c>--json</c> keeps stdout clean.</summary>
+    /// <summary>stderr: the one-line errors and the notices.</summary>
     public required TextWriter Error { get; init; }
 
     /// <summary>True when stdout is a terminal that can show live progress; false gives plain line-by-line output.</summary>
@@ -75,20 +77,40 @@ internal sealed class CliContext
     }
 
     /// <summary>
-    /// A notice about the run itself (the embedded emulator, the journal path, the resume command): a human line, or
-    /// a stderr line when <paramref name="json"/> keeps stdout for machine output.
+    /// A notice about the run itself (the embedded emulator, the journal path, the resume command): always a stderr
+    /// line, so that stdout holds only the command's own output (<c>ls | …</c>, <c>--json</c>).
     /// </summary>
-    public void Notice(string text, bool json)
+    public void Notice(string text)
     {
-        if (json)
+        lock (Error)
         {
             Error.WriteLine(text);
             Error.Flush();
         }
+    }
+
+    /// <summary>
+    /// Says that a cancellation (Ctrl+C, SIGTERM) was asked for. While a live display runs on the terminal the line goes
+    /// through it, so it lands on a line of its own above the bars instead of in the middle of one.
+    /// </summary>
+    public void Cancelling()
+    {
+        const string text = "cancelling… (Ctrl+C again to quit at once)";
+        if (Interactive && Volatile.Read(ref _liveDisplays) > 0)
+        {
+            Console.MarkupLine("[yellow]" + Spectre.Console.Markup.Escape(text) + "[/]");
+        }
         else
         {
-            Line(text);
+            Notice(text);
         }
+    }
+
+    /// <summary>Marks a live display as running until the result is disposed (see <see cref="Cancelling"/>).</summary>
+    public IDisposable EnterLiveDisplay()
+    {
+        Interlocked.Increment(ref _liveDisplays);
+        return new LiveDisplayScope(this);
     }
 
     /// <summary>Writes one JSON document as one line on stdout.</summary>
@@ -96,5 +118,18 @@ internal sealed class CliContext
     {
         Out.WriteLine(json);
         Out.Flush();
+    }
+
+    private sealed class LiveDisplayScope(CliContext owner) : IDisposable
+    {
+        private int _disposed;
+
+        public void Dispose()
+        {
+            if (Interlocked.Exchange(ref _disposed, 1) == 0)
+            {
+                Interlocked.Decrement(ref owner._liveDisplays);
+            }
+        }
     }
 }

@@ -10,14 +10,15 @@ internal static class CliErrors
         var (message, code) = exception switch
         {
             CliUsageException e => (e.Message, ExitCodes.Usage),
+            CliFailureException e => (e.Message, ExitCodes.Failure),
             CogniteTransportException { InnerException: HttpRequestException h } e when e is not CogniteTimeoutException => ($"cannot reach CDF at {e.Host}: {NetworkCause(h)}", ExitCodes.Failure),
             CogniteException e => (WithRequestId(e.Message, e.RequestId), ExitCodes.Failure),
             HttpRequestException e => (DescribeNetwork(e), ExitCodes.Failure),
             UnauthorizedAccessException e => (e.Message, ExitCodes.Failure),
             IOException e => (e.Message, ExitCodes.Failure),
-            ArgumentException e => (StripParamName(e), ExitCodes.Failure),
-            InvalidOperationException e => (e.Message, ExitCodes.Failure),
-            _ => ($"{exception.GetType().Name}: {exception.Message}", ExitCodes.Failure),
+            ArgumentException e => (WithoutParameterName(e), ExitCodes.Failure),
+            // The message only: an exception's type name means nothing to the user.
+            _ => (exception.Message, ExitCodes.Failure),
         };
         return (OneLine(message), code);
     }
@@ -45,9 +46,10 @@ internal static class CliErrors
 
     private static string NetworkCause(HttpRequestException e) => e.InnerException is SocketException s ? s.Message : e.Message;
 
-    private static string StripParamName(ArgumentException e)
+    /// <summary>The message of <paramref name="e"/> without .NET's <c>(Parameter 'x')</c> suffix, on one line.</summary>
+    public static string WithoutParameterName(ArgumentException e)
     {
-        var message = e.Message;
+        var message = OneLine(e.Message);
         var at = message.IndexOf(" (Parameter '", StringComparison.Ordinal);
         return at < 0 ? message : message[..at];
     }

@@ -18,3 +18,6 @@ internal static class ExitCodes
 
 /// <summary>A usage error found before anything is sent: exit code 2 with one <c>error:</c> line.</summary>
 internal sealed class CliUsageException(string message) : Exception(message);
+
+/// <summary>A failure the CLI finds itself (not a usage error, not the library's): exit code 1 with one <c>error:</c> line.</summary>
+internal sealed class CliFailureException(string message) : Exception(message);

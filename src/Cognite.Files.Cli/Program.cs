@@ -27,11 +27,11 @@ internal static class Program
         var presses = 0;
         Console.CancelKeyPress += (_, e) =>
         {
-            // The first Ctrl+C cancels cleanly (an upload keeps its journal); a second one ends the process at once.
+            // The first Ctrl+C cancels cleanly (an upload keeps its journal; CliApp says "cancelling…" through the
+            // live display when one runs); a second one ends the process at once.
             if (Interlocked.Increment(ref presses) == 1)
             {
                 e.Cancel = true;
-                Console.Error.WriteLine("cancelling… (Ctrl+C again to quit at once)");
                 cancellation.Cancel();
             }
         };

@@ -59,14 +59,25 @@ internal sealed class CliHarness : IAsyncDisposable
     /// <summary>Runs the CLI with plain (non-terminal) output.</summary>
     public Task<CliRun> RunAsync(params string[] args) => RunAsync(args, interactive: false, CancellationToken.None);
 
-    public async Task<CliRun> RunAsync(string[] args, bool interactive, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null)
+    /// <summary>
+    /// Runs the CLI. <paramref name="interactive"/> gives it a recorded terminal (Spectre's TestConsole); with
+    /// <paramref name="recordEscapes"/> the recording keeps the escape sequences (cursor moves, erases), so that
+    /// <see cref="TerminalScreen"/> can replay it into what the screen shows at the end. <paramref name="typed"/> are
+    /// lines the user types at the terminal's prompts.
+    /// </summary>
+    public async Task<CliRun> RunAsync(string[] args, bool interactive, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null, bool recordEscapes = false, IReadOnlyList<string>? typed = null)
     {
         var console = new TestConsole();
         if (interactive)
         {
             console.Interactive();
             console.SupportsAnsi(true);
+            console.EmitAnsiSequences = recordEscapes;
             console.Profile.Width = 160;
+            foreach (var line in typed ?? [])
+            {
+                console.Input.PushTextWithEnter(line);
+            }
         }
 
         using var output = new StringWriter();
@@ -86,6 +97,26 @@ internal sealed class CliHarness : IAsyncDisposable
         Assert.That(run.All, Does.Not.Contain(Token), "the token must never be printed");
         Assert.That(run.All, Does.Not.Contain("sig="), "URL signatures must never be printed");
         return run;
+    }
+
+    /// <summary>A library client for this emulator, to arrange what the CLI then meets (e.g. a stored checksum).</summary>
+    public CogniteFilesClient CreateClient() => new(
+        new CogniteFilesClientOptions { BaseUrl = new Uri(Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority) + "/"), Project = Emulator.Options.Project, AppName = "cli-tests" },
+        new Cognite.Files.Auth.StaticAccessTokenProvider(Token));
+
+    /// <summary>Uploads <paramref name="content"/> with the checksum value in its metadata, as an upload that stores it does.</summary>
+    public async Task<long> UploadWithStoredChecksumAsync(string name, string directory, byte[] content, string? externalId = null)
+    {
+        using var client = CreateClient();
+        var create = new Cognite.Files.Models.FileCreate
+        {
+            Name = name,
+            Directory = directory,
+            ExternalId = externalId,
+            Metadata = new Dictionary<string, string> { [ContentChecksum.MetadataKey] = ContentChecksum.FormatMetadataValue(ContentChecksum.Compute(content), content.Length) },
+        };
+        var result = await client.UploadAsync(create, new MemoryStream(content));
+        return result.File.Id;
     }
 
     /// <summary>Writes a file of deterministic pseudo-random bytes under <see cref="Files"/>.</summary>

@@ -27,8 +27,9 @@ public sealed class ConfigurationTests
         Assert.That(upload.ExitCode, Is.EqualTo(0), upload.ToString());
         Assert.That(ls.ExitCode, Is.EqualTo(0), ls.ToString());
         var expected = $"Using the embedded emulator (no CDF configuration found; data in {Path.Combine(home, "emulator")})";
-        Assert.That(ls.Out.Split('\n').Count(l => l.StartsWith("Using the embedded emulator", StringComparison.Ordinal)), Is.EqualTo(1));
-        Assert.That(ls.Out, Does.StartWith(expected));
+        Assert.That(ls.Error.Split('\n').Count(l => l.StartsWith("Using the embedded emulator", StringComparison.Ordinal)), Is.EqualTo(1));
+        Assert.That(ls.Error, Does.StartWith(expected), "notices go to stderr");
+        Assert.That(ls.Out, Does.StartWith("name\t"), "stdout holds only the listing");
         Assert.That(ls.Out, Does.Contain("embedded-1"), "the data persists between runs");
         Assert.That(File.Exists(Path.Combine(home, "emulator", "cli-ports.json")), Is.True, "ports are kept so journals stay valid");
     }
@@ -82,7 +83,7 @@ public sealed class ConfigurationTests
         var run = await _h.RunAsync(["ls"], interactive: false, CancellationToken.None, new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = home });
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
-        Assert.That(run.Out, Does.Not.Contain("embedded emulator"));
+        Assert.That(run.All, Does.Not.Contain("embedded emulator"));
     }
 
     [Test]

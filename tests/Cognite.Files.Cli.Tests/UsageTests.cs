@@ -42,6 +42,8 @@ public sealed class UsageTests
         yield return Case("rm with an id beyond 2^53", ["rm", "9007199254740992"], "not a valid file id");
         yield return Case("info with a too long external id", ["info", new string('x', 256)], "1 to 255 characters");
         yield return Case("download into a missing directory", ["download", "5", "{root}/nowhere/x.bin"], "does not exist");
+        yield return Case("ls --uploaded with a value other than true or false", ["ls", "--uploaded", "maybe"], "--uploaded takes true or false (got 'maybe')");
+        yield return Case("ls --sort with an unknown key", ["ls", "--sort", "colour"], "colour");
         yield return Case("ls with a negative limit", ["ls", "--limit", "-1"], "--limit must be between 0 and");
         yield return Case("resume of a missing journal", ["resume", "{root}/none.journal.json"], "does not exist");
         yield return Case("missing config file", ["ls", "--config", "{root}/none.json"], "config file");

@@ -42,7 +42,8 @@ public sealed class ErrorCatalogueTests
         Assert.That(result.All, Does.Not.Contain(environment["COGNITE_TOKEN"]!).And.Not.Contain("sig=").And.Not.Contain("expires="));
         if (expectedExitCode != 0)
         {
-            Assert.That(result.StdErr, Does.StartWith("error: "));
+            // One error line; notices (the journal path, the embedded emulator) go to stderr too, before it.
+            Assert.That(result.StdErr.Split('\n').Count(l => l.StartsWith("error: ", StringComparison.Ordinal)), Is.EqualTo(1), result.StdErr);
         }
 
         return result;
@@ -216,7 +217,7 @@ public sealed class ErrorCatalogueTests
 
         // The CLI sends a file that fits in one part as one request: POST /files.
         var cli = await CliAsync(1, null, "upload", WriteSource("dup.bin", 10), "--external-id", "dup");
-        Assert.That(cli.StdErr, Does.StartWith("error: dup.bin: CDF POST /api/v1/projects/emulator/files failed with 409 (Conflict): ").And.Contain("Duplicated: [{externalId: \"dup\"}]").And.Contain("request id emu-"));
+        Assert.That(cli.StdErr, Does.StartWith("error: dup.bin: CDF POST /api/v1/projects/emulator/files failed with 409 (Conflict): ").And.Contain("Duplicated: [{externalId: \"dup\"}]").And.Contain("request id emu-").And.Contain("(use --overwrite to replace the existing file)"));
         AssertClean(e);
         AssertClean(multipart);
     }
@@ -362,7 +363,7 @@ public sealed class ErrorCatalogueTests
         var cli = await Cli.RunAsync(environment, "ls");
         TestContext.Out.WriteLine($"cognite-files ls -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
         Assert.That(cli.ExitCode, Is.EqualTo(2), cli.All);
-        Assert.That(cli.StdErr, Does.StartWith("error: ").And.Contain("BaseUrl").Or.Contain("COGNITE_BASE_URL"));
+        Assert.That(cli.StdErr, Does.StartWith("error: BaseUrl must be the CDF root").And.Not.Contain("(Parameter"));
     }
 
     [Test]
@@ -889,7 +890,8 @@ public sealed class ErrorCatalogueTests
         time.Advance(TimeSpan.FromDays(8));
         _env.Emulator.Faults.BandwidthBytesPerSecondPerConnection = null;
         var cli = await CliAsync(1, null, "resume", cliJournal);
-        Assert.That(cli.StdErr, Does.Contain("the session has probably expired"));
+        Assert.That(cli.StdErr, Does.Contain("the session has probably expired").And.Contain("a resume cannot finish this upload: upload the file again (cognite-files upload "));
+        Assert.That(cli.StdErr, Does.Not.Contain("can be resumed"), "only a resume that can succeed is suggested");
     }
 
     [Test]
@@ -921,6 +923,163 @@ public sealed class ErrorCatalogueTests
         {
             return string.Empty; // not there yet, or being replaced
         }
+    }
+
+    // ---------------- the CLI's own checks ----------------
+
+    /// <summary>A CLI upload of 12 MiB in 5 MiB parts, killed once its first part is done: its journal (and sidecar) stay.</summary>
+    private async Task<(string Journal, string Source, Dictionary<string, string?> Environment)> KilledCliUploadAsync(string name)
+    {
+        _env.Emulator.Faults.BandwidthBytesPerSecondPerConnection = 8L * 1024 * 1024;
+        var source = WriteSource(name, 12 * 1024 * 1024);
+        var journal = Path.Combine(_env.Directory.FullName, name + ".journal.json");
+        var environment = Cli.Environment(_env);
+        using (var upload = Cli.Start(environment, "upload", source, "--concurrency", "1", "--part-size", "5MiB", "--journal", journal))
+        {
+            using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // only against a hang; nothing is timed
+            await Cli.WhenFileAsync(journal, () => ReadIfExists(journal).Contains("\"partsDone\": [\n    0", StringComparison.Ordinal), upload.Process, bound.Token);
+            upload.Process.Kill(entireProcessTree: true);
+            await upload.Process.WaitForExitAsync();
+        }
+
+        _env.Emulator.Faults.BandwidthBytesPerSecondPerConnection = null;
+        return (journal, source, environment);
+    }
+
+    [Test]
+    public async Task ResumeOfAChangedSource()
+    {
+        // The library: one message for a length change, one (vague) for any other change.
+        _env.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { PartIndex = 2, Kind = FaultKind.Status500 }] });
+        var journal = Path.Combine(_env.Directory.FullName, "changed.journal");
+        var path = WriteSource("changed.bin", 4 * 64 * 1024);
+        using var client = MultipartClient(attempts: 1);
+        await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "changed.bin" }, path, new UploadOptions { JournalPath = journal }));
+        var modified = File.GetLastWriteTimeUtc(path);
+        await using (var stream = new FileStream(path, FileMode.Open, FileAccess.Write))
+        {
+            stream.WriteByte(42);
+        }
+
+        File.SetLastWriteTimeUtc(path, modified);
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(journal, path));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(e.Message, Does.EndWith("has the same length but changed since the upload began (its modification time or the content of its first or last MiB differs): start a new upload."));
+        AssertClean(e);
+
+        // The CLI: it says which check failed (its own record of the source), and no resume is suggested.
+        var (cliJournal, source, environment) = await KilledCliUploadAsync("cli-changed.bin");
+        var cliModified = File.GetLastWriteTimeUtc(source);
+        await using (var stream = new FileStream(source, FileMode.Open, FileAccess.Write))
+        {
+            stream.Position = stream.Length - 10;
+            stream.WriteByte(42);
+        }
+
+        File.SetLastWriteTimeUtc(source, cliModified);
+        var puts = _env.Emulator.Counters.UploadPutRequests;
+        var cli = await Cli.RunAsync(environment, "resume", cliJournal);
+        TestContext.Out.WriteLine($"cognite-files resume -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
+        Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
+        Assert.That(cli.StdErr, Does.Contain("error: cli-changed.bin: the file changed: the content of its last MiB changed since the upload began (same length and modification time); a resume cannot finish this upload: upload the file again (cognite-files upload "));
+        Assert.That(cli.All, Does.Not.Contain("can be resumed"));
+        Assert.That(_env.Emulator.Counters.UploadPutRequests, Is.EqualTo(puts), "nothing sent");
+        Assert.That(File.Exists(cliJournal), Is.False, "the journal that cannot finish is removed");
+    }
+
+    [Test]
+    public async Task UploadGoneOnResume()
+    {
+        var (journal, source, environment) = await KilledCliUploadAsync("gone.bin");
+        var fileId = (long)Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(journal))["fileId"]!;
+        using var client = _env.Client();
+        await client.DeleteAsync(fileId);
+
+        // The library: the part PUT's 404 (not retried) inside a PartFailed.
+        var copy = journal + ".copy";
+        File.Copy(journal, copy);
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(copy, source));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
+        Assert.That(e.InnerException, Is.InstanceOf<CogniteApiException>().With.Property(nameof(CogniteApiException.StatusCode)).EqualTo(HttpStatusCode.NotFound));
+        Assert.That(e.Message, Does.Contain("failed with 404 (NotFound): The upload does not exist (the file may have been deleted)."));
+        AssertClean(e);
+
+        var cli = await Cli.RunAsync(environment, "resume", journal);
+        TestContext.Out.WriteLine($"cognite-files resume -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
+        Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
+        Assert.That(cli.StdErr, Does.Contain("; the upload no longer exists in CDF (was the file deleted?): upload the file again (cognite-files upload "));
+        Assert.That(cli.All, Does.Not.Contain("can be resumed"));
+    }
+
+    [Test]
+    public async Task JournalInUse()
+    {
+        var (journal, _, environment) = await KilledCliUploadAsync("busy.bin");
+        var requests = _env.Emulator.Counters.ApiRequests;
+        CliResult cli;
+        // Another run holds the journal's lock (an OS file lock, so it works across processes).
+        await using (new FileStream(journal + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        {
+            cli = await Cli.RunAsync(environment, "resume", journal);
+        }
+
+        TestContext.Out.WriteLine($"cognite-files resume -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
+        Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
+        Assert.That(cli.StdErr.Trim(), Is.EqualTo($"error: another cognite-files run is using the journal '{journal}' (it is locked): wait for it to finish, or end it first"));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(requests), "nothing sent");
+
+        var afterwards = await Cli.RunAsync(environment, "resume", journal);
+        Assert.That(afterwards.ExitCode, Is.EqualTo(0), afterwards.All);
+    }
+
+    [Test]
+    public async Task SyncDeleteWithoutTerminal()
+    {
+        var local = Path.Combine(_env.Directory.FullName, "synced");
+        Directory.CreateDirectory(local);
+        File.WriteAllText(Path.Combine(local, "kept.txt"), "kept");
+        using var client = _env.Client();
+        var extra = await client.UploadAsync(new FileCreate { Name = "gone.txt", ExternalId = "/synced/gone.txt", Directory = "/synced" }, Bytes(3));
+        var puts = _env.Emulator.Counters.UploadPutRequests;
+
+        var cli = await CliAsync(2, null, "sync", local, "--delete");
+
+        Assert.That(cli.StdErr, Does.Contain("error: --delete would delete 1 file under /synced/ and there is no terminal to confirm on: add --yes (see them with --dry-run)"));
+        Assert.That(_env.Emulator.Counters.UploadPutRequests, Is.EqualTo(puts), "nothing sent");
+        Assert.That((await client.RetrieveAsync(extra.File.Id)).Id, Is.EqualTo(extra.File.Id), "nothing deleted");
+    }
+
+    [Test]
+    public async Task DownloadedTreeFileDiffers()
+    {
+        var content = EmulatorHarnessBytes(100);
+        using var client = _env.Client();
+        var metadata = new Dictionary<string, string> { [ContentChecksum.MetadataKey] = ContentChecksum.FormatMetadataValue(ContentChecksum.Compute(content), content.Length) };
+        await client.UploadAsync(new FileCreate { Name = "r.bin", Directory = "/tree", Metadata = metadata }, new MemoryStream(content));
+        var destination = Path.Combine(_env.Directory.FullName, "tree-out");
+        Directory.CreateDirectory(destination);
+        File.WriteAllBytes(Path.Combine(destination, "r.bin"), new byte[99]);
+
+        var cli = await CliAsync(1, null, "download", "--directory-prefix", "/tree", destination);
+
+        Assert.That(cli.StdErr, Does.Contain($"error: r.bin: '{Path.Combine(destination, "r.bin")}' exists and differs: 99 bytes here, 100 in CDF: use --overwrite to replace it"));
+        Assert.That(new FileInfo(Path.Combine(destination, "r.bin")).Length, Is.EqualTo(99), "left as it was");
+    }
+
+    [Test]
+    public async Task BadGlobPattern()
+    {
+        var local = Path.Combine(_env.Directory.FullName, "globbed");
+        Directory.CreateDirectory(local);
+        File.WriteAllText(Path.Combine(local, "a.csv"), "a");
+        var requests = _env.Emulator.Counters.ApiRequests;
+
+        var absolute = await CliAsync(2, null, "upload", local, "--include", "/data/*.csv");
+        var none = await CliAsync(2, null, "upload", local, "--include", "**/*.parquet");
+
+        Assert.That(absolute.StdErr.Trim(), Is.EqualTo("error: --include '/data/*.csv': patterns are relative to the directory (no leading '/', no '..'), e.g. 'logs/**' or '**/*.csv'"));
+        Assert.That(none.StdErr.Trim(), Is.EqualTo($"error: '{local}' holds no files matching --include/--exclude"));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(requests), "no request");
     }
 
     [Test]

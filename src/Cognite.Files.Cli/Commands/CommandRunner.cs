@@ -26,6 +26,6 @@ internal static class CommandRunner
     }
 
     /// <summary>Resolves the configuration and connects (starting the embedded emulator when nothing is configured).</summary>
-    public static Task<CliConnection> ConnectAsync(CliContext context, string? configPath, bool json, CancellationToken cancellationToken) =>
-        CliConnection.OpenAsync(context, CliSettings.Resolve(context, configPath), json, transfer: null, cancellationToken);
+    public static Task<CliConnection> ConnectAsync(CliContext context, string? configPath, CancellationToken cancellationToken) =>
+        CliConnection.OpenAsync(context, CliSettings.Resolve(context, configPath), transfer: null, cancellationToken);
 }

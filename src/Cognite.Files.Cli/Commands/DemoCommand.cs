@@ -63,7 +63,7 @@ internal static class DemoCommand
     {
         if (!settings.UseEmbeddedEmulator)
         {
-            var cdf = await CliConnection.OpenAsync(context, settings, json: false, transfer, cancellationToken).ConfigureAwait(false);
+            var cdf = await CliConnection.OpenAsync(context, settings, transfer, cancellationToken).ConfigureAwait(false);
             context.Line($"Using {cdf.Description} ({settings.Source}); the demo file is deleted from it at the end");
             return cdf;
         }
@@ -110,7 +110,7 @@ internal static class DemoCommand
         {
             var progress = reporter.Start("demo.bin", size);
             var target = UploadDestination.ForNewFile(new FileCreate { Name = "demo.bin", ExternalId = "cognite-files-demo-" + Guid.NewGuid().ToString("N")[..8], Directory = "/demo" });
-            var result = await uploader.UploadAsync(source, target, journal, new SyncProgress<long>(progress.Report), cancellationToken).ConfigureAwait(false);
+            var result = await uploader.UploadAsync(source, target, journal, new SyncProgress<UploadProgress>(p => progress.Report(p.BytesTransferred)), cancellationToken).ConfigureAwait(false);
             uploaded(result.File.Id);
             progress.Completed(string.Create(CultureInfo.InvariantCulture, $"uploaded demo.bin → id {result.File.Id}: {Format.Bytes(result.Bytes)} in {result.Parts} part{(result.Parts == 1 ? "" : "s")}, {Format.Duration(result.Elapsed)} ({Format.Rate(result.Bytes, result.Elapsed)}), {result.Retries} retries"));
             return result;

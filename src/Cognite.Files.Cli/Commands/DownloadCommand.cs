@@ -18,7 +18,7 @@ internal static class DownloadCommand
                 CheckTarget(Path.GetFullPath(destination), overwrite);
             }
 
-            await using var connection = await CommandRunner.ConnectAsync(context, configPath, json, cancellationToken).ConfigureAwait(false);
+            await using var connection = await CommandRunner.ConnectAsync(context, configPath, cancellationToken).ConfigureAwait(false);
             var file = await connection.Client.RetrieveAsync(identifier, cancellationToken).ConfigureAwait(false);
             var path = Path.GetFullPath(destinationIsDirectory ? Path.Combine(destination, SafeFileName(file.Name)) : destination);
             if (destinationIsDirectory)
@@ -33,7 +33,7 @@ internal static class DownloadCommand
             }
             else
             {
-                context.Line($"Downloaded 1 file, {Format.Bytes(result.Bytes)} in {Format.Duration(result.Elapsed)} ({Format.Rate(result.Bytes, result.Elapsed)}) to {path}");
+                // The display's one success line said what, where and how fast; the checksum is the one thing to add.
                 context.Line($"checksum {result.Checksum}");
             }
 
@@ -54,12 +54,13 @@ internal static class DownloadCommand
                 // The destination was checked (and --overwrite honoured) before connecting.
                 var options = new DownloadOptions { Overwrite = true, Progress = new SyncProgress<DownloadProgress>(p => file.Report(p.BytesTransferred)) };
                 var downloaded = await client.DownloadAsync(identifier, path, options, cancellationToken).ConfigureAwait(false);
-                file.Completed($"downloaded {label} ({Format.Bytes(downloaded.Bytes)}) to {path}");
+                file.Completed($"downloaded {label} to {path}: {Format.Bytes(downloaded.Bytes)} in {Format.Duration(downloaded.Elapsed)} ({Format.Rate(downloaded.Bytes, downloaded.Elapsed)})");
                 return downloaded;
             }
-            catch (Exception e)
+            catch (Exception)
             {
-                file.Failed(cancellationToken.IsCancellationRequested ? $"cancelled {label}" : $"failed {label}: {CliErrors.Describe(e).Message}");
+                // The error itself is printed once, by the command's error line.
+                file.Failed(cancellationToken.IsCancellationRequested ? $"cancelled {label}" : $"failed {label} (the error follows)");
                 throw;
             }
         }).ConfigureAwait(false);

@@ -29,67 +29,101 @@ internal static class UploadCommand
         int Concurrency,
         string? Journal,
         bool Json,
-        string? ConfigPath);
+        string? ConfigPath)
+    {
+        /// <summary>--include globs (directory uploads).</summary>
+        public IReadOnlyList<string> Include { get; init; } = [];
 
-    /// <summary>One file of a run. <see cref="Target"/> is null for a resume.</summary>
-    internal sealed record Item(string SourcePath, string Label, long Length, UploadDestination? Target, string JournalPath);
+        /// <summary>--exclude globs (directory uploads).</summary>
+        public IReadOnlyList<string> Exclude { get; init; } = [];
+    }
+
+    /// <summary>
+    /// One file of a run. <see cref="Target"/> is null for a resume; <see cref="Unresumable"/> says why a resume of it
+    /// cannot succeed (found before anything is sent).
+    /// </summary>
+    internal sealed record Item(string SourcePath, string Label, long Length, UploadDestination? Target, string JournalPath, string? Unresumable = null);
 
     public static Task<int> RunAsync(CliContext context, UploadRequest request, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
             var items = Plan(context, request);
             var settings = CliSettings.Resolve(context, request.ConfigPath);
-            await using var connection = await CliConnection.OpenAsync(context, settings, request.Json, Uploader.Options(request.PartSize, request.Concurrency), cancellationToken).ConfigureAwait(false);
-            foreach (var item in items)
-            {
-                new JournalSidecar { Source = item.SourcePath, Label = item.Label, Embedded = settings.UseEmbeddedEmulator, Project = connection.Client.Options.Project, PartSize = request.PartSize }
-                    .Save(item.JournalPath);
-            }
-
-            return await TransferAsync(context, connection, items, request.PartSize, request.Concurrency, request.Json, resume: false, cancellationToken).ConfigureAwait(false);
+            await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), cancellationToken).ConfigureAwait(false);
+            WriteSidecars(items, connection, settings, request.PartSize);
+            return await TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: false, cancellationToken).ConfigureAwait(false);
         });
 
     public static Task<int> ResumeAsync(CliContext context, IReadOnlyList<string> journals, int concurrency, bool json, string? configPath, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
             var items = new List<Item>();
-            bool? embedded = null;
-            long partSize = CliApp.DefaultPartSize;
-            foreach (var journal in journals.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
+            var locks = new List<JournalLock>();
+            try
             {
-                if (!File.Exists(journal))
+                bool? embedded = null;
+                long partSize = CliApp.DefaultPartSize;
+                foreach (var journal in journals.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
                 {
-                    throw new CliUsageException(File.Exists(JournalSidecar.PathFor(journal))
-                        ? $"journal '{journal}' does not exist: the upload finished, or failed before it began; upload the file again"
-                        : $"journal '{journal}' does not exist");
+                    if (!File.Exists(journal))
+                    {
+                        throw new CliUsageException(File.Exists(JournalSidecar.PathFor(journal))
+                            ? $"journal '{journal}' does not exist: the upload finished, or failed before it began; upload the file again"
+                            : $"journal '{journal}' does not exist");
+                    }
+
+                    var sidecar = JournalSidecar.Load(journal);
+                    var info = CheckFile(sidecar.Source);
+                    // Before anything is sent: a second resume of the same journal fails here, at once.
+                    locks.Add(JournalLock.Acquire(journal));
+                    var change = sidecar.DescribeSourceChange();
+                    items.Add(new Item(sidecar.Source, sidecar.Label, info.Length, null, journal, change is null ? null : $"the file changed: {change}"));
+                    if (embedded is { } e && e != sidecar.Embedded)
+                    {
+                        throw new CliUsageException("these journals belong to different places (the embedded emulator and CDF): resume them separately");
+                    }
+
+                    embedded = sidecar.Embedded;
+                    partSize = Math.Max(partSize, sidecar.PartSize);
                 }
 
-                var sidecar = JournalSidecar.Load(journal);
-                var info = CheckFile(sidecar.Source);
-                items.Add(new Item(sidecar.Source, sidecar.Label, info.Length, null, journal));
-                if (embedded is { } e && e != sidecar.Embedded)
+                var settings = CliSettings.Resolve(context, configPath);
+                if (embedded == true && !settings.UseEmbeddedEmulator)
                 {
-                    throw new CliUsageException("these journals belong to different places (the embedded emulator and CDF): resume them separately");
+                    throw new CliUsageException($"the upload went to the embedded emulator, but CDF is configured now ({settings.Source}): unset the configuration to resume it");
                 }
 
-                embedded = sidecar.Embedded;
-                partSize = Math.Max(partSize, sidecar.PartSize);
-            }
+                if (embedded == false && settings.UseEmbeddedEmulator)
+                {
+                    throw new CliUsageException("the upload went to CDF, but no CDF configuration is found now: configure the same project to resume it");
+                }
 
-            var settings = CliSettings.Resolve(context, configPath);
-            if (embedded == true && !settings.UseEmbeddedEmulator)
+                await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(partSize, concurrency), cancellationToken).ConfigureAwait(false);
+                return await TransferAsync(context, connection, items, concurrency, json, resume: true, cancellationToken).ConfigureAwait(false);
+            }
+            finally
             {
-                throw new CliUsageException($"the upload went to the embedded emulator, but CDF is configured now ({settings.Source}): unset the configuration to resume it");
+                foreach (var held in locks)
+                {
+                    held.Dispose();
+                }
             }
-
-            if (embedded == false && settings.UseEmbeddedEmulator)
-            {
-                throw new CliUsageException("the upload went to CDF, but no CDF configuration is found now: configure the same project to resume it");
-            }
-
-            await using var connection = await CliConnection.OpenAsync(context, settings, json, Uploader.Options(partSize, concurrency), cancellationToken).ConfigureAwait(false);
-            return await TransferAsync(context, connection, items, partSize, concurrency, json, resume: true, cancellationToken).ConfigureAwait(false);
         });
+
+    /// <summary>
+    /// Writes the sidecar of every new upload that goes multipart: only those are resumable, so only they need what a
+    /// later resume reads (the source path, where it went, the source's fingerprint).
+    /// </summary>
+    internal static void WriteSidecars(IEnumerable<Item> items, CliConnection connection, CliSettings settings, long partSize)
+    {
+        var uploader = new Uploader(connection.Client);
+        foreach (var item in items.Where(i => i.Target is not null && uploader.IsResumable(i.Length)))
+        {
+            new JournalSidecar { Source = item.SourcePath, Label = item.Label, Embedded = settings.UseEmbeddedEmulator, Project = connection.Client.Options.Project, PartSize = partSize }
+                .WithSourceFingerprint()
+                .Save(item.JournalPath);
+        }
+    }
 
     /// <summary>Checks the request and lists the files; throws <see cref="CliUsageException"/> before anything is sent.</summary>
     internal static List<Item> Plan(CliContext context, UploadRequest request)
@@ -119,6 +153,12 @@ internal static class UploadCommand
             }
         }
 
+        if (!isDirectory && request.Include.Count + request.Exclude.Count > 0)
+        {
+            throw new CliUsageException("--include and --exclude select files of a directory: give a directory, not a file");
+        }
+
+        var filter = PathFilter.Create(request.Include, request.Exclude);
         if (isDirectory && request.Name is not null)
         {
             throw new CliUsageException("--name applies to a single file; a directory's files keep their names");
@@ -150,12 +190,10 @@ internal static class UploadCommand
             return [new Item(fullPath, label, info.Length, target, journal)];
         }
 
-        var files = Directory.EnumerateFiles(fullPath, "*", new EnumerationOptions { RecurseSubdirectories = true, IgnoreInaccessible = false, AttributesToSkip = FileAttributes.ReparsePoint })
-            .Order(StringComparer.Ordinal)
-            .ToList();
+        var files = LocalTree.Files(fullPath, filter);
         if (files.Count == 0)
         {
-            throw new CliUsageException($"'{request.Path}' holds no files");
+            throw new CliUsageException(filter.IsActive ? $"'{request.Path}' holds no files matching --include/--exclude" : $"'{request.Path}' holds no files");
         }
 
         var journalDirectory = request.Journal is null ? null : Path.GetFullPath(request.Journal);
@@ -166,10 +204,9 @@ internal static class UploadCommand
 
         var baseDirectory = (request.Directory ?? "/" + Path.GetFileName(Path.TrimEndingDirectorySeparator(fullPath))).TrimEnd('/');
         var items = new List<Item>(files.Count);
-        foreach (var file in files)
+        foreach (var (file, relative) in files)
         {
             var info = CheckFile(file);
-            var relative = Path.GetRelativePath(fullPath, file).Replace(Path.DirectorySeparatorChar, '/');
             var relativeDirectory = Path.GetDirectoryName(relative)?.Replace(Path.DirectorySeparatorChar, '/');
             var directory = string.IsNullOrEmpty(relativeDirectory) ? baseDirectory : baseDirectory + "/" + relativeDirectory;
             var externalId = request.ExternalId is null ? null : request.ExternalId + relative;
@@ -211,7 +248,10 @@ internal static class UploadCommand
         return info;
     }
 
-    private static async Task<int> TransferAsync(CliContext context, CliConnection connection, List<Item> items, long partSize, int concurrency, bool json, bool resume, CancellationToken cancellationToken)
+    /// <summary>What became of one file of a run: a result (with the bytes this run sent), or an error.</summary>
+    private sealed record Outcome(Item Item, UploadResult? Result, long Sent, Exception? Error);
+
+    internal static async Task<int> TransferAsync(CliContext context, CliConnection connection, List<Item> items, int concurrency, bool json, bool resume, CancellationToken cancellationToken)
     {
         var uploader = new Uploader(connection.Client);
         var totalBytes = items.Sum(i => i.Length);
@@ -219,15 +259,14 @@ internal static class UploadCommand
         var journaled = items.Count(i => i.Target is null || uploader.IsResumable(i.Length));
         if (items.Count == 1 && journaled == 1)
         {
-            context.Notice($"journal: {items[0].JournalPath}", json);
+            context.Notice($"journal: {items[0].JournalPath}");
         }
         else if (journaled > 0)
         {
-            context.Notice($"journals: {Path.GetDirectoryName(items[0].JournalPath)} ({journaled} of {items.Count} files)", json);
+            context.Notice($"journals: {Path.GetDirectoryName(items[0].JournalPath)} ({journaled} of {items.Count} files)");
         }
 
-        var results = new ConcurrentBag<UploadResult>();
-        var failures = new ConcurrentQueue<(Item Item, Exception Error)>();
+        var outcomes = new ConcurrentDictionary<Item, Outcome>();
         var interrupted = new ConcurrentQueue<Item>();
         var started = Stopwatch.GetTimestamp();
         var verb = resume ? "resume" : "upload";
@@ -236,18 +275,32 @@ internal static class UploadCommand
         {
             await TransferDisplay.RunAsync(context, json, verb, totalBytes, items.Count, async reporter =>
             {
-                var parallel = new ParallelOptions { MaxDegreeOfParallelism = Math.Min(concurrency, 4), CancellationToken = cancellationToken };
+                // Up to --concurrency files at once, with no cap of our own: the client's limiter (its MaxConcurrency, the same
+                // value) bounds the PUTs in flight across all of them, so many small files run side by side while the parts
+                // of large ones share the same permits.
+                var parallel = new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken };
                 await Parallel.ForEachAsync(items, parallel, async (item, token) =>
                 {
-                    var progress = reporter.Start(item.Label, item.Length);
+                    if (item.Unresumable is { } reason)
+                    {
+                        // Found before the run: no bar, no progress, just the failure.
+                        outcomes[item] = new Outcome(item, null, 0, new CliFailureException(reason));
+                        return;
+                    }
+
+                    // A resume holds its journals' locks already; an upload takes its own while it runs.
+                    using var journalLock = item.Target is not null && uploader.IsResumable(item.Length) ? JournalLock.Acquire(item.JournalPath) : null;
+                    var display = reporter.Start(item.Label, item.Length);
+                    var progress = new RunProgress(display, resumed: item.Target is null);
                     try
                     {
                         var result = item.Target is null
-                            ? await uploader.ResumeAsync(item.JournalPath, item.SourcePath, new SyncProgress<long>(progress.Report), token).ConfigureAwait(false)
-                            : await uploader.UploadAsync(item.SourcePath, item.Target, item.JournalPath, new SyncProgress<long>(progress.Report), token).ConfigureAwait(false);
+                            ? await uploader.ResumeAsync(item.JournalPath, item.SourcePath, progress, token).ConfigureAwait(false)
+                            : await uploader.UploadAsync(item.SourcePath, item.Target, item.JournalPath, progress, token).ConfigureAwait(false);
                         JournalSidecar.Delete(item.JournalPath);
-                        results.Add(result);
-                        progress.Completed(Describe(item, result));
+                        var sent = result.Bytes - progress.SentBefore;
+                        outcomes[item] = new Outcome(item, result, sent, null);
+                        display.Completed(Describe(item, result, sent));
                         if (json)
                         {
                             context.Json(JsonOutput.Object(new
@@ -259,6 +312,7 @@ internal static class UploadCommand
                                 directory = result.File.Directory,
                                 uploaded = result.File.Uploaded,
                                 bytes = result.Bytes,
+                                bytesSent = sent,
                                 parts = result.Parts,
                                 partsSkipped = result.PartsSkipped,
                                 retries = result.Retries,
@@ -270,13 +324,13 @@ internal static class UploadCommand
                     catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
                     {
                         interrupted.Enqueue(item);
-                        progress.Failed($"cancelled {item.Label}");
+                        display.Failed($"cancelled {item.Label}");
                         throw;
                     }
                     catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                     {
-                        failures.Enqueue((item, e));
-                        progress.Failed($"failed {item.Label} (the error follows)");
+                        outcomes[item] = new Outcome(item, null, progress.Sent, e);
+                        display.Failed($"failed {item.Label} (the error follows)");
                     }
                 }).ConfigureAwait(false);
                 return 0;
@@ -288,23 +342,37 @@ internal static class UploadCommand
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
-        if (!json && results.Count > 0)
+        var succeeded = outcomes.Values.Where(o => o.Result is not null).ToList();
+        var failed = items.Select(i => outcomes.TryGetValue(i, out var o) ? o : null).OfType<Outcome>().Where(o => o.Error is not null).ToList();
+        if (!json && (succeeded.Count > 0 || (failed.Count > 0 && items.Count > 1)))
         {
-            var bytes = results.Sum(r => r.Bytes);
-            var skipped = results.Sum(r => r.PartsSkipped);
-            var already = skipped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {skipped} parts already done before") : string.Empty;
-            context.Line(string.Create(CultureInfo.InvariantCulture,
-                $"{(resume ? "Resumed" : "Uploaded")} {results.Count} file{(results.Count == 1 ? string.Empty : "s")}, {Format.Bytes(bytes)} in {Format.Duration(elapsed)} ({Format.Rate(bytes, elapsed)}), {results.Sum(r => r.Retries)} retries{already}"));
+            context.Line(Summary(items.Count, succeeded, failed, resume, elapsed));
         }
 
-        foreach (var (item, error) in failures)
+        var unresumable = new HashSet<Item>();
+        foreach (var outcome in failed)
         {
-            CliErrors.Report(context, $"{item.Label}: {CliErrors.Describe(error).Message}", ExitCodes.Failure);
+            var advice = UnresumableBecause(outcome);
+            if (advice is not null && (File.Exists(outcome.Item.JournalPath) || outcome.Item.Target is null))
+            {
+                // Its journal cannot finish the upload: remove it rather than let a later resume fail the same way.
+                unresumable.Add(outcome.Item);
+                TryDelete(outcome.Item.JournalPath);
+                JournalSidecar.Delete(outcome.Item.JournalPath);
+            }
+
+            var message = $"{outcome.Item.Label}: {DescribeFailure(outcome)}" + (unresumable.Contains(outcome.Item) ? $"; {advice}: upload the file again (cognite-files upload {Quote(outcome.Item.SourcePath)} …)" : string.Empty);
+            CliErrors.Report(context, message, ExitCodes.Failure);
+            if (json)
+            {
+                context.Json(JsonOutput.Object(new { path = outcome.Item.SourcePath, error = CliErrors.OneLine(message), bytesSent = outcome.Sent }));
+            }
         }
 
-        // A file not finished is resumable when its journal exists (its session was started), else it is to be uploaded again.
-        var resumable = items.Where(i => File.Exists(i.JournalPath)).Select(i => i.JournalPath).ToList();
-        var notStarted = items.Count(i => !File.Exists(i.JournalPath) && File.Exists(JournalSidecar.PathFor(i.JournalPath)) && !failures.Any(f => f.Item == i));
+        // A file not finished is resumable when its journal exists (its session was started) and nothing above ruled a
+        // resume out; a file whose upload never started is to be uploaded again.
+        var resumable = items.Where(i => !unresumable.Contains(i) && File.Exists(i.JournalPath)).Select(i => i.JournalPath).ToList();
+        var notStarted = items.Count(i => !outcomes.ContainsKey(i) && !interrupted.Contains(i));
         foreach (var item in items.Where(i => !File.Exists(i.JournalPath)))
         {
             JournalSidecar.Delete(item.JournalPath);
@@ -312,32 +380,132 @@ internal static class UploadCommand
 
         if (resumable.Count > 0)
         {
-            context.Notice($"{(cancelled ? "Cancelled" : "Interrupted")}: {resumable.Count} upload{(resumable.Count == 1 ? string.Empty : "s")} can be resumed with:", json);
-            context.Notice("  cognite-files resume " + string.Join(' ', resumable.Select(Quote)), json);
+            context.Notice($"{(cancelled ? "Cancelled" : "Interrupted")}: {resumable.Count} upload{(resumable.Count == 1 ? string.Empty : "s")} can be resumed with:");
+            context.Notice("  cognite-files resume " + string.Join(' ', resumable.Select(Quote)));
         }
 
         if (cancelled && notStarted > 0)
         {
-            context.Notice(string.Create(CultureInfo.InvariantCulture, $"{notStarted} file(s) had not started: upload them again"), json);
+            context.Notice(string.Create(CultureInfo.InvariantCulture, $"{notStarted} file{(notStarted == 1 ? " had" : "s had")} not started: upload {(notStarted == 1 ? "it" : "them")} again"));
         }
 
         if (cancelled)
         {
-            context.Error.WriteLine("cancelled");
-            context.Error.Flush();
+            context.Notice("cancelled");
             return ExitCodes.Cancelled;
         }
 
-        return failures.IsEmpty ? ExitCodes.Ok : ExitCodes.Failure;
+        return failed.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
-    private static string Describe(Item item, UploadResult result)
+    /// <summary>
+    /// The run's summary line: files done (of how many), bytes and the rate of the bytes this run sent (a resume does
+    /// not count what an earlier run sent), retries, and how many files failed, by name.
+    /// </summary>
+    private static string Summary(int fileCount, List<Outcome> succeeded, List<Outcome> failed, bool resume, TimeSpan elapsed)
     {
-        // A resume sends only the missing parts: its rate counts those bytes (approximately: parts are equal but the last).
-        var sent = result.Parts == 0 ? result.Bytes : result.Bytes * (result.Parts - result.PartsSkipped) / result.Parts;
+        var bytes = succeeded.Sum(o => o.Result!.Bytes);
+        var sent = succeeded.Sum(o => o.Sent) + failed.Sum(o => o.Sent);
+        var done = succeeded.Count == fileCount
+            ? string.Create(CultureInfo.InvariantCulture, $"{fileCount} file{(fileCount == 1 ? string.Empty : "s")}")
+            : string.Create(CultureInfo.InvariantCulture, $"{succeeded.Count} of {fileCount} files");
+        var before = bytes - succeeded.Sum(o => o.Sent);
+        var sentBefore = before > 0 ? $" ({Format.Bytes(sent)} sent now, {Format.Bytes(before)} before)" : string.Empty;
+        var line = string.Create(CultureInfo.InvariantCulture,
+            $"{(resume ? "Resumed" : "Uploaded")} {done}, {Format.Bytes(bytes)}{sentBefore} in {Format.Duration(elapsed)} ({Format.Rate(sent, elapsed)}), {succeeded.Sum(o => o.Result!.Retries)} retries");
+        if (failed.Count > 0)
+        {
+            const int Named = 10;
+            var names = string.Join(", ", failed.Take(Named).Select(o => o.Item.Label)) + (failed.Count > Named ? string.Create(CultureInfo.InvariantCulture, $" and {failed.Count - Named} more") : string.Empty);
+            line += string.Create(CultureInfo.InvariantCulture, $"; {failed.Count} failed: {names}");
+        }
+
+        return line;
+    }
+
+    private static string DescribeFailure(Outcome outcome)
+    {
+        var message = CliErrors.Describe(outcome.Error!).Message;
+        if (outcome.Error is CogniteConflictException { Duplicated.Count: > 0 } && outcome.Item.Target is { NewFile: not null, Overwrite: false })
+        {
+            message += " (use --overwrite to replace the existing file)";
+        }
+
+        return message;
+    }
+
+    /// <summary>Why a resume of this failed upload cannot succeed, or null when it can.</summary>
+    private static string? UnresumableBecause(Outcome outcome) => outcome.Error switch
+    {
+        CliFailureException when outcome.Item.Unresumable is not null => "a resume cannot finish this upload",
+        CogniteUploadException { Reason: UploadFailureReason.SourceChanged } => "a resume cannot finish this upload",
+        CogniteUploadException { Reason: UploadFailureReason.SessionExpired or UploadFailureReason.InvalidSession or UploadFailureReason.InvalidJournal } => "a resume cannot finish this upload",
+        var e when IsGone(e) => "the upload no longer exists in CDF (was the file deleted?)",
+        _ => null,
+    };
+
+    /// <summary>True when CDF says the upload (or its file) does not exist: a 404 anywhere in the chain.</summary>
+    private static bool IsGone(Exception? e)
+    {
+        for (; e is not null; e = e.InnerException)
+        {
+            if (e is CogniteApiException { StatusCode: System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Gone })
+            {
+                return true;
+            }
+        }
+
+        return false;
+    }
+
+    private static string Describe(Item item, UploadResult result, long sent)
+    {
         var skipped = result.PartsSkipped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {result.PartsSkipped} already done, {Format.Bytes(sent)} sent") : string.Empty;
         return string.Create(CultureInfo.InvariantCulture,
             $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(sent, result.Elapsed)}, {result.Checksum})");
+    }
+
+    private static void TryDelete(string path)
+    {
+        try
+        {
+            File.Delete(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // Left behind: a later resume of it fails with the library's own message.
+        }
+    }
+
+    /// <summary>
+    /// Feeds the display with what this run sends. The library's first report of a resume, made before any part is
+    /// sent (and only when parts were done), counts the parts an earlier run finished: those become the display's
+    /// "sent before", and every later figure counts from them.
+    /// </summary>
+    private sealed class RunProgress(IFileProgress display, bool resumed) : IProgress<UploadProgress>
+    {
+        private long? _before;
+        private long _last;
+
+        public long SentBefore => _before ?? 0;
+
+        public long Sent => Math.Max(0, Volatile.Read(ref _last) - SentBefore);
+
+        public void Report(UploadProgress value)
+        {
+            Volatile.Write(ref _last, value.BytesTransferred);
+            if (_before is null)
+            {
+                _before = resumed && value.PartsCompleted > 0 ? value.BytesTransferred : 0;
+                if (_before > 0)
+                {
+                    display.AlreadyDone(_before.Value);
+                    return;
+                }
+            }
+
+            display.Report(value.BytesTransferred - _before.Value);
+        }
     }
 
     private static string Quote(string path) => path.Contains(' ', StringComparison.Ordinal) || path.Contains('\'', StringComparison.Ordinal) ? "'" + path.Replace("'", "'\\''", StringComparison.Ordinal) + "'" : path;

@@ -30,13 +30,13 @@ internal sealed class CliConnection : IAsyncDisposable
     public string Description { get; }
 
     /// <summary>Connects as <paramref name="settings"/> say; starts the embedded emulator (and says so in one line) when they name no CDF project.</summary>
-    public static async Task<CliConnection> OpenAsync(CliContext context, CliSettings settings, bool json, TransferOptions? transfer, CancellationToken cancellationToken)
+    public static async Task<CliConnection> OpenAsync(CliContext context, CliSettings settings, TransferOptions? transfer, CancellationToken cancellationToken)
     {
         if (settings.UseEmbeddedEmulator)
         {
             var dataDirectory = EmbeddedDataDirectory(context);
             var emulator = await StartEmbeddedEmulatorAsync(context, dataDirectory, cancellationToken).ConfigureAwait(false);
-            context.Notice($"Using the embedded emulator (no CDF configuration found; data in {dataDirectory})", json);
+            context.Notice($"Using the embedded emulator (no CDF configuration found; data in {dataDirectory})");
             return ForEmulator(emulator, "the embedded emulator", transfer);
         }
 
@@ -68,7 +68,7 @@ internal sealed class CliConnection : IAsyncDisposable
         catch (ArgumentException e)
         {
             owned?.Dispose();
-            throw new CliUsageException(e.Message.Split('\n')[0].Trim());
+            throw new CliUsageException(CliErrors.WithoutParameterName(e));
         }
 
         return new CliConnection(client, null, owned, $"project {settings.Project} at {clientOptions.GetRootUri().Host}");

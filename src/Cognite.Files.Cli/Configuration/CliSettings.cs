@@ -78,37 +78,46 @@ internal sealed class CliSettings
         }
 
         var source = fileUsed is null ? "environment" : $"environment and {fileUsed}";
+        // Name what is missing the way the user set the rest: the file's keys when a file was read, else the variables.
+        string Name(string fileKey, string variable) => fileUsed is null ? variable : $"\"{fileKey}\" (or {variable})";
         var missing = new List<string>();
         if (baseUrl is null && cluster is null)
         {
-            missing.Add("COGNITE_BASE_URL (or COGNITE_CLUSTER)");
+            missing.Add(fileUsed is null ? "COGNITE_BASE_URL (or COGNITE_CLUSTER)" : "\"baseUrl\" or \"cluster\" (or COGNITE_BASE_URL / COGNITE_CLUSTER)");
         }
 
         if (project is null)
         {
-            missing.Add("COGNITE_PROJECT");
+            missing.Add(Name("project", "COGNITE_PROJECT"));
         }
 
         if (token is null && (clientId is null || clientSecret is null || tokenUrl is null))
         {
-            missing.Add("COGNITE_TOKEN (or COGNITE_CLIENT_ID, COGNITE_CLIENT_SECRET and COGNITE_TOKEN_URL)");
+            missing.Add(fileUsed is null
+                ? "COGNITE_TOKEN (or COGNITE_CLIENT_ID, COGNITE_CLIENT_SECRET and COGNITE_TOKEN_URL)"
+                : "\"token\", or \"clientId\", \"clientSecret\" and \"tokenUrl\" (or COGNITE_TOKEN, or COGNITE_CLIENT_ID, COGNITE_CLIENT_SECRET and COGNITE_TOKEN_URL)");
         }
 
         if (missing.Count > 0)
         {
-            throw new CliUsageException($"incomplete CDF configuration (from {source}): set {string.Join(", ", missing)}; or set none of them to use the embedded emulator");
+            throw new CliUsageException(fileUsed is null
+                ? $"incomplete CDF configuration (from the environment): set {string.Join(", ", missing)}; or set none of them to use the embedded emulator"
+                : $"incomplete CDF configuration in '{fileUsed}': missing {string.Join("; ", missing)}");
         }
+
+        string Where(string variable, string fileKey) =>
+            !string.IsNullOrWhiteSpace(context.Environment(variable)) || fileUsed is null ? variable : $"\"{fileKey}\" in '{fileUsed}'";
 
         Uri? baseUri = null;
         if (baseUrl is not null && (!Uri.TryCreate(baseUrl, UriKind.Absolute, out baseUri) || (baseUri.Scheme != Uri.UriSchemeHttps && baseUri.Scheme != Uri.UriSchemeHttp)))
         {
-            throw new CliUsageException($"COGNITE_BASE_URL must be an absolute http(s) URL such as https://api.cognitedata.com (got '{CliErrors.RedactUrl(baseUrl)}')");
+            throw new CliUsageException($"{Where("COGNITE_BASE_URL", "baseUrl")} must be an absolute http(s) URL such as https://api.cognitedata.com (got '{CliErrors.RedactUrl(baseUrl)}')");
         }
 
         Uri? tokenUri = null;
         if (token is null && !Uri.TryCreate(tokenUrl, UriKind.Absolute, out tokenUri))
         {
-            throw new CliUsageException($"COGNITE_TOKEN_URL must be an absolute URL (got '{CliErrors.RedactUrl(tokenUrl)}')");
+            throw new CliUsageException($"{Where("COGNITE_TOKEN_URL", "tokenUrl")} must be an absolute URL (got '{CliErrors.RedactUrl(tokenUrl)}')");
         }
 
         return new CliSettings

@@ -27,6 +27,9 @@ internal static class Format
     public static string Rate(long bytes, TimeSpan elapsed) =>
         string.Create(CultureInfo.InvariantCulture, $"{MiBPerSecond(bytes, elapsed):0.0} MiB/s");
 
+    public static string Rate(double bytesPerSecond) =>
+        string.Create(CultureInfo.InvariantCulture, $"{bytesPerSecond / 1048576.0:0.0} MiB/s");
+
     public static string Duration(TimeSpan elapsed) =>
         elapsed.TotalSeconds < 60
             ? string.Create(CultureInfo.InvariantCulture, $"{elapsed.TotalSeconds:0.0} s")

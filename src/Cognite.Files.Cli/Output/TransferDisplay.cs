@@ -1,13 +1,20 @@
 using System.Collections.Concurrent;
 using System.Globalization;
 using Spectre.Console;
+using Spectre.Console.Rendering;
 
 namespace Cognite.Files.Cli.Output;
 
 /// <summary>Receives the progress of one transferred file.</summary>
 internal interface IFileProgress
 {
-    /// <summary>Bytes done so far for this file (monotonic).</summary>
+    /// <summary>
+    /// A resume: <paramref name="bytes"/> were sent by an earlier run. The display then counts only what this run
+    /// sends (its bar, percentages and rate), so it never shows progress the run did not make.
+    /// </summary>
+    void AlreadyDone(long bytes);
+
+    /// <summary>Bytes done so far by this run for this file (monotonic).</summary>
     void Report(long bytesDone);
 
     /// <summary>The file is done; <paramref name="line"/> is its one-line outcome.</summary>
@@ -26,7 +33,8 @@ internal interface ITransferReporter
 /// <summary>
 /// Shows a transfer: live Spectre progress bars (one per active file and a total, with throughput and ETA) on a
 /// terminal; a line per file start/finish and a line per 10 % otherwise; nothing with <c>--json</c> (the command
-/// prints the results).
+/// prints the results). A file that fails or is cancelled leaves the live area (its ✘ line stays above it), and so
+/// does the total bar of a run that did not succeed: no frozen bar is left behind.
 /// </summary>
 internal static class TransferDisplay
 {
@@ -50,11 +58,12 @@ internal static class TransferDisplay
                 new TaskDescriptionColumn { Alignment = Justify.Left },
                 new ProgressBarColumn(),
                 new PercentageColumn(),
-                new DownloadedColumn(),
-                new TransferSpeedColumn(),
+                new BytesColumn(),
+                new RateColumn(),
                 new RemainingTimeColumn(),
                 new SpinnerColumn());
         display.RefreshRate = TimeSpan.FromMilliseconds(150);
+        using var live = context.EnterLiveDisplay();
         return await display.StartAsync(async progress =>
             {
                 // One file: its own bar is the whole story. Several: a total bar, and a bar per file while it is active.
@@ -74,9 +83,20 @@ internal static class TransferDisplay
                 {
                     if (total is not null)
                     {
-                        if (totalBytes is not null && reporter.Succeeded)
+                        if (reporter.Succeeded)
                         {
+                            // Full at the end; a total of unknown size (files whose size CDF does not say) ends at what was done.
+                            if (total.IsIndeterminate)
+                            {
+                                total.IsIndeterminate = false;
+                                total.MaxValue = Math.Max(1, reporter.TotalDone);
+                            }
+
                             total.Value = total.MaxValue;
+                        }
+                        else
+                        {
+                            total.HideWhenCompleted = true;
                         }
 
                         total.StopTask();
@@ -87,9 +107,29 @@ internal static class TransferDisplay
             }).ConfigureAwait(false);
     }
 
+    /// <summary>Bytes done and total in the CLI's units (B, KiB, MiB, …), like every other figure it prints.</summary>
+    private sealed class BytesColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            new Text(task.IsIndeterminate
+                ? Format.Bytes((long)task.Value)
+                : Format.Bytes((long)task.Value) + "/" + Format.Bytes((long)task.MaxValue));
+    }
+
+    /// <summary>The task's current rate in MiB/s.</summary>
+    private sealed class RateColumn : ProgressColumn
+    {
+        public override IRenderable Render(RenderOptions options, ProgressTask task, TimeSpan deltaTime) =>
+            new Text(task.Speed is { } speed ? Format.Rate(speed) : "-");
+    }
+
     private sealed class SilentReporter : ITransferReporter, IFileProgress
     {
         public IFileProgress Start(string label, long? totalBytes) => this;
+
+        public void AlreadyDone(long bytes)
+        {
+        }
 
         public void Report(long bytesDone)
         {
@@ -108,6 +148,8 @@ internal static class TransferDisplay
     {
         private readonly Lock _gate = new();
 
+        public string Verb => verb;
+
         public IFileProgress Start(string label, long? totalBytes)
         {
             Write($"{verb} start: {label}" + (totalBytes is { } t ? $" ({Format.Bytes(t)})" : string.Empty));
@@ -125,10 +167,20 @@ internal static class TransferDisplay
         private sealed class File(PlainReporter owner, string label, long? total) : IFileProgress
         {
             private int _lastDecile;
+            private long? _toSend = total;
+
+            public void AlreadyDone(long bytes)
+            {
+                if (_toSend is { } t)
+                {
+                    _toSend = Math.Max(0, t - bytes);
+                    owner.Write($"{owner.Verb}: {label}: {Format.Bytes(bytes)} sent before, {Format.Bytes(_toSend.Value)} to send");
+                }
+            }
 
             public void Report(long bytesDone)
             {
-                if (total is not { } t || t <= 0)
+                if (_toSend is not { } t || t <= 0)
                 {
                     return;
                 }
@@ -145,17 +197,19 @@ internal static class TransferDisplay
 
             public void Failed(string line) => owner.Write(line);
         }
-
-        public string Verb => verb;
     }
 
     private sealed class LiveReporter(CliContext context, ProgressContext progress, ProgressTask? total, string verb) : ITransferReporter
     {
         private readonly ConcurrentDictionary<ProgressTask, long> _done = new();
-
-        public IAnsiConsole Console => context.Console;
         private long _totalDone;
         private int _failed;
+
+        public IAnsiConsole Console => context.Console;
+
+        public ProgressTask? Total => total;
+
+        public long TotalDone => Interlocked.Read(ref _totalDone);
 
         public bool Succeeded => Volatile.Read(ref _failed) == 0;
 
@@ -191,6 +245,19 @@ internal static class TransferDisplay
 
         private sealed class File(LiveReporter owner, ProgressTask task) : IFileProgress
         {
+            public void AlreadyDone(long bytes)
+            {
+                lock (task)
+                {
+                    task.MaxValue = Math.Max(1, task.MaxValue - bytes);
+                    task.Description += " [dim](" + Markup.Escape(Format.Bytes(bytes)) + " sent before)[/]";
+                    if (owner.Total is { } t)
+                    {
+                        t.MaxValue = Math.Max(1, t.MaxValue - bytes);
+                    }
+                }
+            }
+
             public void Report(long bytesDone)
             {
                 lock (task)
@@ -209,6 +276,8 @@ internal static class TransferDisplay
             public void Failed(string line)
             {
                 Interlocked.Exchange(ref owner._failed, 1);
+                // Out of the live area before the ✘ line is written, so the redraw after it shows no frozen bar.
+                task.HideWhenCompleted = true;
                 task.StopTask();
                 owner.Console.MarkupLine("[red]✘[/] " + Markup.Escape(line));
             }

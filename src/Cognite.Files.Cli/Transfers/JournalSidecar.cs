@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text.Json;
+using Cognite.Files.Transfer;
 
 namespace Cognite.Files.Cli.Transfers;
 
@@ -27,6 +29,80 @@ internal sealed class JournalSidecar
 
     /// <summary>The part size the upload was planned with.</summary>
     public long PartSize { get; set; }
+
+    /// <summary>The source's length when the upload began (null in sidecars of older versions).</summary>
+    public long? SourceLength { get; set; }
+
+    /// <summary>The source's modification time (UTC ticks) when the upload began.</summary>
+    public long? SourceModifiedTicks { get; set; }
+
+    /// <summary>Checksum of the source's first MiB when the upload began.</summary>
+    public string? HeadChecksum { get; set; }
+
+    /// <summary>Checksum of the source's last MiB when the upload began.</summary>
+    public string? TailChecksum { get; set; }
+
+    /// <summary>
+    /// Records what the library's resume checks (length, modification time, first and last MiB), so that the CLI can
+    /// say which of them fails instead of the library's one message for all of them.
+    /// </summary>
+    public JournalSidecar WithSourceFingerprint()
+    {
+        var info = new FileInfo(Source);
+        SourceLength = info.Length;
+        SourceModifiedTicks = info.LastWriteTimeUtc.Ticks;
+        (HeadChecksum, TailChecksum) = EdgeChecksums(Source, info.Length);
+        return this;
+    }
+
+    /// <summary>
+    /// What changed in the source since the upload began, in words (null when nothing the resume checks did, or when
+    /// this sidecar predates the fingerprint). The checks run in the library's order: length, modification time,
+    /// first MiB, last MiB.
+    /// </summary>
+    public string? DescribeSourceChange()
+    {
+        if (SourceLength is not { } length || SourceModifiedTicks is not { } ticks)
+        {
+            return null;
+        }
+
+        var info = new FileInfo(Source);
+        if (info.Length != length)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"its length is now {info.Length} bytes, it was {length} when the upload began");
+        }
+
+        if (info.LastWriteTimeUtc.Ticks != ticks)
+        {
+            return string.Create(CultureInfo.InvariantCulture, $"its modification time is now {info.LastWriteTimeUtc:yyyy-MM-dd HH:mm:ss.fff'Z'}, it was {new DateTime(ticks, DateTimeKind.Utc):yyyy-MM-dd HH:mm:ss.fff'Z'} when the upload began (same length)");
+        }
+
+        var (head, tail) = EdgeChecksums(Source, info.Length);
+        if (HeadChecksum is not null && head != HeadChecksum)
+        {
+            return "the content of its first MiB changed since the upload began (same length and modification time)";
+        }
+
+        if (TailChecksum is not null && tail != TailChecksum)
+        {
+            return "the content of its last MiB changed since the upload began (same length and modification time)";
+        }
+
+        return null;
+    }
+
+    private static (string Head, string Tail) EdgeChecksums(string path, long length)
+    {
+        const int Edge = 1024 * 1024;
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
+        var buffer = new byte[(int)Math.Min(Edge, length)];
+        stream.ReadExactly(buffer);
+        var head = ContentChecksum.Compute(buffer);
+        stream.Position = Math.Max(0, length - buffer.Length);
+        stream.ReadExactly(buffer);
+        return (head, ContentChecksum.Compute(buffer));
+    }
 
     public static string PathFor(string journalPath) => journalPath + ".cli.json";
 

@@ -7,6 +7,12 @@ namespace Cognite.Files.Cli.Transfers;
 /// <summary>Where one file of a CLI run goes: a new file (with its metadata), or new content of an existing one.</summary>
 internal sealed record UploadDestination(FileCreate? NewFile, bool Overwrite, Identifier? Existing)
 {
+    /// <summary>
+    /// Ask the library to write the content's checksum into the file's metadata after the upload
+    /// (<see cref="ContentChecksum.MetadataKey"/>), so that later runs compare checksums. Sync asks for it.
+    /// </summary>
+    public bool StoreChecksum { get; init; }
+
     public static UploadDestination ForNewFile(FileCreate file, bool overwrite = false) => new(file, overwrite, null);
 
     public static UploadDestination ForExistingFile(Identifier file) => new(null, false, file);
@@ -34,16 +40,16 @@ internal sealed class Uploader(CogniteFilesClient client)
     /// <summary>True when the file goes multipart, so it writes the journal a resume needs.</summary>
     public bool IsResumable(long length) => length > client.Options.Transfer.SingleUploadThreshold;
 
-    public Task<UploadResult> UploadAsync(string path, UploadDestination target, string journalPath, IProgress<long> progress, CancellationToken cancellationToken)
+    public Task<UploadResult> UploadAsync(string path, UploadDestination target, string journalPath, IProgress<UploadProgress> progress, CancellationToken cancellationToken)
     {
-        var options = new UploadOptions { Overwrite = target.Overwrite, Progress = Bytes(progress), JournalPath = journalPath };
+        var options = new UploadOptions { Overwrite = target.Overwrite, Progress = progress, JournalPath = journalPath };
+        // The switch for target.StoreChecksum, once the library has UploadOptions.StoreChecksum (not on this branch yet):
+        // options.StoreChecksum = target.StoreChecksum;
         return target.NewFile is { } create
             ? client.UploadAsync(create, path, options, cancellationToken)
             : client.UploadAsync(target.Existing!, path, options, cancellationToken);
     }
 
-    public Task<UploadResult> ResumeAsync(string journalPath, string path, IProgress<long> progress, CancellationToken cancellationToken) =>
-        client.ResumeUploadAsync(journalPath, path, new UploadOptions { Progress = Bytes(progress) }, cancellationToken);
-
-    private static SyncProgress<UploadProgress> Bytes(IProgress<long> progress) => new(p => progress.Report(p.BytesTransferred));
+    public Task<UploadResult> ResumeAsync(string journalPath, string path, IProgress<UploadProgress> progress, CancellationToken cancellationToken) =>
+        client.ResumeUploadAsync(journalPath, path, new UploadOptions { Progress = progress }, cancellationToken);
 }
