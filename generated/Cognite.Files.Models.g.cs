@@ -244,6 +244,9 @@ namespace Cognite.Files.Models
         [Newtonsoft.Json.JsonProperty("metadata", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IDictionary<string, string>? Metadata { get; set; } = default!;
 
+        /// <summary>
+        /// 1..1000 asset ids when present (a file linked to no asset has none).
+        /// </summary>
         [Newtonsoft.Json.JsonProperty("assetIds", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IList<long>? AssetIds { get; set; } = default!;
 
@@ -259,6 +262,9 @@ namespace Cognite.Files.Models
         [Newtonsoft.Json.JsonProperty("securityCategories", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IList<long>? SecurityCategories { get; set; } = default!;
 
+        /// <summary>
+        /// 0..10 unique labels.
+        /// </summary>
         [Newtonsoft.Json.JsonProperty("labels", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IList<Label>? Labels { get; set; } = default!;
 
