@@ -58,6 +58,58 @@ public sealed class AbuseTests
         Assert.That(await h.Emulator.GetContentSha256Async(id), Is.EqualTo(EmulatorHarness.Sha256(v2)), "and the new one after");
     }
 
+    [TestCase(true, false, TestName = "A_download_of_multipart_content_streaming_while_a_single_PUT_replaces_it_serves_the_version_it_began_with")]
+    [TestCase(false, true, TestName = "A_download_of_single_PUT_content_streaming_while_a_multipart_upload_replaces_it_serves_the_version_it_began_with")]
+    [TestCase(false, false, TestName = "A_download_of_single_PUT_content_streaming_while_another_single_PUT_replaces_it_serves_the_version_it_began_with")]
+    public async Task A_download_streaming_while_new_content_arrives_the_other_way_serves_one_version(bool firstMultipart, bool secondMultipart)
+    {
+        // The content is kept in two ways (one file, or the parts of a multipart upload); a replacement of one by the
+        // other must not mix them into the download either.
+        await using var h = await EmulatorHarness.StartAsync();
+        const int Parts = 8;
+        var externalId = $"ways-{firstMultipart}-{secondMultipart}";
+        var v1 = EmulatorHarness.RandomBytes(Parts * PartSize, 11);
+        var v2 = EmulatorHarness.RandomBytes(Parts * PartSize, 12);
+        long id;
+        if (firstMultipart)
+        {
+            (id, v1) = await UploadMultipartAsync(h, externalId, Parts, seed: 11);
+        }
+        else
+        {
+            var created = await h.Api.CreateFileAsync(new FileCreate { Name = externalId + ".bin", ExternalId = externalId });
+            (await EmulatorHarness.PutAsync(created.UploadUrl, v1)).Dispose();
+            id = created.Id;
+        }
+
+        var link = (await h.Api.GetDownloadLinksAsync(new DownloadLinkRequest { Items = [new Identifier { Id = id }] })).Items[0].DownloadUrl;
+        using var response = await EmulatorHarness.Plain.GetAsync(link, HttpCompletionOption.ResponseHeadersRead);
+        await using var body = await response.Content.ReadAsStreamAsync();
+        var first = new byte[16];
+        await body.ReadExactlyAsync(first);
+
+        var target = new UploadLinkRequest { Items = [new FileExternalIdEither { ExternalId = externalId }] };
+        if (secondMultipart)
+        {
+            var again = (await h.Api.GetMultipartUploadLinkAsync(Parts, target)).Items[0];
+            for (var i = 0; i < Parts; i++)
+            {
+                (await EmulatorHarness.PutAsync(again.UploadUrls[i], v2[(i * PartSize)..((i + 1) * PartSize)])).Dispose();
+            }
+
+            await h.Api.CompleteMultipartUploadAsync(new CompleteMultipartUploadRequest { Id = id, UploadId = again.UploadId });
+        }
+        else
+        {
+            (await EmulatorHarness.PutAsync((await h.Api.GetUploadLinkAsync(target)).Items[0].UploadUrl, v2)).Dispose();
+        }
+
+        using var rest = new MemoryStream();
+        await body.CopyToAsync(rest);
+        Assert.That(EmulatorHarness.Sha256([.. first, .. rest.ToArray()]), Is.EqualTo(EmulatorHarness.Sha256(v1)), "one version from start to end, never a mix");
+        Assert.That(await h.Emulator.GetContentSha256Async(id), Is.EqualTo(EmulatorHarness.Sha256(v2)), "and the new one after");
+    }
+
     [Test]
     public async Task Concurrent_completes_of_one_upload_all_answer_200_and_complete_it_once()
     {
