@@ -135,6 +135,7 @@ public sealed class AbuseTests
     [TestCase("""{"name":"\ud800.txt"}""", "unpaired UTF-16 surrogate")]
     [TestCase("""{"name":"ok.txt","metadata":{"\udfff":"v"}}""", "unpaired UTF-16 surrogate")]
     [TestCase("""{"name":"\ud83d\ud83d.txt"}""", "unpaired UTF-16 surrogate")]
+    [TestCase("""{"name":"ok.txt","metadata":{"k":"1","k":"2"}}""", "already exists")]
     public async Task Duplicate_keys_and_unpaired_surrogates_are_400s_not_stored(string json, string reason)
     {
         await using var h = await EmulatorHarness.StartAsync();
@@ -145,6 +146,33 @@ public sealed class AbuseTests
         Assert.That((string?)JObject.Parse(text)["error"]?["message"], Does.Contain(reason));
         var count = await h.Api.AggregateFilesAsync(new FileAggregateRequest());
         Assert.That(count.Items.Sum(i => i.Count), Is.Zero, "nothing was stored");
+    }
+
+    [Test]
+    public async Task A_surrogate_encoded_as_raw_UTF8_bytes_and_duplicate_keys_in_a_gzip_body_are_400s_not_stored()
+    {
+        await using var h = await EmulatorHarness.StartAsync();
+        // ED A0 80 is U+D800 written as if it were a character: no valid UTF-8, and no way to smuggle a lone surrogate past the escape check.
+        using var raw = new ByteArrayContent([.. "{\"name\":\""u8.ToArray(), 0xED, 0xA0, 0x80, .. ".txt\"}"u8.ToArray()]);
+        raw.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        using var gzip = new MemoryStream();
+        await using (var zip = new System.IO.Compression.GZipStream(gzip, System.IO.Compression.CompressionLevel.Fastest, leaveOpen: true))
+        {
+            await zip.WriteAsync("""{"items":[{"id":1,"update":{"source":{"set":"a"},"source":{"set":"b"}}}]}"""u8.ToArray());
+        }
+
+        using var zipped = new ByteArrayContent(gzip.ToArray());
+        zipped.Headers.ContentType = new System.Net.Http.Headers.MediaTypeHeaderValue("application/json");
+        zipped.Headers.ContentEncoding.Add("gzip");
+
+        using var rawResponse = await h.Http.PostAsync("files", raw);
+        using var zippedResponse = await h.Http.PostAsync("files/update", zipped);
+
+        Assert.That(rawResponse.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((string?)JObject.Parse(await rawResponse.Content.ReadAsStringAsync())["error"]?["message"], Does.Contain("not valid UTF-8"));
+        Assert.That(zippedResponse.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That((string?)JObject.Parse(await zippedResponse.Content.ReadAsStringAsync())["error"]?["message"], Does.Contain("already exists"));
+        Assert.That((await h.Api.AggregateFilesAsync(new FileAggregateRequest())).Items.Sum(i => i.Count), Is.Zero, "nothing was stored");
     }
 
     [Test]
