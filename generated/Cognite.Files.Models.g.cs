@@ -962,7 +962,7 @@ namespace Cognite.Files.Models
     {
 
         /// <summary>
-        /// The HTTP status code.
+        /// The HTTP status code. Required in Cognite's document, optional here on purpose: SDKs meet error bodies without it and then use the HTTP status, so a client must not refuse such a body (spec-diff compares only success responses, so this is no known difference).
         /// </summary>
         [Newtonsoft.Json.JsonProperty("code", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public int? Code { get; set; } = default!;
