@@ -188,6 +188,30 @@ public sealed class SpecFidelityTests
         Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
     }
 
+    // N257: 257 times 'n' (and so on), to keep the test names short.
+    [TestCase("files?name=" + "N257", TestName = "A_GET_files_name_longer_than_256_is_400")]
+    [TestCase("files?source=" + "S129", TestName = "A_GET_files_source_longer_than_128_is_400")]
+    [TestCase("files?externalIdPrefix=" + "X256", TestName = "A_GET_files_externalIdPrefix_longer_than_255_is_400")]
+    [TestCase("files/icon?space=1bad&instanceExternalId=pump_7", TestName = "An_icon_space_against_the_instanceId_pattern_is_400")]
+    [TestCase("files/icon?space=plant&instanceExternalId=has-dash", TestName = "An_icon_instanceExternalId_against_its_pattern_is_400")]
+    [TestCase("files/icon?externalId=", TestName = "An_empty_icon_externalId_is_400")]
+    public async Task Query_values_beyond_the_documents_limits_are_400s_naming_the_parameter(string pathAndQuery)
+    {
+        var expanded = System.Text.RegularExpressions.Regex.Replace(pathAndQuery, "([NSX])([0-9]+)$", m => new string(char.ToLowerInvariant(m.Groups[1].Value[0]), int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)));
+
+        using var response = await _h.Http.GetAsync(expanded);
+
+        Assert.That(await AssertBadRequestAsync(response), Does.Contain("Query parameter"));
+    }
+
+    [Test]
+    public async Task Query_values_at_the_documents_limits_are_accepted()
+    {
+        using var list = await _h.Http.GetAsync($"files?name={new string('n', 256)}&source={new string('s', 128)}&externalIdPrefix={new string('x', 255)}&cursor=");
+
+        Assert.That(list.StatusCode, Is.EqualTo(HttpStatusCode.OK), await list.Content.ReadAsStringAsync());
+    }
+
     private static byte[] Image(int width, int height, SKEncodedImageFormat format)
     {
         using var bitmap = new SKBitmap(width, height);
