@@ -244,6 +244,9 @@ namespace Cognite.Files.Models
         [Newtonsoft.Json.JsonProperty("metadata", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IDictionary<string, string>? Metadata { get; set; } = default!;
 
+        /// <summary>
+        /// 1..1000 asset ids when present (a file linked to no asset has none).
+        /// </summary>
         [Newtonsoft.Json.JsonProperty("assetIds", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IList<long>? AssetIds { get; set; } = default!;
 
@@ -259,6 +262,9 @@ namespace Cognite.Files.Models
         [Newtonsoft.Json.JsonProperty("securityCategories", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IList<long>? SecurityCategories { get; set; } = default!;
 
+        /// <summary>
+        /// 0..10 unique labels.
+        /// </summary>
         [Newtonsoft.Json.JsonProperty("labels", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public System.Collections.Generic.IList<Label>? Labels { get; set; } = default!;
 
@@ -956,7 +962,7 @@ namespace Cognite.Files.Models
     {
 
         /// <summary>
-        /// The HTTP status code.
+        /// The HTTP status code. Required in Cognite's document, optional here on purpose: SDKs meet error bodies without it and then use the HTTP status, so a client must not refuse such a body (spec-diff compares only success responses, so this is no known difference).
         /// </summary>
         [Newtonsoft.Json.JsonProperty("code", Required = Newtonsoft.Json.Required.Default, NullValueHandling = Newtonsoft.Json.NullValueHandling.Ignore)]
         public int? Code { get; set; } = default!;

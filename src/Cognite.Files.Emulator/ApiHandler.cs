@@ -35,7 +35,7 @@ internal sealed class ApiHandler(EmulatorState state, string project)
         ["GetIcon"] = (h, c) => h.IconAsync(c),
     };
 
-    /// <summary>Runs operation <paramref name="operationId"/>: counts it, checks the token, injects an API fault when one is due.</summary>
+    /// <summary>Runs operation <paramref name="operationId"/>: counts it, checks the token, injects an API fault when one is due, checks the query's string values.</summary>
     public async Task HandleAsync(HttpContext context, string operationId)
     {
         state.Counters.ApiRequest();
@@ -47,6 +47,7 @@ internal sealed class ApiHandler(EmulatorState state, string project)
             return;
         }
 
+        state.Schemas.ValidateQuery(operationId, context.Request.Query);
         await Handlers[operationId](this, context).ConfigureAwait(false);
     }
 

@@ -211,12 +211,21 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
 
     private const string ProjectPrefix = "/api/v1/projects/{project}";
 
-    /// <summary>Whether <paramref name="path"/> (a trailing slash allowed) has the shape of <paramref name="template"/>; a <c>{name}</c> matches one segment.</summary>
+    /// <summary>
+    /// Whether <paramref name="path"/> (a trailing slash allowed) has the shape of <paramref name="template"/>. A
+    /// <c>{name}</c> matches one segment that its route would take: the project any name, a path parameter (an id) an
+    /// integer, as the <c>long</c> constraint of <see cref="MapOperations"/> has it; so <c>/files/frobnicate</c> is no file.
+    /// </summary>
     private static bool MatchesTemplate(string path, string template)
     {
         var segments = path.TrimEnd('/').Split('/');
         var parts = template.Split('/');
-        return segments.Length == parts.Length && parts.Zip(segments).All(p => p.First.StartsWith('{') || string.Equals(p.First, p.Second, StringComparison.Ordinal));
+        return segments.Length == parts.Length && parts.Zip(segments).All(p => p.First switch
+        {
+            "{project}" => true,
+            ['{', ..] => long.TryParse(p.Second, NumberStyles.Integer, CultureInfo.InvariantCulture, out _),
+            _ => string.Equals(p.First, p.Second, StringComparison.Ordinal),
+        });
     }
 
     [System.Text.RegularExpressions.GeneratedRegex(@"\{(\w+)\}")]

@@ -119,10 +119,13 @@ internal sealed class RequestSchemas
     private static readonly Lazy<Task<RequestSchemas>> Instance = new(LoadAsync);
     private readonly Dictionary<string, JsonSchema> _schemas;
 
-    private RequestSchemas(Dictionary<string, JsonSchema> schemas, IReadOnlyList<(string Method, string Path, string OperationId)> operations)
+    private readonly Dictionary<string, List<(string Name, JsonSchema Schema)>> _stringQueryParameters;
+
+    private RequestSchemas(Dictionary<string, JsonSchema> schemas, IReadOnlyList<(string Method, string Path, string OperationId)> operations, Dictionary<string, List<(string Name, JsonSchema Schema)>> stringQueryParameters)
     {
         _schemas = schemas;
         Operations = operations;
+        _stringQueryParameters = stringQueryParameters;
     }
 
     /// <summary>Every operation of the document: HTTP method (upper case), path template relative to the project, operation id.</summary>
@@ -140,14 +143,38 @@ internal sealed class RequestSchemas
         foreach (var schema in doc.Components.Schemas.Values) FixBooleanEnums(schema, new HashSet<JsonSchema>());
         var schemas = new Dictionary<string, JsonSchema>(StringComparer.Ordinal);
         var operations = new List<(string, string, string)>();
+        var stringQueryParameters = new Dictionary<string, List<(string, JsonSchema)>>(StringComparer.Ordinal);
         foreach (var (path, item) in doc.Paths)
             foreach (var (method, op) in item)
             {
                 operations.Add((method.ToUpperInvariant(), path, op.OperationId));
                 if (op.RequestBody?.Content.TryGetValue("application/json", out var media) == true && media.Schema is not null)
                     schemas[method.ToUpperInvariant() + " " + path] = media.Schema.ActualSchema;
+                stringQueryParameters[op.OperationId] = op.ActualParameters
+                    .Select(p => p.ActualParameter)
+                    .Where(p => p.Kind == OpenApiParameterKind.Query && p.Schema?.ActualSchema.Type.HasFlag(JsonObjectType.String) == true)
+                    .Select(p => (p.Name, p.Schema.ActualSchema))
+                    .ToList();
             }
-        return new RequestSchemas(schemas, operations);
+        return new RequestSchemas(schemas, operations, stringQueryParameters);
+    }
+
+    /// <summary>
+    /// Throws a 400 naming the parameter when a string query value of the operation breaks its schema (length, pattern).
+    /// Numbers, booleans and lists are read, with their own 400s, by the operation's handler.
+    /// </summary>
+    public void ValidateQuery(string operationId, IQueryCollection query)
+    {
+        foreach (var (name, schema) in _stringQueryParameters[operationId])
+        {
+            if (!query.TryGetValue(name, out var values)) continue;
+            foreach (var value in values)
+            {
+                var errors = schema.Validate(new JValue(value ?? ""), SchemaType.OpenApi3);
+                if (errors.Count > 0)
+                    throw CdfError.BadRequest($"Query parameter '{name}' does not match the schema: {string.Join("; ", errors.Take(3).Select(Describe))}.");
+            }
+        }
     }
 
     /// <summary>

@@ -128,6 +128,90 @@ public sealed class SpecFidelityTests
         }
     }
 
+    [TestCase("""{"uploadId":"UPLOAD"}""", TestName = "Complete_without_an_identifier_is_400")]
+    [TestCase("""{"uploadId":"UPLOAD","id":ID,"externalId":"complete-me"}""", TestName = "Complete_with_two_identifiers_is_400")]
+    [TestCase("""{"id":ID}""", TestName = "Complete_without_uploadId_is_400")]
+    public async Task Complete_takes_its_uploadId_and_exactly_one_identifier(string template)
+    {
+        var init = await _h.Api.InitMultipartUploadAsync(1, new FileCreate { Name = "complete.bin", ExternalId = "complete-me" });
+        (await EmulatorHarness.PutAsync(init.UploadUrls[0], [1, 2, 3])).Dispose();
+
+        using var response = await PostAsync("files/completemultipartupload", template.Replace("UPLOAD", init.UploadId, StringComparison.Ordinal).Replace("ID", init.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), StringComparison.Ordinal));
+
+        await AssertBadRequestAsync(response);
+        Assert.That((await _h.Api.GetFileByIdAsync(init.Id)).Uploaded, Is.False, "nothing was completed");
+    }
+
+    [Test]
+    public async Task Delete_items_are_an_id_or_an_externalId_and_an_instanceId_is_400()
+    {
+        using var response = await PostAsync("files/delete", """{"items":[{"instanceId":{"space":"plant","externalId":"pump_7"}}],"ignoreUnknownIds":true}""");
+
+        await AssertBadRequestAsync(response);
+    }
+
+    [Test]
+    public async Task Labels_added_beyond_ten_on_a_file_are_400_and_change_nothing()
+    {
+        var file = await _h.Api.CreateFileAsync(new FileCreate { Name = "ten.bin", Labels = [.. Enumerable.Range(0, 9).Select(i => new Label { ExternalId = $"l{i}" })] });
+
+        var add = string.Join(',', new[] { "x", "y" }.Select(l => $$"""{"externalId":"{{l}}"}"""));
+        using var response = await PostAsync("files/update", $$$$"""{"items":[{"id":{{{{file.Id}}}},"update":{"labels":{"add":[{{{{add}}}}]}}}]}""");
+
+        Assert.That(await AssertBadRequestAsync(response), Does.Contain("at most 10"));
+        Assert.That((await _h.Api.GetFileByIdAsync(file.Id)).Labels, Has.Count.EqualTo(9));
+    }
+
+    [Test]
+    public async Task A_file_whose_assetIds_are_set_to_none_comes_back_without_assetIds()
+    {
+        // Cognite's document: assetIds of a file are 1..1000 when present, so an empty list is no list.
+        var file = await _h.Api.CreateFileAsync(new FileCreate { Name = "assets.bin", AssetIds = [1, 2] });
+
+        var updated = await _h.Api.UpdateFilesAsync(new FileUpdateRequest { Items = [new FileUpdateItem { Id = file.Id, Update = new FileUpdate { AssetIds = new IdListUpdate { Set = [] } } }] });
+
+        Assert.That(updated.Items[0].AssetIds, Is.Null);
+        using var raw = await _h.Http.GetAsync("files/" + file.Id);
+        Assert.That(JObject.Parse(await raw.Content.ReadAsStringAsync())["assetIds"], Is.Null);
+    }
+
+    [TestCase("INTERSECTS")]
+    [TestCase("intersects")]
+    [TestCase("Within")]
+    [TestCase("DISJOINT")]
+    public async Task A_geoLocation_filter_relation_is_accepted_in_upper_and_lower_case(string relation)
+    {
+        var body = """{"filter":{"geoLocation":{"relation":"RELATION","shape":{"type":"Point","coordinates":[10.5,59.9]}}}}""".Replace("RELATION", relation, StringComparison.Ordinal);
+
+        using var response = await PostAsync("files/list", body);
+
+        Assert.That(response.StatusCode, Is.EqualTo(HttpStatusCode.OK), await response.Content.ReadAsStringAsync());
+    }
+
+    // N257: 257 times 'n' (and so on), to keep the test names short.
+    [TestCase("files?name=" + "N257", TestName = "A_GET_files_name_longer_than_256_is_400")]
+    [TestCase("files?source=" + "S129", TestName = "A_GET_files_source_longer_than_128_is_400")]
+    [TestCase("files?externalIdPrefix=" + "X256", TestName = "A_GET_files_externalIdPrefix_longer_than_255_is_400")]
+    [TestCase("files/icon?space=1bad&instanceExternalId=pump_7", TestName = "An_icon_space_against_the_instanceId_pattern_is_400")]
+    [TestCase("files/icon?space=plant&instanceExternalId=has-dash", TestName = "An_icon_instanceExternalId_against_its_pattern_is_400")]
+    [TestCase("files/icon?externalId=", TestName = "An_empty_icon_externalId_is_400")]
+    public async Task Query_values_beyond_the_documents_limits_are_400s_naming_the_parameter(string pathAndQuery)
+    {
+        var expanded = System.Text.RegularExpressions.Regex.Replace(pathAndQuery, "([NSX])([0-9]+)$", m => new string(char.ToLowerInvariant(m.Groups[1].Value[0]), int.Parse(m.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture)));
+
+        using var response = await _h.Http.GetAsync(expanded);
+
+        Assert.That(await AssertBadRequestAsync(response), Does.Contain("Query parameter"));
+    }
+
+    [Test]
+    public async Task Query_values_at_the_documents_limits_are_accepted()
+    {
+        using var list = await _h.Http.GetAsync($"files?name={new string('n', 256)}&source={new string('s', 128)}&externalIdPrefix={new string('x', 255)}&cursor=");
+
+        Assert.That(list.StatusCode, Is.EqualTo(HttpStatusCode.OK), await list.Content.ReadAsStringAsync());
+    }
+
     private static byte[] Image(int width, int height, SKEncodedImageFormat format)
     {
         using var bitmap = new SKBitmap(width, height);

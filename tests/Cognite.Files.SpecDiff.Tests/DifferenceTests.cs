@@ -126,6 +126,19 @@ public sealed class DifferenceTests
     }
 
     [Test]
+    public void A_parameter_in_another_place_is_another_parameter()
+    {
+        // The place (query, path, header, cookie) is part of a parameter's identity: moved, it is missing on both sides.
+        Theirs("paths['/files'].get.parameters[4]")["in"] = "header";
+
+        Assert.That(Lines(), Is.EqualTo(new[]
+        {
+            "GET /files header parameter uploaded: missing in ours",
+            "GET /files query parameter uploaded: missing in Cognite's",
+        }));
+    }
+
+    [Test]
     public void Parameter_missing_on_either_side_and_json_content_parameters()
     {
         Theirs("paths['/files'].get").Value<JArray>("parameters")!.Add(JObject.Parse("""
