@@ -75,7 +75,8 @@ public sealed class CogniteFilesEmulatorTests
         var counters = emulator.Counters.Snapshot();
         Assert.That(counters.UploadPutRequests, Is.EqualTo(3));
         Assert.That(counters.UploadBytesReceived, Is.EqualTo(content.Length));
-        Assert.That(counters.DownloadRequests, Is.EqualTo(1));
+        Assert.That(counters.DownloadRequests, Is.EqualTo(3), "a seekable destination is downloaded in ranges of the part size");
+        Assert.That(download.Ranges, Is.EqualTo(3));
         Assert.That(counters.DownloadBytesSent, Is.EqualTo(content.Length));
         Assert.That(counters.AuthorizationHeaderOnUploadUrl, Is.Zero);
     }
