@@ -82,15 +82,15 @@ internal sealed class EmulatorProcess : IAsyncDisposable
             RedirectStandardError = true,
             UseShellExecute = false,
         };
-        foreach (var arg in new[] { tool, "--port", "0", "--upload-port", "0", "--data", data })
+        foreach (var arg in new[] { tool, "--port", "0", "--upload-port", "0" })
         {
             start.ArgumentList.Add(arg);
         }
 
-        if (contentStore != "disk")
+        // The memory store keeps its metadata in a temporary directory of its own; the disk store gets one on tmpfs.
+        foreach (var arg in contentStore == "disk" ? ["--data", data] : new[] { "--content-store", contentStore })
         {
-            start.ArgumentList.Add("--content-store");
-            start.ArgumentList.Add(contentStore);
+            start.ArgumentList.Add(arg);
         }
 
         var process = Process.Start(start) ?? throw new InvalidOperationException("could not start the emulator");

@@ -174,7 +174,8 @@ try
             using var content = new StreamContent(file, 1 << 20);
             content.Headers.ContentLength = size;
             using var request = new HttpRequestMessage(HttpMethod.Put, created.UploadUrl) { Content = content };
-            using var response = await new HttpClient(new SocketsHttpHandler(), disposeHandler: true) { Timeout = Timeout.InfiniteTimeSpan }.SendAsync(request);
+            using var http = new HttpClient(new SocketsHttpHandler()) { Timeout = Timeout.InfiniteTimeSpan };
+            using var response = await http.SendAsync(request);
             response.EnsureSuccessStatusCode();
         }
 
@@ -317,17 +318,19 @@ try
         return latencies;
     }
 
-    // JIT, connections and the emulator's first requests, outside every measurement.
+    // JIT, connections and the emulator's first requests, outside every measurement. The whole source goes up and down
+    // once: the memory store then reuses the chunks it freed (fresh memory costs the emulator several CPU-s/GiB of page
+    // zeroing on this VM, a cost of its first GiB, not of its steady state), and every row sees warm page caches.
     async Task WarmUpAsync()
     {
-        var path = Path.Combine(work, "warmup.bin");
-        WriteSource(path, 12L * 1024 * 1024);
-        using var client = Client(4, 5L * 1024 * 1024, integrity: true);
-        var result = await client.UploadAsync(new FileCreate { Name = "warmup" }, path);
-        await client.DownloadAsync(Identifier.FromId(result.File.Id), path + ".copy");
+        using var client = Client(4, partSize, integrity: true);
+        var copy = Path.Combine(work, "warmup.copy");
+        var result = await client.UploadAsync(new FileCreate { Name = "warmup" }, sourcePath);
+        await client.DownloadAsync(Identifier.FromId(result.File.Id), copy);
         await client.DeleteAsync(result.File.Id);
-        File.Delete(path);
-        File.Delete(path + ".copy");
+        File.Delete(copy);
+        var put = await RawPutAsync(sourcePath);
+        await put.Cleanup();
     }
 
     string Report(List<Sample> rows, List<TimeSpan>? cancel)
