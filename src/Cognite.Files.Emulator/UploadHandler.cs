@@ -9,6 +9,8 @@ namespace Cognite.Files.Emulator;
 /// The upload listener: <c>PUT /upload/{uploadId}/{partIndex}</c> and <c>GET /download/{fileId}</c>, both pre-signed
 /// (<c>expires</c> + HMAC <c>sig</c> in the query), no bearer token. Bodies move between the connection and the
 /// <see cref="ContentStore"/> in pieces of up to <see cref="ContentStore.ChunkSize"/>, under one per-connection bandwidth cap.
+/// Downloads serve one <c>Range</c> (<see cref="ByteRange"/>) and carry the content version's strong <c>ETag</c>, with
+/// <c>If-Match</c> and <c>If-Range</c> honoured (<see cref="Preconditions"/>), as object stores do.
 /// </summary>
 internal sealed class UploadHandler(EmulatorState state)
 {
@@ -181,8 +183,21 @@ internal sealed class UploadHandler(EmulatorState state)
 
         var length = content.Length;
         var response = context.Response;
+        var headers = context.Request.Headers;
+        var etag = Preconditions.ETag(content.Version);
+        response.Headers.ETag = etag;
+        if (!Preconditions.IfMatch(headers.IfMatch, etag))
+        {
+            // Another version than the one the client has ranges of: it must not stitch this one to them. Written here
+            // (not thrown) so that the ETag header stays.
+            await HttpJson.WriteErrorAsync(context, 412, $"Precondition Failed: the file's content is not the version asked for (If-Match); its ETag is now {etag}.").ConfigureAwait(false);
+            return;
+        }
+
         var serveRanges = !state.Faults.IgnoreRangeRequests;
-        var range = serveRanges ? ByteRange.Evaluate(context.Request.Headers.Range, length) : new ByteRange(RangeOutcome.Whole, 0, length);
+        var range = serveRanges && Preconditions.IfRange(headers.IfRange, etag)
+            ? ByteRange.Evaluate(headers.Range, length)
+            : new ByteRange(RangeOutcome.Whole, 0, length);
         if (serveRanges) response.Headers.AcceptRanges = "bytes";
         if (range.Outcome == RangeOutcome.Unsatisfiable)
         {
