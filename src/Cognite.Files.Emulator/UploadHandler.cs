@@ -55,6 +55,20 @@ internal sealed class UploadHandler(EmulatorState state)
         var upload = state.Store.GetUpload(uploadId) ?? throw new CdfError(404, "The upload does not exist (the file may have been deleted).");
         if (upload.Completed) throw CdfError.BadRequest("The upload has already been completed.");
         if (index >= upload.Parts) throw CdfError.BadRequest("Part index out of range.");
+        var limit = upload.Multipart ? EmulatorConventions.MaxPartBytes : EmulatorConventions.MaxSingleUploadBytes;
+        if (length > limit)
+        {
+            // Refused from the headers, before any byte of the body is read (a client that sent Expect: 100-continue
+            // is never asked for it). Connection: close tells the client to stop sending and not to reuse the connection
+            // (Kestrel discards what still arrives for at most 5 s, then closes it). Written here, not thrown: the
+            // dispatcher's error path clears headers, and Connection: close must stay.
+            var what = upload.Multipart
+                ? $"a part of a multipart upload is at most {EmulatorConventions.MaxPartBytes} bytes (4000 MiB)"
+                : $"a single-upload PUT is at most {EmulatorConventions.MaxSingleUploadBytes} bytes (5000 MB); upload larger content in parts (initmultipartupload)";
+            context.Response.Headers.Connection = "close";
+            await HttpJson.WriteErrorAsync(context, EmulatorConventions.PutTooLargeStatus, $"Payload Too Large: {what}, and this PUT announces {length}.").ConfigureAwait(false);
+            return;
+        }
 
         var fault = state.Faults.NextUploadFault(uploadId, index);
         if (fault is { } f) state.Counters.UploadFault(uploadId, f);
