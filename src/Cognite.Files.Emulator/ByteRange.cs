@@ -71,3 +71,34 @@ internal readonly record struct ByteRange(RangeOutcome Outcome, long Start, long
         return long.TryParse(s, NumberStyles.None, CultureInfo.InvariantCulture, out var n) ? n : long.MaxValue;
     }
 }
+
+/// <summary>
+/// The conditional headers of a download (RFC 9110 §13), against the content's strong ETag (<c>"version"</c>):
+/// <c>If-Match</c> (false: 412) and <c>If-Range</c> (false: the <c>Range</c> is ignored and the whole content is served).
+/// Comparison is strong: a weak tag never matches. The emulator sends no <c>Last-Modified</c>, so an <c>If-Range</c> date
+/// cannot be shown to match and is false.
+/// </summary>
+internal static class Preconditions
+{
+    /// <summary>The ETag of a content version.</summary>
+    public static string ETag(string version) => "\"" + version + "\"";
+
+    /// <summary>True without the header, for <c>*</c> (the content exists), or when one listed tag is <paramref name="etag"/>.</summary>
+    public static bool IfMatch(StringValues header, string etag)
+    {
+        if (header.Count == 0) return true;
+        foreach (var value in header)
+        {
+            foreach (var tag in (value ?? "").Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            {
+                if (tag == "*" || string.Equals(tag, etag, StringComparison.Ordinal)) return true;
+            }
+        }
+
+        return false;
+    }
+
+    /// <summary>True without the header (the Range stands), or when it is exactly <paramref name="etag"/>.</summary>
+    public static bool IfRange(StringValues header, string etag) =>
+        header.Count == 0 || (header.Count == 1 && string.Equals(header[0]?.Trim(), etag, StringComparison.Ordinal));
+}

@@ -1,5 +1,6 @@
 using System.Buffers;
 using System.Globalization;
+using System.Security.Cryptography;
 using Microsoft.Win32.SafeHandles;
 
 namespace Cognite.Files.Emulator;
@@ -22,8 +23,10 @@ public enum ContentStoreKind
 /// <see cref="ContentWriter"/> in large pieces, then kept as a part of a multipart upload or as a file's whole content.
 /// Completing a multipart upload makes its parts the content's segments without copying a byte, as object stores stitch
 /// parts. Readers get a <see cref="ContentSnapshot"/>: the version current when it was opened, to its end, whatever
-/// completes meanwhile. The callers that replace content hold the <see cref="FileStore"/> lock (so an open cannot see a
-/// half-done swap); each store is also safe on its own.
+/// completes meanwhile. Every stored content gets a new <see cref="ContentSnapshot.Version"/> (the download URL's strong
+/// ETag), so that a client fetching ranges in several requests can tell (If-Match) that they are all of one version. The
+/// callers that replace content hold the <see cref="FileStore"/> lock (so an open cannot see a half-done swap); each
+/// store is also safe on its own.
 /// </summary>
 internal abstract class ContentStore : IDisposable
 {
@@ -43,10 +46,10 @@ internal abstract class ContentStore : IDisposable
     /// <summary>Keeps <paramref name="staged"/> (completed) as part <paramref name="index"/> of the upload, replacing an earlier PUT of it.</summary>
     public abstract void StorePart(string uploadId, int index, ContentWriter staged);
 
-    /// <summary>Makes <paramref name="staged"/> (completed) the file's whole content (a single-part upload).</summary>
+    /// <summary>Makes <paramref name="staged"/> (completed) the file's whole content (a single-part upload), as a new version.</summary>
     public abstract void StoreContent(long fileId, ContentWriter staged);
 
-    /// <summary>Makes the upload's parts, in index order, the file's content; the caller checked that they are all there.</summary>
+    /// <summary>Makes the upload's parts, in index order, the file's content (a new version); the caller checked that they are all there.</summary>
     public abstract void CompleteParts(long fileId, string uploadId);
 
     /// <summary>The file's content as it is now; null when it has none.</summary>
@@ -60,6 +63,9 @@ internal abstract class ContentStore : IDisposable
     public virtual void Dispose()
     {
     }
+
+    /// <summary>A new content version id: random (unique across restarts and stores), safe inside an ETag's quotes.</summary>
+    protected static string NewVersion() => Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(12));
 }
 
 /// <summary>
@@ -110,6 +116,9 @@ internal abstract class ContentSnapshot : IDisposable
 {
     public abstract long Length { get; }
 
+    /// <summary>The id of this version of the content: new whenever content is stored, kept across restarts by the disk store.</summary>
+    public abstract string Version { get; }
+
     /// <summary>Up to <paramref name="max"/> bytes from <paramref name="offset"/> (fewer at a segment's end; empty at the end).</summary>
     public abstract ReadOnlyMemory<byte> Read(long offset, int max);
 
@@ -130,8 +139,9 @@ internal abstract class ContentSnapshot : IDisposable
 
 /// <summary>
 /// Content as files under the data directory: <c>content/{id}</c> (a single-part upload), <c>content/{id}.parts/{index}</c>
-/// (a completed multipart upload's parts, renamed there, never copied together), <c>parts/{uploadId}/{index}</c>
-/// (parts of an upload in progress) and <c>tmp/</c> (bodies being received; emptied on start).
+/// (a completed multipart upload's parts, renamed there, never copied together), <c>content/{id}.version</c> (the
+/// content's version id), <c>parts/{uploadId}/{index}</c> (parts of an upload in progress) and <c>tmp/</c> (bodies being
+/// received; emptied on start).
 /// </summary>
 internal sealed class DiskContentStore : ContentStore
 {
@@ -151,6 +161,7 @@ internal sealed class DiskContentStore : ContentStore
     private string TmpDir => Path.Combine(_root, "tmp");
     private string ContentPath(long id) => Path.Combine(ContentDir, id.ToString(CultureInfo.InvariantCulture));
     private string SegmentsPath(long id) => ContentPath(id) + ".parts";
+    private string VersionPath(long id) => ContentPath(id) + ".version";
     private string UploadPartsPath(string uploadId) => Path.Combine(PartsDir, uploadId);
 
     public override ContentWriter CreateWriter(long length) => new DiskWriter(Path.Combine(TmpDir, Guid.NewGuid().ToString("N")), length);
@@ -164,6 +175,7 @@ internal sealed class DiskContentStore : ContentStore
 
     public override void StoreContent(long fileId, ContentWriter staged)
     {
+        WriteNewVersion(fileId);
         File.Move(((DiskWriter)staged).Path, ContentPath(fileId), overwrite: true);
         TryDeleteDirectory(SegmentsPath(fileId));
     }
@@ -173,6 +185,7 @@ internal sealed class DiskContentStore : ContentStore
         // Renames, in an order that never leaves a reader between versions: open readers keep their handles.
         var staged = SegmentsPath(fileId) + "." + Guid.NewGuid().ToString("N");
         Directory.Move(UploadPartsPath(uploadId), staged);
+        WriteNewVersion(fileId);
         TryDelete(ContentPath(fileId));
         TryDeleteDirectory(SegmentsPath(fileId));
         Directory.Move(staged, SegmentsPath(fileId));
@@ -183,13 +196,10 @@ internal sealed class DiskContentStore : ContentStore
         try
         {
             var segments = SegmentsPath(fileId);
-            if (Directory.Exists(segments))
-            {
-                var count = Directory.GetFiles(segments).Length;
-                return new DiskSnapshot(Enumerable.Range(0, count).Select(i => Path.Combine(segments, i.ToString(CultureInfo.InvariantCulture))).ToArray());
-            }
-
-            return new DiskSnapshot([ContentPath(fileId)]);
+            string[] paths = Directory.Exists(segments)
+                ? Enumerable.Range(0, Directory.GetFiles(segments).Length).Select(i => Path.Combine(segments, i.ToString(CultureInfo.InvariantCulture))).ToArray()
+                : [ContentPath(fileId)];
+            return new DiskSnapshot(paths, () => ReadVersion(fileId));
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
@@ -201,6 +211,43 @@ internal sealed class DiskContentStore : ContentStore
     {
         TryDelete(ContentPath(fileId));
         TryDeleteDirectory(SegmentsPath(fileId));
+        TryDelete(VersionPath(fileId));
+    }
+
+    /// <summary>
+    /// Gives the file's content a new version id, written (atomically) before the new content is renamed into place: a
+    /// crash in between leaves the old bytes under a new id, which only makes a client start over, never two contents
+    /// under one id.
+    /// </summary>
+    private void WriteNewVersion(long fileId)
+    {
+        var staged = Path.Combine(TmpDir, Guid.NewGuid().ToString("N"));
+        File.WriteAllText(staged, NewVersion());
+        File.Move(staged, VersionPath(fileId), overwrite: true);
+    }
+
+    /// <summary>The content's version id; content stored before versions were kept gets one now, kept from then on.</summary>
+    private string ReadVersion(long fileId)
+    {
+        try
+        {
+            return File.ReadAllText(VersionPath(fileId));
+        }
+        catch (FileNotFoundException)
+        {
+            var staged = Path.Combine(TmpDir, Guid.NewGuid().ToString("N"));
+            File.WriteAllText(staged, NewVersion());
+            try
+            {
+                File.Move(staged, VersionPath(fileId), overwrite: false);
+            }
+            catch (IOException) when (File.Exists(VersionPath(fileId)))
+            {
+                TryDelete(staged); // another open gave it one first
+            }
+
+            return File.ReadAllText(VersionPath(fileId));
+        }
     }
 
     public override void DeleteParts(string uploadId) => TryDeleteDirectory(UploadPartsPath(uploadId));
@@ -279,7 +326,8 @@ internal sealed class DiskContentStore : ContentStore
         private readonly long[] _starts;
         private byte[]? _buffer;
 
-        public DiskSnapshot(string[] paths)
+        /// <summary>Opens every segment, then reads the version (after: a file without content gets no version file).</summary>
+        public DiskSnapshot(string[] paths, Func<string> version)
         {
             _segments = new SafeFileHandle[paths.Length];
             _starts = new long[paths.Length];
@@ -294,6 +342,7 @@ internal sealed class DiskContentStore : ContentStore
                 }
 
                 Length = length;
+                Version = version();
             }
             catch
             {
@@ -303,6 +352,8 @@ internal sealed class DiskContentStore : ContentStore
         }
 
         public override long Length { get; }
+
+        public override string Version { get; }
 
         public override ReadOnlyMemory<byte> Read(long offset, int max)
         {
@@ -352,13 +403,13 @@ internal sealed class MemoryContentStore : ContentStore
     }
 
     public override void StoreContent(long fileId, ContentWriter staged) =>
-        Replace(fileId, new MemoryContent(((MemoryWriter)staged).TakePieces()));
+        Replace(fileId, new MemoryContent(((MemoryWriter)staged).TakePieces(), NewVersion()));
 
     public override void CompleteParts(long fileId, string uploadId)
     {
         SortedDictionary<int, ContentChunks.Piece[]>? parts;
         lock (_gate) _parts.Remove(uploadId, out parts);
-        Replace(fileId, new MemoryContent(parts is null ? [] : parts.Values.SelectMany(p => p).ToArray()));
+        Replace(fileId, new MemoryContent(parts is null ? [] : parts.Values.SelectMany(p => p).ToArray(), NewVersion()));
     }
 
     private void Replace(long fileId, MemoryContent? content)
@@ -459,14 +510,15 @@ internal sealed class MemoryContentStore : ContentStore
         }
     }
 
-    /// <summary>One stored version: immutable pieces, counted references (the store's, and one per open reader).</summary>
+    /// <summary>One stored version: immutable pieces, its id, counted references (the store's, and one per open reader).</summary>
     private sealed class MemoryContent
     {
         private int _references = 1;
 
-        public MemoryContent(ContentChunks.Piece[] pieces)
+        public MemoryContent(ContentChunks.Piece[] pieces, string version)
         {
             Pieces = pieces;
+            Version = version;
             Starts = new long[pieces.Length];
             long length = 0;
             for (var i = 0; i < pieces.Length; i++)
@@ -479,6 +531,8 @@ internal sealed class MemoryContentStore : ContentStore
         }
 
         public ContentChunks.Piece[] Pieces { get; }
+
+        public string Version { get; }
 
         public long[] Starts { get; }
 
@@ -501,6 +555,8 @@ internal sealed class MemoryContentStore : ContentStore
         private int _disposed;
 
         public override long Length => content.Length;
+
+        public override string Version => content.Version;
 
         public override ReadOnlyMemory<byte> Read(long offset, int max)
         {

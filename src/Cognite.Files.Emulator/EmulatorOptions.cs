@@ -141,6 +141,23 @@ public static class EmulatorConventions
     /// <summary>Maximum number of parts per multipart upload (CDF: 250); outside 1..250 gives 400.</summary>
     public const int MaxParts = 250;
 
+    /// <summary>
+    /// The largest part PUT of a multipart upload: 4000 MiB (4 194 304 000 bytes; CDF: "less than 4000 MiB", the SDKs
+    /// plan parts of up to exactly this). A part PUT whose <c>Content-Length</c> is larger gets <see cref="PutTooLargeStatus"/>
+    /// from its headers, before any byte of its body is read.
+    /// </summary>
+    public const long MaxPartBytes = 4000L * 1024 * 1024;
+
+    /// <summary>
+    /// The largest single-upload PUT (an <c>uploadUrl</c> of <c>POST /files</c> or <c>uploadlink</c>): 5000 MB
+    /// (5 000 000 000 bytes, CDF's current documentation; older pages say under 5 GiB). Larger is
+    /// <see cref="PutTooLargeStatus"/> from the headers, like <see cref="MaxPartBytes"/>.
+    /// </summary>
+    public const long MaxSingleUploadBytes = 5_000_000_000;
+
+    /// <summary>Status for an upload PUT that announces more than <see cref="MaxPartBytes"/> or <see cref="MaxSingleUploadBytes"/>.</summary>
+    public const int PutTooLargeStatus = 413;
+
     /// <summary>JSON request body cap (10 MiB); larger gives 413.</summary>
     public const long DefaultMaxJsonBodyBytes = 10L * 1024 * 1024;
 

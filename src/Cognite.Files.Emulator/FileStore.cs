@@ -13,8 +13,11 @@ internal sealed record FileRow(StoredFile Metadata, long? ReadyAt, bool HasConte
 internal sealed record UploadRow(string UploadId, long FileId, int Parts, bool Multipart, bool Completed, long ExpiresAt);
 
 /// <summary>
-/// SQLite metadata store (<c>emulator.db</c> in the data directory) and the <see cref="ContentStore"/> beside it.
-/// One connection, serialized by a lock: simple and plenty fast for an emulator.
+/// SQLite metadata store (<c>emulator.db</c> in the data directory) and the <see cref="ContentStore"/> beside it: on
+/// disk, the content is under the data directory (<see cref="DiskContentStore"/>: <c>content/{id}</c>,
+/// <c>content/{id}.parts/{index}</c>, <c>content/{id}.version</c>, <c>parts/</c>, <c>tmp/</c>); in memory
+/// (<see cref="MemoryContentStore"/>), in the process. One connection, serialized by a lock: simple and plenty fast for
+/// an emulator.
 /// </summary>
 internal sealed class FileStore : IDisposable
 {

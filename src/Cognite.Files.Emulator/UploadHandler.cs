@@ -9,6 +9,8 @@ namespace Cognite.Files.Emulator;
 /// The upload listener: <c>PUT /upload/{uploadId}/{partIndex}</c> and <c>GET /download/{fileId}</c>, both pre-signed
 /// (<c>expires</c> + HMAC <c>sig</c> in the query), no bearer token. Bodies move between the connection and the
 /// <see cref="ContentStore"/> in pieces of up to <see cref="ContentStore.ChunkSize"/>, under one per-connection bandwidth cap.
+/// Downloads serve one <c>Range</c> (<see cref="ByteRange"/>) and carry the content version's strong <c>ETag</c>, with
+/// <c>If-Match</c> and <c>If-Range</c> honoured (<see cref="Preconditions"/>), as object stores do.
 /// </summary>
 internal sealed class UploadHandler(EmulatorState state)
 {
@@ -53,6 +55,20 @@ internal sealed class UploadHandler(EmulatorState state)
         var upload = state.Store.GetUpload(uploadId) ?? throw new CdfError(404, "The upload does not exist (the file may have been deleted).");
         if (upload.Completed) throw CdfError.BadRequest("The upload has already been completed.");
         if (index >= upload.Parts) throw CdfError.BadRequest("Part index out of range.");
+        var limit = upload.Multipart ? EmulatorConventions.MaxPartBytes : EmulatorConventions.MaxSingleUploadBytes;
+        if (length > limit)
+        {
+            // Refused from the headers, before any byte of the body is read (a client that sent Expect: 100-continue
+            // is never asked for it). Connection: close tells the client to stop sending and not to reuse the connection
+            // (Kestrel discards what still arrives for at most 5 s, then closes it). Written here, not thrown: the
+            // dispatcher's error path clears headers, and Connection: close must stay.
+            var what = upload.Multipart
+                ? $"a part of a multipart upload is at most {EmulatorConventions.MaxPartBytes} bytes (4000 MiB)"
+                : $"a single-upload PUT is at most {EmulatorConventions.MaxSingleUploadBytes} bytes (5000 MB); upload larger content in parts (initmultipartupload)";
+            context.Response.Headers.Connection = "close";
+            await HttpJson.WriteErrorAsync(context, EmulatorConventions.PutTooLargeStatus, $"Payload Too Large: {what}, and this PUT announces {length}.").ConfigureAwait(false);
+            return;
+        }
 
         var fault = state.Faults.NextUploadFault(uploadId, index);
         if (fault is { } f) state.Counters.UploadFault(uploadId, f);
@@ -181,8 +197,21 @@ internal sealed class UploadHandler(EmulatorState state)
 
         var length = content.Length;
         var response = context.Response;
+        var headers = context.Request.Headers;
+        var etag = Preconditions.ETag(content.Version);
+        response.Headers.ETag = etag;
+        if (!Preconditions.IfMatch(headers.IfMatch, etag))
+        {
+            // Another version than the one the client has ranges of: it must not stitch this one to them. Written here
+            // (not thrown) so that the ETag header stays.
+            await HttpJson.WriteErrorAsync(context, 412, $"Precondition Failed: the file's content is not the version asked for (If-Match); its ETag is now {etag}.").ConfigureAwait(false);
+            return;
+        }
+
         var serveRanges = !state.Faults.IgnoreRangeRequests;
-        var range = serveRanges ? ByteRange.Evaluate(context.Request.Headers.Range, length) : new ByteRange(RangeOutcome.Whole, 0, length);
+        var range = serveRanges && Preconditions.IfRange(headers.IfRange, etag)
+            ? ByteRange.Evaluate(headers.Range, length)
+            : new ByteRange(RangeOutcome.Whole, 0, length);
         if (serveRanges) response.Headers.AcceptRanges = "bytes";
         if (range.Outcome == RangeOutcome.Unsatisfiable)
         {

@@ -1,8 +1,7 @@
-using System.Diagnostics;
-using System.Globalization;
 using System.Net;
 using System.Net.Http.Headers;
 using System.Text;
+using Cognite.Files.Emulator.Tests.Support;
 using Newtonsoft.Json.Linq;
 
 namespace Cognite.Files.Emulator.Tests;
@@ -57,70 +56,6 @@ public sealed class StandaloneMemoryTests
             Assert.That((bool)report["compactMemoryWhenIdle"]!, Is.True, "the standalone emulator compacts when idle");
             if (!(bool)report["compactionPending"]!) return ((long)report["workingSetBytes"]!, (long)report["idleCompactions"]!);
             await Task.Delay(100, cancellationToken); // polling an event the emulator reports; the test's CancelAfter is the bound
-        }
-    }
-
-    /// <summary>The standalone emulator (<c>Cognite.Files.Emulator.dll</c> beside the tests, its own command line) in a child process.</summary>
-    private sealed class StandaloneEmulator : IAsyncDisposable
-    {
-        private readonly Process _process;
-        private readonly string _data;
-
-        private StandaloneEmulator(Process process, string data, Uri api, Uri admin)
-        {
-            _process = process;
-            _data = data;
-            Api = api;
-            Admin = admin;
-        }
-
-        /// <summary>The project's API base, ending in '/'.</summary>
-        public Uri Api { get; }
-
-        public Uri Admin { get; }
-
-        public static async Task<StandaloneEmulator> StartAsync(CancellationToken cancellationToken)
-        {
-            var data = Path.Combine(Path.GetTempPath(), "cogfiles-emu-tests", Guid.NewGuid().ToString("N"));
-            var info = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
-            foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "Cognite.Files.Emulator.dll"), "--port", "0", "--upload-port", "0", "--data", data })
-            {
-                info.ArgumentList.Add(arg);
-            }
-
-            var process = Process.Start(info)!;
-            Uri? api = null, admin = null;
-            while (await process.StandardOutput.ReadLineAsync(cancellationToken) is { } line && line != "ready (Ctrl+C to stop)")
-            {
-                if (line.StartsWith("api: ", StringComparison.Ordinal)) api = new Uri(line[5..] + "/");
-                if (line.StartsWith("admin: ", StringComparison.Ordinal)) admin = new Uri(line[7..]);
-            }
-
-            if (api is null || admin is null)
-            {
-                var error = await process.StandardError.ReadToEndAsync(cancellationToken);
-                process.Kill();
-                Assert.Fail("The standalone emulator did not start: " + error);
-            }
-
-            return new StandaloneEmulator(process, data, api!, admin!);
-        }
-
-        /// <summary>The process's peak resident memory (VmHWM; Linux), for the log; 0 elsewhere.</summary>
-        public long PeakResidentBytes()
-        {
-            var status = $"/proc/{_process.Id.ToString(CultureInfo.InvariantCulture)}/status";
-            if (!File.Exists(status)) return 0;
-            var line = File.ReadLines(status).FirstOrDefault(l => l.StartsWith("VmHWM:", StringComparison.Ordinal));
-            return line is null ? 0 : long.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) * 1024;
-        }
-
-        public async ValueTask DisposeAsync()
-        {
-            if (!_process.HasExited) _process.Kill();
-            await _process.WaitForExitAsync();
-            _process.Dispose();
-            try { Directory.Delete(_data, recursive: true); } catch (IOException) { }
         }
     }
 }

@@ -680,7 +680,8 @@ public sealed class ErrorCatalogueTests
     [Test]
     public async Task DownloadFileChanged()
     {
-        // While the third range is asked for, another client uploads new, longer content to the file.
+        // While the third range is asked for, another client uploads new, longer content to the file: that GET asks for
+        // the first answer's ETag (If-Match), and the emulator answers 412.
         using var other = _env.Client();
         var replaced = false;
         using var client = RangedClient(_env, OnGet(async (n, _) =>
@@ -697,7 +698,8 @@ public sealed class ErrorCatalogueTests
 
         var e = await AssertThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(created.File.Id), path));
         Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.FileChanged));
-        Assert.That(e.Message, Is.EqualTo($"File id {created.File.Id} changed on the server: its length changed from {5 * DownloadRange} to {(6 * DownloadRange) + 1} bytes during the download. Download it again."));
+        Assert.That(e.Message, Does.Match($"^File id {created.File.Id} changed on the server: the server no longer has the version with ETag \"[0-9a-f]+\" \\(412 Precondition Failed\\)\\. Download it again\\.$"));
+        Assert.That(e.InnerException, Is.TypeOf<CogniteApiException>().With.Property("StatusCode").EqualTo(HttpStatusCode.PreconditionFailed));
         Assert.That(e.JournalPath, Is.Null);
         Assert.That(FilesIn(dir), Is.Empty, "what was downloaded is of the old content: nothing is kept");
 

@@ -60,9 +60,10 @@ public sealed partial class CogniteFilesClient
     /// Resumable: while it runs, a journal (<see cref="GetDownloadJournalPath"/>) records the finished ranges. If the
     /// download is cancelled or fails, the two files stay, and calling this method again for the same file and path
     /// fetches only the missing ranges (those recorded are re-read from the temporary file and their checksums checked
-    /// first). It starts over instead when the file changed on CDF since (another upload time, last-updated time or
-    /// stored checksum: any update of the file counts). Both are deleted on success, and when what they hold cannot be
-    /// used (a checksum mismatch, a file that changed during the download).
+    /// first). It starts over instead when the content changed since: another ETag than the one the journal recorded
+    /// (asked with one byte and <c>If-Match</c>), or, from a server without ETags, another upload time, last-updated time
+    /// or stored checksum on CDF (any update of the file counts). Both are deleted on success, and when what they hold
+    /// cannot be used (a checksum mismatch, a file that changed during the download).
     /// </para>
     /// <para>
     /// Checked before any request: the directory exists (<see cref="DirectoryNotFoundException"/>); an existing file is

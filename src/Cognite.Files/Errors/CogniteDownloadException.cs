@@ -34,7 +34,11 @@ public enum DownloadFailureReason
     /// </summary>
     ChecksumMismatch,
 
-    /// <summary>The file's content changed on the server while it was downloaded (its length or ETag changed between ranges).</summary>
+    /// <summary>
+    /// The file's content changed on the server while it was downloaded: a range asked for the first answer's ETag
+    /// (<c>If-Match</c>) and got 412, or its ETag or total length differed. Nothing is kept; downloading again gets the
+    /// new content.
+    /// </summary>
     FileChanged,
 }
 

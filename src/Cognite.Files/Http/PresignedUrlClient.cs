@@ -51,18 +51,24 @@ internal sealed class PresignedUrlClient
     /// GETs <paramref name="url"/> and returns the response with its body unread (stream it, then dispose the
     /// response). Throws <see cref="CogniteApiException"/> for an error status.
     /// </summary>
-    public Task<HttpResponseMessage> GetAsync(Uri url, CancellationToken cancellationToken) => GetAsync(url, null, cancellationToken);
+    public Task<HttpResponseMessage> GetAsync(Uri url, CancellationToken cancellationToken) => GetAsync(url, null, null, cancellationToken);
 
     /// <summary>
-    /// GETs <paramref name="url"/> with an optional <c>Range</c> header (<paramref name="range"/>) and returns the response
-    /// with its body unread. Which status came back (206, or 200 from a server that ignores ranges) is the caller's to
-    /// check. Throws <see cref="CogniteApiException"/> for an error status (416 included).
+    /// GETs <paramref name="url"/> with an optional <c>Range</c> header (<paramref name="range"/>) and <c>If-Match</c>
+    /// (<paramref name="ifMatch"/>: only that version of the content) and returns the response with its body unread. Which
+    /// status came back (206, or 200 from a server that ignores ranges) is the caller's to check. Throws
+    /// <see cref="CogniteApiException"/> for an error status (416 and 412 included).
     /// </summary>
-    public async Task<HttpResponseMessage> GetAsync(Uri url, RangeHeaderValue? range, CancellationToken cancellationToken)
+    public async Task<HttpResponseMessage> GetAsync(Uri url, RangeHeaderValue? range, EntityTagHeaderValue? ifMatch, CancellationToken cancellationToken)
     {
         ArgumentNullException.ThrowIfNull(url);
         var request = new HttpRequestMessage(HttpMethod.Get, url); // not disposed here: the response refers to it while its body is read
         request.Headers.Range = range;
+        if (ifMatch is not null)
+        {
+            request.Headers.IfMatch.Add(ifMatch);
+        }
+
         var response = await _httpClient.SendAsync(request, HttpCompletionOption.ResponseHeadersRead, cancellationToken).ConfigureAwait(false);
         if (!response.IsSuccessStatusCode)
         {

@@ -56,6 +56,9 @@ internal sealed partial class DownloadEngine
         /// <summary>The first ETag seen (a resume starts from the journal's); see <see cref="CheckETag"/>.</summary>
         public string? ETag;
 
+        /// <summary>What every request after the first sends as <c>If-Match</c>: <see cref="ETag"/> when it is strong.</summary>
+        public EntityTagHeaderValue? IfMatch => DownloadJournalHeader.StrongETag(Volatile.Read(ref ETag));
+
         public DownloadRequest Request => request;
 
         public FileMetadata File => file;

@@ -28,6 +28,10 @@ namespace Cognite.Files.Transfer;
 /// body) is retried with the uploads' backoff (<see cref="TransferRetry"/>) and continues where it stopped
 /// (<c>Range: bytes=(offset+received)-end</c>): no byte is fetched twice, progress never goes back, and the CRC of the
 /// range carries on. An expired link is renewed (<see cref="DownloadLinks"/>).</item>
+/// <item>One version from start to end: the ETag of the first answer (a resume: the journal's) goes with every later GET
+/// as <c>If-Match</c> when it is strong, so a server whose content was replaced answers 412 instead of bytes of another
+/// version; that, another ETag, or another total length is <see cref="DownloadFailureReason.FileChanged"/>. A server
+/// without ETags gets no <c>If-Match</c>.</item>
 /// <item>Each range is checksummed as it is written and the CRCs are combined (<see cref="RangeChecksums"/>), so the
 /// content is read once. When the file's metadata holds <see cref="ContentChecksum.MetadataKey"/>, the length and the
 /// checksum must match it: otherwise <see cref="DownloadFailureReason.ChecksumMismatch"/>.</item>
@@ -114,28 +118,15 @@ internal sealed partial class DownloadEngine
 
         var stored = StoredContent.From(file);
         var journal = request.Journal;
-        if (journal?.Header is { } previous && !(request.Sink.Positional && previous.Describes(file)))
-        {
-            LogStartingOver(_logger, file.Id, Path.GetFileName(journal.Path));
-            try
-            {
-                journal.Discard();
-                request.Sink.Truncate();
-            }
-            catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
-            {
-                throw WriteFailed(request.File, file.Id, request.Destination, request.Sink.Path, request.Sink.Description, ex);
-            }
-        }
+        var resumed = await ResumableAsync(run, cancellationToken).ConfigureAwait(false);
 
         HttpResponseMessage? firstResponse = null;
         var holdsSlot = false;
         try
         {
-            if (journal?.Header is { } resumed)
+            if (resumed is not null && journal is not null)
             {
                 run.Plan = new DownloadPlan(resumed.Length, resumed.RangeSize, Ranged: true);
-                run.ETag = resumed.ETag;
                 CheckStoredLength(run, stored);
                 await RestoreDoneRangesAsync(run, journal, cancellationToken).ConfigureAwait(false);
             }
@@ -183,6 +174,92 @@ internal sealed partial class DownloadEngine
             BytesSkipped = run.BytesSkipped,
             Verified = verified,
         };
+    }
+
+    /// <summary>
+    /// The journal's header when its temporary file can be continued: the same file and content version
+    /// (<see cref="DownloadJournalHeader.Describes"/>) and, when the journal has an ETag, a server that still serves that
+    /// version (<see cref="StillServedAsync"/>). Otherwise the journal is dropped and the temporary file emptied: the
+    /// download starts over. Null for a new download.
+    /// </summary>
+    private async Task<DownloadJournalHeader?> ResumableAsync(RunState run, CancellationToken cancellationToken)
+    {
+        var request = run.Request;
+        if (request.Journal is not { Header: { } header } journal)
+        {
+            return null;
+        }
+
+        if (request.Sink.Positional && header.Describes(run.File) && (header.ETag is null || await StillServedAsync(run, header, cancellationToken).ConfigureAwait(false)))
+        {
+            return header;
+        }
+
+        LogStartingOver(_logger, run.File.Id, Path.GetFileName(journal.Path));
+        try
+        {
+            journal.Discard();
+            request.Sink.Truncate();
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw WriteFailed(request.File, run.File.Id, request.Destination, request.Sink.Path, request.Sink.Description, ex);
+        }
+
+        return null;
+    }
+
+    /// <summary>
+    /// Asks the server whether it still has the version a journal was written for: one byte (<c>bytes=0-0</c>) with
+    /// <c>If-Match</c> (a strong ETag), which must come back 206 with the journal's length and ETag. 412, another ETag or
+    /// length, 416 (the content is empty now) or a whole answer mean the bytes kept are of another version: false (and
+    /// <see cref="RunState.ETag"/> forgotten). Failures to get an answer fail the download, the journal kept.
+    /// </summary>
+    private async Task<bool> StillServedAsync(RunState run, DownloadJournalHeader header, CancellationToken cancellationToken)
+    {
+        run.ETag = header.ETag;
+        var attempts = 0;
+        var same = false;
+        await _limiter.WaitAsync(cancellationToken).ConfigureAwait(false);
+        try
+        {
+            using var response = await run.Pipeline.ExecuteAsync(
+                async ct =>
+                {
+                    attempts++;
+                    return await SendWithStallCheckAsync(run, -1, new RangeHeaderValue(0, 0), ct).ConfigureAwait(false);
+                },
+                cancellationToken).ConfigureAwait(false);
+            if (response.StatusCode == HttpStatusCode.PartialContent && response.Content.Headers.ContentRange?.Length == header.Length)
+            {
+                CheckETag(run, response);
+                same = true;
+            }
+        }
+        catch (CogniteDownloadException e) when (e.Reason == DownloadFailureReason.FileChanged)
+        {
+        }
+        catch (CogniteApiException e) when (e.StatusCode == HttpStatusCode.RequestedRangeNotSatisfiable)
+        {
+        }
+        catch (Exception ex) when (ex is not (CogniteDownloadException or OperationCanceledException))
+        {
+            throw Failed(run, 0, attempts, ex);
+        }
+        catch (OperationCanceledException ex) when (!cancellationToken.IsCancellationRequested)
+        {
+            throw Failed(run, 0, attempts, ex);
+        }
+        finally
+        {
+            _limiter.Release();
+            if (!same)
+            {
+                run.ETag = null; // starting over: the first response of the new run sets it
+            }
+        }
+
+        return same;
     }
 
     /// <summary>The link and the metadata, side by side; a failure of the link request is the one reported (it names the file).</summary>
@@ -419,17 +496,26 @@ internal sealed partial class DownloadEngine
         }
     }
 
-    /// <summary>One GET of the current link; a link refused with 403/400 is renewed and the GET sent again with the new one.</summary>
+    /// <summary>
+    /// One GET of the current link; a link refused with 403/400 is renewed and the GET sent again with the new one. Once
+    /// an ETag is known, the GET carries it as <c>If-Match</c>: a server whose content was replaced meanwhile answers 412
+    /// instead of bytes of another version, and that is <see cref="DownloadFailureReason.FileChanged"/>.
+    /// </summary>
     private async Task<HttpResponseMessage> SendAsync(RunState run, int index, RangeHeaderValue? range, CancellationToken cancellationToken)
     {
         while (true)
         {
             var lease = run.Links.Current;
+            var ifMatch = run.IfMatch;
             try
             {
-                var response = await _presigned.GetAsync(lease.Url, range, cancellationToken).ConfigureAwait(false);
+                var response = await _presigned.GetAsync(lease.Url, range, ifMatch, cancellationToken).ConfigureAwait(false);
                 lease.MarkServed();
                 return response;
+            }
+            catch (CogniteApiException e) when (e.StatusCode == HttpStatusCode.PreconditionFailed && ifMatch is not null)
+            {
+                throw Changed(run, $"the server no longer has the version with ETag {ifMatch} (412 Precondition Failed)", e);
             }
             catch (CogniteApiException e) when (DownloadLinks.IsRefusal(e))
             {
@@ -699,11 +785,12 @@ internal sealed partial class DownloadEngine
             run.Request.Destination);
     }
 
-    private static CogniteDownloadException Changed(RunState run, string what) => new(
+    private static CogniteDownloadException Changed(RunState run, string what, Exception? inner = null) => new(
         string.Create(CultureInfo.InvariantCulture, $"File id {run.File.Id} changed on the server: {what}. Download it again."),
         DownloadFailureReason.FileChanged,
         run.File.Id,
-        run.Request.Destination);
+        run.Request.Destination,
+        innerException: inner);
 
     private static CogniteDownloadException Refused(RunState run, int rangeIndex, string what, Exception? inner = null) => new(
         string.Create(CultureInfo.InvariantCulture, $"The server of file id {run.File.Id} {what}."),

@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Net.Http.Headers;
 using System.Text;
 using System.Text.Json;
 using Cognite.Files.Models;
@@ -6,9 +7,9 @@ using Cognite.Files.Models;
 namespace Cognite.Files.Transfer;
 
 /// <summary>
-/// What a download journal's first line records: which content the temporary file holds part of, and how it is cut
-/// into ranges. A resume continues only when the file's id, upload time, last-updated time and stored checksum are
-/// still the same (see <see cref="Describes"/>).
+/// What a download journal's first line records: which content the temporary file holds part of (the file and its
+/// content version), and how it is cut into ranges. A resume continues only when it is still that version of that file
+/// (see <see cref="Describes"/>).
 /// </summary>
 internal sealed record DownloadJournalHeader(
     int Version,
@@ -31,15 +32,27 @@ internal sealed record DownloadJournalHeader(
         file.Metadata is { } metadata && metadata.TryGetValue(ContentChecksum.MetadataKey, out var value) ? value : null;
 
     /// <summary>
-    /// True when <paramref name="file"/> is, as far as CDF tells, the file this journal was written for and unchanged
-    /// since: same id, upload time, last-updated time (any update counts: CDF keeps no content version) and stored checksum.
+    /// The one rule of a resume, as far as CDF's metadata can tell it: true when <paramref name="file"/> is the file this
+    /// journal was written for and, unless the journal has the content's <see cref="ETag"/>, unchanged since by its upload
+    /// time, last-updated time (any update counts: CDF keeps no content version) and stored checksum. With an ETag the
+    /// download URL's server is the judge of the content version instead, on the resume's first request
+    /// (<see cref="DownloadEngine"/>: the same ETag and length, or start over), and a metadata-only update does not
+    /// throw the bytes away.
     /// </summary>
     public bool Describes(FileMetadata file) =>
         Version == CurrentVersion
         && FileId == file.Id
-        && UploadedTime == file.UploadedTime
-        && LastUpdatedTime == file.LastUpdatedTime
-        && string.Equals(StoredChecksum, StoredChecksumValue(file), StringComparison.Ordinal);
+        && (ETag is not null
+            || (UploadedTime == file.UploadedTime
+                && LastUpdatedTime == file.LastUpdatedTime
+                && string.Equals(StoredChecksum, StoredChecksumValue(file), StringComparison.Ordinal)));
+
+    /// <summary>
+    /// <paramref name="etag"/> as an <c>If-Match</c> value: a strong ETag only (RFC 9110 compares If-Match strongly, so a
+    /// weak one never matches and promises no byte-identical ranges); null otherwise.
+    /// </summary>
+    public static EntityTagHeaderValue? StrongETag(string? etag) =>
+        etag is not null && EntityTagHeaderValue.TryParse(etag, out var tag) && !tag.IsWeak ? tag : null;
 }
 
 /// <summary>One finished range: where it is in the content and, when checksums are on, its CRC (16 hex digits).</summary>

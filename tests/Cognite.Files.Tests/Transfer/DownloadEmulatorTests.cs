@@ -10,7 +10,8 @@ namespace Cognite.Files.Tests.Transfer;
 /// <summary>
 /// Ranged downloads against the in-process emulator (real Kestrel and sockets, its <c>Range</c> support): byte-exact
 /// ranges with nothing fetched twice, the fallback when it ignores ranges, a link that expires on its clock, a resume,
-/// and the stored checksum.
+/// the stored checksum, and one version per download (the emulator's ETag and If-Match) when the file is overwritten
+/// between two ranges.
 /// </summary>
 [NonParallelizable]
 public class DownloadEmulatorTests
@@ -57,12 +58,32 @@ public class DownloadEmulatorTests
         return new CogniteFilesClient(options, new StaticAccessTokenProvider(Token), null, null, null, presigned);
     }
 
-    private async Task<(long Id, byte[] Content)> UploadAsync(CogniteFilesClient client, int length, int seed = 1)
+    private async Task<(long Id, byte[] Content)> UploadAsync(CogniteFilesClient client, int length, int seed = 1, string? externalId = null)
+    {
+        var content = Bytes(length, seed);
+        var result = await client.UploadAsync(new FileCreate { Name = "d.bin", ExternalId = externalId }, new MemoryStream(content));
+        return (result.File.Id, content);
+    }
+
+    private static byte[] Bytes(int length, int seed)
     {
         var content = new byte[length];
         new Random(seed).NextBytes(content);
-        var result = await client.UploadAsync(new FileCreate { Name = "d.bin" }, new MemoryStream(content));
-        return (result.File.Id, content);
+        return content;
+    }
+
+    /// <summary>A GET hook that, before the <paramref name="n"/>-th GET, uploads <paramref name="replacement"/> to the file with another client.</summary>
+    private Func<HttpRequestMessage, Task> OverwriteBeforeGet(int n, string externalId, byte[] replacement)
+    {
+        var gets = 0;
+        return async _ =>
+        {
+            if (Interlocked.Increment(ref gets) == n)
+            {
+                using var other = Client(); // its own transfer limiter: this GET holds one of the downloading client's slots
+                await other.UploadAsync(Identifier.FromExternalId(externalId), new MemoryStream(replacement));
+            }
+        };
     }
 
     private string Dest(string name = "copy.bin") => Path.Combine(_dir.FullName, name);
@@ -149,8 +170,73 @@ public class DownloadEmulatorTests
 
         Assert.That(await File.ReadAllBytesAsync(Dest()), Is.EqualTo(content));
         Assert.That(result.BytesSkipped, Is.EqualTo(3 * RangeSize));
-        Assert.That(_emulator.Counters.Snapshot().DownloadBytesSent - before.DownloadBytesSent, Is.EqualTo(content.Length - (3 * RangeSize)));
+        // The missing ranges, and the one byte with which the resume asked whether the kept version (ETag) is still there.
+        Assert.That(_emulator.Counters.Snapshot().DownloadBytesSent - before.DownloadBytesSent, Is.EqualTo(content.Length - (3 * RangeSize) + 1));
         Assert.That(result.Checksum, Is.EqualTo(ContentChecksum.Compute(content)));
+        Assert.That(File.Exists(CogniteFilesClient.GetDownloadJournalPath(Dest())), Is.False);
+    }
+
+    [TestCase(1)]
+    [TestCase(4)]
+    public async Task An_overwrite_between_ranges_is_FileChanged_and_never_a_mix_of_two_versions(int concurrency)
+    {
+        // The same length: only the version (the emulator's ETag, sent back as If-Match) can tell the two apart.
+        var replacement = Bytes(6 * RangeSize, seed: 2);
+        using var client = Client(concurrency, onGet: OverwriteBeforeGet(3, "overwritten-" + concurrency, replacement));
+        var (id, _) = await UploadAsync(client, 6 * RangeSize, externalId: "overwritten-" + concurrency);
+
+        var e = await Assert.ThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(id), Dest()));
+
+        Assert.That(e!.Reason, Is.EqualTo(DownloadFailureReason.FileChanged));
+        Assert.That(e.Message, Does.StartWith($"File id {id} changed on the server: the server no longer has the version with ETag \""));
+        Assert.That(e.Message, Does.EndWith("(412 Precondition Failed). Download it again."));
+        Assert.That(e.JournalPath, Is.Null);
+        Assert.That(_dir.GetFiles().Select(f => f.Name), Is.Empty, "no destination, no temporary file, no journal");
+
+        var again = await client.DownloadAsync(Identifier.FromId(id), Dest());
+        Assert.That(await File.ReadAllBytesAsync(Dest()), Is.EqualTo(replacement));
+        Assert.That(again.Checksum, Is.EqualTo(ContentChecksum.Compute(replacement)));
+    }
+
+    [Test]
+    public async Task An_overwrite_under_a_stream_destination_is_FileChanged_too()
+    {
+        var replacement = Bytes(5 * RangeSize, seed: 3);
+        using var client = Client(concurrency: 2, onGet: OverwriteBeforeGet(2, "overwritten-stream", replacement));
+        var (id, _) = await UploadAsync(client, 5 * RangeSize, externalId: "overwritten-stream");
+        using var destination = new MemoryStream();
+
+        var e = await Assert.ThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(Identifier.FromId(id), destination));
+
+        Assert.That(e!.Reason, Is.EqualTo(DownloadFailureReason.FileChanged));
+    }
+
+    [Test]
+    public async Task A_resume_after_an_overwrite_starts_over_and_gets_the_new_version_whole()
+    {
+        using var cts = new CancellationTokenSource();
+        var gets = 0;
+        using var client = Client(concurrency: 1, onGet: _ =>
+        {
+            if (Interlocked.Increment(ref gets) == 4)
+            {
+                cts.Cancel();
+            }
+
+            return Task.CompletedTask;
+        });
+        var (id, _) = await UploadAsync(client, 7 * RangeSize, externalId: "resumed-over");
+        await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(Identifier.FromId(id), Dest(), cancellationToken: cts.Token));
+        var replacement = Bytes(7 * RangeSize, seed: 4);
+        using (var other = Client())
+        {
+            await other.UploadAsync(Identifier.FromExternalId("resumed-over"), new MemoryStream(replacement));
+        }
+
+        var result = await client.DownloadAsync(Identifier.FromId(id), Dest());
+
+        Assert.That(await File.ReadAllBytesAsync(Dest()), Is.EqualTo(replacement), "not the three old ranges kept and four new ones");
+        Assert.That(result.BytesSkipped, Is.Zero);
         Assert.That(File.Exists(CogniteFilesClient.GetDownloadJournalPath(Dest())), Is.False);
     }
 

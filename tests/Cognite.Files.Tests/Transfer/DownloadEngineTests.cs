@@ -535,14 +535,121 @@ public class DownloadEngineTests
         Assert.That(FilesLeft(), Is.Empty);
     }
 
+    // ---------------- one version per download (ETag, If-Match) ----------------
+
     [Test]
-    public async Task Content_whose_ETag_changes_during_a_resumed_download_is_FileChanged()
+    public async Task Every_GET_after_the_first_asks_for_the_first_ETag_with_If_Match()
+    {
+        var server = new FakeDownloadServer((5 * Range) + 9) { ETag = "\"v1\"" };
+        using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 3));
+
+        await client.DownloadAsync(File1, Dest());
+
+        Assert.That(await File.ReadAllBytesAsync(Dest()), Is.EqualTo(server.Content()));
+        var gets = server.Gets;
+        Assert.That(gets[0].IfMatch, Is.Null, "the first GET learns the ETag");
+        Assert.That(gets.Skip(1).Select(g => g.IfMatch), Is.All.EqualTo("\"v1\""));
+    }
+
+    [Test]
+    public async Task A_server_without_ETags_gets_no_If_Match()
+    {
+        var server = new FakeDownloadServer(3 * Range);
+        using var client = server.Client(FakeDownloadServer.Transfer(Range));
+
+        await client.DownloadAsync(File1, Dest());
+
+        Assert.That(server.Gets.Select(g => g.IfMatch), Is.All.Null);
+    }
+
+    [Test]
+    public async Task A_weak_ETag_is_never_sent_as_If_Match_but_another_one_still_means_the_file_changed()
+    {
+        var server = new FakeDownloadServer(4 * Range) { ETag = "W/\"w1\"" };
+        server.OnGet = g =>
+        {
+            if (g.Number == 3)
+            {
+                server.ETag = "W/\"w2\"";
+            }
+        };
+        using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 1));
+
+        var e = (await Assert.ThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(File1, Dest())))!;
+
+        Assert.That(server.Gets.Select(g => g.IfMatch), Is.All.Null, "If-Match compares strongly: a weak tag would never match");
+        Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.FileChanged));
+        Assert.That(e.Message, Does.Contain("ETag changed from W/\"w1\" to W/\"w2\""));
+        Assert.That(FilesLeft(), Is.Empty);
+    }
+
+    [TestCase(true)] // the server answers 412 to the stale If-Match
+    [TestCase(false)] // the server ignores If-Match, but its ETag tells
+    public async Task Content_replaced_between_ranges_with_the_same_length_is_FileChanged_and_nothing_is_kept(bool honoursIfMatch)
+    {
+        var server = new FakeDownloadServer(6 * Range) { ETag = "\"v1\"", HonourIfMatch = honoursIfMatch };
+        server.OnGet = g =>
+        {
+            if (g.Number == 3)
+            {
+                (server.Seed, server.ETag) = (2, "\"v2\""); // new bytes, same length, CDF's metadata not yet updated
+            }
+        };
+        using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 1));
+
+        var e = (await Assert.ThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(File1, Dest())))!;
+
+        Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.FileChanged));
+        Assert.That(e.Message, Does.Contain(honoursIfMatch
+            ? "the server no longer has the version with ETag \"v1\" (412 Precondition Failed)"
+            : "its ETag changed from \"v1\" to \"v2\""));
+        Assert.That(e.JournalPath, Is.Null);
+        Assert.That(FilesLeft(), Is.Empty, "no destination, no temporary file with two versions in it, no journal");
+        if (honoursIfMatch)
+        {
+            Assert.That(e.InnerException, Is.TypeOf<CogniteApiException>().With.Property("StatusCode").EqualTo(HttpStatusCode.PreconditionFailed));
+        }
+    }
+
+    [Test]
+    public async Task A_resume_whose_ETag_no_longer_matches_starts_over()
     {
         var server = new FakeDownloadServer(6 * Range) { ETag = "\"v1\"" };
         using var cts = new CancellationTokenSource();
         server.OnGet = g =>
         {
-            if (g.Number == 3)
+            if (g.Number == 4)
+            {
+                cts.Cancel();
+            }
+        };
+        using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 1));
+        await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(File1, Dest(), cancellationToken: cts.Token));
+        Assert.That(await File.ReadAllLinesAsync(CogniteFilesClient.GetDownloadJournalPath(Dest())), Has.Some.Contain("\"eTag\":\"\\u0022v1\\u0022\""));
+
+        server.OnGet = null;
+        (server.Seed, server.ETag) = (2, "\"v2\""); // the object changed; CDF's metadata did not (yet)
+        var before = server.Gets.Count;
+        var result = await client.DownloadAsync(File1, Dest());
+
+        var gets = server.Gets.Skip(before).ToList();
+        Assert.That((gets[0].From, gets[0].To, gets[0].IfMatch), Is.EqualTo(((long?)0, (long?)0, "\"v1\"")), "one byte asks whether the kept version is still there");
+        Assert.That(gets.Skip(1).Select(g => (g.From!.Value, g.To!.Value)).Order(), Is.EqualTo(Partition(6 * Range, Range)), "then every range again");
+        Assert.That(gets[1].IfMatch, Is.Null, "a new first GET learns the new ETag");
+        Assert.That(gets.Skip(2).Select(g => g.IfMatch), Is.All.EqualTo("\"v2\""));
+        Assert.That(await File.ReadAllBytesAsync(Dest()), Is.EqualTo(server.Content()));
+        Assert.That(result.BytesSkipped, Is.Zero);
+        Assert.That(FilesLeft(), Is.EqualTo(new[] { "out.bin" }));
+    }
+
+    [Test]
+    public async Task A_resume_whose_ETag_still_matches_continues_even_after_a_metadata_only_update()
+    {
+        var server = new FakeDownloadServer(6 * Range) { ETag = "\"v1\"" };
+        using var cts = new CancellationTokenSource();
+        server.OnGet = g =>
+        {
+            if (g.Number == 4)
             {
                 cts.Cancel();
             }
@@ -551,13 +658,42 @@ public class DownloadEngineTests
         await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(File1, Dest(), cancellationToken: cts.Token));
 
         server.OnGet = null;
-        server.ETag = "\"v2\""; // CDF's metadata did not change, but the object did
+        server.LastUpdatedTime = 5_000; // a label added, say: the ETag, not CDF's metadata, tells the content version
+        var before = server.Gets.Count;
+        var result = await client.DownloadAsync(File1, Dest());
+
+        var gets = server.Gets.Skip(before).ToList();
+        Assert.That((gets[0].From, gets[0].To, gets[0].IfMatch), Is.EqualTo(((long?)0, (long?)0, "\"v1\"")));
+        Assert.That(gets.Skip(1).Select(g => g.From!.Value).Order(), Is.EqualTo(new[] { 3L * Range, 4L * Range, 5L * Range }), "only the missing ranges");
+        Assert.That(gets.Skip(1).Select(g => g.IfMatch), Is.All.EqualTo("\"v1\""));
+        Assert.That(result.BytesSkipped, Is.EqualTo(3 * Range));
+        Assert.That(await File.ReadAllBytesAsync(Dest()), Is.EqualTo(server.Content()));
+    }
+
+    [Test]
+    public async Task A_resume_that_cannot_ask_the_server_keeps_its_journal()
+    {
+        var server = new FakeDownloadServer(6 * Range) { ETag = "\"v1\"" };
+        using var cts = new CancellationTokenSource();
+        server.OnGet = g =>
+        {
+            if (g.Number == 4)
+            {
+                cts.Cancel();
+            }
+        };
+        using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 1, attempts: 1));
+        await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(File1, Dest(), cancellationToken: cts.Token));
+
+        server.OnGet = null;
+        server.Respond = _ => FakeResponses.Status(HttpStatusCode.ServiceUnavailable);
         var e = (await Assert.ThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(File1, Dest())))!;
 
-        Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.FileChanged));
-        Assert.That(e.Message, Does.Contain("ETag changed from \"v1\" to \"v2\""));
-        Assert.That(FilesLeft(), Is.Empty, "what was kept is of the old content: dropped");
-        await client.DownloadAsync(File1, Dest());
+        Assert.That(e.Reason, Is.EqualTo(DownloadFailureReason.RangeFailed));
+        Assert.That(e.JournalPath, Is.EqualTo(CogniteFilesClient.GetDownloadJournalPath(Dest())));
+        server.Respond = null;
+        var result = await client.DownloadAsync(File1, Dest());
+        Assert.That(result.BytesSkipped, Is.EqualTo(3 * Range));
         Assert.That(await File.ReadAllBytesAsync(Dest()), Is.EqualTo(server.Content()));
     }
 

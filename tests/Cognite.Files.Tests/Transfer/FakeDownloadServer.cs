@@ -9,8 +9,8 @@ using Microsoft.Extensions.Time.Testing;
 
 namespace Cognite.Files.Tests.Transfer;
 
-/// <summary>One GET the fake download server saw: its number (from 1), the range asked for, the link generation used.</summary>
-internal sealed record FakeGet(int Number, long? From, long? To, int Generation)
+/// <summary>One GET the fake download server saw: its number (from 1), the range asked for, the link generation used, its If-Match.</summary>
+internal sealed record FakeGet(int Number, long? From, long? To, int Generation, string? IfMatch = null)
 {
     public bool HasRange => From is not null;
 }
@@ -57,7 +57,11 @@ internal sealed class FakeDownloadServer
     /// <summary>Answer 200 with the whole content whatever the Range (a server without range support).</summary>
     public bool IgnoreRanges { get; set; }
 
+    /// <summary>The ETag sent with every answer (none when null); changing it is replacing the content.</summary>
     public string? ETag { get; set; }
+
+    /// <summary>Answer 412 to an If-Match that is not <see cref="ETag"/>, as object stores do; false: ignore If-Match.</summary>
+    public bool HonourIfMatch { get; set; } = true;
 
     /// <summary>Links of a generation below this are refused with CDF's 403 for an expired signature.</summary>
     public int ExpireLinksBefore { get; set; }
@@ -202,7 +206,8 @@ internal sealed class FakeDownloadServer
         Assert.That(request.Headers.Authorization, Is.Null, "no token on a pre-signed URL");
         var generation = int.Parse(request.RequestUri!.Query.Split("sig=g")[1], CultureInfo.InvariantCulture);
         var range = request.Headers.Range?.Ranges.Single();
-        var get = new FakeGet(Interlocked.Increment(ref _getNumber), range?.From, range?.To, generation);
+        var ifMatch = request.Headers.IfMatch.Count > 0 ? request.Headers.IfMatch.ToString() : null;
+        var get = new FakeGet(Interlocked.Increment(ref _getNumber), range?.From, range?.To, generation, ifMatch);
         _gets.Enqueue(get);
         OnGet?.Invoke(get);
         cancellationToken.ThrowIfCancellationRequested();
@@ -221,6 +226,17 @@ internal sealed class FakeDownloadServer
         if (Respond?.Invoke(get) is { } custom)
         {
             return custom;
+        }
+
+        if (ifMatch is not null && HonourIfMatch && ifMatch != "*" && ifMatch != ETag)
+        {
+            var failed = ClientFixture.Json(HttpStatusCode.PreconditionFailed, """{"error":{"code":412,"message":"Precondition Failed"}}""", requestId: null);
+            if (ETag is not null)
+            {
+                failed.Headers.ETag = EntityTagHeaderValue.Parse(ETag);
+            }
+
+            return failed;
         }
 
         var length = Length;
@@ -248,7 +264,7 @@ internal sealed class FakeDownloadServer
 
         if (ETag is not null)
         {
-            response.Headers.ETag = new EntityTagHeaderValue(ETag);
+            response.Headers.ETag = EntityTagHeaderValue.Parse(ETag); // strong or weak (W/"…")
         }
 
         return response;
