@@ -141,9 +141,10 @@ public sealed class ErrorCatalogueTests
         var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(
             new FileCreate { Name = "short.bin", ExternalId = "short" }, new NonSeekableStream(new byte[10]), new UploadOptions { ContentLength = 20 }));
         Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SourceChanged), "the content is not what was announced");
-        Assert.That(e.InnerException, Is.TypeOf<EndOfStreamException>());
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(e.InnerException, Is.InstanceOf<EndOfStreamException>());
         Assert.That(e.FileId, Is.GreaterThan(0));
-        Assert.That(e.Message, Is.EqualTo("Reading the non-seekable NonSeekableStream failed: The content stream ended after 10 of the 20 bytes announced."));
+        Assert.That(e.Message, Is.EqualTo("The non-seekable NonSeekableStream is shorter than planned: it ended after 10 of the 20 bytes planned. The upload was not completed."));
         Assert.That(_env.Emulator.Counters.UploadPutRequests, Is.Zero, "nothing was sent");
         Assert.That((await client.RetrieveAsync(Identifier.FromExternalId("short"))).Uploaded, Is.False, "nothing half-written is marked uploaded");
 
@@ -730,6 +731,57 @@ public sealed class ErrorCatalogueTests
     }
 
     [Test]
+    public async Task SourceChangedDuringUpload()
+    {
+        // One part at a time, so that the part that meets the change is known.
+        var path = WriteSource("changing.bin", 4 * 64 * 1024);
+        var puts = 0;
+        Action<int>? onPut = null;
+        using var client = MultipartClient(presigned: new InterceptingHandler((request, next) =>
+        {
+            onPut?.Invoke(Interlocked.Increment(ref puts));
+            return next(request);
+        }));
+        var oneAtATime = new UploadOptions { Transfer = new TransferOptions { SingleUploadThreshold = 0, MinimumPartSize = 1, PartSize = 64 * 1024, MaxConcurrency = 1 } };
+
+        // Touched while its last part goes out: found before completing.
+        var modified = File.GetLastWriteTimeUtc(path);
+        var later = modified.AddMinutes(1);
+        onPut = n =>
+        {
+            if (n == 4)
+            {
+                File.SetLastWriteTimeUtc(path, later);
+            }
+        };
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "changing.bin", ExternalId = "changing" }, path, oneAtATime));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.ModificationTime));
+        Assert.That(e.Message, Is.EqualTo($"The file changing.bin changed while it was uploaded: its modification time is now {later:O}, it was {modified:O} (same length). The upload was not completed: upload it again."));
+        Assert.That((await client.RetrieveAsync(Identifier.FromExternalId("changing"))).Uploaded, Is.False, "not completed");
+        AssertClean(e);
+
+        // Truncated while its second part goes out: that part's read ends early, and it is not retried.
+        puts = 0;
+        onPut = n =>
+        {
+            if (n == 2)
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+                stream.SetLength(100_000);
+            }
+        };
+        e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "changing.bin", ExternalId = "changing" }, path, new UploadOptions { Overwrite = true, Transfer = oneAtATime.Transfer }));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(e.PartIndex, Is.EqualTo(1));
+        Assert.That(e.Attempts, Is.EqualTo(1));
+        Assert.That(e.GetBaseException(), Is.InstanceOf<EndOfStreamException>(), "the read that ended early, inside HttpClient's error");
+        Assert.That(e.Message, Is.EqualTo($"The file changing.bin is shorter than planned: it ended after 100000 of the {4 * 64 * 1024} bytes planned. The upload was not completed."));
+        AssertClean(e);
+    }
+
+    [Test]
     public async Task MultipartPartsAbove250_ArePlannedAway()
     {
         // 251 parts' worth at the preferred part size: the planner grows the parts instead of asking for 251 URLs.
@@ -949,7 +1001,7 @@ public sealed class ErrorCatalogueTests
     [Test]
     public async Task ResumeOfAChangedSource()
     {
-        // The library: one message for a length change, one (vague) for any other change.
+        // The library names the check that failed, with both values where there are two.
         _env.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { PartIndex = 2, Kind = FaultKind.Status500 }] });
         var journal = Path.Combine(_env.Directory.FullName, "changed.journal");
         var path = WriteSource("changed.bin", 4 * 64 * 1024);
@@ -964,8 +1016,24 @@ public sealed class ErrorCatalogueTests
         File.SetLastWriteTimeUtc(path, modified);
         var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(journal, path));
         Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
-        Assert.That(e.Message, Does.EndWith("has the same length but changed since the upload began (its modification time or the content of its first or last MiB differs): start a new upload."));
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.FirstMiB));
+        Assert.That(e.Message, Is.EqualTo("The file changed.bin changed since the upload began: the content of its first MiB differs (same length and modification time). A resume cannot finish this upload: start a new upload."));
         AssertClean(e);
+
+        var later = modified.AddMinutes(1);
+        File.SetLastWriteTimeUtc(path, later);
+        e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(journal, path));
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.ModificationTime));
+        Assert.That(e.Message, Is.EqualTo($"The file changed.bin changed since the upload began: its modification time is now {later:O}, it was {modified:O} (same length). A resume cannot finish this upload: start a new upload."));
+
+        await using (var stream = new FileStream(path, FileMode.Append))
+        {
+            stream.WriteByte(1);
+        }
+
+        e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(journal, path));
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(e.Message, Is.EqualTo($"The file changed.bin changed since the upload began: its length is now {(4 * 64 * 1024) + 1} bytes, it was {4 * 64 * 1024}. A resume cannot finish this upload: start a new upload."));
 
         // The CLI: it says which check failed (its own record of the source), and no resume is suggested.
         var (cliJournal, source, environment) = await KilledCliUploadAsync("cli-changed.bin");

@@ -6,7 +6,11 @@ public enum UploadFailureReason
     /// <summary>A part failed on every allowed attempt, or with an error that is not worth retrying.</summary>
     PartFailed,
 
-    /// <summary>The source's length, modification time or content changed since the upload (or its journal) began.</summary>
+    /// <summary>
+    /// The source is not the content that was planned: its length, modification time or the content of its first or last
+    /// MiB changed since the upload (or its journal) began, or it ended before the length announced.
+    /// <see cref="CogniteUploadException.SourceChange"/> says which check failed.
+    /// </summary>
     SourceChanged,
 
     /// <summary>The upload session of a journal is past its expiry, or its URLs were refused (403) when resuming.</summary>
@@ -29,6 +33,25 @@ public enum UploadFailureReason
     ChecksumNotStored,
 }
 
+/// <summary>Which check found that an upload's source changed; see <see cref="CogniteUploadException.SourceChange"/>.</summary>
+public enum SourceChange
+{
+    /// <summary>Its length differs from the length planned (or, for a stream, announced): it is longer, or it ended early.</summary>
+    Length,
+
+    /// <summary>A file's modification time differs (the length is the same).</summary>
+    ModificationTime,
+
+    /// <summary>The content of its first MiB differs (the length and, for a file, the modification time are the same).</summary>
+    FirstMiB,
+
+    /// <summary>The content of its last MiB differs (the rest that is checked is the same).</summary>
+    LastMiB,
+
+    /// <summary>The file no longer exists at its path (deleted or moved) while it was uploaded.</summary>
+    Deleted,
+}
+
 /// <summary>
 /// A multipart upload failed. Names the part, the upload id and the file id when known; the message never holds
 /// a pre-signed URL or its query string. The underlying error (often a <see cref="CogniteApiException"/>) is the
@@ -37,10 +60,11 @@ public enum UploadFailureReason
 public sealed class CogniteUploadException : CogniteException
 {
     /// <summary>Creates the exception.</summary>
-    public CogniteUploadException(string message, UploadFailureReason reason, int? partIndex = null, string? uploadId = null, long? fileId = null, int attempts = 0, Exception? innerException = null)
+    public CogniteUploadException(string message, UploadFailureReason reason, int? partIndex = null, string? uploadId = null, long? fileId = null, int attempts = 0, Exception? innerException = null, SourceChange? sourceChange = null)
         : base(message, (innerException as CogniteException)?.RequestId, innerException)
     {
         Reason = reason;
+        SourceChange = sourceChange;
         PartIndex = partIndex;
         UploadId = uploadId;
         FileId = fileId;
@@ -49,6 +73,9 @@ public sealed class CogniteUploadException : CogniteException
 
     /// <summary>What went wrong.</summary>
     public UploadFailureReason Reason { get; }
+
+    /// <summary>For <see cref="UploadFailureReason.SourceChanged"/>: which check failed (null for any other reason).</summary>
+    public SourceChange? SourceChange { get; }
 
     /// <summary>The zero-based index of the failed part, when one part is to blame.</summary>
     public int? PartIndex { get; }

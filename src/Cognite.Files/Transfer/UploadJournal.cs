@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -5,7 +6,7 @@ namespace Cognite.Files.Transfer;
 
 /// <summary>
 /// The resume journal of one multipart upload: a small JSON file (session, plan, parts done with the checksum of the
-/// bytes each sent, source fingerprint, creation time), rewritten atomically (temporary file, then rename) each time a
+/// bytes each sent, the source's fingerprint, creation time), rewritten atomically (temporary file, then rename) each time a
 /// part finishes. It holds pre-signed URLs, so on Unix it is created readable and writable by the current user only.
 /// <para>
 /// <see cref="PartChecksums"/> lets a resume report the checksum of the content CDF stores (the parts done before as they
@@ -22,11 +23,14 @@ internal sealed class UploadJournal
     /// <summary>Margin before <see cref="SessionLifetime"/> at which a resume is refused instead of tried.</summary>
     public static readonly TimeSpan ExpiryMargin = TimeSpan.FromHours(1);
 
+    /// <summary>The format written; version 1 (before the fingerprint was kept field by field) is refused with advice.</summary>
+    public const int CurrentVersion = 2;
+
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     private readonly Lock _gate = new();
 
-    public int Version { get; set; } = 1;
+    public int Version { get; set; } = CurrentVersion;
 
     public long FileId { get; set; }
 
@@ -45,7 +49,8 @@ internal sealed class UploadJournal
     /// <summary>The <see cref="ContentChecksum"/> of the bytes each done part sent, by part index (absent when not computed).</summary>
     public SortedDictionary<int, string> PartChecksums { get; set; } = [];
 
-    public string Fingerprint { get; set; } = string.Empty;
+    /// <summary>What a resume checks of its source: length, modification time, hashes of the first and last MiB.</summary>
+    public SourceFingerprint? Source { get; set; }
 
     public DateTimeOffset CreatedTime { get; set; }
 
@@ -57,7 +62,7 @@ internal sealed class UploadJournal
     [JsonIgnore]
     public UploadPlan Plan => new(Length, PartSize, PartCount);
 
-    public static UploadJournal Create(string path, UploadSession session, UploadPlan plan, string fingerprint, DateTimeOffset now, string target) => new()
+    public static UploadJournal Create(string path, UploadSession session, UploadPlan plan, SourceFingerprint source, DateTimeOffset now, string target) => new()
     {
         Path = path,
         FileId = session.FileId,
@@ -66,7 +71,7 @@ internal sealed class UploadJournal
         Length = plan.Length,
         PartSize = plan.PartSize,
         PartCount = plan.PartCount,
-        Fingerprint = fingerprint,
+        Source = source,
         CreatedTime = now,
         Target = target,
     };
@@ -78,7 +83,12 @@ internal sealed class UploadJournal
             var journal = JsonSerializer.Deserialize<UploadJournal>(File.ReadAllBytes(path), JsonOptions)
                 ?? throw new InvalidDataException("The journal is empty.");
             journal.PartChecksums ??= [];
-            if (journal.Version != 1 || journal.PartCount < 1 || journal.UploadUrls.Count != journal.PartCount || journal.PartsDone.Any(p => p < 0 || p >= journal.PartCount)
+            if (journal.Version < CurrentVersion)
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"it was written by an older version (format {journal.Version}): start a new upload."));
+            }
+
+            if (journal.Version != CurrentVersion || journal.Source is null || journal.Source.Length != journal.Length || journal.PartCount < 1 || journal.UploadUrls.Count != journal.PartCount || journal.PartsDone.Any(p => p < 0 || p >= journal.PartCount)
                 || journal.Length < 0 || journal.PartSize < 1 || string.IsNullOrEmpty(journal.UploadId)
                 || journal.PartChecksums.Any(c => !journal.PartsDone.Contains(c.Key) || !ContentChecksum.TryParse(c.Value, out _)))
             {

@@ -786,7 +786,135 @@ public class MultipartUploadEngineTests
         var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journal, source));
 
         Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(ex.SourceChange, Is.Not.Null);
         Assert.That(steps.Attempts, Is.Empty);
+    }
+
+    /// <summary>An upload of <paramref name="content"/> in 64 KiB parts that fails at part 2, leaving its journal.</summary>
+    private async Task<(string Path, string Journal, DateTime Modified)> InterruptedLargeUploadAsync(byte[] content)
+    {
+        var path = WriteFile(content);
+        var journal = Path.Combine(_dir, "upload.journal");
+        var options = Options();
+        options.PartSize = 64 * 1024;
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call.PartIndex == 2 ? throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) : Task.CompletedTask,
+        };
+        using var source = UploadSource.FromFile(path);
+        await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, options, _time).UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal }));
+        return (path, journal, File.GetLastWriteTimeUtc(path));
+    }
+
+    private async Task<CogniteUploadException> ResumeFailsAsync(string journal, UploadSource source)
+    {
+        var steps = new FakeUploadSteps(_time);
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journal, source));
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(steps.Attempts, Is.Empty, "nothing sent");
+        return ex;
+    }
+
+    /// <summary>Writes one byte at <paramref name="offset"/> in place (flipped), then restores the modification time.</summary>
+    private static void EditInPlace(string path, long offset, DateTime modified)
+    {
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Position = offset;
+            var b = stream.ReadByte();
+            stream.Position = offset;
+            stream.WriteByte((byte)(b ^ 0xFF));
+        }
+
+        File.SetLastWriteTimeUtc(path, modified);
+    }
+
+    [Test]
+    public async Task A_refused_resume_names_a_changed_length_with_both_values()
+    {
+        var (path, journal, _) = await InterruptedLargeUploadAsync(Content(3 * 1024 * 1024));
+        using (var stream = new FileStream(path, FileMode.Append))
+        {
+            stream.Write(new byte[7]);
+        }
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await ResumeFailsAsync(journal, source);
+
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(ex.Message, Is.EqualTo("The file source.bin changed since the upload began: its length is now 3145735 bytes, it was 3145728. A resume cannot finish this upload: start a new upload."));
+        Assert.That(ex.UploadId, Is.EqualTo("upload-1"));
+        Assert.That(ex.FileId, Is.EqualTo(42));
+    }
+
+    [Test]
+    public async Task A_refused_resume_names_a_changed_modification_time_with_both_values()
+    {
+        var (path, journal, modified) = await InterruptedLargeUploadAsync(Content(3 * 1024 * 1024));
+        var later = new DateTime(2027, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(path, later);
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await ResumeFailsAsync(journal, source);
+
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.ModificationTime));
+        Assert.That(ex.Message, Is.EqualTo(
+            $"The file source.bin changed since the upload began: its modification time is now 2027-01-02T03:04:05.0000000Z, it was {modified:O} (same length). A resume cannot finish this upload: start a new upload."));
+    }
+
+    [TestCase(10L, SourceChange.FirstMiB, "first")]
+    [TestCase((3L * 1024 * 1024) - 10, SourceChange.LastMiB, "last")]
+    public async Task A_refused_resume_names_the_MiB_whose_content_changed(long offset, SourceChange expected, string which)
+    {
+        var (path, journal, modified) = await InterruptedLargeUploadAsync(Content(3 * 1024 * 1024));
+        EditInPlace(path, offset, modified);
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await ResumeFailsAsync(journal, source);
+
+        Assert.That(ex.SourceChange, Is.EqualTo(expected));
+        Assert.That(ex.Message, Is.EqualTo($"The file source.bin changed since the upload began: the content of its {which} MiB differs (same length and modification time). A resume cannot finish this upload: start a new upload."));
+    }
+
+    [Test]
+    public async Task A_refused_resume_of_a_seekable_stream_names_the_MiB_whose_content_changed()
+    {
+        var content = Content(3 * 1024 * 1024);
+        var journal = Path.Combine(_dir, "stream.journal");
+        var options = Options();
+        options.PartSize = 64 * 1024;
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call.PartIndex == 2 ? throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) : Task.CompletedTask,
+        };
+        using (var first = UploadSource.FromStream(new MemoryStream(content)))
+        {
+            await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, options, _time).UploadAsync(first, NewFile, new UploadOptions { JournalPath = journal }));
+        }
+
+        content[^1] ^= 0xFF;
+        using var source = UploadSource.FromStream(new MemoryStream(content));
+        var ex = await ResumeFailsAsync(journal, source);
+
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.LastMiB));
+        Assert.That(ex.Message, Is.EqualTo("The seekable MemoryStream changed since the upload began: the content of its last MiB differs (same length). A resume cannot finish this upload: start a new upload."));
+    }
+
+    [Test]
+    public async Task A_journal_of_the_previous_format_is_refused_with_advice()
+    {
+        var (path, journalPath) = await InterruptedUploadAsync(Content(5 * PartSize));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(journalPath))!.AsObject();
+        json["version"] = 1;
+        json.Remove("source");
+        json["fingerprint"] = "file:5120:0:ab";
+        File.WriteAllText(journalPath, json.ToJsonString());
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(new FakeUploadSteps(_time), Options(), _time).ResumeAsync(journalPath, source));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.InvalidJournal));
+        Assert.That(ex.Message, Is.EqualTo("The upload journal 'upload.journal' cannot be used: it was written by an older version (format 1): start a new upload."));
     }
 
     [Test]
@@ -921,13 +1049,15 @@ public class MultipartUploadEngineTests
     {
         var content = Content(4 * PartSize);
         var path = WriteFile(content);
+        var opened = File.GetLastWriteTimeUtc(path);
+        var later = new DateTime(2027, 1, 2, 3, 4, 5, DateTimeKind.Utc);
         var steps = new FakeUploadSteps(_time)
         {
             OnPut = call =>
             {
                 if (call is { PartIndex: 3, Attempt: 1 })
                 {
-                    File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1));
+                    File.SetLastWriteTimeUtc(path, later);
                 }
 
                 return Task.CompletedTask;
@@ -938,6 +1068,90 @@ public class MultipartUploadEngineTests
         var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile));
 
         Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.ModificationTime));
+        Assert.That(ex.Message, Is.EqualTo(
+            $"The file source.bin changed while it was uploaded: its modification time is now 2027-01-02T03:04:05.0000000Z, it was {opened:O} (same length). The upload was not completed: upload it again."));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_file_that_grows_during_upload_is_not_completed_and_says_both_lengths()
+    {
+        var path = WriteFile(Content(4 * PartSize));
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnAccepted = part =>
+            {
+                if (part == 3)
+                {
+                    using var stream = new FileStream(path, FileMode.Append);
+                    stream.Write(new byte[5]);
+                }
+            },
+        };
+        using var source = UploadSource.FromFile(path);
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(concurrency: 1), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(ex.Message, Is.EqualTo("The file source.bin changed while it was uploaded: its length is now 4101 bytes, it was 4096. The upload was not completed: upload it again."));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_file_deleted_during_upload_is_not_completed()
+    {
+        Assume.That(OperatingSystem.IsWindows(), Is.False, "an open file cannot be deleted on Windows");
+        var path = WriteFile(Content(4 * PartSize));
+        var steps = new FakeUploadSteps(_time) { OnAccepted = part => File.Delete(path) };
+        using var source = UploadSource.FromFile(path);
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(concurrency: 1), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.SourceChange, Is.EqualTo(SourceChange.Deleted));
+        Assert.That(ex.Message, Is.EqualTo("The file source.bin changed while it was uploaded: it no longer exists at its path (deleted or moved). The upload was not completed: upload it again."));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_file_that_becomes_shorter_during_upload_fails_at_once_without_retries()
+    {
+        var path = WriteFile(Content(4 * PartSize));
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnAccepted = part =>
+            {
+                if (part == 0)
+                {
+                    using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+                    stream.SetLength((2 * PartSize) + 100);
+                }
+            },
+        };
+        using var source = UploadSource.FromFile(path);
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(concurrency: 1), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(ex.PartIndex, Is.EqualTo(2));
+        Assert.That(ex.Attempts, Is.EqualTo(1), "reading again gives the same short file: not retried");
+        Assert.That(ex.Message, Is.EqualTo("The file source.bin is shorter than planned: it ended after 2148 of the 4096 bytes planned. The upload was not completed."));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_non_seekable_stream_that_ends_early_names_both_lengths()
+    {
+        using var source = UploadSource.FromStream(new NonSeekableStream(new MemoryStream(Content(2 * PartSize))), (3 * PartSize) + 1);
+        var steps = new FakeUploadSteps(_time);
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(ex.InnerException, Is.InstanceOf<EndOfStreamException>());
+        Assert.That(ex.Message, Is.EqualTo("The non-seekable NonSeekableStream is shorter than planned: it ended after 2048 of the 3073 bytes planned. The upload was not completed."));
         Assert.That(steps.CompleteCalls, Is.Zero);
     }
 }
