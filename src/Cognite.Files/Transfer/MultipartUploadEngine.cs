@@ -324,7 +324,12 @@ internal sealed partial class MultipartUploadEngine
 
         run.Activity?.SetTag("cognite.files.checksum", checksum);
         run.Activity?.SetTag("cognite.files.retries", state.Retries);
-        return new UploadResult(metadata, checksum, plan.Length, plan.PartCount, state.Retries, _time.GetElapsedTime(run.Started)) { PartsSkipped = run.PartsDone.Length, UploadId = session.UploadId };
+        return new UploadResult(metadata, checksum, plan.Length, plan.PartCount, state.Retries, _time.GetElapsedTime(run.Started))
+        {
+            PartsSkipped = run.PartsDone.Length,
+            BytesSkipped = run.PartsDone.Sum(plan.GetPartLength),
+            UploadId = session.UploadId,
+        };
     }
 
     /// <summary>

@@ -27,6 +27,13 @@ public sealed record UploadResult(FileMetadata File, string? Checksum, long Byte
     /// <summary>Parts that were already done in the journal and not sent again (non-zero only for a resume).</summary>
     public int PartsSkipped { get; init; }
 
+    /// <summary>
+    /// Bytes of those parts: what a resume found already uploaded and did not send again; 0 otherwise. <see cref="Bytes"/>
+    /// less this is what this run sent, so a resume's rate is <c>(Bytes - BytesSkipped) / Elapsed</c> (as
+    /// <see cref="DownloadResult.BytesSkipped"/> for a download).
+    /// </summary>
+    public long BytesSkipped { get; init; }
+
     /// <summary>CDF's id of the multipart upload session; empty for a single-request upload (<see cref="Parts"/> is 1).</summary>
     public string UploadId { get; init; } = string.Empty;
 }

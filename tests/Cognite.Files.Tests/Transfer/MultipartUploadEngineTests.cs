@@ -84,6 +84,7 @@ public class MultipartUploadEngineTests
         Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
         Assert.That(result.Parts, Is.EqualTo(11));
         Assert.That(result.Bytes, Is.EqualTo(content.Length));
+        Assert.That(result.BytesSkipped, Is.Zero);
         Assert.That(result.Retries, Is.Zero);
         Assert.That(result.File.Uploaded, Is.True);
         Assert.That(steps.CompleteCalls, Is.EqualTo(1));
@@ -604,6 +605,8 @@ public class MultipartUploadEngineTests
             var result = await new MultipartUploadEngine(second, Options(concurrency: 2), _time).ResumeAsync(journal, source, new UploadOptions { Progress = progress });
 
             Assert.That(result.PartsSkipped, Is.EqualTo(done.Count));
+            Assert.That(result.BytesSkipped, Is.EqualTo(done.Sum(i => i == 10 ? 3L : PartSize)), "the bytes of the parts done before");
+            Assert.That(result.Bytes - result.BytesSkipped, Is.EqualTo(second.Parts.Where(p => !done.Contains(p.Key)).Sum(p => (long)p.Value.Length)), "what this run sent");
             Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
         }
 
@@ -767,6 +770,7 @@ public class MultipartUploadEngineTests
         var result = await new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journalPath, source, new UploadOptions { Progress = progress });
 
         Assert.That(result.PartsSkipped, Is.EqualTo(5));
+        Assert.That(result.BytesSkipped, Is.EqualTo(content.Length), "nothing sent by this run");
         Assert.That(steps.Attempts, Is.Empty);
         Assert.That(steps.CompleteCalls, Is.EqualTo(1));
         Assert.That(progress.Values, Is.EqualTo(new[] { new UploadProgress(content.Length, content.Length, 5, 5) }), "reported once, at the full size");
