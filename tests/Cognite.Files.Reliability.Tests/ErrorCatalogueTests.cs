@@ -1063,13 +1063,26 @@ public sealed class ErrorCatalogueTests
         using var client = _env.Client();
         await client.DeleteAsync(fileId);
 
-        // The library: the part PUT's 404 (not retried) inside a PartFailed.
+        // The library: the part PUT's 404 (not retried) is its own reason, with advice.
         var copy = journal + ".copy";
         File.Copy(journal, copy);
         var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(copy, source));
-        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.UploadNotFound));
+        Assert.That(e.Attempts, Is.EqualTo(1));
         Assert.That(e.InnerException, Is.InstanceOf<CogniteApiException>().With.Property(nameof(CogniteApiException.StatusCode)).EqualTo(HttpStatusCode.NotFound));
-        Assert.That(e.Message, Does.Contain("failed with 404 (NotFound): The upload does not exist (the file may have been deleted)."));
+        Assert.That(e.Message, Does.Match(
+            @"^Part \d of 3 of upload \S+ \(file id \d+\) failed: CDF PUT /upload/[^/?]+/\d failed with 404 \(NotFound\): The upload does not exist \(the file may have been deleted\)\. \(request id [^)]+\) The upload no longer exists in CDF \(was the file deleted\?\): a resume cannot finish it, start a new upload\.$"));
+        AssertClean(e);
+
+        // With every part done before, the resume only completes: CDF names the deleted file as missing.
+        var allDone = Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(journal));
+        allDone["partsDone"] = new Newtonsoft.Json.Linq.JArray(0, 1, 2);
+        File.WriteAllText(copy, allDone.ToString());
+        e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(copy, source));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.UploadNotFound));
+        Assert.That(e.InnerException, Is.InstanceOf<CogniteNotFoundException>());
+        Assert.That(e.Message, Does.Match(
+            @"^Completing upload \S+ \(file id \d+\) failed: CDF POST /api/v1/projects/\S+/files/completemultipartupload failed with 400 \(BadRequest\): Files not found\. Missing: \[\{id: \d+\}\]\. \(request id [^)]+\) The upload no longer exists in CDF \(was the file deleted\?\): a resume cannot finish it, start a new upload\.$"));
         AssertClean(e);
 
         var cli = await Cli.RunAsync(environment, "resume", journal);

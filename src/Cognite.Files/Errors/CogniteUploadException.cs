@@ -31,6 +31,13 @@ public enum UploadFailureReason
     /// (a resume whose journal lacks part checksums). <see cref="CogniteUploadException.FileId"/> names the file.
     /// </summary>
     ChecksumNotStored,
+
+    /// <summary>
+    /// CDF no longer knows the upload: a part PUT was answered 404 (or 410), or completing it found no such file (the
+    /// file was deleted, or its upload is gone). A resume cannot finish it: start a new upload. The error of CDF is the
+    /// <see cref="System.Exception.InnerException"/>.
+    /// </summary>
+    UploadNotFound,
 }
 
 /// <summary>Which check found that an upload's source changed; see <see cref="CogniteUploadException.SourceChange"/>.</summary>

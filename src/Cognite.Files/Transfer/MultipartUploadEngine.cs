@@ -108,7 +108,9 @@ internal sealed partial class MultipartUploadEngine
     /// done; every option of <paramref name="request"/> applies as to a new upload. Its source must be the same content:
     /// a different length or fingerprint gives a <see cref="CogniteUploadException"/> with
     /// <see cref="UploadFailureReason.SourceChanged"/>; a session older than CDF's URL lifetime (one week, less an hour)
-    /// or whose URLs are refused with 403 gives <see cref="UploadFailureReason.SessionExpired"/> — start a new upload then.
+    /// or whose URLs are refused with 403 gives <see cref="UploadFailureReason.SessionExpired"/>, and one CDF no longer
+    /// knows (a part answered 404, the file gone when completing) <see cref="UploadFailureReason.UploadNotFound"/> — start
+    /// a new upload then.
     /// <para>
     /// What "the same content" is checked against (<see cref="SourceFingerprint"/>), in this order: the length, and for a
     /// file its modification time and the SHA-256 of its first and last MiB, for a seekable stream those two hashes;
@@ -313,7 +315,17 @@ internal sealed partial class MultipartUploadEngine
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        await _steps.CompleteAsync(session, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _steps.CompleteAsync(session, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CogniteApiException ex) when (IsUploadGone(ex))
+        {
+            throw new CogniteUploadException(
+                string.Create(CultureInfo.InvariantCulture, $"Completing upload {session.UploadId} (file id {session.FileId}) failed: {ex.Message} {UploadGoneAdvice}"),
+                UploadFailureReason.UploadNotFound, uploadId: session.UploadId, fileId: session.FileId, innerException: ex);
+        }
+
         var metadata = await _steps.ConfirmUploadedAsync(session, run.Request.Transfer.UploadedConfirmationTimeout, cancellationToken).ConfigureAwait(false);
         DeleteJournal(run.Journal);
         state.Progress.ReportFinal();
@@ -531,9 +543,20 @@ internal sealed partial class MultipartUploadEngine
 
         if (s.SingleRequest)
         {
+            return IsUploadGone(ex)
+                ? new CogniteUploadException(
+                    string.Create(CultureInfo.InvariantCulture, $"The upload of file id {s.FileId} (one request) failed: {Reason(ex)} {UploadGoneAdvice}"),
+                    UploadFailureReason.UploadNotFound, partIndex, null, s.FileId, attempts, ex)
+                : new CogniteUploadException(
+                    string.Create(CultureInfo.InvariantCulture, $"The upload of file id {s.FileId} (one request) failed after {attempts} attempt(s): {Reason(ex)}"),
+                    UploadFailureReason.PartFailed, partIndex, null, s.FileId, attempts, ex);
+        }
+
+        if (IsUploadGone(ex))
+        {
             return new CogniteUploadException(
-                string.Create(CultureInfo.InvariantCulture, $"The upload of file id {s.FileId} (one request) failed after {attempts} attempt(s): {Reason(ex)}"),
-                UploadFailureReason.PartFailed, partIndex, null, s.FileId, attempts, ex);
+                string.Create(CultureInfo.InvariantCulture, $"Part {partIndex + 1} of {n} of upload {s.UploadId} (file id {s.FileId}) failed: {Reason(ex)} {UploadGoneAdvice}"),
+                UploadFailureReason.UploadNotFound, partIndex, s.UploadId, s.FileId, attempts, ex);
         }
 
         if (ex is CogniteApiException { StatusCode: HttpStatusCode.Forbidden } && run.Run.Resumed && !run.AnyPartSucceeded)
@@ -547,6 +570,15 @@ internal sealed partial class MultipartUploadEngine
             string.Create(CultureInfo.InvariantCulture, $"Part {partIndex + 1} of {n} of upload {s.UploadId} (file id {s.FileId}) failed after {attempts} attempt(s): {Reason(ex)}"),
             UploadFailureReason.PartFailed, partIndex, s.UploadId, s.FileId, attempts, ex);
     }
+
+    private const string UploadGoneAdvice = "The upload no longer exists in CDF (was the file deleted?): a resume cannot finish it, start a new upload.";
+
+    /// <summary>
+    /// CDF does not know the upload (or its file) any more: a pre-signed part URL answered 404 or 410 (as object stores
+    /// answer for an upload that was aborted), or completing named the file as missing. Never retried (not transient).
+    /// </summary>
+    private static bool IsUploadGone(Exception ex) =>
+        ex is CogniteNotFoundException or CogniteApiException { StatusCode: HttpStatusCode.NotFound or HttpStatusCode.Gone };
 
     /// <summary>
     /// The message of a part failure. HttpClient reports any failure while sending a body as "Error while copying

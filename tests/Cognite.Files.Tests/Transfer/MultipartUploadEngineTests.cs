@@ -949,6 +949,54 @@ public class MultipartUploadEngineTests
     }
 
     [Test]
+    public async Task A_resumed_part_answered_404_says_the_upload_is_gone_and_is_not_retried()
+    {
+        var (path, journal) = await InterruptedUploadAsync(Content(5 * PartSize));
+        var steps = new FakeUploadSteps(_time) { OnPut = _ => throw FakeUploadSteps.Status(HttpStatusCode.NotFound) };
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(concurrency: 1), _time).ResumeAsync(journal, source));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.UploadNotFound));
+        Assert.That(ex.Attempts, Is.EqualTo(1), "404 is not retried");
+        Assert.That(ex.InnerException, Is.InstanceOf<CogniteNotFoundException>());
+        Assert.That(ex.Message, Does.StartWith("Part 3 of 5 of upload upload-1 (file id 42) failed: CDF PUT /upload/part failed with 404 (NotFound): injected"));
+        Assert.That(ex.Message, Does.EndWith("The upload no longer exists in CDF (was the file deleted?): a resume cannot finish it, start a new upload."));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+        Assert.That(File.Exists(journal), Is.True, "the journal is the caller's to delete");
+    }
+
+    [Test]
+    public async Task Completing_an_upload_CDF_no_longer_knows_says_the_upload_is_gone()
+    {
+        // CDF answers completemultipartupload for a deleted file like any lookup of it: 400 with the id as missing.
+        var missing = new CogniteErrorDetails(HttpStatusCode.BadRequest, 400, "Files not found.", [new Dictionary<string, object?> { ["id"] = 42L }], [], "req-c", null, "POST", "/api/v1/projects/p/files/completemultipartupload");
+        var steps = new FakeUploadSteps(_time) { OnComplete = () => throw CogniteErrorParser.Create(missing) };
+        using var source = UploadSource.FromStream(new MemoryStream(Content(3 * PartSize)));
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.UploadNotFound));
+        Assert.That(ex.InnerException, Is.InstanceOf<CogniteNotFoundException>());
+        Assert.That(ex.RequestId, Is.EqualTo("req-c"));
+        Assert.That(ex.Message, Does.StartWith("Completing upload upload-1 (file id 42) failed: CDF POST /api/v1/projects/p/files/completemultipartupload failed with 400 (BadRequest): Files not found."));
+        Assert.That(ex.Message, Does.EndWith("The upload no longer exists in CDF (was the file deleted?): a resume cannot finish it, start a new upload."));
+    }
+
+    [Test]
+    public async Task Completion_refused_for_another_reason_is_CDFs_own_error()
+    {
+        // A 400 without missing items (e.g. "Unknown uploadId for this file", parts missing or too small) does not say the
+        // upload is gone: it is CDF's error as it is.
+        var steps = new FakeUploadSteps(_time) { OnComplete = () => throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) };
+        using var source = UploadSource.FromStream(new MemoryStream(Content(3 * PartSize)));
+
+        var ex = await Assert.ThrowsAsync<CogniteApiException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
+    [Test]
     public async Task A_corrupt_journal_is_a_clear_error()
     {
         var journal = Path.Combine(_dir, "bad.journal");
