@@ -1095,6 +1095,38 @@ public sealed class ErrorCatalogueTests
     [Test]
     public async Task JournalInUse()
     {
+        // The library: a resume holds the journal's lock while it runs; a second one at the same time fails at once.
+        _env.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { PartIndex = 2, Kind = FaultKind.Status500 }] });
+        var libraryJournal = Path.Combine(_env.Directory.FullName, "busy-library.journal");
+        var path = WriteSource("busy-library.bin", 4 * 64 * 1024);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (hold, held, puts) = (0, 0, 0);
+        using var client = MultipartClient(attempts: 1, presigned: new InterceptingHandler(async (request, next) =>
+        {
+            Interlocked.Increment(ref puts);
+            if (Volatile.Read(ref hold) == 1 && Interlocked.Exchange(ref held, 1) == 0)
+            {
+                sending.TrySetResult();
+                await release.Task;
+            }
+
+            return await next(request);
+        }));
+        await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "busy-library.bin" }, path, new UploadOptions { JournalPath = libraryJournal }));
+        _env.Emulator.Faults.Clear();
+        Volatile.Write(ref hold, 1);
+        var running = client.ResumeUploadAsync(libraryJournal, path);
+        await sending.Task.WaitAsync(TimeSpan.FromMinutes(1)); // only against a hang; nothing is timed
+        var (apiBefore, putsBefore) = (_env.Emulator.Counters.ApiRequests, Volatile.Read(ref puts));
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(libraryJournal, path));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.JournalInUse));
+        Assert.That(e.Message, Is.EqualTo("The upload journal 'busy-library.journal' is in use by another upload or resume (it holds '.busy-library.journal.lock'): wait for it to finish, or end it first."));
+        Assert.That((_env.Emulator.Counters.ApiRequests, Volatile.Read(ref puts)), Is.EqualTo((apiBefore, putsBefore)), "nothing sent");
+        AssertClean(e);
+        release.SetResult();
+        Assert.That((await running).File.Uploaded, Is.True, "the first resume finishes");
+
         var (journal, _, environment) = await KilledCliUploadAsync("busy.bin");
         var requests = _env.Emulator.Counters.ApiRequests;
         CliResult cli;

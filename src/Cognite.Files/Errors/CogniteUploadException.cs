@@ -38,6 +38,12 @@ public enum UploadFailureReason
     /// <see cref="System.Exception.InnerException"/>.
     /// </summary>
     UploadNotFound,
+
+    /// <summary>
+    /// The upload journal is in use by another upload or resume, in this process or another: that run holds the
+    /// journal's lock, and two runs of one journal would each send every missing part. Nothing was sent.
+    /// </summary>
+    JournalInUse,
 }
 
 /// <summary>Which check found that an upload's source changed; see <see cref="CogniteUploadException.SourceChange"/>.</summary>

@@ -163,6 +163,7 @@ internal sealed partial class MultipartUploadEngine
 
         // A single request is retried as a whole, never resumed: it has no session to journal.
         var journalPath = plan.SingleRequest ? null : request.JournalPath;
+        using var journalLock = journalPath is null ? null : UploadJournalLock.Acquire(journalPath, newJournal: true);
         var fingerprint = journalPath is null ? null : await source.ComputeFingerprintAsync(cancellationToken).ConfigureAwait(false);
         var session = plan.SingleRequest
             ? await _steps.StartSingleAsync(target, cancellationToken).ConfigureAwait(false)
@@ -190,6 +191,8 @@ internal sealed partial class MultipartUploadEngine
         ArgumentException.ThrowIfNullOrEmpty(journalPath);
         ArgumentNullException.ThrowIfNull(request);
         var source = request.Source;
+        // Locked before it is read: a run that held the lock may have changed it.
+        using var journalLock = UploadJournalLock.Acquire(journalPath, newJournal: false);
         var journal = UploadJournal.Load(journalPath);
         var plan = journal.Plan;
         var started = _time.GetTimestamp();

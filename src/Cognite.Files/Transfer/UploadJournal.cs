@@ -8,6 +8,7 @@ namespace Cognite.Files.Transfer;
 /// The resume journal of one multipart upload: a small JSON file (session, plan, parts done with the checksum of the
 /// bytes each sent, the source's fingerprint, creation time), rewritten atomically (temporary file, then rename) each time a
 /// part finishes. It holds pre-signed URLs, so on Unix it is created readable and writable by the current user only.
+/// While an upload or resume uses it, it is locked (<see cref="UploadJournalLock"/>).
 /// <para>
 /// <see cref="PartChecksums"/> lets a resume report the checksum of the content CDF stores (the parts done before as they
 /// were sent, combined with the parts it sends) without reading those parts again. A journal without them (written
@@ -179,4 +180,70 @@ internal sealed class UploadJournal
 
         File.Move(tmp, path, overwrite: true);
     }
+}
+
+/// <summary>
+/// The exclusive lock of one upload journal for the whole of an upload or resume that uses it: a file
+/// <c>.&lt;journal name&gt;.lock</c> beside the journal, opened with <see cref="FileShare.None"/> (an OS lock: flock on
+/// Unix, a sharing lock on Windows; released however the process ends) and deleted when the run ends. Two runs of one
+/// journal at once would each send every missing part, so the second fails at once, before any request
+/// (<see cref="UploadFailureReason.JournalInUse"/>). The journal itself cannot carry the lock: it is replaced (renamed
+/// over) each time a part finishes.
+/// </summary>
+internal sealed class UploadJournalLock : IDisposable
+{
+    private readonly FileStream _stream;
+
+    private UploadJournalLock(FileStream stream) => _stream = stream;
+
+    /// <summary>The lock file of the journal at <paramref name="journalPath"/>.</summary>
+    public static string PathFor(string journalPath)
+    {
+        var full = Path.GetFullPath(journalPath);
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.lock");
+    }
+
+    /// <summary>
+    /// Takes the lock of the journal at <paramref name="journalPath"/>, creating its directory for a new journal
+    /// (<paramref name="newJournal"/>); a resume's journal must already be there.
+    /// </summary>
+    public static UploadJournalLock Acquire(string journalPath, bool newJournal)
+    {
+        var path = PathFor(journalPath);
+        var name = Path.GetFileName(journalPath);
+        if (newJournal)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None, Options = FileOptions.DeleteOnClose };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        try
+        {
+            return new UploadJournalLock(new FileStream(path, options));
+        }
+        catch (IOException ex) when (IoErrors.IsInUse(ex))
+        {
+            throw new CogniteUploadException(
+                $"The upload journal '{name}' is in use by another upload or resume (it holds '{Path.GetFileName(path)}'): wait for it to finish, or end it first.",
+                UploadFailureReason.JournalInUse,
+                innerException: ex);
+        }
+        catch (DirectoryNotFoundException ex)
+        {
+            throw new CogniteUploadException($"The upload journal '{name}' cannot be used: its directory does not exist.", UploadFailureReason.InvalidJournal, innerException: ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CogniteUploadException(
+                $"The upload journal '{name}' cannot be used: its lock '{Path.GetFileName(path)}' cannot be created: {ex.Message}", UploadFailureReason.InvalidJournal, innerException: ex);
+        }
+    }
+
+    /// <summary>Releases the lock and deletes its file.</summary>
+    public void Dispose() => _stream.Dispose();
 }

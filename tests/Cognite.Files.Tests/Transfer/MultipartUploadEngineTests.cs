@@ -997,6 +997,104 @@ public class MultipartUploadEngineTests
     }
 
     [Test]
+    public async Task A_second_resume_of_a_journal_in_use_fails_at_once_before_any_request()
+    {
+        var content = Content(5 * PartSize);
+        var (path, journal) = await InterruptedUploadAsync(content);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = new FakeUploadSteps(_time)
+        {
+            OnPut = async _ =>
+            {
+                sending.TrySetResult();
+                await release.Task;
+            },
+        };
+        var second = new FakeUploadSteps(_time);
+        using var firstSource = UploadSource.FromFile(path);
+        using var secondSource = UploadSource.FromFile(path);
+
+        var running = new MultipartUploadEngine(first, Options(), _time).ResumeAsync(journal, firstSource);
+        await sending.Task.WaitAsync(Wait);
+        Assert.That(File.Exists(UploadJournalLock.PathFor(journal)), Is.True, "the lock file is beside the journal while the resume runs");
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(second, Options(), _time).ResumeAsync(journal, secondSource));
+        var again = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(second, Options(), _time).UploadAsync(secondSource, NewFile, new UploadOptions { JournalPath = journal }));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.JournalInUse));
+        Assert.That(ex.Message, Is.EqualTo("The upload journal 'upload.journal' is in use by another upload or resume (it holds '.upload.journal.lock'): wait for it to finish, or end it first."));
+        Assert.That(again!.Reason, Is.EqualTo(UploadFailureReason.JournalInUse), "a new upload to a journal in use is refused too");
+        Assert.That(second.Attempts, Is.Empty);
+        Assert.That(second.StartCalls + second.CompleteCalls, Is.Zero, "no request");
+
+        release.SetResult();
+        var result = await running.WaitAsync(Wait);
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
+        Assert.That(File.Exists(journal), Is.False);
+        Assert.That(File.Exists(UploadJournalLock.PathFor(journal)), Is.False, "the lock file is deleted when the run ends");
+    }
+
+    [Test]
+    public async Task The_journal_lock_is_released_however_the_run_ends()
+    {
+        var (path, journal) = await InterruptedUploadAsync(Content(5 * PartSize));
+        Assert.That(File.Exists(UploadJournalLock.PathFor(journal)), Is.False, "released by the failed upload");
+        using (var cancelled = new CancellationTokenSource())
+        {
+            var steps = new FakeUploadSteps(_time) { OnPut = async call => await cancelled.CancelAsync() };
+            using var source = UploadSource.FromFile(path);
+            await Assert.CatchAsync<OperationCanceledException>(() => new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journal, source, cancellationToken: cancelled.Token));
+        }
+
+        Assert.That(File.Exists(UploadJournalLock.PathFor(journal)), Is.False, "released by the cancelled resume");
+        using var again = UploadSource.FromFile(path);
+        var result = await new MultipartUploadEngine(new FakeUploadSteps(_time), Options(), _time).ResumeAsync(journal, again);
+        Assert.That(result.File.Uploaded, Is.True);
+    }
+
+    [Test]
+    public async Task A_resume_of_a_journal_in_a_missing_directory_is_an_invalid_journal()
+    {
+        using var source = UploadSource.FromStream(new MemoryStream(Content(10)));
+        var journal = Path.Combine(_dir, "missing", "j.journal");
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(new FakeUploadSteps(_time), Options(), _time).ResumeAsync(journal, source));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.InvalidJournal));
+        Assert.That(ex.Message, Is.EqualTo("The upload journal 'j.journal' cannot be used: its directory does not exist."));
+        Assert.That(Directory.Exists(Path.GetDirectoryName(journal)), Is.False, "nothing created");
+    }
+
+    [Test]
+    public async Task The_journal_and_its_lock_are_owner_only_when_created_and_after_every_rewrite()
+    {
+        Assume.That(OperatingSystem.IsWindows(), Is.False, "Unix permissions");
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var journal = Path.Combine(_dir, "perm.journal");
+        var modes = new ConcurrentQueue<(int Part, UnixFileMode Journal, UnixFileMode Lock)>();
+        var steps = new FakeUploadSteps(_time)
+        {
+            // Each PUT sees the journal as last written: created (before the first part is done), then rewritten by each part.
+            OnPut = call =>
+            {
+                if (!OperatingSystem.IsWindows())
+                {
+                    modes.Enqueue((call.PartIndex, File.GetUnixFileMode(journal), File.GetUnixFileMode(UploadJournalLock.PathFor(journal))));
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+        using var source = UploadSource.FromFile(WriteFile(Content(4 * PartSize)));
+
+        await new MultipartUploadEngine(steps, Options(concurrency: 1), _time).UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal });
+
+        Assert.That(modes.Select(m => m.Part), Is.EqualTo(new[] { 0, 1, 2, 3 }), "seen after creation and after three rewrites");
+        Assert.That(modes.Select(m => m.Journal), Is.All.EqualTo(ownerOnly));
+        Assert.That(modes.Select(m => m.Lock), Is.All.EqualTo(ownerOnly));
+    }
+
+    [Test]
     public async Task A_corrupt_journal_is_a_clear_error()
     {
         var journal = Path.Combine(_dir, "bad.journal");
