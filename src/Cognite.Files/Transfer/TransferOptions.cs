@@ -55,7 +55,7 @@ public sealed class TransferOptions
     /// Compute the integrity checksum of the whole content (<see cref="ContentChecksum"/>) and return it in
     /// <see cref="UploadResult.Checksum"/> / <see cref="DownloadResult.Checksum"/>. Default true. It is computed on the
     /// bytes as they are sent (each part's own, combined at the end), so the content is still read only once; it costs
-    /// a few tenths of a CPU-second per GiB. Off, no checksum work is done at all, and an upload's journal records no
+    /// about a tenth of a CPU-second per GiB (<see cref="ContentChecksum"/>). Off, no checksum work is done at all, and an upload's journal records no
     /// part checksums (so a later resume of it returns no checksum either).
     /// </summary>
     public bool ComputeChecksum { get; set; } = true;

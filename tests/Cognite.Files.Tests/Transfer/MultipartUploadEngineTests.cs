@@ -453,6 +453,25 @@ public class MultipartUploadEngineTests
     }
 
     [Test]
+    public async Task Each_part_is_read_and_checksummed_in_whole_1_MiB_spans()
+    {
+        // The CRC is appended once per read of the copy (PartProgressStream.CopyToAsync, as HttpClient sends a body): a
+        // read of the whole 1 MiB copy buffer keeps the vectorized CRC at full speed and the calls few.
+        const int mib = 1024 * 1024;
+        var content = Content((2 * 2 * mib) + (mib / 2) + 3);
+        var stream = new CountingStream(new MemoryStream(content));
+        var steps = new FakeUploadSteps(_time) { Destination = _ => Stream.Null };
+        var options = Options(concurrency: 1);
+        options.PartSize = 2 * mib;
+        using var source = UploadSource.FromStream(stream);
+
+        var result = await new MultipartUploadEngine(steps, options, _time).UploadAsync(source, NewFile);
+
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
+        Assert.That(stream.ReadSizes, Is.EqualTo(new[] { mib, mib, mib, mib, (mib / 2) + 3 }), "parts of 2 MiB, 2 MiB and the rest, each read in 1 MiB spans");
+    }
+
+    [Test]
     public async Task The_checksum_describes_the_bytes_CDF_accepted_combined_in_any_order()
     {
         // Part 2's first attempt fails after the source's bytes of that part were changed: the retry sends (and
