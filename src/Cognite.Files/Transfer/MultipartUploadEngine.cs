@@ -117,9 +117,9 @@ internal sealed partial class MultipartUploadEngine
     /// each as far as the journal and the source both know it. The first that differs is named by
     /// <see cref="CogniteUploadException.SourceChange"/> and, with both values, by the message. For a <b>non-seekable
     /// stream</b> only the length can be checked (it cannot be peeked at without consuming it), so a different stream of
-    /// the same length is accepted. The parts recorded as done in the journal are not re-sent and are <b>trusted</b> to be the same bytes
-    /// as the corresponding range of the source: they are not read (a non-seekable stream is read past them) and never
-    /// compared with what CDF holds. The returned <see cref="UploadResult.Checksum"/> combines the checksums the journal
+    /// the same length is accepted. The parts recorded as done in the journal are not re-sent and are <b>trusted</b> to
+    /// be the same bytes as the corresponding range of the source: they are not read (a non-seekable stream is read past
+    /// them) and never compared with what CDF holds. The returned <see cref="UploadResult.Checksum"/> combines the checksums the journal
     /// recorded for those parts (of the bytes they sent) with those of the parts sent now: it describes the content CDF
     /// stores, even when the local content given here differs in the skipped ranges. A journal that lacks the checksum
     /// of a done part (written by an older version, or with <see cref="TransferOptions.ComputeChecksum"/> off) still
@@ -626,7 +626,6 @@ internal sealed partial class MultipartUploadEngine
     {
         null => false,
         _ when SourceEndedEarlyException.Find(ex) is not null => false, // the source changed: a retry reads the same
-
         CogniteApiException api => api.IsTransient,
         PartStalledException => true,
         HttpRequestException or IOException => true,

@@ -6,9 +6,9 @@ namespace Cognite.Files.Transfer;
 
 /// <summary>
 /// The resume journal of one multipart upload: a small JSON file (session, plan, parts done with the checksum of the
-/// bytes each sent, the source's fingerprint, creation time), rewritten atomically (temporary file, then rename) each time a
-/// part finishes. It holds pre-signed URLs, so on Unix it is created readable and writable by the current user only.
-/// While an upload or resume uses it, it is locked (<see cref="UploadJournalLock"/>).
+/// bytes each sent, the source's fingerprint, creation time), rewritten atomically (temporary file, then rename) each
+/// time a part finishes. It holds pre-signed URLs, so on Unix it is created readable and writable by the current user
+/// only. While an upload or resume uses it, it is locked (<see cref="UploadJournalLock"/>).
 /// <para>
 /// <see cref="PartChecksums"/> lets a resume report the checksum of the content CDF stores (the parts done before as they
 /// were sent, combined with the parts it sends) without reading those parts again. A journal without them (written
@@ -89,7 +89,8 @@ internal sealed class UploadJournal
                 throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"it was written by an older version (format {journal.Version}): start a new upload."));
             }
 
-            if (journal.Version != CurrentVersion || journal.Source is null || journal.Source.Length != journal.Length || journal.PartCount < 1 || journal.UploadUrls.Count != journal.PartCount || journal.PartsDone.Any(p => p < 0 || p >= journal.PartCount)
+            if (journal.Version != CurrentVersion || journal.Source is null || journal.Source.Length != journal.Length
+                || journal.PartCount < 1 || journal.UploadUrls.Count != journal.PartCount || journal.PartsDone.Any(p => p < 0 || p >= journal.PartCount)
                 || journal.Length < 0 || journal.PartSize < 1 || string.IsNullOrEmpty(journal.UploadId)
                 || journal.PartChecksums.Any(c => !journal.PartsDone.Contains(c.Key) || !ContentChecksum.TryParse(c.Value, out _)))
             {
