@@ -141,9 +141,10 @@ public sealed class ErrorCatalogueTests
         var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(
             new FileCreate { Name = "short.bin", ExternalId = "short" }, new NonSeekableStream(new byte[10]), new UploadOptions { ContentLength = 20 }));
         Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SourceChanged), "the content is not what was announced");
-        Assert.That(e.InnerException, Is.TypeOf<EndOfStreamException>());
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(e.InnerException, Is.InstanceOf<EndOfStreamException>());
         Assert.That(e.FileId, Is.GreaterThan(0));
-        Assert.That(e.Message, Is.EqualTo("Reading the non-seekable NonSeekableStream failed: The content stream ended after 10 of the 20 bytes announced."));
+        Assert.That(e.Message, Is.EqualTo("The non-seekable NonSeekableStream is shorter than planned: it ended after 10 of the 20 bytes planned. The upload was not completed."));
         Assert.That(_env.Emulator.Counters.UploadPutRequests, Is.Zero, "nothing was sent");
         Assert.That((await client.RetrieveAsync(Identifier.FromExternalId("short"))).Uploaded, Is.False, "nothing half-written is marked uploaded");
 
@@ -732,6 +733,57 @@ public sealed class ErrorCatalogueTests
     }
 
     [Test]
+    public async Task SourceChangedDuringUpload()
+    {
+        // One part at a time, so that the part that meets the change is known.
+        var path = WriteSource("changing.bin", 4 * 64 * 1024);
+        var puts = 0;
+        Action<int>? onPut = null;
+        using var client = MultipartClient(presigned: new InterceptingHandler((request, next) =>
+        {
+            onPut?.Invoke(Interlocked.Increment(ref puts));
+            return next(request);
+        }));
+        var oneAtATime = new UploadOptions { Transfer = new TransferOptions { SingleUploadThreshold = 0, MinimumPartSize = 1, PartSize = 64 * 1024, MaxConcurrency = 1 } };
+
+        // Touched while its last part goes out: found before completing.
+        var modified = File.GetLastWriteTimeUtc(path);
+        var later = modified.AddMinutes(1);
+        onPut = n =>
+        {
+            if (n == 4)
+            {
+                File.SetLastWriteTimeUtc(path, later);
+            }
+        };
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "changing.bin", ExternalId = "changing" }, path, oneAtATime));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.ModificationTime));
+        Assert.That(e.Message, Is.EqualTo($"The file changing.bin changed while it was uploaded: its modification time is now {later:O}, it was {modified:O} (same length). The upload was not completed: upload it again."));
+        Assert.That((await client.RetrieveAsync(Identifier.FromExternalId("changing"))).Uploaded, Is.False, "not completed");
+        AssertClean(e);
+
+        // Truncated while its second part goes out: that part's read ends early, and it is not retried.
+        puts = 0;
+        onPut = n =>
+        {
+            if (n == 2)
+            {
+                using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+                stream.SetLength(100_000);
+            }
+        };
+        e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "changing.bin", ExternalId = "changing" }, path, new UploadOptions { Overwrite = true, Transfer = oneAtATime.Transfer }));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(e.PartIndex, Is.EqualTo(1));
+        Assert.That(e.Attempts, Is.EqualTo(1));
+        Assert.That(e.GetBaseException(), Is.InstanceOf<EndOfStreamException>(), "the read that ended early, inside HttpClient's error");
+        Assert.That(e.Message, Is.EqualTo($"The file changing.bin is shorter than planned: it ended after 100000 of the {4 * 64 * 1024} bytes planned. The upload was not completed."));
+        AssertClean(e);
+    }
+
+    [Test]
     public async Task MultipartPartsAbove250_ArePlannedAway()
     {
         // 251 parts' worth at the preferred part size: the planner grows the parts instead of asking for 251 URLs.
@@ -951,7 +1003,7 @@ public sealed class ErrorCatalogueTests
     [Test]
     public async Task ResumeOfAChangedSource()
     {
-        // The library: one message for a length change, one (vague) for any other change.
+        // The library names the check that failed, with both values where there are two.
         _env.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { PartIndex = 2, Kind = FaultKind.Status500 }] });
         var journal = Path.Combine(_env.Directory.FullName, "changed.journal");
         var path = WriteSource("changed.bin", 4 * 64 * 1024);
@@ -966,8 +1018,24 @@ public sealed class ErrorCatalogueTests
         File.SetLastWriteTimeUtc(path, modified);
         var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(journal, path));
         Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
-        Assert.That(e.Message, Does.EndWith("has the same length but changed since the upload began (its modification time or the content of its first or last MiB differs): start a new upload."));
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.FirstMiB));
+        Assert.That(e.Message, Is.EqualTo("The file changed.bin changed since the upload began: the content of its first MiB differs (same length and modification time). A resume cannot finish this upload: start a new upload."));
         AssertClean(e);
+
+        var later = modified.AddMinutes(1);
+        File.SetLastWriteTimeUtc(path, later);
+        e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(journal, path));
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.ModificationTime));
+        Assert.That(e.Message, Is.EqualTo($"The file changed.bin changed since the upload began: its modification time is now {later:O}, it was {modified:O} (same length). A resume cannot finish this upload: start a new upload."));
+
+        await using (var stream = new FileStream(path, FileMode.Append))
+        {
+            stream.WriteByte(1);
+        }
+
+        e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(journal, path));
+        Assert.That(e.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(e.Message, Is.EqualTo($"The file changed.bin changed since the upload began: its length is now {(4 * 64 * 1024) + 1} bytes, it was {4 * 64 * 1024}. A resume cannot finish this upload: start a new upload."));
 
         // The CLI: it says which check failed (its own record of the source), and no resume is suggested.
         var (cliJournal, source, environment) = await KilledCliUploadAsync("cli-changed.bin");
@@ -997,13 +1065,26 @@ public sealed class ErrorCatalogueTests
         using var client = _env.Client();
         await client.DeleteAsync(fileId);
 
-        // The library: the part PUT's 404 (not retried) inside a PartFailed.
+        // The library: the part PUT's 404 (not retried) is its own reason, with advice.
         var copy = journal + ".copy";
         File.Copy(journal, copy);
         var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(copy, source));
-        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.PartFailed));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.UploadNotFound));
+        Assert.That(e.Attempts, Is.EqualTo(1));
         Assert.That(e.InnerException, Is.InstanceOf<CogniteApiException>().With.Property(nameof(CogniteApiException.StatusCode)).EqualTo(HttpStatusCode.NotFound));
-        Assert.That(e.Message, Does.Contain("failed with 404 (NotFound): The upload does not exist (the file may have been deleted)."));
+        Assert.That(e.Message, Does.Match(
+            @"^Part \d of 3 of upload \S+ \(file id \d+\) failed: CDF PUT /upload/[^/?]+/\d failed with 404 \(NotFound\): The upload does not exist \(the file may have been deleted\)\. \(request id [^)]+\) The upload no longer exists in CDF \(was the file deleted\?\): a resume cannot finish it, start a new upload\.$"));
+        AssertClean(e);
+
+        // With every part done before, the resume only completes: CDF names the deleted file as missing.
+        var allDone = Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(journal));
+        allDone["partsDone"] = new Newtonsoft.Json.Linq.JArray(0, 1, 2);
+        File.WriteAllText(copy, allDone.ToString());
+        e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(copy, source));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.UploadNotFound));
+        Assert.That(e.InnerException, Is.InstanceOf<CogniteNotFoundException>());
+        Assert.That(e.Message, Does.Match(
+            @"^Completing upload \S+ \(file id \d+\) failed: CDF POST /api/v1/projects/\S+/files/completemultipartupload failed with 400 \(BadRequest\): Files not found\. Missing: \[\{id: \d+\}\]\. \(request id [^)]+\) The upload no longer exists in CDF \(was the file deleted\?\): a resume cannot finish it, start a new upload\.$"));
         AssertClean(e);
 
         var cli = await Cli.RunAsync(environment, "resume", journal);
@@ -1016,6 +1097,38 @@ public sealed class ErrorCatalogueTests
     [Test]
     public async Task JournalInUse()
     {
+        // The library: a resume holds the journal's lock while it runs; a second one at the same time fails at once.
+        _env.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { PartIndex = 2, Kind = FaultKind.Status500 }] });
+        var libraryJournal = Path.Combine(_env.Directory.FullName, "busy-library.journal");
+        var path = WriteSource("busy-library.bin", 4 * 64 * 1024);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var (hold, held, puts) = (0, 0, 0);
+        using var client = MultipartClient(attempts: 1, presigned: new InterceptingHandler(async (request, next) =>
+        {
+            Interlocked.Increment(ref puts);
+            if (Volatile.Read(ref hold) == 1 && Interlocked.Exchange(ref held, 1) == 0)
+            {
+                sending.TrySetResult();
+                await release.Task;
+            }
+
+            return await next(request);
+        }));
+        await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(new FileCreate { Name = "busy-library.bin" }, path, new UploadOptions { JournalPath = libraryJournal }));
+        _env.Emulator.Faults.Clear();
+        Volatile.Write(ref hold, 1);
+        var running = client.ResumeUploadAsync(libraryJournal, path);
+        await sending.Task.WaitAsync(TimeSpan.FromMinutes(1)); // only against a hang; nothing is timed
+        var (apiBefore, putsBefore) = (_env.Emulator.Counters.ApiRequests, Volatile.Read(ref puts));
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(libraryJournal, path));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.JournalInUse));
+        Assert.That(e.Message, Is.EqualTo("The upload journal 'busy-library.journal' is in use by another upload or resume (it holds '.busy-library.journal.lock'): wait for it to finish, or end it first."));
+        Assert.That((_env.Emulator.Counters.ApiRequests, Volatile.Read(ref puts)), Is.EqualTo((apiBefore, putsBefore)), "nothing sent");
+        AssertClean(e);
+        release.SetResult();
+        Assert.That((await running).File.Uploaded, Is.True, "the first resume finishes");
+
         var (journal, _, environment) = await KilledCliUploadAsync("busy.bin");
         var requests = _env.Emulator.Counters.ApiRequests;
         CliResult cli;

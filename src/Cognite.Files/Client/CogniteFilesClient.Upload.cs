@@ -78,8 +78,11 @@ public sealed partial class CogniteFilesClient
     /// <summary>
     /// Finishes an interrupted multipart upload from its journal (see <see cref="UploadOptions.JournalPath"/>), sending
     /// only the missing parts. <paramref name="path"/> must be the same content: a changed length, modification time or
-    /// first/last MiB is refused (<see cref="UploadFailureReason.SourceChanged"/>); a session older than a week is
-    /// <see cref="UploadFailureReason.SessionExpired"/>. The parts already done are trusted, neither re-read locally nor
+    /// first/last MiB is refused before any request (<see cref="UploadFailureReason.SourceChanged"/>;
+    /// <see cref="CogniteUploadException.SourceChange"/> names the check); a session older than a week is
+    /// <see cref="UploadFailureReason.SessionExpired"/>, an upload CDF no longer knows (its file was deleted)
+    /// <see cref="UploadFailureReason.UploadNotFound"/>. The journal is locked while the resume runs: a second resume of it
+    /// at the same time fails at once with <see cref="UploadFailureReason.JournalInUse"/>. The parts already done are trusted, neither re-read locally nor
     /// from CDF; the result's <see cref="UploadResult.Checksum"/> combines the checksums the journal recorded for them (of
     /// the bytes they sent) with the parts sent now, so it describes what CDF stores.
     /// </summary>

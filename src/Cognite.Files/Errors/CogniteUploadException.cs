@@ -6,7 +6,11 @@ public enum UploadFailureReason
     /// <summary>A part failed on every allowed attempt, or with an error that is not worth retrying.</summary>
     PartFailed,
 
-    /// <summary>The source's length, modification time or content changed since the upload (or its journal) began.</summary>
+    /// <summary>
+    /// The source is not the content that was planned: its length, modification time or the content of its first or last
+    /// MiB changed since the upload (or its journal) began, or it ended before the length announced.
+    /// <see cref="CogniteUploadException.SourceChange"/> says which check failed.
+    /// </summary>
     SourceChanged,
 
     /// <summary>The upload session of a journal is past its expiry, or its URLs were refused (403) when resuming.</summary>
@@ -27,6 +31,38 @@ public enum UploadFailureReason
     /// (a resume whose journal lacks part checksums). <see cref="CogniteUploadException.FileId"/> names the file.
     /// </summary>
     ChecksumNotStored,
+
+    /// <summary>
+    /// CDF no longer knows the upload: a part PUT was answered 404 (or 410), or completing it found no such file (the
+    /// file was deleted, or its upload is gone). A resume cannot finish it: start a new upload. The error of CDF is the
+    /// <see cref="System.Exception.InnerException"/>.
+    /// </summary>
+    UploadNotFound,
+
+    /// <summary>
+    /// The upload journal is in use by another upload or resume, in this process or another: that run holds the
+    /// journal's lock, and two runs of one journal would each send every missing part. Nothing was sent.
+    /// </summary>
+    JournalInUse,
+}
+
+/// <summary>Which check found that an upload's source changed; see <see cref="CogniteUploadException.SourceChange"/>.</summary>
+public enum SourceChange
+{
+    /// <summary>Its length differs from the length planned (or, for a stream, announced): it is longer, or it ended early.</summary>
+    Length,
+
+    /// <summary>A file's modification time differs (the length is the same).</summary>
+    ModificationTime,
+
+    /// <summary>The content of its first MiB differs (the length and, for a file, the modification time are the same).</summary>
+    FirstMiB,
+
+    /// <summary>The content of its last MiB differs (the rest that is checked is the same).</summary>
+    LastMiB,
+
+    /// <summary>The file no longer exists at its path (deleted or moved) while it was uploaded.</summary>
+    Deleted,
 }
 
 /// <summary>
@@ -37,10 +73,11 @@ public enum UploadFailureReason
 public sealed class CogniteUploadException : CogniteException
 {
     /// <summary>Creates the exception.</summary>
-    public CogniteUploadException(string message, UploadFailureReason reason, int? partIndex = null, string? uploadId = null, long? fileId = null, int attempts = 0, Exception? innerException = null)
+    public CogniteUploadException(string message, UploadFailureReason reason, int? partIndex = null, string? uploadId = null, long? fileId = null, int attempts = 0, Exception? innerException = null, SourceChange? sourceChange = null)
         : base(message, (innerException as CogniteException)?.RequestId, innerException)
     {
         Reason = reason;
+        SourceChange = sourceChange;
         PartIndex = partIndex;
         UploadId = uploadId;
         FileId = fileId;
@@ -49,6 +86,9 @@ public sealed class CogniteUploadException : CogniteException
 
     /// <summary>What went wrong.</summary>
     public UploadFailureReason Reason { get; }
+
+    /// <summary>For <see cref="UploadFailureReason.SourceChanged"/>: which check failed (null for any other reason).</summary>
+    public SourceChange? SourceChange { get; }
 
     /// <summary>The zero-based index of the failed part, when one part is to blame.</summary>
     public int? PartIndex { get; }

@@ -12,8 +12,10 @@ namespace Cognite.Files.Transfer;
 /// Why a CRC and not SHA-256: a CRC of a whole can be computed from the CRCs of its pieces and their lengths (the CRC
 /// combine identity, as S3's full-object checksums do), so parts that finish in any order, and ranges downloaded in
 /// parallel, are each checksummed as their bytes go by and combined at the end: the content is read once. The
-/// vectorized CRC-64 costs a few tenths of a CPU-second per GiB (0.3–0.4 measured on the project's 2-core VM), SHA-256
-/// about one. A CRC detects accidental corruption (every burst up to 64 bits, all but 2^-64 of random changes), not
+/// vectorized CRC-64 costs about a tenth of a CPU-second per GiB: measured in Release on the project's 2-core VM (AMD
+/// EPYC, under load), 0.09 CPU-s/GiB (about 11 GiB/s) for <see cref="Crc64.Append(ReadOnlySpan{byte})"/> on spans of
+/// 16 KiB or more, and 0.10 added to an upload's part copy, which hands it whole 1 MiB reads; SHA-256 costs 0.7 there
+/// (with the CPU's SHA instructions). A CRC detects accidental corruption (every burst up to 64 bits, all but 2^-64 of random changes), not
 /// tampering; compare it together with the length (a CRC with initial value 0 does not see leading zero bytes).
 /// </para>
 /// </summary>

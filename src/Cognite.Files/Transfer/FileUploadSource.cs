@@ -1,4 +1,3 @@
-using System.Globalization;
 using Microsoft.Win32.SafeHandles;
 
 namespace Cognite.Files.Transfer;
@@ -23,14 +22,13 @@ internal sealed class FileUploadSource : UploadSource
     public override string Description => $"file {Path.GetFileName(_path)}";
 
     internal override ValueTask<PartBody> ReadPartAsync(long offset, long length, CancellationToken cancellationToken) =>
-        ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => new FileSliceStream(_handle, offset, length)));
+        ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => Slice(offset, length)));
 
-    internal override async ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken)
+    internal override async ValueTask<SourceFingerprint> ComputeFingerprintAsync(CancellationToken cancellationToken)
     {
-        var edges = await HashEdgesAsync(Length, (o, l) => new FileSliceStream(_handle, o, l), cancellationToken).ConfigureAwait(false);
-        var lastWrite = File.GetLastWriteTimeUtc(_path);
-        var length = new FileInfo(_path).Length;
-        return string.Create(CultureInfo.InvariantCulture, $"file:{length}:{lastWrite.Ticks}:{edges}");
+        var (first, last) = await HashEdgesAsync(Length, Slice, cancellationToken).ConfigureAwait(false);
+        var file = new FileInfo(_path);
+        return new SourceFingerprint(file.Length, file.LastWriteTimeUtc, first, last);
     }
 
     protected override void Dispose(bool disposing)
@@ -41,19 +39,31 @@ internal sealed class FileUploadSource : UploadSource
         }
     }
 
-    /// <summary>True when the file still has the length and modification time seen when the source was opened.</summary>
-    internal override bool IsUnchanged() => new FileInfo(_path) is { Exists: true } f && f.Length == Length && f.LastWriteTimeUtc == _lastWriteUtc;
+    /// <summary>Null when the file still exists with the length and modification time seen when the source was opened.</summary>
+    internal override SourceChangeFinding? FindChange()
+    {
+        var file = new FileInfo(_path);
+        return !file.Exists ? SourceChangeFinding.OfDeletion()
+            : file.Length != Length ? SourceChangeFinding.OfLength(file.Length, Length)
+            : file.LastWriteTimeUtc != _lastWriteUtc ? SourceChangeFinding.OfModificationTime(file.LastWriteTimeUtc, _lastWriteUtc)
+            : null;
+    }
+
+    private FileSliceStream Slice(long offset, long length) => new(_handle, offset, length, Length);
 }
 
-/// <summary>A read-only, forward-only view of <c>[offset, offset + length)</c> of a file, read with <see cref="RandomAccess"/>.</summary>
-internal sealed class FileSliceStream(SafeFileHandle handle, long offset, long length) : ReadOnlyForwardStream(length)
+/// <summary>
+/// A read-only, forward-only view of <c>[offset, offset + length)</c> of a file, read with <see cref="RandomAccess"/>; a
+/// file that ends inside it is a <see cref="SourceEndedEarlyException"/> (against the <paramref name="plannedLength"/>).
+/// </summary>
+internal sealed class FileSliceStream(SafeFileHandle handle, long offset, long length, long plannedLength) : ReadOnlyForwardStream(length)
 {
     protected override int ReadCore(Span<byte> buffer, long position) =>
-        NotShort(RandomAccess.Read(handle, buffer, offset + position));
+        NotShort(RandomAccess.Read(handle, buffer, offset + position), position);
 
     protected override async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, long position, CancellationToken cancellationToken) =>
-        NotShort(await RandomAccess.ReadAsync(handle, buffer, offset + position, cancellationToken).ConfigureAwait(false));
+        NotShort(await RandomAccess.ReadAsync(handle, buffer, offset + position, cancellationToken).ConfigureAwait(false), position);
 
-    private static int NotShort(int read) =>
-        read == 0 ? throw new IOException("The file is shorter than when the upload was planned.") : read;
+    private int NotShort(int read, long position) =>
+        read == 0 ? throw new SourceEndedEarlyException(offset + position, plannedLength) : read;
 }

@@ -29,9 +29,11 @@ namespace Cognite.Files.Transfer;
 /// ranges are combined into the checksum of the whole content, whatever order they finished in. A retry computes its
 /// own: the accepted attempt's bytes are what the checksum describes. A resume combines the journal's checksums of the
 /// parts done before with those it sends, so its checksum too describes what CDF stores.</item>
-/// <item>Before completing, the source is asked whether it is unchanged (a file: length and modification time): a file
-/// rewritten while its parts went out would be stored as a mix of old and new bytes, so it is not completed
-/// (<see cref="UploadFailureReason.SourceChanged"/>).</item>
+/// <item>Before completing, the source is asked whether it is unchanged (a file: still there, with its length and
+/// modification time): a file rewritten while its parts went out would be stored as a mix of old and new bytes, so it is
+/// not completed (<see cref="UploadFailureReason.SourceChanged"/>, with <see cref="CogniteUploadException.SourceChange"/>).
+/// A part whose read ends before the planned length (a file that became shorter, a stream shorter than announced) fails
+/// the same way at once, without retries.</item>
 /// </list>
 /// </summary>
 internal sealed partial class MultipartUploadEngine
@@ -106,14 +108,18 @@ internal sealed partial class MultipartUploadEngine
     /// done; every option of <paramref name="request"/> applies as to a new upload. Its source must be the same content:
     /// a different length or fingerprint gives a <see cref="CogniteUploadException"/> with
     /// <see cref="UploadFailureReason.SourceChanged"/>; a session older than CDF's URL lifetime (one week, less an hour)
-    /// or whose URLs are refused with 403 gives <see cref="UploadFailureReason.SessionExpired"/> — start a new upload then.
+    /// or whose URLs are refused with 403 gives <see cref="UploadFailureReason.SessionExpired"/>, and one CDF no longer
+    /// knows (a part answered 404, the file gone when completing) <see cref="UploadFailureReason.UploadNotFound"/> — start
+    /// a new upload then.
     /// <para>
-    /// What "the same content" is checked against: the length, and for a file its modification time and the SHA-256 of
-    /// its first and last MiB, for a seekable stream those two hashes. For a <b>non-seekable stream</b> only the length
-    /// can be checked (it cannot be peeked at without consuming it), so a different stream of the same length is
-    /// accepted. The parts recorded as done in the journal are not re-sent and are <b>trusted</b> to be the same bytes
-    /// as the corresponding range of the source: they are not read (a non-seekable stream is read past them) and never
-    /// compared with what CDF holds. The returned <see cref="UploadResult.Checksum"/> combines the checksums the journal
+    /// What "the same content" is checked against (<see cref="SourceFingerprint"/>), in this order: the length, and for a
+    /// file its modification time and the SHA-256 of its first and last MiB, for a seekable stream those two hashes;
+    /// each as far as the journal and the source both know it. The first that differs is named by
+    /// <see cref="CogniteUploadException.SourceChange"/> and, with both values, by the message. For a <b>non-seekable
+    /// stream</b> only the length can be checked (it cannot be peeked at without consuming it), so a different stream of
+    /// the same length is accepted. The parts recorded as done in the journal are not re-sent and are <b>trusted</b> to
+    /// be the same bytes as the corresponding range of the source: they are not read (a non-seekable stream is read past
+    /// them) and never compared with what CDF holds. The returned <see cref="UploadResult.Checksum"/> combines the checksums the journal
     /// recorded for those parts (of the bytes they sent) with those of the parts sent now: it describes the content CDF
     /// stores, even when the local content given here differs in the skipped ranges. A journal that lacks the checksum
     /// of a done part (written by an older version, or with <see cref="TransferOptions.ComputeChecksum"/> off) still
@@ -157,6 +163,7 @@ internal sealed partial class MultipartUploadEngine
 
         // A single request is retried as a whole, never resumed: it has no session to journal.
         var journalPath = plan.SingleRequest ? null : request.JournalPath;
+        using var journalLock = journalPath is null ? null : UploadJournalLock.Acquire(journalPath, newJournal: true);
         var fingerprint = journalPath is null ? null : await source.ComputeFingerprintAsync(cancellationToken).ConfigureAwait(false);
         var session = plan.SingleRequest
             ? await _steps.StartSingleAsync(target, cancellationToken).ConfigureAwait(false)
@@ -184,6 +191,8 @@ internal sealed partial class MultipartUploadEngine
         ArgumentException.ThrowIfNullOrEmpty(journalPath);
         ArgumentNullException.ThrowIfNull(request);
         var source = request.Source;
+        // Locked before it is read: a run that held the lock may have changed it.
+        using var journalLock = UploadJournalLock.Acquire(journalPath, newJournal: false);
         var journal = UploadJournal.Load(journalPath);
         var plan = journal.Plan;
         var started = _time.GetTimestamp();
@@ -191,22 +200,14 @@ internal sealed partial class MultipartUploadEngine
         activity?.SetTag("cognite.files.file_id", journal.FileId);
 
         var fingerprint = await source.ComputeFingerprintAsync(cancellationToken).ConfigureAwait(false);
-        if (source.Length != plan.Length)
+        if (fingerprint.FirstDifferenceFrom(journal.Source!) is { } change)
         {
             throw new CogniteUploadException(
-                string.Create(CultureInfo.InvariantCulture, $"The {source.Description} is {source.Length} bytes, but the upload began with {plan.Length}: start a new upload."),
+                $"The {source.Description} changed since the upload began: {change.Detail}. A resume cannot finish this upload: start a new upload.",
                 UploadFailureReason.SourceChanged,
                 uploadId: journal.UploadId,
-                fileId: journal.FileId);
-        }
-
-        if (!string.Equals(fingerprint, journal.Fingerprint, StringComparison.Ordinal))
-        {
-            throw new CogniteUploadException(
-                $"The {source.Description} has the same length but changed since the upload began (its modification time or the content of its first or last MiB differs): start a new upload.",
-                UploadFailureReason.SourceChanged,
-                uploadId: journal.UploadId,
-                fileId: journal.FileId);
+                fileId: journal.FileId,
+                sourceChange: change.Change);
         }
 
         if (_time.GetUtcNow() > journal.CreatedTime + UploadJournal.SessionLifetime - UploadJournal.ExpiryMargin)
@@ -291,8 +292,9 @@ internal sealed partial class MultipartUploadEngine
                 }
 
                 // A stream shorter than announced is content that is not what was planned, not a failed part.
-                var reason = ex is EndOfStreamException ? UploadFailureReason.SourceChanged : UploadFailureReason.PartFailed;
-                throw new CogniteUploadException($"Reading the {source.Description} failed: {ex.Message}", reason, uploadId: session.UploadId, fileId: session.FileId, innerException: ex);
+                throw SourceEndedEarlyException.Find(ex) is { } ended
+                    ? ChangedWhileUploaded(source, session, SourceChangeFinding.OfEndedEarly(ended), null, 0, ex)
+                    : new CogniteUploadException($"Reading the {source.Description} failed: {ex.Message}", UploadFailureReason.PartFailed, uploadId: session.UploadId, fileId: session.FileId, innerException: ex);
             }
         }
         finally
@@ -310,14 +312,23 @@ internal sealed partial class MultipartUploadEngine
         }
 
         var checksum = CombineChecksum(state);
-        if (!source.IsUnchanged())
+        if (source.FindChange() is { } change)
         {
-            throw new CogniteUploadException(
-                $"The {source.Description} changed while it was uploaded; the upload was not completed.", UploadFailureReason.SourceChanged, uploadId: session.UploadId, fileId: session.FileId);
+            throw ChangedWhileUploaded(source, session, change, null, 0, null);
         }
 
         cancellationToken.ThrowIfCancellationRequested();
-        await _steps.CompleteAsync(session, cancellationToken).ConfigureAwait(false);
+        try
+        {
+            await _steps.CompleteAsync(session, cancellationToken).ConfigureAwait(false);
+        }
+        catch (CogniteApiException ex) when (IsUploadGone(ex))
+        {
+            throw new CogniteUploadException(
+                string.Create(CultureInfo.InvariantCulture, $"Completing upload {session.UploadId} (file id {session.FileId}) failed: {ex.Message} {UploadGoneAdvice}"),
+                UploadFailureReason.UploadNotFound, uploadId: session.UploadId, fileId: session.FileId, innerException: ex);
+        }
+
         var metadata = await _steps.ConfirmUploadedAsync(session, run.Request.Transfer.UploadedConfirmationTimeout, cancellationToken).ConfigureAwait(false);
         DeleteJournal(run.Journal);
         state.Progress.ReportFinal();
@@ -328,7 +339,12 @@ internal sealed partial class MultipartUploadEngine
 
         run.Activity?.SetTag("cognite.files.checksum", checksum);
         run.Activity?.SetTag("cognite.files.retries", state.Retries);
-        return new UploadResult(metadata, checksum, plan.Length, plan.PartCount, state.Retries, _time.GetElapsedTime(run.Started)) { PartsSkipped = run.PartsDone.Length, UploadId = session.UploadId };
+        return new UploadResult(metadata, checksum, plan.Length, plan.PartCount, state.Retries, _time.GetElapsedTime(run.Started))
+        {
+            PartsSkipped = run.PartsDone.Length,
+            BytesSkipped = run.PartsDone.Sum(plan.GetPartLength),
+            UploadId = session.UploadId,
+        };
     }
 
     /// <summary>
@@ -503,15 +519,47 @@ internal sealed partial class MultipartUploadEngine
         }
     }
 
+    /// <summary>
+    /// The source is not the content planned, found before completing or by a read that ended early (<paramref name="ex"/>
+    /// holds a <see cref="SourceEndedEarlyException"/> then): nothing is completed.
+    /// </summary>
+    private static CogniteUploadException ChangedWhileUploaded(UploadSource source, UploadSession session, SourceChangeFinding change, int? partIndex, int attempts, Exception? ex) => new(
+        SourceEndedEarlyException.Find(ex) is null
+            ? $"The {source.Description} changed while it was uploaded: {change.Detail}. The upload was not completed: upload it again."
+            : $"The {source.Description} is shorter than planned: {change.Detail}. The upload was not completed.",
+        UploadFailureReason.SourceChanged,
+        partIndex,
+        session.SingleRequest ? null : session.UploadId,
+        session.FileId,
+        attempts,
+        ex,
+        change.Change);
+
     private static CogniteUploadException Describe(RunState run, int partIndex, int attempts, Exception ex)
     {
         var s = run.Run.Session;
         var n = run.Run.Plan.PartCount;
+        if (SourceEndedEarlyException.Find(ex) is { } ended)
+        {
+            return ChangedWhileUploaded(run.Run.Request.Source, s, SourceChangeFinding.OfEndedEarly(ended), partIndex, attempts, ex);
+        }
+
         if (s.SingleRequest)
         {
+            return IsUploadGone(ex)
+                ? new CogniteUploadException(
+                    string.Create(CultureInfo.InvariantCulture, $"The upload of file id {s.FileId} (one request) failed: {Reason(ex)} {UploadGoneAdvice}"),
+                    UploadFailureReason.UploadNotFound, partIndex, null, s.FileId, attempts, ex)
+                : new CogniteUploadException(
+                    string.Create(CultureInfo.InvariantCulture, $"The upload of file id {s.FileId} (one request) failed after {attempts} attempt(s): {Reason(ex)}"),
+                    UploadFailureReason.PartFailed, partIndex, null, s.FileId, attempts, ex);
+        }
+
+        if (IsUploadGone(ex))
+        {
             return new CogniteUploadException(
-                string.Create(CultureInfo.InvariantCulture, $"The upload of file id {s.FileId} (one request) failed after {attempts} attempt(s): {Reason(ex)}"),
-                UploadFailureReason.PartFailed, partIndex, null, s.FileId, attempts, ex);
+                string.Create(CultureInfo.InvariantCulture, $"Part {partIndex + 1} of {n} of upload {s.UploadId} (file id {s.FileId}) failed: {Reason(ex)} {UploadGoneAdvice}"),
+                UploadFailureReason.UploadNotFound, partIndex, s.UploadId, s.FileId, attempts, ex);
         }
 
         if (ex is CogniteApiException { StatusCode: HttpStatusCode.Forbidden } && run.Run.Resumed && !run.AnyPartSucceeded)
@@ -525,6 +573,15 @@ internal sealed partial class MultipartUploadEngine
             string.Create(CultureInfo.InvariantCulture, $"Part {partIndex + 1} of {n} of upload {s.UploadId} (file id {s.FileId}) failed after {attempts} attempt(s): {Reason(ex)}"),
             UploadFailureReason.PartFailed, partIndex, s.UploadId, s.FileId, attempts, ex);
     }
+
+    private const string UploadGoneAdvice = "The upload no longer exists in CDF (was the file deleted?): a resume cannot finish it, start a new upload.";
+
+    /// <summary>
+    /// CDF does not know the upload (or its file) any more: a pre-signed part URL answered 404 or 410 (as object stores
+    /// answer for an upload that was aborted), or completing named the file as missing. Never retried (not transient).
+    /// </summary>
+    private static bool IsUploadGone(Exception ex) =>
+        ex is CogniteNotFoundException or CogniteApiException { StatusCode: HttpStatusCode.NotFound or HttpStatusCode.Gone };
 
     /// <summary>
     /// The message of a part failure. HttpClient reports any failure while sending a body as "Error while copying
@@ -568,6 +625,7 @@ internal sealed partial class MultipartUploadEngine
     private static bool IsRetryable(Exception? ex) => ex switch
     {
         null => false,
+        _ when SourceEndedEarlyException.Find(ex) is not null => false, // the source changed: a retry reads the same
         CogniteApiException api => api.IsTransient,
         PartStalledException => true,
         HttpRequestException or IOException => true,

@@ -1,6 +1,4 @@
 using System.Collections.Concurrent;
-using System.Globalization;
-using System.Security.Cryptography;
 
 namespace Cognite.Files.Transfer;
 
@@ -30,10 +28,10 @@ internal sealed class SeekableStreamUploadSource : UploadSource
     internal override ValueTask<PartBody> ReadPartAsync(long offset, long length, CancellationToken cancellationToken) =>
         ValueTask.FromResult<PartBody>(new DelegatePartBody(length, () => Open(offset, length)));
 
-    internal override async ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken)
+    internal override async ValueTask<SourceFingerprint> ComputeFingerprintAsync(CancellationToken cancellationToken)
     {
-        var edges = await HashEdgesAsync(Length, Open, cancellationToken).ConfigureAwait(false);
-        return string.Create(CultureInfo.InvariantCulture, $"stream:{Length}:{edges}");
+        var (first, last) = await HashEdgesAsync(Length, Open, cancellationToken).ConfigureAwait(false);
+        return new SourceFingerprint(Length, null, first, last);
     }
 
     protected override void Dispose(bool disposing)
@@ -48,19 +46,19 @@ internal sealed class SeekableStreamUploadSource : UploadSource
         }
     }
 
-    private Stream Open(long offset, long length) => new LockedSliceStream(_stream, _gate, _start + offset, length);
+    private Stream Open(long offset, long length) => new LockedSliceStream(_stream, _gate, _start, offset, length, Length);
 
-    /// <summary>A view of a shared seekable stream; each read seeks under the shared lock.</summary>
-    private sealed class LockedSliceStream(Stream inner, SemaphoreSlim gate, long start, long length) : ReadOnlyForwardStream(length)
+    /// <summary>A view of a shared seekable stream; each read seeks under the shared lock. A stream that ends inside it is a <see cref="SourceEndedEarlyException"/>.</summary>
+    private sealed class LockedSliceStream(Stream inner, SemaphoreSlim gate, long origin, long offset, long length, long plannedLength) : ReadOnlyForwardStream(length)
     {
         protected override async ValueTask<int> ReadCoreAsync(Memory<byte> buffer, long position, CancellationToken cancellationToken)
         {
             await gate.WaitAsync(cancellationToken).ConfigureAwait(false);
             try
             {
-                inner.Position = start + position;
+                inner.Position = origin + offset + position;
                 var read = await inner.ReadAsync(buffer, cancellationToken).ConfigureAwait(false);
-                return read == 0 ? throw new IOException("The stream ended before the planned length.") : read;
+                return read == 0 ? throw new SourceEndedEarlyException(offset + position, plannedLength) : read;
             }
             finally
             {
@@ -73,9 +71,9 @@ internal sealed class SeekableStreamUploadSource : UploadSource
             gate.Wait();
             try
             {
-                inner.Position = start + position;
+                inner.Position = origin + offset + position;
                 var read = inner.Read(buffer);
-                return read == 0 ? throw new IOException("The stream ended before the planned length.") : read;
+                return read == 0 ? throw new SourceEndedEarlyException(offset + position, plannedLength) : read;
             }
             finally
             {
@@ -171,8 +169,8 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
     /// A non-seekable stream cannot be peeked without consuming it: only its length is fingerprinted, so a resume
     /// accepts any stream of the same length and trusts the skipped parts to be unchanged (see the class remarks).
     /// </summary>
-    internal override ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken) =>
-        ValueTask.FromResult(string.Create(CultureInfo.InvariantCulture, $"stream:{Length}"));
+    internal override ValueTask<SourceFingerprint> ComputeFingerprintAsync(CancellationToken cancellationToken) =>
+        ValueTask.FromResult(new SourceFingerprint(Length, null, null, null));
 
     protected override void Dispose(bool disposing)
     {
@@ -186,7 +184,7 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
         }
     }
 
-    /// <summary>Reads exactly <paramref name="buffer"/>'s length; a stream that ends early says how far it got.</summary>
+    /// <summary>Reads exactly <paramref name="buffer"/>'s length; a stream that ends early says how far it got (<see cref="SourceEndedEarlyException"/>).</summary>
     private async ValueTask ReadExactlyAsync(Memory<byte> buffer, long position, CancellationToken cancellationToken)
     {
         var filled = 0;
@@ -195,7 +193,7 @@ internal sealed class NonSeekableStreamUploadSource : UploadSource
             var n = await _stream.ReadAsync(buffer[filled..], cancellationToken).ConfigureAwait(false);
             if (n == 0)
             {
-                throw new EndOfStreamException(string.Create(CultureInfo.InvariantCulture, $"The content stream ended after {position + filled} of the {Length} bytes announced."));
+                throw new SourceEndedEarlyException(position + filled, Length);
             }
 
             filled += n;

@@ -18,23 +18,31 @@ public sealed class TransferOptions
     /// </summary>
     public long SingleUploadThreshold { get; set; } = 16L * 1024 * 1024;
 
-    /// <summary>Preferred part size in bytes; the planner grows it when the file would need more than 250 parts. Default 50 MiB.</summary>
+    /// <summary>
+    /// The size of the pieces content moves in, in bytes. Uploads: the preferred part size (one PUT per part; the planner
+    /// grows it when the file would need more than 250 parts). Downloads: the range size (one <c>Range</c> GET per range,
+    /// the last one shorter). Default 50 MiB.
+    /// </summary>
     public long PartSize { get; set; } = 50L * 1024 * 1024;
 
-    /// <summary>At most this many part PUTs in flight at once (across all files of one transfer). Default 4.</summary>
+    /// <summary>
+    /// At most this many requests of content in flight at once: part PUTs of uploads and range GETs of downloads. The
+    /// client's value bounds all its uploads and downloads together (one shared limiter); a call's own value
+    /// (<see cref="UploadOptions.Transfer"/>, <see cref="DownloadOptions.Transfer"/>) bounds that call too. Default 4.
+    /// </summary>
     public int MaxConcurrency { get; set; } = 4;
 
     /// <summary>
-    /// A part attempt that moves no body bytes for this long is aborted and retried (there is no whole-request timeout,
-    /// so a slow but moving PUT is never killed). The wait for the response after the last byte counts as not moving.
-    /// Default 60 s.
+    /// A part attempt (or a download range attempt) that moves no body bytes for this long is aborted and retried (there
+    /// is no whole-request timeout, so a slow but moving transfer is never killed). The wait for the response after a
+    /// PUT's last byte counts as not moving. Default 60 s.
     /// </summary>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 
-    /// <summary>Attempts per part, the first included. Default 6.</summary>
+    /// <summary>Attempts per upload part and per download range, the first included. Default 6.</summary>
     public int MaxAttemptsPerPart { get; set; } = 6;
 
-    /// <summary>Base delay of the jittered exponential backoff between part attempts. Default 500 ms.</summary>
+    /// <summary>Base delay of the jittered exponential backoff between attempts of a part or a range. Default 500 ms.</summary>
     public TimeSpan RetryBaseDelay { get; set; } = TimeSpan.FromMilliseconds(500);
 
     /// <summary>Upper bound of one backoff delay (a server's Retry-After is honoured up to this). Default 30 s.</summary>
@@ -47,7 +55,7 @@ public sealed class TransferOptions
     /// Compute the integrity checksum of the whole content (<see cref="ContentChecksum"/>) and return it in
     /// <see cref="UploadResult.Checksum"/> / <see cref="DownloadResult.Checksum"/>. Default true. It is computed on the
     /// bytes as they are sent (each part's own, combined at the end), so the content is still read only once; it costs
-    /// a few tenths of a CPU-second per GiB. Off, no checksum work is done at all, and an upload's journal records no
+    /// about a tenth of a CPU-second per GiB (<see cref="ContentChecksum"/>). Off, no checksum work is done at all, and an upload's journal records no
     /// part checksums (so a later resume of it returns no checksum either).
     /// </summary>
     public bool ComputeChecksum { get; set; } = true;

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 
@@ -5,8 +6,9 @@ namespace Cognite.Files.Transfer;
 
 /// <summary>
 /// The resume journal of one multipart upload: a small JSON file (session, plan, parts done with the checksum of the
-/// bytes each sent, source fingerprint, creation time), rewritten atomically (temporary file, then rename) each time a
-/// part finishes. It holds pre-signed URLs, so on Unix it is created readable and writable by the current user only.
+/// bytes each sent, the source's fingerprint, creation time), rewritten atomically (temporary file, then rename) each
+/// time a part finishes. It holds pre-signed URLs, so on Unix it is created readable and writable by the current user
+/// only. While an upload or resume uses it, it is locked (<see cref="UploadJournalLock"/>).
 /// <para>
 /// <see cref="PartChecksums"/> lets a resume report the checksum of the content CDF stores (the parts done before as they
 /// were sent, combined with the parts it sends) without reading those parts again. A journal without them (written
@@ -22,11 +24,14 @@ internal sealed class UploadJournal
     /// <summary>Margin before <see cref="SessionLifetime"/> at which a resume is refused instead of tried.</summary>
     public static readonly TimeSpan ExpiryMargin = TimeSpan.FromHours(1);
 
+    /// <summary>The format written; version 1 (before the fingerprint was kept field by field) is refused with advice.</summary>
+    public const int CurrentVersion = 2;
+
     private static readonly JsonSerializerOptions JsonOptions = new() { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase };
 
     private readonly Lock _gate = new();
 
-    public int Version { get; set; } = 1;
+    public int Version { get; set; } = CurrentVersion;
 
     public long FileId { get; set; }
 
@@ -45,7 +50,8 @@ internal sealed class UploadJournal
     /// <summary>The <see cref="ContentChecksum"/> of the bytes each done part sent, by part index (absent when not computed).</summary>
     public SortedDictionary<int, string> PartChecksums { get; set; } = [];
 
-    public string Fingerprint { get; set; } = string.Empty;
+    /// <summary>What a resume checks of its source: length, modification time, hashes of the first and last MiB.</summary>
+    public SourceFingerprint? Source { get; set; }
 
     public DateTimeOffset CreatedTime { get; set; }
 
@@ -57,7 +63,7 @@ internal sealed class UploadJournal
     [JsonIgnore]
     public UploadPlan Plan => new(Length, PartSize, PartCount);
 
-    public static UploadJournal Create(string path, UploadSession session, UploadPlan plan, string fingerprint, DateTimeOffset now, string target) => new()
+    public static UploadJournal Create(string path, UploadSession session, UploadPlan plan, SourceFingerprint source, DateTimeOffset now, string target) => new()
     {
         Path = path,
         FileId = session.FileId,
@@ -66,7 +72,7 @@ internal sealed class UploadJournal
         Length = plan.Length,
         PartSize = plan.PartSize,
         PartCount = plan.PartCount,
-        Fingerprint = fingerprint,
+        Source = source,
         CreatedTime = now,
         Target = target,
     };
@@ -78,7 +84,13 @@ internal sealed class UploadJournal
             var journal = JsonSerializer.Deserialize<UploadJournal>(File.ReadAllBytes(path), JsonOptions)
                 ?? throw new InvalidDataException("The journal is empty.");
             journal.PartChecksums ??= [];
-            if (journal.Version != 1 || journal.PartCount < 1 || journal.UploadUrls.Count != journal.PartCount || journal.PartsDone.Any(p => p < 0 || p >= journal.PartCount)
+            if (journal.Version < CurrentVersion)
+            {
+                throw new InvalidDataException(string.Create(CultureInfo.InvariantCulture, $"it was written by an older version (format {journal.Version}): start a new upload."));
+            }
+
+            if (journal.Version != CurrentVersion || journal.Source is null || journal.Source.Length != journal.Length
+                || journal.PartCount < 1 || journal.UploadUrls.Count != journal.PartCount || journal.PartsDone.Any(p => p < 0 || p >= journal.PartCount)
                 || journal.Length < 0 || journal.PartSize < 1 || string.IsNullOrEmpty(journal.UploadId)
                 || journal.PartChecksums.Any(c => !journal.PartsDone.Contains(c.Key) || !ContentChecksum.TryParse(c.Value, out _)))
             {
@@ -169,4 +181,70 @@ internal sealed class UploadJournal
 
         File.Move(tmp, path, overwrite: true);
     }
+}
+
+/// <summary>
+/// The exclusive lock of one upload journal for the whole of an upload or resume that uses it: a file
+/// <c>.&lt;journal name&gt;.lock</c> beside the journal, opened with <see cref="FileShare.None"/> (an OS lock: flock on
+/// Unix, a sharing lock on Windows; released however the process ends) and deleted when the run ends. Two runs of one
+/// journal at once would each send every missing part, so the second fails at once, before any request
+/// (<see cref="UploadFailureReason.JournalInUse"/>). The journal itself cannot carry the lock: it is replaced (renamed
+/// over) each time a part finishes.
+/// </summary>
+internal sealed class UploadJournalLock : IDisposable
+{
+    private readonly FileStream _stream;
+
+    private UploadJournalLock(FileStream stream) => _stream = stream;
+
+    /// <summary>The lock file of the journal at <paramref name="journalPath"/>.</summary>
+    public static string PathFor(string journalPath)
+    {
+        var full = Path.GetFullPath(journalPath);
+        return Path.Combine(Path.GetDirectoryName(full)!, $".{Path.GetFileName(full)}.lock");
+    }
+
+    /// <summary>
+    /// Takes the lock of the journal at <paramref name="journalPath"/>, creating its directory for a new journal
+    /// (<paramref name="newJournal"/>); a resume's journal must already be there.
+    /// </summary>
+    public static UploadJournalLock Acquire(string journalPath, bool newJournal)
+    {
+        var path = PathFor(journalPath);
+        var name = Path.GetFileName(journalPath);
+        if (newJournal)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        }
+
+        var options = new FileStreamOptions { Mode = FileMode.OpenOrCreate, Access = FileAccess.ReadWrite, Share = FileShare.None, Options = FileOptions.DeleteOnClose };
+        if (!OperatingSystem.IsWindows())
+        {
+            options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        }
+
+        try
+        {
+            return new UploadJournalLock(new FileStream(path, options));
+        }
+        catch (IOException ex) when (IoErrors.IsInUse(ex))
+        {
+            throw new CogniteUploadException(
+                $"The upload journal '{name}' is in use by another upload or resume (it holds '{Path.GetFileName(path)}'): wait for it to finish, or end it first.",
+                UploadFailureReason.JournalInUse,
+                innerException: ex);
+        }
+        catch (DirectoryNotFoundException ex)
+        {
+            throw new CogniteUploadException($"The upload journal '{name}' cannot be used: its directory does not exist.", UploadFailureReason.InvalidJournal, innerException: ex);
+        }
+        catch (Exception ex) when (ex is IOException or UnauthorizedAccessException)
+        {
+            throw new CogniteUploadException(
+                $"The upload journal '{name}' cannot be used: its lock '{Path.GetFileName(path)}' cannot be created: {ex.Message}", UploadFailureReason.InvalidJournal, innerException: ex);
+        }
+    }
+
+    /// <summary>Releases the lock and deletes its file.</summary>
+    public void Dispose() => _stream.Dispose();
 }

@@ -27,6 +27,13 @@ public sealed record UploadResult(FileMetadata File, string? Checksum, long Byte
     /// <summary>Parts that were already done in the journal and not sent again (non-zero only for a resume).</summary>
     public int PartsSkipped { get; init; }
 
+    /// <summary>
+    /// Bytes of those parts: what a resume found already uploaded and did not send again; 0 otherwise. <see cref="Bytes"/>
+    /// less this is what this run sent, so a resume's rate is <c>(Bytes - BytesSkipped) / Elapsed</c> (as
+    /// <see cref="DownloadResult.BytesSkipped"/> for a download).
+    /// </summary>
+    public long BytesSkipped { get; init; }
+
     /// <summary>CDF's id of the multipart upload session; empty for a single-request upload (<see cref="Parts"/> is 1).</summary>
     public string UploadId { get; init; } = string.Empty;
 }
@@ -57,8 +64,11 @@ public sealed class UploadOptions
     /// When set, a multipart upload writes a journal to this path (atomically, as parts finish) so that
     /// <see cref="CogniteFilesClient.ResumeUploadAsync(string, string, UploadOptions?, CancellationToken)"/> can finish an
     /// interrupted upload; it is deleted on success. The journal holds pre-signed URLs, which are credentials: it is
-    /// created readable by the current user only. A single-request upload (content up to
-    /// <see cref="TransferOptions.SingleUploadThreshold"/>) writes none: it is retried as a whole instead.
+    /// created readable by the current user only. While the upload (or a resume) runs, the journal is locked (an OS lock
+    /// on a file <c>.&lt;journal name&gt;.lock</c> beside it, deleted at the end): another upload or resume of the same
+    /// journal, in this process or another, fails at once with <see cref="UploadFailureReason.JournalInUse"/>, before
+    /// any request. A single-request upload (content up to <see cref="TransferOptions.SingleUploadThreshold"/>) writes
+    /// none: it is retried as a whole instead.
     /// </summary>
     public string? JournalPath { get; set; }
 

@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 
 namespace Cognite.Files.Transfer;
@@ -93,14 +94,15 @@ internal abstract class UploadSource : IDisposable
     internal virtual ValueTask SkipPartAsync(long offset, long length, CancellationToken cancellationToken) => ValueTask.CompletedTask;
 
     /// <summary>
-    /// Asked before completing: is the content still what was planned and sent? A file checks its length and
-    /// modification time; a stream cannot tell and says yes. (The checksum describes the bytes sent whatever the answer;
-    /// this catches a file rewritten while its parts went out, whose parts would then mix old and new content.)
+    /// Asked before completing: is the content still what was planned and sent? A file checks that it still exists with
+    /// its length and modification time; a stream cannot tell and says yes (null). (The checksum describes the bytes sent
+    /// whatever the answer; this catches a file rewritten while its parts went out, whose parts would then mix old and
+    /// new content.)
     /// </summary>
-    internal virtual bool IsUnchanged() => true;
+    internal virtual SourceChangeFinding? FindChange() => null;
 
-    /// <summary>A fingerprint of the source, compared by a resume: length, plus (where possible) modification time and hashes of the first and last MiB.</summary>
-    internal abstract ValueTask<string> ComputeFingerprintAsync(CancellationToken cancellationToken);
+    /// <summary>What a resume compares with the journal: the length, plus (where possible) the modification time and hashes of the first and last MiB.</summary>
+    internal abstract ValueTask<SourceFingerprint> ComputeFingerprintAsync(CancellationToken cancellationToken);
 
     /// <summary>Releases the source.</summary>
     public void Dispose()
@@ -139,27 +141,120 @@ internal abstract class UploadSource : IDisposable
         }
     }
 
-    /// <summary>Hex SHA-256 of the first and last <see cref="FingerprintEdgeBytes"/> of a range, read through <paramref name="open"/>.</summary>
-    private protected static async ValueTask<string> HashEdgesAsync(long length, Func<long, long, Stream> open, CancellationToken cancellationToken)
+    /// <summary>
+    /// Hex SHA-256 of the first <see cref="FingerprintEdgeBytes"/> of a range and of its last ones (those after the
+    /// first, so null for content of at most one MiB; both null for empty content), read through <paramref name="open"/>.
+    /// </summary>
+    private protected static async ValueTask<(string? First, string? Last)> HashEdgesAsync(long length, Func<long, long, Stream> open, CancellationToken cancellationToken)
     {
-        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
         var head = Math.Min(length, FingerprintEdgeBytes);
         var tailStart = Math.Max(head, length - FingerprintEdgeBytes);
-        foreach (var (start, len) in new[] { (0L, head), (tailStart, length - tailStart) })
+        return (await HashAsync(0, head).ConfigureAwait(false), await HashAsync(tailStart, length - tailStart).ConfigureAwait(false));
+
+        async ValueTask<string?> HashAsync(long start, long len)
         {
             if (len == 0)
             {
-                continue;
+                return null;
             }
 
             var s = open(start, len);
             await using (s.ConfigureAwait(false))
             {
-                hash.AppendData(await HashStreamAsync(s, cancellationToken).ConfigureAwait(false));
+                return Convert.ToHexStringLower(await HashStreamAsync(s, cancellationToken).ConfigureAwait(false));
+            }
+        }
+    }
+}
+
+/// <summary>
+/// What a resume checks of its source against the journal: the length; a file's modification time; the SHA-256 of the
+/// first and of the last MiB of a file or a seekable stream (null where not known: a non-seekable stream has only its
+/// length). Kept in the journal as it is, so that a refused resume can say which check failed, with both values.
+/// </summary>
+/// <param name="Length">The content length.</param>
+/// <param name="ModifiedTime">A file's last write time (UTC); null for a stream.</param>
+/// <param name="FirstMiBSha256">Hex SHA-256 of the first MiB (of all the content when shorter); null for a non-seekable stream or empty content.</param>
+/// <param name="LastMiBSha256">Hex SHA-256 of the last MiB (of the bytes after the first MiB when shorter than two); null when there are none.</param>
+internal sealed record SourceFingerprint(long Length, DateTime? ModifiedTime, string? FirstMiBSha256, string? LastMiBSha256)
+{
+    /// <summary>
+    /// The first difference from <paramref name="earlier"/>, in the order length, modification time, first MiB, last MiB,
+    /// each compared only when both fingerprints know it (a file's journal resumed from a stream compares no time); null
+    /// when none.
+    /// </summary>
+    public SourceChangeFinding? FirstDifferenceFrom(SourceFingerprint earlier)
+    {
+        ArgumentNullException.ThrowIfNull(earlier);
+        if (Length != earlier.Length)
+        {
+            return SourceChangeFinding.OfLength(Length, earlier.Length);
+        }
+
+        if (ModifiedTime is { } now && earlier.ModifiedTime is { } then && now != then)
+        {
+            return SourceChangeFinding.OfModificationTime(now, then);
+        }
+
+        var sameTime = ModifiedTime is not null && earlier.ModifiedTime is not null;
+        if (Differs(FirstMiBSha256, earlier.FirstMiBSha256))
+        {
+            return SourceChangeFinding.OfContent(SourceChange.FirstMiB, sameTime);
+        }
+
+        return Differs(LastMiBSha256, earlier.LastMiBSha256) ? SourceChangeFinding.OfContent(SourceChange.LastMiB, sameTime) : null;
+    }
+
+    private static bool Differs(string? now, string? then) => now is not null && then is not null && !string.Equals(now, then, StringComparison.Ordinal);
+}
+
+/// <summary>
+/// Which check found a source changed, and what it saw, worded to end a sentence about the source
+/// ("The file a.bin changed since the upload began: its length is now 10 bytes, it was 20.").
+/// </summary>
+internal readonly record struct SourceChangeFinding(SourceChange Change, string Detail)
+{
+    public static SourceChangeFinding OfLength(long now, long then) =>
+        new(SourceChange.Length, string.Create(CultureInfo.InvariantCulture, $"its length is now {now} bytes, it was {then}"));
+
+    public static SourceChangeFinding OfModificationTime(DateTime now, DateTime then) =>
+        new(SourceChange.ModificationTime, string.Create(CultureInfo.InvariantCulture, $"its modification time is now {now:O}, it was {then:O} (same length)"));
+
+    public static SourceChangeFinding OfContent(SourceChange edge, bool sameModificationTime) => new(
+        edge,
+        $"the content of its {(edge == SourceChange.FirstMiB ? "first" : "last")} MiB differs (same length{(sameModificationTime ? " and modification time" : string.Empty)})");
+
+    public static SourceChangeFinding OfDeletion() => new(SourceChange.Deleted, "it no longer exists at its path (deleted or moved)");
+
+    public static SourceChangeFinding OfEndedEarly(SourceEndedEarlyException ended) =>
+        new(SourceChange.Length, string.Create(CultureInfo.InvariantCulture, $"it ended after {ended.Position} of the {ended.PlannedLength} bytes planned"));
+}
+
+/// <summary>
+/// A source ended before the length planned (a file that became shorter, a stream shorter than announced): its content
+/// is not what was planned, so this is a change of the source, never retried.
+/// </summary>
+internal sealed class SourceEndedEarlyException(long position, long plannedLength)
+    : EndOfStreamException(string.Create(CultureInfo.InvariantCulture, $"The content ended after {position} of the {plannedLength} bytes planned."))
+{
+    /// <summary>Where the content ended: its length when it was read.</summary>
+    public long Position => position;
+
+    /// <summary>The length the upload was planned with.</summary>
+    public long PlannedLength => plannedLength;
+
+    /// <summary>The <see cref="SourceEndedEarlyException"/> in <paramref name="ex"/> or its inner exceptions (HttpClient wraps what a body's read throws).</summary>
+    public static SourceEndedEarlyException? Find(Exception? ex)
+    {
+        for (; ex is not null; ex = ex.InnerException)
+        {
+            if (ex is SourceEndedEarlyException ended)
+            {
+                return ended;
             }
         }
 
-        return Convert.ToHexStringLower(hash.GetHashAndReset());
+        return null;
     }
 }
 

@@ -250,12 +250,15 @@ internal sealed class ThrottledWriteStream(TimeProvider time, int bytesPerSecond
     public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException("async only");
 }
 
-/// <summary>A seekable stream that counts the bytes read from it (to prove the content is read once).</summary>
+/// <summary>A seekable stream that counts the bytes read from it (to prove the content is read once) and records each read's size.</summary>
 internal sealed class CountingStream(Stream inner) : Stream
 {
     private long _bytesRead;
 
     public long BytesRead => Interlocked.Read(ref _bytesRead);
+
+    /// <summary>The size of every non-empty read, in order.</summary>
+    public ConcurrentQueue<int> ReadSizes { get; } = new();
 
     public override bool CanRead => true;
 
@@ -290,6 +293,11 @@ internal sealed class CountingStream(Stream inner) : Stream
     private int Counted(int read)
     {
         Interlocked.Add(ref _bytesRead, read);
+        if (read > 0)
+        {
+            ReadSizes.Enqueue(read);
+        }
+
         return read;
     }
 }

@@ -84,6 +84,7 @@ public class MultipartUploadEngineTests
         Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
         Assert.That(result.Parts, Is.EqualTo(11));
         Assert.That(result.Bytes, Is.EqualTo(content.Length));
+        Assert.That(result.BytesSkipped, Is.Zero);
         Assert.That(result.Retries, Is.Zero);
         Assert.That(result.File.Uploaded, Is.True);
         Assert.That(steps.CompleteCalls, Is.EqualTo(1));
@@ -452,6 +453,25 @@ public class MultipartUploadEngineTests
     }
 
     [Test]
+    public async Task Each_part_is_read_and_checksummed_in_whole_1_MiB_spans()
+    {
+        // The CRC is appended once per read of the copy (PartProgressStream.CopyToAsync, as HttpClient sends a body): a
+        // read of the whole 1 MiB copy buffer keeps the vectorized CRC at full speed and the calls few.
+        const int mib = 1024 * 1024;
+        var content = Content((2 * 2 * mib) + (mib / 2) + 3);
+        var stream = new CountingStream(new MemoryStream(content));
+        var steps = new FakeUploadSteps(_time) { Destination = _ => Stream.Null };
+        var options = Options(concurrency: 1);
+        options.PartSize = 2 * mib;
+        using var source = UploadSource.FromStream(stream);
+
+        var result = await new MultipartUploadEngine(steps, options, _time).UploadAsync(source, NewFile);
+
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
+        Assert.That(stream.ReadSizes, Is.EqualTo(new[] { mib, mib, mib, mib, (mib / 2) + 3 }), "parts of 2 MiB, 2 MiB and the rest, each read in 1 MiB spans");
+    }
+
+    [Test]
     public async Task The_checksum_describes_the_bytes_CDF_accepted_combined_in_any_order()
     {
         // Part 2's first attempt fails after the source's bytes of that part were changed: the retry sends (and
@@ -604,6 +624,8 @@ public class MultipartUploadEngineTests
             var result = await new MultipartUploadEngine(second, Options(concurrency: 2), _time).ResumeAsync(journal, source, new UploadOptions { Progress = progress });
 
             Assert.That(result.PartsSkipped, Is.EqualTo(done.Count));
+            Assert.That(result.BytesSkipped, Is.EqualTo(done.Sum(i => i == 10 ? 3L : PartSize)), "the bytes of the parts done before");
+            Assert.That(result.Bytes - result.BytesSkipped, Is.EqualTo(second.Parts.Where(p => !done.Contains(p.Key)).Sum(p => (long)p.Value.Length)), "what this run sent");
             Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
         }
 
@@ -767,6 +789,7 @@ public class MultipartUploadEngineTests
         var result = await new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journalPath, source, new UploadOptions { Progress = progress });
 
         Assert.That(result.PartsSkipped, Is.EqualTo(5));
+        Assert.That(result.BytesSkipped, Is.EqualTo(content.Length), "nothing sent by this run");
         Assert.That(steps.Attempts, Is.Empty);
         Assert.That(steps.CompleteCalls, Is.EqualTo(1));
         Assert.That(progress.Values, Is.EqualTo(new[] { new UploadProgress(content.Length, content.Length, 5, 5) }), "reported once, at the full size");
@@ -786,7 +809,135 @@ public class MultipartUploadEngineTests
         var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journal, source));
 
         Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(ex.SourceChange, Is.Not.Null);
         Assert.That(steps.Attempts, Is.Empty);
+    }
+
+    /// <summary>An upload of <paramref name="content"/> in 64 KiB parts that fails at part 2, leaving its journal.</summary>
+    private async Task<(string Path, string Journal, DateTime Modified)> InterruptedLargeUploadAsync(byte[] content)
+    {
+        var path = WriteFile(content);
+        var journal = Path.Combine(_dir, "upload.journal");
+        var options = Options();
+        options.PartSize = 64 * 1024;
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call.PartIndex == 2 ? throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) : Task.CompletedTask,
+        };
+        using var source = UploadSource.FromFile(path);
+        await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, options, _time).UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal }));
+        return (path, journal, File.GetLastWriteTimeUtc(path));
+    }
+
+    private async Task<CogniteUploadException> ResumeFailsAsync(string journal, UploadSource source)
+    {
+        var steps = new FakeUploadSteps(_time);
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journal, source));
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(steps.Attempts, Is.Empty, "nothing sent");
+        return ex;
+    }
+
+    /// <summary>Writes one byte at <paramref name="offset"/> in place (flipped), then restores the modification time.</summary>
+    private static void EditInPlace(string path, long offset, DateTime modified)
+    {
+        using (var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
+        {
+            stream.Position = offset;
+            var b = stream.ReadByte();
+            stream.Position = offset;
+            stream.WriteByte((byte)(b ^ 0xFF));
+        }
+
+        File.SetLastWriteTimeUtc(path, modified);
+    }
+
+    [Test]
+    public async Task A_refused_resume_names_a_changed_length_with_both_values()
+    {
+        var (path, journal, _) = await InterruptedLargeUploadAsync(Content(3 * 1024 * 1024));
+        using (var stream = new FileStream(path, FileMode.Append))
+        {
+            stream.Write(new byte[7]);
+        }
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await ResumeFailsAsync(journal, source);
+
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(ex.Message, Is.EqualTo("The file source.bin changed since the upload began: its length is now 3145735 bytes, it was 3145728. A resume cannot finish this upload: start a new upload."));
+        Assert.That(ex.UploadId, Is.EqualTo("upload-1"));
+        Assert.That(ex.FileId, Is.EqualTo(42));
+    }
+
+    [Test]
+    public async Task A_refused_resume_names_a_changed_modification_time_with_both_values()
+    {
+        var (path, journal, modified) = await InterruptedLargeUploadAsync(Content(3 * 1024 * 1024));
+        var later = new DateTime(2027, 1, 2, 3, 4, 5, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(path, later);
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await ResumeFailsAsync(journal, source);
+
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.ModificationTime));
+        Assert.That(ex.Message, Is.EqualTo(
+            $"The file source.bin changed since the upload began: its modification time is now 2027-01-02T03:04:05.0000000Z, it was {modified:O} (same length). A resume cannot finish this upload: start a new upload."));
+    }
+
+    [TestCase(10L, SourceChange.FirstMiB, "first")]
+    [TestCase((3L * 1024 * 1024) - 10, SourceChange.LastMiB, "last")]
+    public async Task A_refused_resume_names_the_MiB_whose_content_changed(long offset, SourceChange expected, string which)
+    {
+        var (path, journal, modified) = await InterruptedLargeUploadAsync(Content(3 * 1024 * 1024));
+        EditInPlace(path, offset, modified);
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await ResumeFailsAsync(journal, source);
+
+        Assert.That(ex.SourceChange, Is.EqualTo(expected));
+        Assert.That(ex.Message, Is.EqualTo($"The file source.bin changed since the upload began: the content of its {which} MiB differs (same length and modification time). A resume cannot finish this upload: start a new upload."));
+    }
+
+    [Test]
+    public async Task A_refused_resume_of_a_seekable_stream_names_the_MiB_whose_content_changed()
+    {
+        var content = Content(3 * 1024 * 1024);
+        var journal = Path.Combine(_dir, "stream.journal");
+        var options = Options();
+        options.PartSize = 64 * 1024;
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnPut = call => call.PartIndex == 2 ? throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) : Task.CompletedTask,
+        };
+        using (var first = UploadSource.FromStream(new MemoryStream(content)))
+        {
+            await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, options, _time).UploadAsync(first, NewFile, new UploadOptions { JournalPath = journal }));
+        }
+
+        content[^1] ^= 0xFF;
+        using var source = UploadSource.FromStream(new MemoryStream(content));
+        var ex = await ResumeFailsAsync(journal, source);
+
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.LastMiB));
+        Assert.That(ex.Message, Is.EqualTo("The seekable MemoryStream changed since the upload began: the content of its last MiB differs (same length). A resume cannot finish this upload: start a new upload."));
+    }
+
+    [Test]
+    public async Task A_journal_of_the_previous_format_is_refused_with_advice()
+    {
+        var (path, journalPath) = await InterruptedUploadAsync(Content(5 * PartSize));
+        var json = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(journalPath))!.AsObject();
+        json["version"] = 1;
+        json.Remove("source");
+        json["fingerprint"] = "file:5120:0:ab";
+        File.WriteAllText(journalPath, json.ToJsonString());
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(new FakeUploadSteps(_time), Options(), _time).ResumeAsync(journalPath, source));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.InvalidJournal));
+        Assert.That(ex.Message, Is.EqualTo("The upload journal 'upload.journal' cannot be used: it was written by an older version (format 1): start a new upload."));
     }
 
     [Test]
@@ -814,6 +965,152 @@ public class MultipartUploadEngineTests
 
         Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SessionExpired));
         Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_resumed_part_answered_404_says_the_upload_is_gone_and_is_not_retried()
+    {
+        var (path, journal) = await InterruptedUploadAsync(Content(5 * PartSize));
+        var steps = new FakeUploadSteps(_time) { OnPut = _ => throw FakeUploadSteps.Status(HttpStatusCode.NotFound) };
+
+        using var source = UploadSource.FromFile(path);
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(concurrency: 1), _time).ResumeAsync(journal, source));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.UploadNotFound));
+        Assert.That(ex.Attempts, Is.EqualTo(1), "404 is not retried");
+        Assert.That(ex.InnerException, Is.InstanceOf<CogniteNotFoundException>());
+        Assert.That(ex.Message, Does.StartWith("Part 3 of 5 of upload upload-1 (file id 42) failed: CDF PUT /upload/part failed with 404 (NotFound): injected"));
+        Assert.That(ex.Message, Does.EndWith("The upload no longer exists in CDF (was the file deleted?): a resume cannot finish it, start a new upload."));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+        Assert.That(File.Exists(journal), Is.True, "the journal is the caller's to delete");
+    }
+
+    [Test]
+    public async Task Completing_an_upload_CDF_no_longer_knows_says_the_upload_is_gone()
+    {
+        // CDF answers completemultipartupload for a deleted file like any lookup of it: 400 with the id as missing.
+        var missing = new CogniteErrorDetails(HttpStatusCode.BadRequest, 400, "Files not found.", [new Dictionary<string, object?> { ["id"] = 42L }], [], "req-c", null, "POST", "/api/v1/projects/p/files/completemultipartupload");
+        var steps = new FakeUploadSteps(_time) { OnComplete = () => throw CogniteErrorParser.Create(missing) };
+        using var source = UploadSource.FromStream(new MemoryStream(Content(3 * PartSize)));
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.UploadNotFound));
+        Assert.That(ex.InnerException, Is.InstanceOf<CogniteNotFoundException>());
+        Assert.That(ex.RequestId, Is.EqualTo("req-c"));
+        Assert.That(ex.Message, Does.StartWith("Completing upload upload-1 (file id 42) failed: CDF POST /api/v1/projects/p/files/completemultipartupload failed with 400 (BadRequest): Files not found."));
+        Assert.That(ex.Message, Does.EndWith("The upload no longer exists in CDF (was the file deleted?): a resume cannot finish it, start a new upload."));
+    }
+
+    [Test]
+    public async Task Completion_refused_for_another_reason_is_CDFs_own_error()
+    {
+        // A 400 without missing items (e.g. "Unknown uploadId for this file", parts missing or too small) does not say the
+        // upload is gone: it is CDF's error as it is.
+        var steps = new FakeUploadSteps(_time) { OnComplete = () => throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) };
+        using var source = UploadSource.FromStream(new MemoryStream(Content(3 * PartSize)));
+
+        var ex = await Assert.ThrowsAsync<CogniteApiException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.StatusCode, Is.EqualTo(HttpStatusCode.BadRequest));
+    }
+
+    [Test]
+    public async Task A_second_resume_of_a_journal_in_use_fails_at_once_before_any_request()
+    {
+        var content = Content(5 * PartSize);
+        var (path, journal) = await InterruptedUploadAsync(content);
+        var release = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var sending = new TaskCompletionSource(TaskCreationOptions.RunContinuationsAsynchronously);
+        var first = new FakeUploadSteps(_time)
+        {
+            OnPut = async _ =>
+            {
+                sending.TrySetResult();
+                await release.Task;
+            },
+        };
+        var second = new FakeUploadSteps(_time);
+        using var firstSource = UploadSource.FromFile(path);
+        using var secondSource = UploadSource.FromFile(path);
+
+        var running = new MultipartUploadEngine(first, Options(), _time).ResumeAsync(journal, firstSource);
+        await sending.Task.WaitAsync(Wait);
+        Assert.That(File.Exists(UploadJournalLock.PathFor(journal)), Is.True, "the lock file is beside the journal while the resume runs");
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(second, Options(), _time).ResumeAsync(journal, secondSource));
+        var again = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(second, Options(), _time).UploadAsync(secondSource, NewFile, new UploadOptions { JournalPath = journal }));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.JournalInUse));
+        Assert.That(ex.Message, Is.EqualTo("The upload journal 'upload.journal' is in use by another upload or resume (it holds '.upload.journal.lock'): wait for it to finish, or end it first."));
+        Assert.That(again!.Reason, Is.EqualTo(UploadFailureReason.JournalInUse), "a new upload to a journal in use is refused too");
+        Assert.That(second.Attempts, Is.Empty);
+        Assert.That(second.StartCalls + second.CompleteCalls, Is.Zero, "no request");
+
+        release.SetResult();
+        var result = await running.WaitAsync(Wait);
+        Assert.That(result.Checksum, Is.EqualTo(Sha(content)));
+        Assert.That(File.Exists(journal), Is.False);
+        Assert.That(File.Exists(UploadJournalLock.PathFor(journal)), Is.False, "the lock file is deleted when the run ends");
+    }
+
+    [Test]
+    public async Task The_journal_lock_is_released_however_the_run_ends()
+    {
+        var (path, journal) = await InterruptedUploadAsync(Content(5 * PartSize));
+        Assert.That(File.Exists(UploadJournalLock.PathFor(journal)), Is.False, "released by the failed upload");
+        using (var cancelled = new CancellationTokenSource())
+        {
+            var steps = new FakeUploadSteps(_time) { OnPut = async call => await cancelled.CancelAsync() };
+            using var source = UploadSource.FromFile(path);
+            await Assert.CatchAsync<OperationCanceledException>(() => new MultipartUploadEngine(steps, Options(), _time).ResumeAsync(journal, source, cancellationToken: cancelled.Token));
+        }
+
+        Assert.That(File.Exists(UploadJournalLock.PathFor(journal)), Is.False, "released by the cancelled resume");
+        using var again = UploadSource.FromFile(path);
+        var result = await new MultipartUploadEngine(new FakeUploadSteps(_time), Options(), _time).ResumeAsync(journal, again);
+        Assert.That(result.File.Uploaded, Is.True);
+    }
+
+    [Test]
+    public async Task A_resume_of_a_journal_in_a_missing_directory_is_an_invalid_journal()
+    {
+        using var source = UploadSource.FromStream(new MemoryStream(Content(10)));
+        var journal = Path.Combine(_dir, "missing", "j.journal");
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(new FakeUploadSteps(_time), Options(), _time).ResumeAsync(journal, source));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.InvalidJournal));
+        Assert.That(ex.Message, Is.EqualTo("The upload journal 'j.journal' cannot be used: its directory does not exist."));
+        Assert.That(Directory.Exists(Path.GetDirectoryName(journal)), Is.False, "nothing created");
+    }
+
+    [Test]
+    public async Task The_journal_and_its_lock_are_owner_only_when_created_and_after_every_rewrite()
+    {
+        Assume.That(OperatingSystem.IsWindows(), Is.False, "Unix permissions");
+        const UnixFileMode ownerOnly = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        var journal = Path.Combine(_dir, "perm.journal");
+        var modes = new ConcurrentQueue<(int Part, UnixFileMode Journal, UnixFileMode Lock)>();
+        var steps = new FakeUploadSteps(_time)
+        {
+            // Each PUT sees the journal as last written: created (before the first part is done), then rewritten by each part.
+            OnPut = call =>
+            {
+                if (!OperatingSystem.IsWindows())
+                {
+                    modes.Enqueue((call.PartIndex, File.GetUnixFileMode(journal), File.GetUnixFileMode(UploadJournalLock.PathFor(journal))));
+                }
+
+                return Task.CompletedTask;
+            },
+        };
+        using var source = UploadSource.FromFile(WriteFile(Content(4 * PartSize)));
+
+        await new MultipartUploadEngine(steps, Options(concurrency: 1), _time).UploadAsync(source, NewFile, new UploadOptions { JournalPath = journal });
+
+        Assert.That(modes.Select(m => m.Part), Is.EqualTo(new[] { 0, 1, 2, 3 }), "seen after creation and after three rewrites");
+        Assert.That(modes.Select(m => m.Journal), Is.All.EqualTo(ownerOnly));
+        Assert.That(modes.Select(m => m.Lock), Is.All.EqualTo(ownerOnly));
     }
 
     [Test]
@@ -921,13 +1218,15 @@ public class MultipartUploadEngineTests
     {
         var content = Content(4 * PartSize);
         var path = WriteFile(content);
+        var opened = File.GetLastWriteTimeUtc(path);
+        var later = new DateTime(2027, 1, 2, 3, 4, 5, DateTimeKind.Utc);
         var steps = new FakeUploadSteps(_time)
         {
             OnPut = call =>
             {
                 if (call is { PartIndex: 3, Attempt: 1 })
                 {
-                    File.SetLastWriteTimeUtc(path, DateTime.UtcNow.AddMinutes(1));
+                    File.SetLastWriteTimeUtc(path, later);
                 }
 
                 return Task.CompletedTask;
@@ -938,6 +1237,90 @@ public class MultipartUploadEngineTests
         var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile));
 
         Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.ModificationTime));
+        Assert.That(ex.Message, Is.EqualTo(
+            $"The file source.bin changed while it was uploaded: its modification time is now 2027-01-02T03:04:05.0000000Z, it was {opened:O} (same length). The upload was not completed: upload it again."));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_file_that_grows_during_upload_is_not_completed_and_says_both_lengths()
+    {
+        var path = WriteFile(Content(4 * PartSize));
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnAccepted = part =>
+            {
+                if (part == 3)
+                {
+                    using var stream = new FileStream(path, FileMode.Append);
+                    stream.Write(new byte[5]);
+                }
+            },
+        };
+        using var source = UploadSource.FromFile(path);
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(concurrency: 1), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(ex.Message, Is.EqualTo("The file source.bin changed while it was uploaded: its length is now 4101 bytes, it was 4096. The upload was not completed: upload it again."));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_file_deleted_during_upload_is_not_completed()
+    {
+        Assume.That(OperatingSystem.IsWindows(), Is.False, "an open file cannot be deleted on Windows");
+        var path = WriteFile(Content(4 * PartSize));
+        var steps = new FakeUploadSteps(_time) { OnAccepted = part => File.Delete(path) };
+        using var source = UploadSource.FromFile(path);
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(concurrency: 1), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.SourceChange, Is.EqualTo(SourceChange.Deleted));
+        Assert.That(ex.Message, Is.EqualTo("The file source.bin changed while it was uploaded: it no longer exists at its path (deleted or moved). The upload was not completed: upload it again."));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_file_that_becomes_shorter_during_upload_fails_at_once_without_retries()
+    {
+        var path = WriteFile(Content(4 * PartSize));
+        var steps = new FakeUploadSteps(_time)
+        {
+            OnAccepted = part =>
+            {
+                if (part == 0)
+                {
+                    using var stream = new FileStream(path, FileMode.Open, FileAccess.Write);
+                    stream.SetLength((2 * PartSize) + 100);
+                }
+            },
+        };
+        using var source = UploadSource.FromFile(path);
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(concurrency: 1), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(ex.PartIndex, Is.EqualTo(2));
+        Assert.That(ex.Attempts, Is.EqualTo(1), "reading again gives the same short file: not retried");
+        Assert.That(ex.Message, Is.EqualTo("The file source.bin is shorter than planned: it ended after 2148 of the 4096 bytes planned. The upload was not completed."));
+        Assert.That(steps.CompleteCalls, Is.Zero);
+    }
+
+    [Test]
+    public async Task A_non_seekable_stream_that_ends_early_names_both_lengths()
+    {
+        using var source = UploadSource.FromStream(new NonSeekableStream(new MemoryStream(Content(2 * PartSize))), (3 * PartSize) + 1);
+        var steps = new FakeUploadSteps(_time);
+
+        var ex = await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(steps, Options(), _time).UploadAsync(source, NewFile));
+
+        Assert.That(ex!.Reason, Is.EqualTo(UploadFailureReason.SourceChanged));
+        Assert.That(ex.SourceChange, Is.EqualTo(SourceChange.Length));
+        Assert.That(ex.InnerException, Is.InstanceOf<EndOfStreamException>());
+        Assert.That(ex.Message, Is.EqualTo("The non-seekable NonSeekableStream is shorter than planned: it ended after 2048 of the 3073 bytes planned. The upload was not completed."));
         Assert.That(steps.CompleteCalls, Is.Zero);
     }
 }
