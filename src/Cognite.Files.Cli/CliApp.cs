@@ -99,6 +99,35 @@ internal static class CliApp
         CustomParser = r => ParseInt(r, "--concurrency", 1, 64),
     };
 
+    /// <summary>--bwlimit: one cap for the whole run, uploads and downloads, all connections together.</summary>
+    private static Option<long?> BandwidthLimitOption() => new("--bwlimit")
+    {
+        Description = "Cap the total transfer rate of this run, all files and connections together: bytes per second with a unit, e.g. 50MiB/s, 800KiB/s, 1.5GB/s (KiB/MiB/GiB binary, kB/MB/GB decimal). At least 1KiB/s. Default: no cap.",
+        HelpName = "rate",
+        CustomParser = r => ParseRate(r),
+    };
+
+    private static long ParseRate(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (!SizeParser.TryParseRate(text, out var rate))
+        {
+            result.AddError($"--bwlimit '{text}' is not a rate (use bytes per second with a unit: 50MiB/s, 800KiB/s, 1.5GB/s)");
+            return 0;
+        }
+
+        if (rate < MinimumBandwidth)
+        {
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"--bwlimit must be at least 1KiB/s (got {text} = {rate} bytes per second)"));
+            return 0;
+        }
+
+        return rate;
+    }
+
+    /// <summary>The lowest --bwlimit: the library's lowest <c>MaxTransferBytesPerSecond</c>.</summary>
+    private const long MinimumBandwidth = 1024;
+
     /// <summary>An integer option's value, or an error naming the allowed range.</summary>
     private static int ParseInt(ArgumentResult result, string name, int min, int max)
     {
@@ -143,10 +172,11 @@ internal static class CliApp
         var concurrency = ConcurrencyOption();
         var include = IncludeOption();
         var exclude = ExcludeOption();
+        var bandwidth = BandwidthLimitOption();
         var json = JsonOption();
         var command = new Command("upload", "Upload a file or a directory (multipart, concurrent, resumable) with live progress.")
         {
-            path, to, externalId, name, directory, overwrite, partSize, concurrency, journal, include, exclude, json, config,
+            path, to, externalId, name, directory, overwrite, partSize, concurrency, journal, include, exclude, bandwidth, json, config,
         };
         command.SetAction((parse, ct) => UploadCommand.RunAsync(
             context,
@@ -165,6 +195,7 @@ internal static class CliApp
             {
                 Include = parse.GetValue(include) ?? [],
                 Exclude = parse.GetValue(exclude) ?? [],
+                BandwidthLimit = parse.GetValue(bandwidth),
             },
             ct));
         return command;
@@ -182,10 +213,11 @@ internal static class CliApp
         var concurrency = ConcurrencyOption();
         var include = IncludeOption();
         var exclude = ExcludeOption();
+        var bandwidth = BandwidthLimitOption();
         var json = JsonOption();
         var command = new Command("sync", "Upload what is new or changed in a local directory (and nothing else); with --delete, remove what is gone. Run it again to resume.")
         {
-            path, directory, externalIdPrefix, dryRun, delete, yes, partSize, concurrency, include, exclude, json, config,
+            path, directory, externalIdPrefix, dryRun, delete, yes, partSize, concurrency, include, exclude, bandwidth, json, config,
         };
         command.SetAction((parse, ct) => SyncCommand.RunAsync(
             context,
@@ -201,7 +233,10 @@ internal static class CliApp
                 parse.GetValue(include) ?? [],
                 parse.GetValue(exclude) ?? [],
                 parse.GetValue(json),
-                parse.GetValue(config)),
+                parse.GetValue(config))
+            {
+                BandwidthLimit = parse.GetValue(bandwidth),
+            },
             ct));
         return command;
     }
@@ -210,9 +245,16 @@ internal static class CliApp
     {
         var journals = new Argument<string[]>("journal") { Description = "Journal file(s) printed by an interrupted upload.", Arity = ArgumentArity.OneOrMore };
         var concurrency = ConcurrencyOption();
+        var bandwidth = BandwidthLimitOption();
         var json = JsonOption();
-        var command = new Command("resume", "Finish interrupted uploads, sending only the parts that are missing.") { journals, concurrency, json, config };
-        command.SetAction((parse, ct) => UploadCommand.ResumeAsync(context, parse.GetRequiredValue(journals), parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(json), parse.GetValue(config), ct));
+        var command = new Command("resume", "Finish interrupted uploads, sending only the parts that are missing.") { journals, concurrency, bandwidth, json, config };
+        command.SetAction((parse, ct) => UploadCommand.ResumeAsync(
+            context,
+            new UploadCommand.ResumeRequest(parse.GetRequiredValue(journals), parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(json), parse.GetValue(config))
+            {
+                BandwidthLimit = parse.GetValue(bandwidth),
+            },
+            ct));
         return command;
     }
 
@@ -234,10 +276,11 @@ internal static class CliApp
         };
         var include = IncludeOption();
         var exclude = ExcludeOption();
+        var bandwidth = BandwidthLimitOption();
         var json = JsonOption();
         var command = new Command("download", "Download a file's content (byte-exact; prints its checksum), or many files into a directory tree.")
         {
-            file, destination, directoryPrefix, externalIdPrefix, name, overwrite, concurrency, include, exclude, json, config,
+            file, destination, directoryPrefix, externalIdPrefix, name, overwrite, concurrency, include, exclude, bandwidth, json, config,
         };
         command.SetAction((parse, ct) =>
         {
@@ -255,7 +298,10 @@ internal static class CliApp
 
                 return TreeDownloadCommand.RunAsync(
                     context,
-                    new TreeDownloadCommand.Request(first, parse.GetValue(directoryPrefix), parse.GetValue(externalIdPrefix), parse.GetValue(name), includes, excludes, parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config)),
+                    new TreeDownloadCommand.Request(first, parse.GetValue(directoryPrefix), parse.GetValue(externalIdPrefix), parse.GetValue(name), includes, excludes, parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config))
+                    {
+                        BandwidthLimit = parse.GetValue(bandwidth),
+                    },
                     ct);
             }
 
@@ -269,7 +315,13 @@ internal static class CliApp
                 return Task.FromResult(CliErrors.Report(context, "--include and --exclude select files of a download of several files (--directory-prefix, --external-id-prefix or --name)", ExitCodes.Usage));
             }
 
-            return DownloadCommand.RunAsync(context, first, second, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config), ct);
+            return DownloadCommand.RunAsync(
+                context,
+                new DownloadCommand.Request(first, second, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config))
+                {
+                    BandwidthLimit = parse.GetValue(bandwidth),
+                },
+                ct);
         });
         return command;
     }
@@ -278,9 +330,10 @@ internal static class CliApp
     {
         var file = new Argument<string>("id|externalId") { Description = "The CDF file: an id, an external id, or id:N / ext:X." };
         var local = new Argument<string>("local-file") { Description = "The local file to compare with it." };
+        var bandwidth = BandwidthLimitOption();
         var json = JsonOption();
-        var command = new Command("verify", "Check that a local file is a CDF file's content: against the checksum stored in its metadata, else by downloading it. Exit 0 identical, 1 different.") { file, local, json, config };
-        command.SetAction((parse, ct) => VerifyCommand.RunAsync(context, parse.GetRequiredValue(file), parse.GetRequiredValue(local), parse.GetValue(json), parse.GetValue(config), ct));
+        var command = new Command("verify", "Check that a local file is a CDF file's content: against the checksum stored in its metadata, else by downloading it. Exit 0 identical, 1 different.") { file, local, bandwidth, json, config };
+        command.SetAction((parse, ct) => VerifyCommand.RunAsync(context, parse.GetRequiredValue(file), parse.GetRequiredValue(local), parse.GetValue(bandwidth), parse.GetValue(json), parse.GetValue(config), ct));
         return command;
     }
 
@@ -420,14 +473,18 @@ internal static class CliApp
                 return value;
             },
         };
+        var bandwidth = BandwidthLimitOption();
         var json = JsonOption();
         var command = new Command("bench", "Measure upload and download throughput against the configured target (the embedded emulator by default) at several part sizes and concurrencies, with data generated in memory; recommends a setting and deletes what it created.")
         {
-            size, partSizes, concurrencies, json, config,
+            size, partSizes, concurrencies, bandwidth, json, config,
         };
         command.SetAction((parse, ct) => BenchCommand.RunAsync(
             context,
-            new BenchCommand.Request(parse.GetValue(size) ?? 64L << 20, parse.GetValue(partSizes) ?? [8L << 20, 16L << 20], parse.GetValue(concurrencies) ?? [1, 4, 8], parse.GetValue(json), parse.GetValue(config)),
+            new BenchCommand.Request(parse.GetValue(size) ?? 64L << 20, parse.GetValue(partSizes) ?? [8L << 20, 16L << 20], parse.GetValue(concurrencies) ?? [1, 4, 8], parse.GetValue(json), parse.GetValue(config))
+            {
+                BandwidthLimit = parse.GetValue(bandwidth),
+            },
             ct));
         return command;
     }
@@ -452,11 +509,15 @@ internal static class CliApp
         };
         var partSize = PartSizeOption();
         var concurrency = ConcurrencyOption();
+        var bandwidth = BandwidthLimitOption();
         var command = new Command("demo", "Generate a file of random bytes (default 1 GiB), upload it multipart (to an embedded emulator when no CDF configuration is found, else to the configured project, deleting it afterwards), download it back and check it is byte-exact.")
         {
-            size, partSize, concurrency, config,
+            size, partSize, concurrency, bandwidth, config,
         };
-        command.SetAction((parse, ct) => DemoCommand.RunAsync(context, parse.GetValue(config), parse.GetValue(size) ?? 1L << 30, parse.GetValue(partSize) ?? DefaultPartSize, parse.GetValue(concurrency) ?? DefaultConcurrency, ct));
+        command.SetAction((parse, ct) => DemoCommand.RunAsync(
+            context,
+            new DemoCommand.Request(parse.GetValue(config), parse.GetValue(size) ?? 1L << 30, parse.GetValue(partSize) ?? DefaultPartSize, parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(bandwidth)),
+            ct));
         return command;
     }
 }

@@ -63,9 +63,10 @@ internal sealed class CliHarness : IAsyncDisposable
     /// Runs the CLI. <paramref name="interactive"/> gives it a recorded terminal (Spectre's TestConsole); with
     /// <paramref name="recordEscapes"/> the recording keeps the escape sequences (cursor moves, erases), so that
     /// <see cref="TerminalScreen"/> can replay it into what the screen shows at the end. <paramref name="typed"/> are
-    /// lines the user types at the terminal's prompts.
+    /// lines the user types at the terminal's prompts. <paramref name="configureClient"/> sees (and may adjust) the
+    /// options of every client the CLI builds.
     /// </summary>
-    public async Task<CliRun> RunAsync(string[] args, bool interactive, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null, bool recordEscapes = false, IReadOnlyList<string>? typed = null)
+    public async Task<CliRun> RunAsync(string[] args, bool interactive, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null, bool recordEscapes = false, IReadOnlyList<string>? typed = null, Action<CogniteFilesClientOptions>? configureClient = null)
     {
         var console = new TestConsole();
         if (interactive)
@@ -91,6 +92,7 @@ internal sealed class CliHarness : IAsyncDisposable
             Interactive = interactive,
             Environment = name => env.TryGetValue(name, out var value) ? value : null,
             ConfigureEmulator = o => o.AcceptedTokens = null,
+            ConfigureClient = configureClient,
         };
         var code = await CliApp.RunAsync(args, context, cancellationToken);
         var run = new CliRun(code, output.ToString(), error.ToString(), console.Output);

@@ -21,7 +21,11 @@ internal static class BenchCommand
     /// <summary>Where the bench's files go in CDF (each deleted after its round).</summary>
     public const string Directory = "/cognite-files-bench";
 
-    internal sealed record Request(long Size, IReadOnlyList<long> PartSizes, IReadOnlyList<int> Concurrencies, bool Json, string? ConfigPath);
+    internal sealed record Request(long Size, IReadOnlyList<long> PartSizes, IReadOnlyList<int> Concurrencies, bool Json, string? ConfigPath)
+    {
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+    }
 
     private sealed record Row(long PartSize, int Concurrency, int Parts, double UploadMiBps, double DownloadMiBps);
 
@@ -31,7 +35,7 @@ internal static class BenchCommand
             var settings = CliSettings.Resolve(context, request.ConfigPath);
             // The client's own limit is the highest concurrency asked for; each round's lower value is its call's own.
             var transfer = Uploader.Options(request.PartSizes.Max(), request.Concurrencies.Max());
-            await using var connection = await CliConnection.OpenAsync(context, settings, transfer, cancellationToken).ConfigureAwait(false);
+            await using var connection = await CliConnection.OpenAsync(context, settings, transfer, request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
             var rounds = request.PartSizes.Count * request.Concurrencies.Count;
             context.Notice(string.Create(CultureInfo.InvariantCulture,
                 $"bench: {rounds} round{(rounds == 1 ? string.Empty : "s")} of {Format.Bytes(request.Size)} up and down against {connection.Description}; files in {Directory}, deleted after each round"));

@@ -8,9 +8,16 @@ namespace Cognite.Files.Cli.Commands;
 /// <summary><c>download &lt;id|externalId&gt; &lt;dest&gt;</c>: streams the content to a file (temporary file, then rename) and prints its SHA-256.</summary>
 internal static class DownloadCommand
 {
-    public static Task<int> RunAsync(CliContext context, string reference, string destination, bool overwrite, bool json, string? configPath, CancellationToken cancellationToken) =>
+    internal sealed record Request(string Reference, string Destination, bool Overwrite, bool Json, string? ConfigPath)
+    {
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+    }
+
+    public static Task<int> RunAsync(CliContext context, Request request, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
+            var (reference, destination, overwrite, json, configPath) = request;
             var identifier = FileReference.Parse(reference);
             var destinationIsDirectory = Directory.Exists(destination);
             if (!destinationIsDirectory)
@@ -18,7 +25,7 @@ internal static class DownloadCommand
                 CheckTarget(Path.GetFullPath(destination), overwrite);
             }
 
-            await using var connection = await CommandRunner.ConnectAsync(context, configPath, cancellationToken).ConfigureAwait(false);
+            await using var connection = await CommandRunner.ConnectAsync(context, configPath, cancellationToken, maxBytesPerSecond: request.BandwidthLimit).ConfigureAwait(false);
             var file = await connection.Client.RetrieveAsync(identifier, cancellationToken).ConfigureAwait(false);
             var path = Path.GetFullPath(destinationIsDirectory ? Path.Combine(destination, SafeFileName(file.Name)) : destination);
             if (destinationIsDirectory)

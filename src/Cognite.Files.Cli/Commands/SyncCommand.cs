@@ -33,7 +33,11 @@ internal static class SyncCommand
         IReadOnlyList<string> Include,
         IReadOnlyList<string> Exclude,
         bool Json,
-        string? ConfigPath);
+        string? ConfigPath)
+    {
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+    }
 
     internal enum Action
     {
@@ -73,7 +77,7 @@ internal static class SyncCommand
             }
 
             var settings = CliSettings.Resolve(context, request.ConfigPath);
-            await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), cancellationToken).ConfigureAwait(false);
+            await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
             var remote = new Dictionary<string, FileMetadata>(StringComparer.Ordinal);
             await foreach (var file in connection.Client.ListAsync(new FileFilter { ExternalIdPrefix = prefix }, cancellationToken: cancellationToken).ConfigureAwait(false))
             {

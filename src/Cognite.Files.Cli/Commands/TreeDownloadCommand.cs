@@ -26,7 +26,11 @@ internal static class TreeDownloadCommand
         int Concurrency,
         bool Overwrite,
         bool Json,
-        string? ConfigPath);
+        string? ConfigPath)
+    {
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+    }
 
     private enum Status
     {
@@ -52,7 +56,7 @@ internal static class TreeDownloadCommand
                 throw new CliUsageException($"'{request.Destination}' is a file: a download of several files needs a directory");
             }
 
-            await using var connection = await CommandRunner.ConnectAsync(context, request.ConfigPath, cancellationToken).ConfigureAwait(false);
+            await using var connection = await CommandRunner.ConnectAsync(context, request.ConfigPath, cancellationToken, maxBytesPerSecond: request.BandwidthLimit).ConfigureAwait(false);
             var filter = new FileFilter { DirectoryPrefix = request.DirectoryPrefix, ExternalIdPrefix = request.ExternalIdPrefix, Name = request.Name, Uploaded = true };
             var files = new List<FileMetadata>();
             await foreach (var file in connection.Client.ListAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))

@@ -36,6 +36,15 @@ internal static class UploadCommand
 
         /// <summary>--exclude globs (directory uploads).</summary>
         public IReadOnlyList<string> Exclude { get; init; } = [];
+
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+    }
+
+    internal sealed record ResumeRequest(IReadOnlyList<string> Journals, int Concurrency, bool Json, string? ConfigPath)
+    {
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
     }
 
     /// <summary>
@@ -49,12 +58,12 @@ internal static class UploadCommand
         {
             var items = Plan(context, request);
             var settings = CliSettings.Resolve(context, request.ConfigPath);
-            await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), cancellationToken).ConfigureAwait(false);
+            await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
             WriteSidecars(items, connection, settings, request.PartSize);
             return await TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: false, cancellationToken).ConfigureAwait(false);
         });
 
-    public static Task<int> ResumeAsync(CliContext context, IReadOnlyList<string> journals, int concurrency, bool json, string? configPath, CancellationToken cancellationToken) =>
+    public static Task<int> ResumeAsync(CliContext context, ResumeRequest request, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
             var items = new List<Item>();
@@ -63,7 +72,7 @@ internal static class UploadCommand
             {
                 bool? embedded = null;
                 long partSize = CliApp.DefaultPartSize;
-                foreach (var journal in journals.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
+                foreach (var journal in request.Journals.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
                 {
                     if (!File.Exists(journal))
                     {
@@ -87,7 +96,7 @@ internal static class UploadCommand
                     partSize = Math.Max(partSize, sidecar.PartSize);
                 }
 
-                var settings = CliSettings.Resolve(context, configPath);
+                var settings = CliSettings.Resolve(context, request.ConfigPath);
                 if (embedded == true && !settings.UseEmbeddedEmulator)
                 {
                     throw new CliUsageException($"the upload went to the embedded emulator, but CDF is configured now ({settings.Source}): unset the configuration to resume it");
@@ -98,8 +107,8 @@ internal static class UploadCommand
                     throw new CliUsageException("the upload went to CDF, but no CDF configuration is found now: configure the same project to resume it");
                 }
 
-                await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(partSize, concurrency), cancellationToken).ConfigureAwait(false);
-                return await TransferAsync(context, connection, items, concurrency, json, resume: true, cancellationToken).ConfigureAwait(false);
+                await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(partSize, request.Concurrency), request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
+                return await TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: true, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
