@@ -81,6 +81,11 @@ internal static class CliApp
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private static Option<bool> StoreChecksumOption() => new("--store-checksum")
+    {
+        Description = $"After the upload, store the content's checksum in the file's metadata ({ContentChecksum.MetadataKey}), so that download, verify, sync and ls can use it.",
+    };
+
     private static Option<bool> JsonOption() => new("--json") { Description = "Machine output: one JSON document per line on stdout, no decorations." };
 
     // Options with a default are nullable and have no DefaultValueFactory: the default is said once, in the
@@ -173,10 +178,11 @@ internal static class CliApp
         var include = IncludeOption();
         var exclude = ExcludeOption();
         var bandwidth = BandwidthLimitOption();
+        var storeChecksum = StoreChecksumOption();
         var json = JsonOption();
         var command = new Command("upload", "Upload a file or a directory (multipart, concurrent, resumable) with live progress.")
         {
-            path, to, externalId, name, directory, overwrite, partSize, concurrency, journal, include, exclude, bandwidth, json, config,
+            path, to, externalId, name, directory, overwrite, partSize, concurrency, journal, include, exclude, storeChecksum, bandwidth, json, config,
         };
         command.SetAction((parse, ct) => UploadCommand.RunAsync(
             context,
@@ -196,6 +202,7 @@ internal static class CliApp
                 Include = parse.GetValue(include) ?? [],
                 Exclude = parse.GetValue(exclude) ?? [],
                 BandwidthLimit = parse.GetValue(bandwidth),
+                StoreChecksum = parse.GetValue(storeChecksum),
             },
             ct));
         return command;
@@ -246,13 +253,18 @@ internal static class CliApp
         var journals = new Argument<string[]>("journal") { Description = "Journal file(s) printed by an interrupted upload.", Arity = ArgumentArity.OneOrMore };
         var concurrency = ConcurrencyOption();
         var bandwidth = BandwidthLimitOption();
+        var storeChecksum = new Option<bool>("--store-checksum")
+        {
+            Description = $"Store the content's checksum in the file's metadata ({ContentChecksum.MetadataKey}) after the upload, also when the upload did not ask for it when it began (one that did stores it anyway).",
+        };
         var json = JsonOption();
-        var command = new Command("resume", "Finish interrupted uploads, sending only the parts that are missing.") { journals, concurrency, bandwidth, json, config };
+        var command = new Command("resume", "Finish interrupted uploads, sending only the parts that are missing.") { journals, concurrency, storeChecksum, bandwidth, json, config };
         command.SetAction((parse, ct) => UploadCommand.ResumeAsync(
             context,
             new UploadCommand.ResumeRequest(parse.GetRequiredValue(journals), parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(json), parse.GetValue(config))
             {
                 BandwidthLimit = parse.GetValue(bandwidth),
+                StoreChecksum = parse.GetValue(storeChecksum),
             },
             ct));
         return command;

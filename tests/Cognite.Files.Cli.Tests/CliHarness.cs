@@ -101,6 +101,32 @@ internal sealed class CliHarness : IAsyncDisposable
         return run;
     }
 
+    /// <summary>Stalls part <paramref name="part"/> (0-based) of the next upload on its first attempt, for the cancel/resume tests.</summary>
+    public void StallPart(int part) => Emulator.Faults.Set(new FaultOptions
+    {
+        Schedule = [new ScheduledFault { PartIndex = part, Attempt = 1, Kind = FaultKind.Stall }],
+        StallDuration = TimeSpan.FromMinutes(5),
+    });
+
+    /// <summary>
+    /// Uploads <paramref name="path"/> in 5 MiB parts one at a time (plus <paramref name="extra"/> arguments), cancels the
+    /// run while part 2 stalls (parts 0 and 1 are done), and returns the run and the journal it says to resume.
+    /// </summary>
+    public async Task<(CliRun Run, string Journal)> CancelledUploadAsync(string path, string[] extra, bool interactive = false, bool recordEscapes = false)
+    {
+        StallPart(2);
+        var faultsBefore = Emulator.Counters.FaultsInjected;
+        using var cts = new CancellationTokenSource();
+        var upload = RunAsync(["upload", path, "--part-size", "5MiB", "--concurrency", "1", .. extra], interactive, cts.Token, recordEscapes: recordEscapes);
+        await Task.WhenAny(Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), upload);
+        await cts.CancelAsync();
+        var run = await upload;
+        Emulator.Faults.Clear();
+        Assert.That(run.ExitCode, Is.EqualTo(130), run.ToString());
+        var line = run.Error.Split('\n').Single(l => l.TrimStart().StartsWith("cognite-files resume ", StringComparison.Ordinal)).Trim();
+        return (run, line["cognite-files resume ".Length..]);
+    }
+
     /// <summary>A library client for this emulator, to arrange what the CLI then meets (e.g. a stored checksum).</summary>
     public CogniteFilesClient CreateClient() => new(
         new CogniteFilesClientOptions { BaseUrl = new Uri(Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority) + "/"), Project = Emulator.Options.Project, AppName = "cli-tests" },

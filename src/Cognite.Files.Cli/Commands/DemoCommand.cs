@@ -113,7 +113,7 @@ internal static class DemoCommand
         {
             var progress = reporter.Start("demo.bin", size);
             var target = UploadDestination.ForNewFile(new FileCreate { Name = "demo.bin", ExternalId = "cognite-files-demo-" + Guid.NewGuid().ToString("N")[..8], Directory = "/demo" });
-            var result = await uploader.UploadAsync(source, target, journal, new SyncProgress<UploadProgress>(p => progress.Report(p.BytesTransferred)), cancellationToken).ConfigureAwait(false);
+            var result = await uploader.UploadAsync(source, target, journal, storeChecksum: false, new SyncProgress<UploadProgress>(p => progress.Report(p.BytesTransferred)), cancellationToken).ConfigureAwait(false);
             uploaded(result.File.Id);
             progress.Completed(string.Create(CultureInfo.InvariantCulture, $"uploaded demo.bin → id {result.File.Id}: {Format.Bytes(result.Bytes)} in {result.Parts} part{(result.Parts == 1 ? "" : "s")}, {Format.Duration(result.Elapsed)} ({Format.Rate(result.Bytes, result.Elapsed)}), {result.Retries} retries"));
             return result;

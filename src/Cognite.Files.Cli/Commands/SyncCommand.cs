@@ -281,7 +281,7 @@ internal static class SyncCommand
                 {
                     // An earlier run began this upload and the file is as it was: finish it, sending only missing parts.
                     locks.Add(JournalLock.Acquire(journal));
-                    items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, null, journal));
+                    items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, null, journal) { StoreChecksum = true });
                     continue;
                 }
 
@@ -293,8 +293,9 @@ internal static class SyncCommand
                     Directory = DirectoryOf(baseDirectory, step.RelativePath),
                     SourceModifiedTime = ModifiedMilliseconds(local),
                 };
-                var target = UploadDestination.ForNewFile(create, overwrite: step.Action == Action.Changed) with { StoreChecksum = true };
-                items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, target, journal));
+                // Sync stores the checksum of everything it uploads, so that its next run compares content, not times.
+                var target = UploadDestination.ForNewFile(create, overwrite: step.Action == Action.Changed);
+                items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, target, journal) { StoreChecksum = true });
             }
 
             UploadCommand.WriteSidecars(items, connection, settings, request.PartSize);

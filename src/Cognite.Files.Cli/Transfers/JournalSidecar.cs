@@ -30,6 +30,9 @@ internal sealed class JournalSidecar
     /// <summary>The part size the upload was planned with.</summary>
     public long PartSize { get; set; }
 
+    /// <summary>The upload was asked to store its checksum in the file's metadata (<c>--store-checksum</c>, sync): a resume does too.</summary>
+    public bool StoreChecksum { get; set; }
+
     /// <summary>The source's length when the upload began (null in sidecars of older versions).</summary>
     public long? SourceLength { get; set; }
 
