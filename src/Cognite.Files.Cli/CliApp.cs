@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Cognite.Files.Cli.Commands;
 using Cognite.Files.Cli.Parsing;
+using Cognite.Files.Cli.Transfers;
 using Cognite.Files.Transfer;
 
 namespace Cognite.Files.Cli;
@@ -282,9 +283,15 @@ internal static class CliApp
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing destination file (several files: also one that differs from CDF's; identical ones are skipped otherwise)." };
         var concurrency = new Option<int?>("--concurrency", "-c")
         {
-            Description = "Files downloaded at once by a download of several files (1..64). Default 4.",
+            Description = "Ranges downloaded at once, across all files (1..64); a download of several files also runs this many files at once. Default 4.",
             HelpName = "n",
             CustomParser = r => ParseInt(r, "--concurrency", 1, 64),
+        };
+        var partSize = new Option<long?>("--part-size")
+        {
+            Description = "Size of the ranges a file is downloaded in, in parallel: bytes or with a unit (16MiB, 64MiB; units are binary). 5 MiB..4000 MiB. Default 16MiB.",
+            HelpName = "size",
+            CustomParser = r => ParsePartSize(r),
         };
         var include = IncludeOption();
         var exclude = ExcludeOption();
@@ -292,7 +299,7 @@ internal static class CliApp
         var json = JsonOption();
         var command = new Command("download", "Download a file's content (byte-exact; prints its checksum), or many files into a directory tree.")
         {
-            file, destination, directoryPrefix, externalIdPrefix, name, overwrite, concurrency, include, exclude, bandwidth, json, config,
+            file, destination, directoryPrefix, externalIdPrefix, name, overwrite, concurrency, partSize, include, exclude, bandwidth, json, config,
         };
         command.SetAction((parse, ct) =>
         {
@@ -312,6 +319,7 @@ internal static class CliApp
                     context,
                     new TreeDownloadCommand.Request(first, parse.GetValue(directoryPrefix), parse.GetValue(externalIdPrefix), parse.GetValue(name), includes, excludes, parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config))
                     {
+                        RangeSize = parse.GetValue(partSize) ?? Downloader.DefaultRangeSize,
                         BandwidthLimit = parse.GetValue(bandwidth),
                     },
                     ct);
@@ -331,6 +339,8 @@ internal static class CliApp
                 context,
                 new DownloadCommand.Request(first, second, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config))
                 {
+                    RangeSize = parse.GetValue(partSize) ?? Downloader.DefaultRangeSize,
+                    Concurrency = parse.GetValue(concurrency) ?? DefaultConcurrency,
                     BandwidthLimit = parse.GetValue(bandwidth),
                 },
                 ct);
