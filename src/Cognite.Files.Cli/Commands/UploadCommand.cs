@@ -352,6 +352,11 @@ internal static class UploadCommand
                         var sent = result.Bytes - progress.SentBefore;
                         outcomes[item] = new Outcome(item, result, sent, null);
                         display.Completed(Describe(item, result, sent));
+                        if (json && result.Checksum is null)
+                        {
+                            context.Notice($"{item.Label}: {ChecksumUnknown}");
+                        }
+
                         if (json)
                         {
                             context.Json(JsonOutput.Object(new
@@ -541,12 +546,21 @@ internal static class UploadCommand
         return false;
     }
 
+    /// <summary>
+    /// The ✔ line of an uploaded file. Its checksum is the library's: after a resume it combines the checksums the
+    /// journal recorded for the parts sent before with those sent now, so it describes what CDF stores, not the local
+    /// file as it is now. Without those records it is unknown, and the line says so instead.
+    /// </summary>
     private static string Describe(Item item, UploadResult result, long sent)
     {
         var skipped = result.PartsSkipped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {result.PartsSkipped} already done, {Format.Bytes(sent)} sent") : string.Empty;
+        var checksum = result.Checksum is { } c ? c + (item.StoreChecksum ? ", stored" : string.Empty) : ChecksumUnknown;
         return string.Create(CultureInfo.InvariantCulture,
-            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(sent, result.Elapsed)}, {result.Checksum}{(item.StoreChecksum ? ", stored" : string.Empty)})");
+            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(sent, result.Elapsed)}, {checksum})");
     }
+
+    /// <summary>What is said for a resume whose journal recorded no checksums of the parts sent before it (an older version's).</summary>
+    private const string ChecksumUnknown = "checksum unknown: the resume could not verify the stored content's checksum, as its journal records no checksums of the parts sent before";
 
     private static void TryDelete(string path)
     {
