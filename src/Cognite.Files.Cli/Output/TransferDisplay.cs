@@ -41,7 +41,9 @@ internal interface ITransferReporter
 /// </summary>
 internal static class TransferDisplay
 {
-    public static async Task<T> RunAsync<T>(CliContext context, bool json, string verb, long? totalBytes, int fileCount, Func<ITransferReporter, Task<T>> work)
+    /// <summary>Runs <paramref name="work"/> with the display that fits the output: live bars, plain lines, or nothing (<c>--json</c>).</summary>
+    /// <param name="unit">What the items of a run of several are called in the total bar ("files"; bench: "rounds").</param>
+    public static async Task<T> RunAsync<T>(CliContext context, bool json, string verb, long? totalBytes, int fileCount, Func<ITransferReporter, Task<T>> work, string unit = "files")
     {
         if (json)
         {
@@ -73,7 +75,7 @@ internal static class TransferDisplay
                 ProgressTask? total = null;
                 if (fileCount != 1)
                 {
-                    total = progress.AddTask(string.Create(CultureInfo.InvariantCulture, $"[bold]{verb} total[/] ({fileCount} files)"), autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
+                    total = progress.AddTask(string.Create(CultureInfo.InvariantCulture, $"[bold]{verb} total[/] ({fileCount} {unit})"), autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
                     total.IsIndeterminate = totalBytes is null;
                 }
 
