@@ -100,7 +100,7 @@ internal static class CliApp
 
     private static Option<int?> ConcurrencyOption() => new("--concurrency", "-c")
     {
-        Description = "Part uploads in flight at once, across all files (1..64). Default 4.",
+        Description = "Files uploaded at once, and part uploads in flight across all of them (1..64). Default 4.",
         HelpName = "n",
         CustomParser = r => ParseInt(r, "--concurrency", 1, 64),
     };
@@ -169,9 +169,9 @@ internal static class CliApp
     {
         var path = new Argument<string>("path") { Description = "A file, or a directory (uploaded recursively)." };
         var to = new Option<string?>("--to") { Description = "Upload the content of one file into this existing CDF file (id, or external id; id:N / ext:X to be explicit).", HelpName = "id|externalId" };
-        var externalId = new Option<string?>("--external-id") { Description = "External id of the new file; for a directory, a prefix to which each file's relative path is appended." };
-        var name = new Option<string?>("--name") { Description = "Name of the new file (default: the file name). Not for directories." };
-        var directory = new Option<string?>("--directory") { Description = "CDF directory of the new file; for a directory, the base to which relative subdirectories are appended (default: /<directory name>)." };
+        var externalId = new Option<string?>("--external-id") { Description = "External id of the new file; for a directory, a prefix to which each file's relative path is appended.", HelpName = "id" };
+        var name = new Option<string?>("--name") { Description = "Name of the new file (default: the file name). Not for directories.", HelpName = "name" };
+        var directory = new Option<string?>("--directory") { Description = "CDF directory of the new file; for a directory, the base to which relative subdirectories are appended (default: /<directory name>).", HelpName = "dir" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the metadata and content of an existing file with the same external id." };
         var journal = new Option<string?>("--journal") { Description = "Resume journal path (for a directory: a directory for the journals). Default: ~/.cognite-files/journals/.", HelpName = "path" };
         var partSize = PartSizeOption();
@@ -212,8 +212,8 @@ internal static class CliApp
     private static Command BuildSync(CliContext context, Option<string?> config)
     {
         var path = new Argument<string>("local-dir") { Description = "The local directory to bring CDF up to date with." };
-        var directory = new Option<string?>("--directory") { Description = "CDF base directory (default: /<directory name>); subdirectories are appended." };
-        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix; a file's external id is the prefix + its relative path, by which it is found again. Default: the CDF base directory and '/'." };
+        var directory = new Option<string?>("--directory") { Description = "CDF base directory (default: /<directory name>); subdirectories are appended.", HelpName = "dir" };
+        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix; a file's external id is the prefix + its relative path, by which it is found again. Default: the CDF base directory and '/'.", HelpName = "prefix" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (new, changed, unchanged, extra) and send nothing." };
         var delete = new Option<bool>("--delete") { Description = "Also delete CDF files under the prefix that are no longer here (asks on a terminal; needs --yes otherwise)." };
         var yes = new Option<bool>("--yes", "-y") { Description = "Delete without asking (for --delete when not on a terminal)." };
@@ -277,9 +277,9 @@ internal static class CliApp
         // argument given is the destination.
         var file = new Argument<string>("id|externalId") { Description = "The file: an id, an external id, or id:N / ext:X. Left out with --directory-prefix, --external-id-prefix or --name, whose one argument is the destination directory." };
         var destination = new Argument<string?>("dest") { Description = "Destination file, or an existing directory (the CDF name is used).", Arity = ArgumentArity.ZeroOrOne };
-        var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Download every uploaded file in this CDF directory and below it, recreating the directories under the destination." };
-        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "Download every uploaded file whose external id starts with this, at its CDF directory under the destination." };
-        var name = new Option<string?>("--name") { Description = "Download every uploaded file with this exact name, at its CDF directory under the destination." };
+        var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Download every uploaded file in this CDF directory and below it, recreating the directories under the destination.", HelpName = "dir" };
+        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "Download every uploaded file whose external id starts with this, at its CDF directory under the destination.", HelpName = "prefix" };
+        var name = new Option<string?>("--name") { Description = "Download every uploaded file with this exact name, at its CDF directory under the destination.", HelpName = "name" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing destination file (several files: also one that differs from CDF's; identical ones are skipped otherwise)." };
         var concurrency = new Option<int?>("--concurrency", "-c")
         {
@@ -361,9 +361,9 @@ internal static class CliApp
 
     private static Command BuildList(CliContext context, Option<string?> config)
     {
-        var name = new Option<string?>("--name") { Description = "Exact name." };
-        var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Directory prefix, e.g. /reports." };
-        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix." };
+        var name = new Option<string?>("--name") { Description = "Exact name.", HelpName = "name" };
+        var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Directory prefix, e.g. /reports.", HelpName = "dir" };
+        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix.", HelpName = "prefix" };
         // A string, not a bool: System.CommandLine would leave a value other than true/false unmatched ("Unrecognized
         // command or argument 'maybe'") instead of letting the option say what it takes.
         var uploaded = new Option<string?>("--uploaded")

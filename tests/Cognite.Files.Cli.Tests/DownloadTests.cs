@@ -166,9 +166,17 @@ public sealed class DownloadTests
         Assert.That(error, Does.Not.Contain("--overwrite").And.Not.Contain("nothing was kept"));
         Assert.That(File.Exists(CogniteFilesClient.GetDownloadJournalPath(destination)), Is.True);
 
+        // The same with --json: a document says what failed and that a run of the same command resumes it.
+        _h.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { DownloadNumber = 2, Kind = FaultKind.Status500 }] });
+        var json = await _h.RunAsync(["download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1", "--json"], interactive: false, CancellationToken.None, configureClient: o => o.Transfer.MaxAttemptsPerPart = 1);
+        Assert.That(json.ExitCode, Is.EqualTo(1), json.ToString());
+        var failure = JObject.Parse(json.Out.Trim());
+        Assert.That(((long)failure["id"]!, (bool)failure["resumable"]!), Is.EqualTo((id, true)));
+        Assert.That((string?)failure["error"], Does.EndWith("; run the same command again to resume it"));
+
         var again = await _h.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB", "--json");
         Assert.That(again.ExitCode, Is.EqualTo(0), again.ToString());
-        Assert.That((long)JObject.Parse(again.Out.Trim())["bytesSkipped"]!, Is.EqualTo(10 * MiB));
+        Assert.That((long)JObject.Parse(again.Out.Trim())["bytesSkipped"]!, Is.EqualTo(15 * MiB), "the ranges both failed runs kept");
         Assert.That(CliHarness.Sha256(destination), Is.EqualTo(CliHarness.Sha256(path)));
     }
 

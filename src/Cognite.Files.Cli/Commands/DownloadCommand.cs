@@ -57,7 +57,13 @@ internal static class DownloadCommand
             }
             catch (CogniteDownloadException e)
             {
-                throw new CliFailureException(Downloader.Describe(e));
+                var message = Downloader.Describe(e);
+                if (json)
+                {
+                    context.Json(JsonOutput.Object(new { id = file.Id, externalId = file.ExternalId, name = file.Name, path, error = message, resumable = e.JournalPath is not null }));
+                }
+
+                throw new CliFailureException(message);
             }
 
             if (json)

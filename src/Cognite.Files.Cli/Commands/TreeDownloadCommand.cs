@@ -188,7 +188,7 @@ internal static class TreeDownloadCommand
         {
             var options = new DownloadOptions { Overwrite = overwrite, Progress = new Downloader.ProgressFeed(display, Downloader.HasJournal(path)) };
             var result = await client.DownloadAsync(Identifier.FromId(entry.File.Id), path, options, cancellationToken).ConfigureAwait(false);
-            display.Completed($"downloaded {entry.RelativePath} ({Downloader.Figures(result)}{(result.Verified ? ", verified against the stored checksum" : string.Empty)})");
+            display.Completed($"downloaded {entry.RelativePath}: {Downloader.Figures(result)}{(result.Verified ? ", verified against the stored checksum" : string.Empty)}");
             return new Outcome(entry, Status.Downloaded, result.Bytes, result.Checksum, null) { Result = result };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
