@@ -3,6 +3,7 @@ using System.CommandLine.Parsing;
 using System.Globalization;
 using Cognite.Files.Cli.Commands;
 using Cognite.Files.Cli.Parsing;
+using Cognite.Files.Cli.Transfers;
 using Cognite.Files.Transfer;
 
 namespace Cognite.Files.Cli;
@@ -81,6 +82,11 @@ internal static class CliApp
         AllowMultipleArgumentsPerToken = false,
     };
 
+    private static Option<bool> StoreChecksumOption() => new("--store-checksum")
+    {
+        Description = $"After the upload, store the content's checksum in the file's metadata ({ContentChecksum.MetadataKey}), so that download, verify, sync and ls can use it.",
+    };
+
     private static Option<bool> JsonOption() => new("--json") { Description = "Machine output: one JSON document per line on stdout, no decorations." };
 
     // Options with a default are nullable and have no DefaultValueFactory: the default is said once, in the
@@ -94,10 +100,39 @@ internal static class CliApp
 
     private static Option<int?> ConcurrencyOption() => new("--concurrency", "-c")
     {
-        Description = "Part uploads in flight at once, across all files (1..64). Default 4.",
+        Description = "Files uploaded at once, and part uploads in flight across all of them (1..64). Default 4.",
         HelpName = "n",
         CustomParser = r => ParseInt(r, "--concurrency", 1, 64),
     };
+
+    /// <summary>--bwlimit: one cap for the whole run, uploads and downloads, all connections together.</summary>
+    private static Option<long?> BandwidthLimitOption() => new("--bwlimit")
+    {
+        Description = "Cap the total transfer rate of this run, all files and connections together: bytes per second with a unit, e.g. 50MiB/s, 800KiB/s, 1.5GB/s (KiB/MiB/GiB binary, kB/MB/GB decimal). At least 1KiB/s. Default: no cap.",
+        HelpName = "rate",
+        CustomParser = r => ParseRate(r),
+    };
+
+    private static long ParseRate(ArgumentResult result)
+    {
+        var text = result.Tokens.Count > 0 ? result.Tokens[0].Value : string.Empty;
+        if (!SizeParser.TryParseRate(text, out var rate))
+        {
+            result.AddError($"--bwlimit '{text}' is not a rate (use bytes per second with a unit: 50MiB/s, 800KiB/s, 1.5GB/s)");
+            return 0;
+        }
+
+        if (rate < MinimumBandwidth)
+        {
+            result.AddError(string.Create(CultureInfo.InvariantCulture, $"--bwlimit must be at least 1KiB/s (got {text} = {rate} bytes per second)"));
+            return 0;
+        }
+
+        return rate;
+    }
+
+    /// <summary>The lowest --bwlimit: the library's lowest <c>MaxTransferBytesPerSecond</c>.</summary>
+    private const long MinimumBandwidth = 1024;
 
     /// <summary>An integer option's value, or an error naming the allowed range.</summary>
     private static int ParseInt(ArgumentResult result, string name, int min, int max)
@@ -134,19 +169,21 @@ internal static class CliApp
     {
         var path = new Argument<string>("path") { Description = "A file, or a directory (uploaded recursively)." };
         var to = new Option<string?>("--to") { Description = "Upload the content of one file into this existing CDF file (id, or external id; id:N / ext:X to be explicit).", HelpName = "id|externalId" };
-        var externalId = new Option<string?>("--external-id") { Description = "External id of the new file; for a directory, a prefix to which each file's relative path is appended." };
-        var name = new Option<string?>("--name") { Description = "Name of the new file (default: the file name). Not for directories." };
-        var directory = new Option<string?>("--directory") { Description = "CDF directory of the new file; for a directory, the base to which relative subdirectories are appended (default: /<directory name>)." };
+        var externalId = new Option<string?>("--external-id") { Description = "External id of the new file; for a directory, a prefix to which each file's relative path is appended.", HelpName = "id" };
+        var name = new Option<string?>("--name") { Description = "Name of the new file (default: the file name). Not for directories.", HelpName = "name" };
+        var directory = new Option<string?>("--directory") { Description = "CDF directory of the new file; for a directory, the base to which relative subdirectories are appended (default: /<directory name>).", HelpName = "dir" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace the metadata and content of an existing file with the same external id." };
         var journal = new Option<string?>("--journal") { Description = "Resume journal path (for a directory: a directory for the journals). Default: ~/.cognite-files/journals/.", HelpName = "path" };
         var partSize = PartSizeOption();
         var concurrency = ConcurrencyOption();
         var include = IncludeOption();
         var exclude = ExcludeOption();
+        var bandwidth = BandwidthLimitOption();
+        var storeChecksum = StoreChecksumOption();
         var json = JsonOption();
         var command = new Command("upload", "Upload a file or a directory (multipart, concurrent, resumable) with live progress.")
         {
-            path, to, externalId, name, directory, overwrite, partSize, concurrency, journal, include, exclude, json, config,
+            path, to, externalId, name, directory, overwrite, partSize, concurrency, journal, include, exclude, storeChecksum, bandwidth, json, config,
         };
         command.SetAction((parse, ct) => UploadCommand.RunAsync(
             context,
@@ -165,6 +202,8 @@ internal static class CliApp
             {
                 Include = parse.GetValue(include) ?? [],
                 Exclude = parse.GetValue(exclude) ?? [],
+                BandwidthLimit = parse.GetValue(bandwidth),
+                StoreChecksum = parse.GetValue(storeChecksum),
             },
             ct));
         return command;
@@ -173,8 +212,8 @@ internal static class CliApp
     private static Command BuildSync(CliContext context, Option<string?> config)
     {
         var path = new Argument<string>("local-dir") { Description = "The local directory to bring CDF up to date with." };
-        var directory = new Option<string?>("--directory") { Description = "CDF base directory (default: /<directory name>); subdirectories are appended." };
-        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix; a file's external id is the prefix + its relative path, by which it is found again. Default: the CDF base directory and '/'." };
+        var directory = new Option<string?>("--directory") { Description = "CDF base directory (default: /<directory name>); subdirectories are appended.", HelpName = "dir" };
+        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix; a file's external id is the prefix + its relative path, by which it is found again. Default: the CDF base directory and '/'.", HelpName = "prefix" };
         var dryRun = new Option<bool>("--dry-run") { Description = "Print the plan (new, changed, unchanged, extra) and send nothing." };
         var delete = new Option<bool>("--delete") { Description = "Also delete CDF files under the prefix that are no longer here (asks on a terminal; needs --yes otherwise)." };
         var yes = new Option<bool>("--yes", "-y") { Description = "Delete without asking (for --delete when not on a terminal)." };
@@ -182,10 +221,11 @@ internal static class CliApp
         var concurrency = ConcurrencyOption();
         var include = IncludeOption();
         var exclude = ExcludeOption();
+        var bandwidth = BandwidthLimitOption();
         var json = JsonOption();
         var command = new Command("sync", "Upload what is new or changed in a local directory (and nothing else); with --delete, remove what is gone. Run it again to resume.")
         {
-            path, directory, externalIdPrefix, dryRun, delete, yes, partSize, concurrency, include, exclude, json, config,
+            path, directory, externalIdPrefix, dryRun, delete, yes, partSize, concurrency, include, exclude, bandwidth, json, config,
         };
         command.SetAction((parse, ct) => SyncCommand.RunAsync(
             context,
@@ -201,7 +241,10 @@ internal static class CliApp
                 parse.GetValue(include) ?? [],
                 parse.GetValue(exclude) ?? [],
                 parse.GetValue(json),
-                parse.GetValue(config)),
+                parse.GetValue(config))
+            {
+                BandwidthLimit = parse.GetValue(bandwidth),
+            },
             ct));
         return command;
     }
@@ -210,9 +253,21 @@ internal static class CliApp
     {
         var journals = new Argument<string[]>("journal") { Description = "Journal file(s) printed by an interrupted upload.", Arity = ArgumentArity.OneOrMore };
         var concurrency = ConcurrencyOption();
+        var bandwidth = BandwidthLimitOption();
+        var storeChecksum = new Option<bool>("--store-checksum")
+        {
+            Description = $"Store the content's checksum in the file's metadata ({ContentChecksum.MetadataKey}) after the upload, also when the upload did not ask for it when it began (one that did stores it anyway).",
+        };
         var json = JsonOption();
-        var command = new Command("resume", "Finish interrupted uploads, sending only the parts that are missing.") { journals, concurrency, json, config };
-        command.SetAction((parse, ct) => UploadCommand.ResumeAsync(context, parse.GetRequiredValue(journals), parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(json), parse.GetValue(config), ct));
+        var command = new Command("resume", "Finish interrupted uploads, sending only the parts that are missing.") { journals, concurrency, storeChecksum, bandwidth, json, config };
+        command.SetAction((parse, ct) => UploadCommand.ResumeAsync(
+            context,
+            new UploadCommand.ResumeRequest(parse.GetRequiredValue(journals), parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(json), parse.GetValue(config))
+            {
+                BandwidthLimit = parse.GetValue(bandwidth),
+                StoreChecksum = parse.GetValue(storeChecksum),
+            },
+            ct));
         return command;
     }
 
@@ -222,22 +277,29 @@ internal static class CliApp
         // argument given is the destination.
         var file = new Argument<string>("id|externalId") { Description = "The file: an id, an external id, or id:N / ext:X. Left out with --directory-prefix, --external-id-prefix or --name, whose one argument is the destination directory." };
         var destination = new Argument<string?>("dest") { Description = "Destination file, or an existing directory (the CDF name is used).", Arity = ArgumentArity.ZeroOrOne };
-        var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Download every uploaded file in this CDF directory and below it, recreating the directories under the destination." };
-        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "Download every uploaded file whose external id starts with this, at its CDF directory under the destination." };
-        var name = new Option<string?>("--name") { Description = "Download every uploaded file with this exact name, at its CDF directory under the destination." };
+        var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Download every uploaded file in this CDF directory and below it, recreating the directories under the destination.", HelpName = "dir" };
+        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "Download every uploaded file whose external id starts with this, at its CDF directory under the destination.", HelpName = "prefix" };
+        var name = new Option<string?>("--name") { Description = "Download every uploaded file with this exact name, at its CDF directory under the destination.", HelpName = "name" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing destination file (several files: also one that differs from CDF's; identical ones are skipped otherwise)." };
         var concurrency = new Option<int?>("--concurrency", "-c")
         {
-            Description = "Files downloaded at once by a download of several files (1..64). Default 4.",
+            Description = "Ranges downloaded at once, across all files (1..64); a download of several files also runs this many files at once. Default 4.",
             HelpName = "n",
             CustomParser = r => ParseInt(r, "--concurrency", 1, 64),
         };
+        var partSize = new Option<long?>("--part-size")
+        {
+            Description = "Size of the ranges a file is downloaded in, in parallel: bytes or with a unit (16MiB, 64MiB; units are binary). 5 MiB..4000 MiB. Default 16MiB.",
+            HelpName = "size",
+            CustomParser = r => ParsePartSize(r),
+        };
         var include = IncludeOption();
         var exclude = ExcludeOption();
+        var bandwidth = BandwidthLimitOption();
         var json = JsonOption();
         var command = new Command("download", "Download a file's content (byte-exact; prints its checksum), or many files into a directory tree.")
         {
-            file, destination, directoryPrefix, externalIdPrefix, name, overwrite, concurrency, include, exclude, json, config,
+            file, destination, directoryPrefix, externalIdPrefix, name, overwrite, concurrency, partSize, include, exclude, bandwidth, json, config,
         };
         command.SetAction((parse, ct) =>
         {
@@ -255,7 +317,11 @@ internal static class CliApp
 
                 return TreeDownloadCommand.RunAsync(
                     context,
-                    new TreeDownloadCommand.Request(first, parse.GetValue(directoryPrefix), parse.GetValue(externalIdPrefix), parse.GetValue(name), includes, excludes, parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config)),
+                    new TreeDownloadCommand.Request(first, parse.GetValue(directoryPrefix), parse.GetValue(externalIdPrefix), parse.GetValue(name), includes, excludes, parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config))
+                    {
+                        RangeSize = parse.GetValue(partSize) ?? Downloader.DefaultRangeSize,
+                        BandwidthLimit = parse.GetValue(bandwidth),
+                    },
                     ct);
             }
 
@@ -269,7 +335,15 @@ internal static class CliApp
                 return Task.FromResult(CliErrors.Report(context, "--include and --exclude select files of a download of several files (--directory-prefix, --external-id-prefix or --name)", ExitCodes.Usage));
             }
 
-            return DownloadCommand.RunAsync(context, first, second, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config), ct);
+            return DownloadCommand.RunAsync(
+                context,
+                new DownloadCommand.Request(first, second, parse.GetValue(overwrite), parse.GetValue(json), parse.GetValue(config))
+                {
+                    RangeSize = parse.GetValue(partSize) ?? Downloader.DefaultRangeSize,
+                    Concurrency = parse.GetValue(concurrency) ?? DefaultConcurrency,
+                    BandwidthLimit = parse.GetValue(bandwidth),
+                },
+                ct);
         });
         return command;
     }
@@ -278,17 +352,18 @@ internal static class CliApp
     {
         var file = new Argument<string>("id|externalId") { Description = "The CDF file: an id, an external id, or id:N / ext:X." };
         var local = new Argument<string>("local-file") { Description = "The local file to compare with it." };
+        var bandwidth = BandwidthLimitOption();
         var json = JsonOption();
-        var command = new Command("verify", "Check that a local file is a CDF file's content: against the checksum stored in its metadata, else by downloading it. Exit 0 identical, 1 different.") { file, local, json, config };
-        command.SetAction((parse, ct) => VerifyCommand.RunAsync(context, parse.GetRequiredValue(file), parse.GetRequiredValue(local), parse.GetValue(json), parse.GetValue(config), ct));
+        var command = new Command("verify", "Check that a local file is a CDF file's content: against the checksum stored in its metadata, else by downloading it. Exit 0 identical, 1 different.") { file, local, bandwidth, json, config };
+        command.SetAction((parse, ct) => VerifyCommand.RunAsync(context, parse.GetRequiredValue(file), parse.GetRequiredValue(local), parse.GetValue(bandwidth), parse.GetValue(json), parse.GetValue(config), ct));
         return command;
     }
 
     private static Command BuildList(CliContext context, Option<string?> config)
     {
-        var name = new Option<string?>("--name") { Description = "Exact name." };
-        var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Directory prefix, e.g. /reports." };
-        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix." };
+        var name = new Option<string?>("--name") { Description = "Exact name.", HelpName = "name" };
+        var directoryPrefix = new Option<string?>("--directory-prefix") { Description = "Directory prefix, e.g. /reports.", HelpName = "dir" };
+        var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "External id prefix.", HelpName = "prefix" };
         // A string, not a bool: System.CommandLine would leave a value other than true/false unmatched ("Unrecognized
         // command or argument 'maybe'") instead of letting the option say what it takes.
         var uploaded = new Option<string?>("--uploaded")
@@ -420,14 +495,18 @@ internal static class CliApp
                 return value;
             },
         };
+        var bandwidth = BandwidthLimitOption();
         var json = JsonOption();
         var command = new Command("bench", "Measure upload and download throughput against the configured target (the embedded emulator by default) at several part sizes and concurrencies, with data generated in memory; recommends a setting and deletes what it created.")
         {
-            size, partSizes, concurrencies, json, config,
+            size, partSizes, concurrencies, bandwidth, json, config,
         };
         command.SetAction((parse, ct) => BenchCommand.RunAsync(
             context,
-            new BenchCommand.Request(parse.GetValue(size) ?? 64L << 20, parse.GetValue(partSizes) ?? [8L << 20, 16L << 20], parse.GetValue(concurrencies) ?? [1, 4, 8], parse.GetValue(json), parse.GetValue(config)),
+            new BenchCommand.Request(parse.GetValue(size) ?? 64L << 20, parse.GetValue(partSizes) ?? [8L << 20, 16L << 20], parse.GetValue(concurrencies) ?? [1, 4, 8], parse.GetValue(json), parse.GetValue(config))
+            {
+                BandwidthLimit = parse.GetValue(bandwidth),
+            },
             ct));
         return command;
     }
@@ -452,11 +531,15 @@ internal static class CliApp
         };
         var partSize = PartSizeOption();
         var concurrency = ConcurrencyOption();
+        var bandwidth = BandwidthLimitOption();
         var command = new Command("demo", "Generate a file of random bytes (default 1 GiB), upload it multipart (to an embedded emulator when no CDF configuration is found, else to the configured project, deleting it afterwards), download it back and check it is byte-exact.")
         {
-            size, partSize, concurrency, config,
+            size, partSize, concurrency, bandwidth, config,
         };
-        command.SetAction((parse, ct) => DemoCommand.RunAsync(context, parse.GetValue(config), parse.GetValue(size) ?? 1L << 30, parse.GetValue(partSize) ?? DefaultPartSize, parse.GetValue(concurrency) ?? DefaultConcurrency, ct));
+        command.SetAction((parse, ct) => DemoCommand.RunAsync(
+            context,
+            new DemoCommand.Request(parse.GetValue(config), parse.GetValue(size) ?? 1L << 30, parse.GetValue(partSize) ?? DefaultPartSize, parse.GetValue(concurrency) ?? DefaultConcurrency, parse.GetValue(bandwidth)),
+            ct));
         return command;
     }
 }

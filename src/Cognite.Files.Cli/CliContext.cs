@@ -31,6 +31,12 @@ internal sealed class CliContext
     public Action<EmulatorOptions>? ConfigureEmulator { get; init; }
 
     /// <summary>
+    /// Test seam: sees (and may adjust) the options of every client the CLI builds, after the CLI has set them (the
+    /// bandwidth cap, the transfer options), just before the client is made.
+    /// </summary>
+    public Action<CogniteFilesClientOptions>? ConfigureClient { get; init; }
+
+    /// <summary>
     /// The CLI's home: <c>COGNITE_FILES_HOME</c>, else <c>~/.cognite-files</c>. Holds <c>config.json</c>, the embedded
     /// emulator's data (<c>emulator/</c>) and upload journals (<c>journals/</c>).
     /// </summary>

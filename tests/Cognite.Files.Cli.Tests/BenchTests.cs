@@ -35,7 +35,7 @@ public sealed class BenchTests
         var rounds = run.Out.Split('\n').Where(l => l.StartsWith("part size", StringComparison.Ordinal)).ToList();
         Assert.That(rounds, Has.Count.EqualTo(2));
         Assert.That(rounds, Has.All.Contain("parts   2").And.Contain("MiB/s"));
-        Assert.That(run.Out, Does.Match(@"Recommended: --part-size 5MiB --concurrency [12] \(upload [0-9.]+ MiB/s\)"));
+        Assert.That(run.Out, Does.Match(@"Recommended: --part-size 5MiB --concurrency [12] \(upload [0-9.]+ MiB/s\); downloads were fastest at --part-size 5MiB --concurrency [12] \("));
         Assert.That(run.Error, Does.Contain("bench: 2 rounds of 6.0 MiB up and down"));
         await AssertNothingLeftAsync();
     }
@@ -55,13 +55,21 @@ public sealed class BenchTests
     }
 
     [Test]
-    public async Task On_a_terminal_a_table()
+    public async Task On_a_terminal_progress_per_round_then_a_table()
     {
-        var run = await _h.RunAsync(["bench", "--size", "1MiB", "--part-sizes", "5MiB", "--concurrency", "1"], interactive: true, CancellationToken.None);
+        var run = await _h.RunAsync(["bench", "--size", "6MiB", "--part-sizes", "5MiB", "--concurrency", "1,2"], interactive: true, CancellationToken.None, recordEscapes: true);
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
-        Assert.That(run.Console, Does.Contain("upload MiB/s").And.Contain("download MiB/s").And.Contain("Recommended: --part-size 5MiB --concurrency 1"));
+        var screen = TerminalScreen.Replay(run.Console);
+        TestContext.Out.WriteLine(string.Join('\n', screen));
+        // While it runs: a bar per round (its upload, then its download; shown when a refresh meets it) under a total;
+        // each round ends with a ✔ line.
+        Assert.That(run.Console, Does.Contain("bench total").And.Contain("(2 rounds)"));
+        Assert.That(screen.Where(l => l.StartsWith("✔ part size", StringComparison.Ordinal)).ToList(), Has.Count.EqualTo(2));
+        Assert.That(string.Join('\n', screen), Does.Contain("upload MiB/s").And.Contain("download MiB/s").And.Contain("Recommended: --part-size 5MiB --concurrency"));
+        Assert.That(screen.Where(l => l.Contains('━', StringComparison.Ordinal)), Has.All.StartWith("bench total (2 rounds)").And.All.Contain("100% 24.0 MiB/24.0 MiB"), "the rounds' bars leave the live area; the total ends full");
         Assert.That(run.Out, Is.Empty);
+        await AssertNothingLeftAsync();
     }
 
     [Test]

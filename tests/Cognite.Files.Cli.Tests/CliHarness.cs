@@ -63,9 +63,10 @@ internal sealed class CliHarness : IAsyncDisposable
     /// Runs the CLI. <paramref name="interactive"/> gives it a recorded terminal (Spectre's TestConsole); with
     /// <paramref name="recordEscapes"/> the recording keeps the escape sequences (cursor moves, erases), so that
     /// <see cref="TerminalScreen"/> can replay it into what the screen shows at the end. <paramref name="typed"/> are
-    /// lines the user types at the terminal's prompts.
+    /// lines the user types at the terminal's prompts. <paramref name="configureClient"/> sees (and may adjust) the
+    /// options of every client the CLI builds.
     /// </summary>
-    public async Task<CliRun> RunAsync(string[] args, bool interactive, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null, bool recordEscapes = false, IReadOnlyList<string>? typed = null)
+    public async Task<CliRun> RunAsync(string[] args, bool interactive, CancellationToken cancellationToken, IReadOnlyDictionary<string, string?>? environment = null, bool recordEscapes = false, IReadOnlyList<string>? typed = null, Action<CogniteFilesClientOptions>? configureClient = null)
     {
         var console = new TestConsole();
         if (interactive)
@@ -91,12 +92,39 @@ internal sealed class CliHarness : IAsyncDisposable
             Interactive = interactive,
             Environment = name => env.TryGetValue(name, out var value) ? value : null,
             ConfigureEmulator = o => o.AcceptedTokens = null,
+            ConfigureClient = configureClient,
         };
         var code = await CliApp.RunAsync(args, context, cancellationToken);
         var run = new CliRun(code, output.ToString(), error.ToString(), console.Output);
         Assert.That(run.All, Does.Not.Contain(Token), "the token must never be printed");
         Assert.That(run.All, Does.Not.Contain("sig="), "URL signatures must never be printed");
         return run;
+    }
+
+    /// <summary>Stalls part <paramref name="part"/> (0-based) of the next upload on its first attempt, for the cancel/resume tests.</summary>
+    public void StallPart(int part) => Emulator.Faults.Set(new FaultOptions
+    {
+        Schedule = [new ScheduledFault { PartIndex = part, Attempt = 1, Kind = FaultKind.Stall }],
+        StallDuration = TimeSpan.FromMinutes(5),
+    });
+
+    /// <summary>
+    /// Uploads <paramref name="path"/> in 5 MiB parts one at a time (plus <paramref name="extra"/> arguments), cancels the
+    /// run while part 2 stalls (parts 0 and 1 are done), and returns the run and the journal it says to resume.
+    /// </summary>
+    public async Task<(CliRun Run, string Journal)> CancelledUploadAsync(string path, string[] extra, bool interactive = false, bool recordEscapes = false)
+    {
+        StallPart(2);
+        var faultsBefore = Emulator.Counters.FaultsInjected;
+        using var cts = new CancellationTokenSource();
+        var upload = RunAsync(["upload", path, "--part-size", "5MiB", "--concurrency", "1", .. extra], interactive, cts.Token, recordEscapes: recordEscapes);
+        await Task.WhenAny(Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), upload);
+        await cts.CancelAsync();
+        var run = await upload;
+        Emulator.Faults.Clear();
+        Assert.That(run.ExitCode, Is.EqualTo(130), run.ToString());
+        var line = run.Error.Split('\n').Single(l => l.TrimStart().StartsWith("cognite-files resume ", StringComparison.Ordinal)).Trim();
+        return (run, line["cognite-files resume ".Length..]);
     }
 
     /// <summary>A library client for this emulator, to arrange what the CLI then meets (e.g. a stored checksum).</summary>

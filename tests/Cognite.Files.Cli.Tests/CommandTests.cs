@@ -323,7 +323,8 @@ public sealed partial class CommandTests
         var run = await _h.RunAsync("demo", "--size", "11MiB", "--part-size", "5MiB");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
-        Assert.That(run.Out, Does.Contain("Using project emulator at 127.0.0.1"));
+        Assert.That(run.Error, Does.Contain("Using project emulator at 127.0.0.1"), "a notice: stderr");
+        Assert.That(run.Out, Does.Not.Contain("Using "));
         Assert.That(run.Out, Does.Contain("OK byte-exact: 11.0 MiB round-tripped"));
         Assert.That(run.Out, Does.Contain("3 parts"));
         Assert.That(run.Out, Does.Contain("deleted the demo file"));
@@ -355,7 +356,8 @@ public sealed partial class CommandTests
         }
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
-        Assert.That(run.Out, Does.Contain("Using an embedded emulator at http://127.0.0.1:").And.Contain("no CDF configuration found"));
+        Assert.That(run.Error, Does.Contain("Using an embedded emulator at http://127.0.0.1:").And.Contain("no CDF configuration found"), "a notice: stderr");
+        Assert.That(run.Out, Does.Not.Contain("Using "));
         Assert.That(run.Out, Does.Contain("emulator   sha256"));
         Assert.That(run.Out, Does.Contain("OK byte-exact: 11.0 MiB round-tripped"));
         Assert.That(Directory.GetDirectories(Path.GetTempPath(), "cognite-files-demo-*"), Has.Length.EqualTo(before));

@@ -23,28 +23,14 @@ public sealed partial class RoughEdgeTests
 
     private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
 
-    /// <summary>Stalls part <paramref name="part"/> on its first attempt, for the cancel/resume tests.</summary>
-    private void StallPart(int part) => _h.Emulator.Faults.Set(new FaultOptions
-    {
-        Schedule = [new ScheduledFault { PartIndex = part, Attempt = 1, Kind = FaultKind.Stall }],
-        StallDuration = TimeSpan.FromMinutes(5),
-    });
+    private void StallPart(int part) => _h.StallPart(part);
 
     /// <summary>Starts an upload of 16 MiB + 1 in 5 MiB parts, cancels it while part 2 stalls, and returns the run and its journal.</summary>
     private async Task<(CliRun Run, string Journal, string Path)> CancelledUploadAsync(bool interactive = false, bool recordEscapes = false)
     {
         var path = _h.CreateFile(Unique("resume") + ".bin", 16 * MiB + 1, seed: 21);
-        StallPart(2);
-        var faultsBefore = _h.Emulator.Counters.FaultsInjected;
-        using var cts = new CancellationTokenSource();
-        var upload = _h.RunAsync(["upload", path, "--part-size", "5MiB", "--concurrency", "1"], interactive, cts.Token, recordEscapes: recordEscapes);
-        await Task.WhenAny(_h.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), upload);
-        await cts.CancelAsync();
-        var run = await upload;
-        _h.Emulator.Faults.Clear();
-        Assert.That(run.ExitCode, Is.EqualTo(130), run.ToString());
-        var line = run.Error.Split('\n').Single(l => l.TrimStart().StartsWith("cognite-files resume ", StringComparison.Ordinal)).Trim();
-        return (run, line["cognite-files resume ".Length..], path);
+        var (run, journal) = await _h.CancelledUploadAsync(path, [], interactive, recordEscapes);
+        return (run, journal, path);
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using Cognite.Files.Transfer;
 using Cognite.Files.Emulator;
 using Newtonsoft.Json.Linq;
 
@@ -36,7 +37,7 @@ public sealed class SyncTests
     private static List<JObject> Lines(CliRun run) => run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(JObject.Parse).ToList();
 
     [Test]
-    public async Task A_second_run_sends_nothing_and_a_touched_file_is_uploaded_again_with_its_modification_time()
+    public async Task A_second_run_sends_nothing_a_touched_file_is_unchanged_by_its_stored_checksum_and_an_edited_one_is_uploaded_again()
     {
         var (local, cdf) = Tree(("a.txt", 10), ("sub/b.txt", 20));
 
@@ -47,6 +48,7 @@ public sealed class SyncTests
         var info = JObject.Parse((await _h.RunAsync("info", "ext:" + cdf + "/sub/b.txt", "--json")).Out);
         Assert.That((string?)info["directory"], Is.EqualTo(cdf + "/sub"));
         Assert.That((long?)info["sourceModifiedTime"], Is.EqualTo(new DateTimeOffset(File.GetLastWriteTimeUtc(Path.Combine(local, "sub", "b.txt"))).ToUnixTimeMilliseconds()));
+        Assert.That((string?)info["metadata"]![ContentChecksum.MetadataKey], Is.EqualTo(ContentChecksum.FormatMetadataValue(CliHarness.Checksum(Path.Combine(local, "sub", "b.txt")), 20)), "sync stores the checksum of what it uploads");
 
         var puts = _h.Emulator.Counters.UploadPutRequests;
         var second = await _h.RunAsync("sync", local);
@@ -54,11 +56,38 @@ public sealed class SyncTests
         Assert.That(second.Out, Does.Contain("Plan: 0 new, 0 changed, 2 unchanged, 0 extra").And.Contain("Nothing to upload"));
         Assert.That(_h.Emulator.Counters.UploadPutRequests, Is.EqualTo(puts));
 
+        // Touched, same content: the stored checksum says unchanged, whatever the time.
         File.SetLastWriteTimeUtc(Path.Combine(local, "a.txt"), DateTime.UtcNow.AddMinutes(5));
-        var third = await _h.RunAsync("sync", local);
-        Assert.That(third.ExitCode, Is.EqualTo(0), third.ToString());
-        Assert.That(third.Out, Does.Contain("changed   a.txt (modification time differs").And.Contain("Plan: 0 new, 1 changed, 1 unchanged, 0 extra"));
+        var third = await _h.RunAsync("sync", local, "--dry-run");
+        Assert.That(third.Out, Does.Contain("unchanged a.txt (same length and checksum)").And.Contain("Plan: 0 new, 0 changed, 2 unchanged, 0 extra"));
+
+        // Edited in place, same length and modification time: the checksum says changed.
+        var modified = File.GetLastWriteTimeUtc(Path.Combine(local, "a.txt"));
+        File.WriteAllText(Path.Combine(local, "a.txt"), "0123456789");
+        File.SetLastWriteTimeUtc(Path.Combine(local, "a.txt"), modified);
+        var fourth = await _h.RunAsync("sync", local);
+        Assert.That(fourth.ExitCode, Is.EqualTo(0), fourth.ToString());
+        Assert.That(fourth.Out, Does.Contain("changed   a.txt (checksum differs (same length))").And.Contain("Plan: 0 new, 1 changed, 1 unchanged, 0 extra"));
         Assert.That(_h.Emulator.Counters.UploadPutRequests, Is.EqualTo(puts + 1));
+    }
+
+    [Test]
+    public async Task A_file_uploaded_without_a_stored_checksum_is_compared_by_modification_time()
+    {
+        var (local, cdf) = Tree(("t.txt", 10));
+        var path = Path.Combine(local, "t.txt");
+        var modified = new DateTimeOffset(File.GetLastWriteTimeUtc(path)).ToUnixTimeMilliseconds();
+        using (var client = _h.CreateClient())
+        {
+            await client.UploadAsync(new Cognite.Files.Models.FileCreate { Name = "t.txt", Directory = cdf, ExternalId = cdf + "/t.txt", SourceModifiedTime = modified }, path);
+        }
+
+        var same = await _h.RunAsync("sync", local, "--dry-run");
+        File.SetLastWriteTimeUtc(path, File.GetLastWriteTimeUtc(path).AddMinutes(5));
+        var touched = await _h.RunAsync("sync", local, "--dry-run");
+
+        Assert.That(same.Out, Does.Contain("unchanged t.txt (same modification time (no stored checksum))"));
+        Assert.That(touched.Out, Does.Contain("changed   t.txt (modification time differs"));
     }
 
     [Test]

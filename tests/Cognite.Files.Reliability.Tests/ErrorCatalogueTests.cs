@@ -673,7 +673,7 @@ public sealed class ErrorCatalogueTests
         Assert.That(FilesIn(dir), Is.Empty, "no file, no temporary file, no journal: the next call starts over");
 
         var cli = await CliAsync(1, null, "download", id.ToString(System.Globalization.CultureInfo.InvariantCulture), path);
-        Assert.That(cli.StdErr, Does.Contain("does not match its stored checksum"));
+        Assert.That(cli.StdErr, Does.Contain("does not match its stored checksum").And.Contain("; nothing was kept: run the command again to download it anew; if it fails the same way, the content CDF stores does not match the checksum stored with it"));
         Assert.That(File.Exists(path), Is.False);
         AssertClean(e);
     }
@@ -1195,6 +1195,74 @@ public sealed class ErrorCatalogueTests
         Assert.That(absolute.StdErr.Trim(), Is.EqualTo("error: --include '/data/*.csv': patterns are relative to the directory (no leading '/', no '..'), e.g. 'logs/**' or '**/*.csv'"));
         Assert.That(none.StdErr.Trim(), Is.EqualTo($"error: '{local}' holds no files matching --include/--exclude"));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(requests), "no request");
+    }
+
+    [Test]
+    public async Task BadBandwidthLimit()
+    {
+        var source = WriteSource("capped.bin", 10);
+        var requests = _env.Emulator.Counters.ApiRequests;
+
+        var notARate = await CliAsync(2, null, "upload", source, "--bwlimit", "fast");
+        var tooLow = await CliAsync(2, null, "download", "1", Path.Combine(_env.Directory.FullName, "capped.copy"), "--bwlimit", "1000");
+
+        Assert.That(notARate.StdErr.Trim(), Is.EqualTo("error: --bwlimit 'fast' is not a rate (use bytes per second with a unit: 50MiB/s, 800KiB/s, 1.5GB/s) (see 'cognite-files upload --help')"));
+        Assert.That(tooLow.StdErr.Trim(), Is.EqualTo("error: --bwlimit must be at least 1KiB/s (got 1000 = 1000 bytes per second) (see 'cognite-files download --help')"));
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(requests), "no request");
+    }
+
+    [Test]
+    public async Task UploadedWithoutItsChecksum()
+    {
+        // New content for a file whose metadata is full (256 pairs): CDF refuses the pair the checksum would add.
+        using var client = _env.Client();
+        var full = Enumerable.Range(0, 256).ToDictionary(i => $"k{i}", _ => "v");
+        var file = await client.UploadAsync(new FileCreate { Name = "full.bin", ExternalId = "full-for-cli", Metadata = full }, Bytes(3));
+        var source = WriteSource("new-content.bin", 1000);
+
+        var cli = await CliAsync(1, null, "upload", "--to", "ext:full-for-cli", source, "--store-checksum");
+
+        var id = file.File.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(cli.StdErr, Does.Contain($"error: new-content.bin: File id {id} is uploaded (1000 bytes, complete and confirmed) with checksum {ContentChecksum.Compute(File.ReadAllBytes(source))}, but storing the checksum in its metadata (\"cognite-files-checksum\") failed: ")
+            .And.Contain("metadata: at most 256 key-value pairs.")
+            .And.Contain($"; the content is in CDF, only its checksum is missing (nothing to resume): to store one, upload it again with --store-checksum (cognite-files upload --to id:{id} {source} --store-checksum)"));
+        Assert.That(cli.StdOut, Does.Contain("but its checksum was not stored").And.Contain("; checksum not stored for 1: new-content.bin"));
+        Assert.That(cli.All, Does.Not.Contain("can be resumed"));
+        Assert.That(await _env.Emulator.GetContentSha256Async(file.File.Id), Is.EqualTo(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(source)))), "the content is uploaded");
+    }
+
+    [Test]
+    public async Task DownloadResumedByRunningAgain()
+    {
+        // A CLI download of 12 MiB in 5 MiB ranges, one at a time and capped (--bwlimit), killed once its first range is
+        // done: the range stays beside the destination with the journal, and the same command fetches only the rest.
+        using var client = _env.Client();
+        var content = EmulatorHarnessBytes(12 * 1024 * 1024);
+        var file = await client.UploadAsync(new FileCreate { Name = "interrupted.bin" }, new MemoryStream(content));
+        var destination = Path.Combine(_env.Directory.FullName, "interrupted.copy");
+        var journal = CogniteFilesClient.GetDownloadJournalPath(destination);
+        var environment = Cli.Environment(_env);
+        var args = new[] { "download", file.File.Id.ToString(System.Globalization.CultureInfo.InvariantCulture), destination, "--part-size", "5MiB", "-c", "1" };
+        using (var download = Cli.Start(environment, [.. args, "--bwlimit", "8MiB/s"]))
+        {
+            using var bound = new CancellationTokenSource(TimeSpan.FromMinutes(2)); // only against a hang; nothing is timed
+            // A header line and one whole range line (the journal is appended to, line by line).
+            await Cli.WhenFileAsync(journal, () => ReadIfExists(journal) is var text && text.EndsWith('\n') && text.Split('\n', StringSplitOptions.RemoveEmptyEntries).Length >= 2, download.Process, bound.Token);
+            download.Process.Kill(entireProcessTree: true);
+            await download.Process.WaitForExitAsync();
+        }
+
+        Assert.That(File.Exists(destination), Is.False, "nothing at the destination until it is complete");
+        var sent = _env.Emulator.Counters.DownloadBytesSent;
+        var cli = await Cli.RunAsync(environment, [.. args, "--json"]);
+        TestContext.Out.WriteLine($"cognite-files download (again) -> exit {cli.ExitCode}: {cli.StdOut.Trim()}");
+
+        Assert.That(cli.ExitCode, Is.EqualTo(0), cli.All);
+        var skipped = (long)Newtonsoft.Json.Linq.JObject.Parse(cli.StdOut.Trim())["bytesSkipped"]!;
+        Assert.That(skipped, Is.GreaterThanOrEqualTo(5 * 1024 * 1024), "the range done is kept");
+        Assert.That(_env.Emulator.Counters.DownloadBytesSent - sent, Is.EqualTo(content.Length - skipped), "only the rest is fetched");
+        Assert.That(File.ReadAllBytes(destination), Is.EqualTo(content));
+        Assert.That(File.Exists(journal), Is.False);
     }
 
     [Test]

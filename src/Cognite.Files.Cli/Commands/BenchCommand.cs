@@ -21,7 +21,11 @@ internal static class BenchCommand
     /// <summary>Where the bench's files go in CDF (each deleted after its round).</summary>
     public const string Directory = "/cognite-files-bench";
 
-    internal sealed record Request(long Size, IReadOnlyList<long> PartSizes, IReadOnlyList<int> Concurrencies, bool Json, string? ConfigPath);
+    internal sealed record Request(long Size, IReadOnlyList<long> PartSizes, IReadOnlyList<int> Concurrencies, bool Json, string? ConfigPath)
+    {
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+    }
 
     private sealed record Row(long PartSize, int Concurrency, int Parts, double UploadMiBps, double DownloadMiBps);
 
@@ -31,41 +35,18 @@ internal static class BenchCommand
             var settings = CliSettings.Resolve(context, request.ConfigPath);
             // The client's own limit is the highest concurrency asked for; each round's lower value is its call's own.
             var transfer = Uploader.Options(request.PartSizes.Max(), request.Concurrencies.Max());
-            await using var connection = await CliConnection.OpenAsync(context, settings, transfer, cancellationToken).ConfigureAwait(false);
+            await using var connection = await CliConnection.OpenAsync(context, settings, transfer, request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
             var rounds = request.PartSizes.Count * request.Concurrencies.Count;
             context.Notice(string.Create(CultureInfo.InvariantCulture,
                 $"bench: {rounds} round{(rounds == 1 ? string.Empty : "s")} of {Format.Bytes(request.Size)} up and down against {connection.Description}; files in {Directory}, deleted after each round"));
             var rows = new List<Row>();
             var created = new List<string>();
+            // On a terminal a bar per round (up, then down) and a total, so the run is not silent until its table;
+            // otherwise the line per round (or JSON document) is the progress.
+            var live = context.Interactive && !request.Json;
             try
             {
-                // A first small round that is not reported: connection set-up and JIT would otherwise count against
-                // whichever configuration comes first.
-                await RoundAsync(connection.Client, Math.Min(request.Size, MultipartLimits.MinPartSize), request.PartSizes[0], request.Concurrencies[0], created, cancellationToken).ConfigureAwait(false);
-                foreach (var partSize in request.PartSizes)
-                {
-                    foreach (var concurrency in request.Concurrencies)
-                    {
-                        var row = await RoundAsync(connection.Client, request.Size, partSize, concurrency, created, cancellationToken).ConfigureAwait(false);
-                        rows.Add(row);
-                        if (request.Json)
-                        {
-                            context.Json(JsonOutput.Object(new
-                            {
-                                partSize = row.PartSize,
-                                concurrency = row.Concurrency,
-                                parts = row.Parts,
-                                bytes = request.Size,
-                                uploadMiBps = Math.Round(row.UploadMiBps, 1),
-                                downloadMiBps = Math.Round(row.DownloadMiBps, 1),
-                            }));
-                        }
-                        else if (!context.Interactive)
-                        {
-                            context.Line(Describe(row));
-                        }
-                    }
-                }
+                await TransferDisplay.RunAsync(context, json: !live, "bench", 2 * request.Size * rounds, rounds, reporter => RoundsAsync(context, connection.Client, request, live ? reporter : null, rows, created, cancellationToken), unit: "rounds").ConfigureAwait(false);
             }
             finally
             {
@@ -77,7 +58,7 @@ internal static class BenchCommand
             var advice = $"--part-size {SizeText(best.PartSize)} --concurrency {best.Concurrency.ToString(CultureInfo.InvariantCulture)}";
             if (request.Json)
             {
-                context.Json(JsonOutput.Object(new { recommendation = new { partSize = best.PartSize, concurrency = best.Concurrency, uploadMiBps = Math.Round(best.UploadMiBps, 1) }, fastestDownload = new { concurrency = bestDown.Concurrency, downloadMiBps = Math.Round(bestDown.DownloadMiBps, 1) } }));
+                context.Json(JsonOutput.Object(new { recommendation = new { partSize = best.PartSize, concurrency = best.Concurrency, uploadMiBps = Math.Round(best.UploadMiBps, 1) }, fastestDownload = new { partSize = bestDown.PartSize, concurrency = bestDown.Concurrency, downloadMiBps = Math.Round(bestDown.DownloadMiBps, 1) } }));
                 return ExitCodes.Ok;
             }
 
@@ -98,9 +79,59 @@ internal static class BenchCommand
                 context.Console.Write(table);
             }
 
-            context.Line(string.Create(CultureInfo.InvariantCulture, $"Recommended: {advice} (upload {best.UploadMiBps:0.0} MiB/s); downloads were fastest at --concurrency {bestDown.Concurrency} ({bestDown.DownloadMiBps:0.0} MiB/s)"));
+            context.Line(string.Create(CultureInfo.InvariantCulture, $"Recommended: {advice} (upload {best.UploadMiBps:0.0} MiB/s); downloads were fastest at --part-size {SizeText(bestDown.PartSize)} --concurrency {bestDown.Concurrency} ({bestDown.DownloadMiBps:0.0} MiB/s)"));
             return ExitCodes.Ok;
         });
+
+    /// <summary>
+    /// The warm-up round, then a round per part size and concurrency, each reported as it ends: a ✔ line of the live
+    /// display (<paramref name="reporter"/>, on a terminal), a JSON document, or a plain line.
+    /// </summary>
+    private static async Task<int> RoundsAsync(CliContext context, CogniteFilesClient client, Request request, ITransferReporter? reporter, List<Row> rows, List<string> created, CancellationToken cancellationToken)
+    {
+        var rounds = request.PartSizes.Count * request.Concurrencies.Count;
+        // A first small round that is not reported: connection set-up and JIT would otherwise count against
+        // whichever configuration comes first.
+        await RoundAsync(client, Math.Min(request.Size, MultipartLimits.MinPartSize), request.PartSizes[0], request.Concurrencies[0], created, null, cancellationToken).ConfigureAwait(false);
+        foreach (var partSize in request.PartSizes)
+        {
+            foreach (var concurrency in request.Concurrencies)
+            {
+                var display = reporter?.Start(string.Create(CultureInfo.InvariantCulture, $"round {rows.Count + 1}/{rounds}: {Format.Bytes(partSize)} parts, concurrency {concurrency}"), 2 * request.Size);
+                Row row;
+                try
+                {
+                    row = await RoundAsync(client, request.Size, partSize, concurrency, created, display, cancellationToken).ConfigureAwait(false);
+                }
+                catch (Exception)
+                {
+                    display?.Failed(cancellationToken.IsCancellationRequested ? $"cancelled round {rows.Count + 1}" : $"round {rows.Count + 1} failed (the error follows)");
+                    throw;
+                }
+
+                rows.Add(row);
+                display?.Completed(Describe(row));
+                if (request.Json)
+                {
+                    context.Json(JsonOutput.Object(new
+                    {
+                        partSize = row.PartSize,
+                        concurrency = row.Concurrency,
+                        parts = row.Parts,
+                        bytes = request.Size,
+                        uploadMiBps = Math.Round(row.UploadMiBps, 1),
+                        downloadMiBps = Math.Round(row.DownloadMiBps, 1),
+                    }));
+                }
+                else if (reporter is null)
+                {
+                    context.Line(Describe(row));
+                }
+            }
+        }
+
+        return rows.Count;
+    }
 
     private static string Describe(Row r) => string.Create(CultureInfo.InvariantCulture,
         $"part size {Format.Bytes(r.PartSize),10}  concurrency {r.Concurrency,2}  parts {r.Parts,3}  upload {r.UploadMiBps,7:0.0} MiB/s  download {r.DownloadMiBps,7:0.0} MiB/s");
@@ -108,8 +139,11 @@ internal static class BenchCommand
     private static string SizeText(long bytes) =>
         bytes % (1L << 20) == 0 ? string.Create(CultureInfo.InvariantCulture, $"{bytes >> 20}MiB") : bytes.ToString(CultureInfo.InvariantCulture);
 
-    /// <summary>One upload and one download of <paramref name="size"/> generated bytes; the file is deleted at once.</summary>
-    private static async Task<Row> RoundAsync(CogniteFilesClient client, long size, long partSize, int concurrency, List<string> created, CancellationToken cancellationToken)
+    /// <summary>
+    /// One upload and one download of <paramref name="size"/> generated bytes; the file is deleted at once.
+    /// <paramref name="display"/> (on a terminal) shows the upload, then the download, as one bar of twice the size.
+    /// </summary>
+    private static async Task<Row> RoundAsync(CogniteFilesClient client, long size, long partSize, int concurrency, List<string> created, IFileProgress? display, CancellationToken cancellationToken)
     {
         var transfer = Uploader.Options(partSize, concurrency);
         var unique = Guid.NewGuid().ToString("N")[..12];
@@ -119,11 +153,13 @@ internal static class BenchCommand
         created.Add(externalId);
         await using var content = new GeneratedStream(size, seed: (int)(partSize ^ concurrency));
         var started = Stopwatch.GetTimestamp();
-        var upload = await client.UploadAsync(new FileCreate { Name = name, ExternalId = externalId, Directory = Directory }, content, new UploadOptions { Transfer = transfer }, cancellationToken).ConfigureAwait(false);
+        var uploadProgress = display is null ? null : new SyncProgress<UploadProgress>(p => display.Report(p.BytesTransferred));
+        var upload = await client.UploadAsync(new FileCreate { Name = name, ExternalId = externalId, Directory = Directory }, content, new UploadOptions { Transfer = transfer, Progress = uploadProgress }, cancellationToken).ConfigureAwait(false);
         var uploadTime = Stopwatch.GetElapsedTime(started);
 
         started = Stopwatch.GetTimestamp();
-        var download = await client.DownloadAsync(Identifier.FromId(upload.File.Id), Stream.Null, new DownloadOptions { Transfer = transfer }, cancellationToken).ConfigureAwait(false);
+        var downloadProgress = display is null ? null : new SyncProgress<DownloadProgress>(p => display.Report(size + p.BytesTransferred));
+        var download = await client.DownloadAsync(Identifier.FromId(upload.File.Id), Stream.Null, new DownloadOptions { Transfer = transfer, Progress = downloadProgress }, cancellationToken).ConfigureAwait(false);
         var downloadTime = Stopwatch.GetElapsedTime(started);
         if (download.Bytes != size || download.Checksum != upload.Checksum)
         {

@@ -1,4 +1,5 @@
 using Cognite.Files.Cli.Configuration;
+using Cognite.Files.Transfer;
 
 namespace Cognite.Files.Cli.Commands;
 
@@ -25,7 +26,10 @@ internal static class CommandRunner
         }
     }
 
-    /// <summary>Resolves the configuration and connects (starting the embedded emulator when nothing is configured).</summary>
-    public static Task<CliConnection> ConnectAsync(CliContext context, string? configPath, CancellationToken cancellationToken) =>
-        CliConnection.OpenAsync(context, CliSettings.Resolve(context, configPath), transfer: null, cancellationToken);
+    /// <summary>
+    /// Resolves the configuration and connects (starting the embedded emulator when nothing is configured), with the
+    /// transfer options and bandwidth cap of a command that moves content (none for one that does not).
+    /// </summary>
+    public static Task<CliConnection> ConnectAsync(CliContext context, string? configPath, CancellationToken cancellationToken, TransferOptions? transfer = null, long? maxBytesPerSecond = null) =>
+        CliConnection.OpenAsync(context, CliSettings.Resolve(context, configPath), transfer, maxBytesPerSecond, cancellationToken);
 }

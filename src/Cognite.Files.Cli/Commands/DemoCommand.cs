@@ -19,15 +19,17 @@ namespace Cognite.Files.Cli.Commands;
 /// </summary>
 internal static class DemoCommand
 {
-    public static Task<int> RunAsync(CliContext context, string? configPath, long size, long partSize, int concurrency, CancellationToken cancellationToken) =>
+    internal sealed record Request(string? ConfigPath, long Size, long PartSize, int Concurrency, long? BandwidthLimit);
+
+    public static Task<int> RunAsync(CliContext context, Request request, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
-            var settings = CliSettings.Resolve(context, configPath);
+            var settings = CliSettings.Resolve(context, request.ConfigPath);
             var work = Path.Combine(Path.GetTempPath(), "cognite-files-demo-" + Guid.NewGuid().ToString("N")[..8]);
             Directory.CreateDirectory(work);
             try
             {
-                return await RunInAsync(context, settings, work, size, partSize, concurrency, cancellationToken).ConfigureAwait(false);
+                return await RunInAsync(context, settings, work, request, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -35,15 +37,16 @@ internal static class DemoCommand
             }
         });
 
-    private static async Task<int> RunInAsync(CliContext context, CliSettings settings, string work, long size, long partSize, int concurrency, CancellationToken cancellationToken)
+    private static async Task<int> RunInAsync(CliContext context, CliSettings settings, string work, Request request, CancellationToken cancellationToken)
     {
+        var (_, size, partSize, concurrency, _) = request;
         // The part count the engine will plan (it grows the part size only past 250 parts, which a demo never reaches).
         var parts = Math.Max(1, (size + partSize - 1) / partSize);
         context.Markup(
             $"[bold]cognite-files demo[/]: {Format.Bytes(size)} of random bytes → multipart upload ({parts} part{(parts == 1 ? "" : "s")} of {Format.Bytes(partSize)}, {concurrency} at a time) → download → byte-exact check",
             $"cognite-files demo: {Format.Bytes(size)} of random bytes -> multipart upload ({parts} part{(parts == 1 ? "" : "s")} of {Format.Bytes(partSize)}, {concurrency} at a time) -> download -> byte-exact check");
 
-        await using var connection = await ConnectAsync(context, settings, work, Uploader.Options(partSize, concurrency), cancellationToken).ConfigureAwait(false);
+        await using var connection = await ConnectAsync(context, settings, work, Uploader.Options(partSize, concurrency), request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
         long? uploadedId = null;
         try
         {
@@ -59,20 +62,20 @@ internal static class DemoCommand
     }
 
     /// <summary>The emulator of the demo when nothing is configured; the configured CDF project otherwise.</summary>
-    private static async Task<CliConnection> ConnectAsync(CliContext context, CliSettings settings, string work, TransferOptions transfer, CancellationToken cancellationToken)
+    private static async Task<CliConnection> ConnectAsync(CliContext context, CliSettings settings, string work, TransferOptions transfer, long? maxBytesPerSecond, CancellationToken cancellationToken)
     {
         if (!settings.UseEmbeddedEmulator)
         {
-            var cdf = await CliConnection.OpenAsync(context, settings, transfer, cancellationToken).ConfigureAwait(false);
-            context.Line($"Using {cdf.Description} ({settings.Source}); the demo file is deleted from it at the end");
+            var cdf = await CliConnection.OpenAsync(context, settings, transfer, maxBytesPerSecond, cancellationToken).ConfigureAwait(false);
+            context.Notice($"Using {cdf.Description} ({settings.Source}); the demo file is deleted from it at the end");
             return cdf;
         }
 
         var dataDirectory = Path.Combine(work, "emulator");
         var options = CliConnection.EmulatorOptionsFor(context, dataDirectory, 0, 0);
         var emulator = await CogniteFilesEmulator.StartAsync(options, cancellationToken).ConfigureAwait(false);
-        context.Line($"Using an embedded emulator at {emulator.ApiBaseUrl} (no CDF configuration found; temporary data in {work}, removed at the end)");
-        return CliConnection.ForEmulator(emulator, "the demo emulator", transfer);
+        context.Notice($"Using an embedded emulator at {emulator.ApiBaseUrl} (no CDF configuration found; temporary data in {work}, removed at the end)");
+        return CliConnection.ForEmulator(context, emulator, "the demo emulator", transfer, maxBytesPerSecond);
     }
 
     private static async Task DeleteDemoFileAsync(CliContext context, CliConnection connection, long id)
@@ -85,7 +88,7 @@ internal static class DemoCommand
         }
         catch (CogniteException e)
         {
-            context.Line(string.Create(CultureInfo.InvariantCulture, $"warning: could not delete the demo file (id {id}): {e.Message}"));
+            context.Notice(string.Create(CultureInfo.InvariantCulture, $"warning: could not delete the demo file (id {id}): {CliErrors.Describe(e).Message}"));
         }
     }
 
@@ -110,7 +113,7 @@ internal static class DemoCommand
         {
             var progress = reporter.Start("demo.bin", size);
             var target = UploadDestination.ForNewFile(new FileCreate { Name = "demo.bin", ExternalId = "cognite-files-demo-" + Guid.NewGuid().ToString("N")[..8], Directory = "/demo" });
-            var result = await uploader.UploadAsync(source, target, journal, new SyncProgress<UploadProgress>(p => progress.Report(p.BytesTransferred)), cancellationToken).ConfigureAwait(false);
+            var result = await uploader.UploadAsync(source, target, journal, storeChecksum: false, new SyncProgress<UploadProgress>(p => progress.Report(p.BytesTransferred)), cancellationToken).ConfigureAwait(false);
             uploaded(result.File.Id);
             progress.Completed(string.Create(CultureInfo.InvariantCulture, $"uploaded demo.bin → id {result.File.Id}: {Format.Bytes(result.Bytes)} in {result.Parts} part{(result.Parts == 1 ? "" : "s")}, {Format.Duration(result.Elapsed)} ({Format.Rate(result.Bytes, result.Elapsed)}), {result.Retries} retries"));
             return result;

@@ -1,16 +1,34 @@
-using System.Diagnostics;
 using Cognite.Files.Cli.Output;
 using Cognite.Files.Cli.Parsing;
+using Cognite.Files.Cli.Transfers;
 using Cognite.Files.Transfer;
 
 namespace Cognite.Files.Cli.Commands;
 
-/// <summary><c>download &lt;id|externalId&gt; &lt;dest&gt;</c>: streams the content to a file (temporary file, then rename) and prints its SHA-256.</summary>
+/// <summary>
+/// <c>download &lt;id|externalId&gt; &lt;dest&gt;</c>: the library's ranged download (<c>-c</c> ranges of
+/// <c>--part-size</c> in flight, into a temporary file renamed when complete and verified) with live progress; prints
+/// the checksum, and whether it was verified against the stored one. Interrupted, it keeps what it fetched, and running
+/// the same command again fetches only the rest.
+/// </summary>
 internal static class DownloadCommand
 {
-    public static Task<int> RunAsync(CliContext context, string reference, string destination, bool overwrite, bool json, string? configPath, CancellationToken cancellationToken) =>
+    internal sealed record Request(string Reference, string Destination, bool Overwrite, bool Json, string? ConfigPath)
+    {
+        /// <summary>--part-size: the size of the ranges fetched in parallel.</summary>
+        public long RangeSize { get; init; } = Downloader.DefaultRangeSize;
+
+        /// <summary>-c: ranges in flight at once.</summary>
+        public int Concurrency { get; init; } = CliApp.DefaultConcurrency;
+
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+    }
+
+    public static Task<int> RunAsync(CliContext context, Request request, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
+            var (reference, destination, overwrite, json, configPath) = request;
             var identifier = FileReference.Parse(reference);
             var destinationIsDirectory = Directory.Exists(destination);
             if (!destinationIsDirectory)
@@ -18,7 +36,8 @@ internal static class DownloadCommand
                 CheckTarget(Path.GetFullPath(destination), overwrite);
             }
 
-            await using var connection = await CommandRunner.ConnectAsync(context, configPath, cancellationToken).ConfigureAwait(false);
+            var transfer = Downloader.Options(request.RangeSize, request.Concurrency);
+            await using var connection = await CommandRunner.ConnectAsync(context, configPath, cancellationToken, transfer, request.BandwidthLimit).ConfigureAwait(false);
             var file = await connection.Client.RetrieveAsync(identifier, cancellationToken).ConfigureAwait(false);
             var path = Path.GetFullPath(destinationIsDirectory ? Path.Combine(destination, SafeFileName(file.Name)) : destination);
             if (destinationIsDirectory)
@@ -26,35 +45,69 @@ internal static class DownloadCommand
                 CheckTarget(path, overwrite);
             }
 
-            var result = await DownloadAsync(context, connection.Client, identifier, file.Name, path, json, cancellationToken).ConfigureAwait(false);
+            DownloadResult result;
+            try
+            {
+                result = await DownloadAsync(context, connection.Client, identifier, file.Name, path, json, cancellationToken, FileCommands.Size(file)).ConfigureAwait(false);
+            }
+            catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested && Downloader.HasJournal(path))
+            {
+                context.Notice("cancelled: run the same command again to resume the download (what was downloaded is kept)");
+                throw;
+            }
+            catch (CogniteDownloadException e)
+            {
+                var message = Downloader.Describe(e);
+                if (json)
+                {
+                    context.Json(JsonOutput.Object(new { id = file.Id, externalId = file.ExternalId, name = file.Name, path, error = message, resumable = e.JournalPath is not null }));
+                }
+
+                throw new CliFailureException(message);
+            }
+
             if (json)
             {
-                context.Json(JsonOutput.Object(new { id = file.Id, externalId = file.ExternalId, name = file.Name, path, bytes = result.Bytes, checksum = result.Checksum, seconds = result.Elapsed.TotalSeconds }));
+                context.Json(JsonOutput.Object(new
+                {
+                    id = file.Id,
+                    externalId = file.ExternalId,
+                    name = file.Name,
+                    path,
+                    bytes = result.Bytes,
+                    bytesSkipped = result.BytesSkipped,
+                    ranges = result.Ranges,
+                    retries = result.Retries,
+                    checksum = result.Checksum,
+                    verified = result.Verified,
+                    seconds = Math.Round(result.Elapsed.TotalSeconds, 3),
+                }));
             }
             else
             {
                 // The display's one success line said what, where and how fast; the checksum is the one thing to add.
-                context.Line($"checksum {result.Checksum}");
+                context.Line($"checksum {result.Checksum}{(result.Verified ? " (verified against the stored checksum)" : string.Empty)}");
             }
 
             return ExitCodes.Ok;
         });
 
-    internal sealed record DownloadResult(long Bytes, string Checksum, TimeSpan Elapsed);
-
-    /// <summary>Downloads with the transfer display; the checksum is computed as the bytes are written.</summary>
+    /// <summary>
+    /// Downloads with the transfer display (its size learnt from the first response when CDF does not say it); the
+    /// checksum is computed as the bytes are written. A resume shows only what it fetches.
+    /// </summary>
     internal static async Task<DownloadResult> DownloadAsync(CliContext context, CogniteFilesClient client, Models.Identifier identifier, string label, string path, bool json, CancellationToken cancellationToken, long? expectedBytes = null)
     {
-        var started = Stopwatch.GetTimestamp();
-        var result = await TransferDisplay.RunAsync(context, json, "download", expectedBytes, 1, async reporter =>
+        var resuming = Downloader.HasJournal(path);
+        return await TransferDisplay.RunAsync(context, json, "download", expectedBytes, 1, async reporter =>
         {
             var file = reporter.Start(label, expectedBytes);
             try
             {
                 // The destination was checked (and --overwrite honoured) before connecting.
-                var options = new DownloadOptions { Overwrite = true, Progress = new SyncProgress<DownloadProgress>(p => file.Report(p.BytesTransferred)) };
+                var options = new DownloadOptions { Overwrite = true, Progress = new Downloader.ProgressFeed(file, resuming) };
                 var downloaded = await client.DownloadAsync(identifier, path, options, cancellationToken).ConfigureAwait(false);
-                file.Completed($"downloaded {label} to {path}: {Format.Bytes(downloaded.Bytes)} in {Format.Duration(downloaded.Elapsed)} ({Format.Rate(downloaded.Bytes, downloaded.Elapsed)})");
+                file.Completed($"downloaded {label} to {path}: {Downloader.Figures(downloaded)}");
                 return downloaded;
             }
             catch (Exception)
@@ -64,7 +117,6 @@ internal static class DownloadCommand
                 throw;
             }
         }).ConfigureAwait(false);
-        return new DownloadResult(result.Bytes, result.Checksum ?? string.Empty, Stopwatch.GetElapsedTime(started));
     }
 
     private static void CheckTarget(string path, bool overwrite)

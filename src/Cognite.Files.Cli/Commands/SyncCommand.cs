@@ -33,7 +33,11 @@ internal static class SyncCommand
         IReadOnlyList<string> Include,
         IReadOnlyList<string> Exclude,
         bool Json,
-        string? ConfigPath);
+        string? ConfigPath)
+    {
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+    }
 
     internal enum Action
     {
@@ -73,7 +77,7 @@ internal static class SyncCommand
             }
 
             var settings = CliSettings.Resolve(context, request.ConfigPath);
-            await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), cancellationToken).ConfigureAwait(false);
+            await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
             var remote = new Dictionary<string, FileMetadata>(StringComparer.Ordinal);
             await foreach (var file in connection.Client.ListAsync(new FileFilter { ExternalIdPrefix = prefix }, cancellationToken: cancellationToken).ConfigureAwait(false))
             {
@@ -277,7 +281,7 @@ internal static class SyncCommand
                 {
                     // An earlier run began this upload and the file is as it was: finish it, sending only missing parts.
                     locks.Add(JournalLock.Acquire(journal));
-                    items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, null, journal));
+                    items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, null, journal) { StoreChecksum = true });
                     continue;
                 }
 
@@ -289,8 +293,9 @@ internal static class SyncCommand
                     Directory = DirectoryOf(baseDirectory, step.RelativePath),
                     SourceModifiedTime = ModifiedMilliseconds(local),
                 };
-                var target = UploadDestination.ForNewFile(create, overwrite: step.Action == Action.Changed) with { StoreChecksum = true };
-                items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, target, journal));
+                // Sync stores the checksum of everything it uploads, so that its next run compares content, not times.
+                var target = UploadDestination.ForNewFile(create, overwrite: step.Action == Action.Changed);
+                items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, target, journal) { StoreChecksum = true });
             }
 
             UploadCommand.WriteSidecars(items, connection, settings, request.PartSize);

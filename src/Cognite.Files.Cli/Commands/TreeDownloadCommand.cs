@@ -3,6 +3,7 @@ using System.Diagnostics;
 using System.Globalization;
 using Cognite.Files.Cli.Output;
 using Cognite.Files.Cli.Parsing;
+using Cognite.Files.Cli.Transfers;
 using Cognite.Files.Models;
 using Cognite.Files.Transfer;
 
@@ -26,7 +27,14 @@ internal static class TreeDownloadCommand
         int Concurrency,
         bool Overwrite,
         bool Json,
-        string? ConfigPath);
+        string? ConfigPath)
+    {
+        /// <summary>--part-size: the size of the ranges fetched in parallel.</summary>
+        public long RangeSize { get; init; } = Downloader.DefaultRangeSize;
+
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+    }
 
     private enum Status
     {
@@ -35,7 +43,11 @@ internal static class TreeDownloadCommand
         Failed,
     }
 
-    private sealed record Outcome(TreeLayout.Entry Entry, Status Status, long Bytes, string? Detail, Exception? Error);
+    private sealed record Outcome(TreeLayout.Entry Entry, Status Status, long Bytes, string? Detail, Exception? Error)
+    {
+        /// <summary>The library's result of a file downloaded.</summary>
+        public DownloadResult? Result { get; init; }
+    }
 
     public static Task<int> RunAsync(CliContext context, Request request, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
@@ -52,7 +64,9 @@ internal static class TreeDownloadCommand
                 throw new CliUsageException($"'{request.Destination}' is a file: a download of several files needs a directory");
             }
 
-            await using var connection = await CommandRunner.ConnectAsync(context, request.ConfigPath, cancellationToken).ConfigureAwait(false);
+            // -c is both the files at once and the ranges in flight across all of them (the client's limiter), as for uploads.
+            var transfer = Downloader.Options(request.RangeSize, request.Concurrency);
+            await using var connection = await CommandRunner.ConnectAsync(context, request.ConfigPath, cancellationToken, transfer, request.BandwidthLimit).ConfigureAwait(false);
             var filter = new FileFilter { DirectoryPrefix = request.DirectoryPrefix, ExternalIdPrefix = request.ExternalIdPrefix, Name = request.Name, Uploaded = true };
             var files = new List<FileMetadata>();
             await foreach (var file in connection.Client.ListAsync(filter, cancellationToken: cancellationToken).ConfigureAwait(false))
@@ -97,10 +111,12 @@ internal static class TreeDownloadCommand
                             directory = entry.File.Directory,
                             path = Path.Combine(destination, entry.RelativePath),
                             status = outcome.Status.ToString().ToLowerInvariant(),
-                            bytes = outcome.Status == Status.Downloaded ? outcome.Bytes : (long?)null,
-                            checksum = outcome.Status == Status.Downloaded ? outcome.Detail : null,
+                            bytes = outcome.Result?.Bytes,
+                            bytesSkipped = outcome.Result?.BytesSkipped,
+                            checksum = outcome.Result?.Checksum,
+                            verified = outcome.Result?.Verified,
                             reason = outcome.Status == Status.Skipped ? outcome.Detail : null,
-                            error = outcome.Error is null ? null : CliErrors.Describe(outcome.Error).Message,
+                            error = outcome.Error is null ? null : Downloader.Describe(outcome.Error),
                         }));
                     }
                 }).ConfigureAwait(false);
@@ -120,8 +136,11 @@ internal static class TreeDownloadCommand
         if (!request.Json)
         {
             var bytes = downloaded.Sum(o => o.Bytes);
+            // The rate is of what this run fetched: parts of files an earlier run had downloaded are not counted.
+            var before = downloaded.Sum(o => o.Result?.BytesSkipped ?? 0);
+            var resumed = before > 0 ? $" ({Format.Bytes(bytes - before)} now, {Format.Bytes(before)} already downloaded)" : string.Empty;
             var done = downloaded.Count + skipped == entries.Count ? $"{entries.Count} file{(entries.Count == 1 ? string.Empty : "s")}" : $"{downloaded.Count + skipped} of {entries.Count} files";
-            var line = string.Create(CultureInfo.InvariantCulture, $"Downloaded {done} to {destination}: {downloaded.Count} downloaded, {Format.Bytes(bytes)} in {Format.Duration(elapsed)} ({Format.Rate(bytes, elapsed)}); {skipped} already there");
+            var line = string.Create(CultureInfo.InvariantCulture, $"Downloaded {done} to {destination}: {downloaded.Count} downloaded, {Format.Bytes(bytes)}{resumed} in {Format.Duration(elapsed)} ({Format.Rate(bytes - before, elapsed)}); {skipped} already there");
             if (failed.Count > 0)
             {
                 const int Named = 10;
@@ -133,12 +152,12 @@ internal static class TreeDownloadCommand
 
         foreach (var outcome in failed)
         {
-            CliErrors.Report(context, $"{outcome.Entry.RelativePath}: {CliErrors.Describe(outcome.Error!).Message}", ExitCodes.Failure);
+            CliErrors.Report(context, $"{outcome.Entry.RelativePath}: {Downloader.Describe(outcome.Error!)}", ExitCodes.Failure);
         }
 
         if (cancelled)
         {
-            context.Notice("cancelled: run the same command again to download the rest (finished files are kept and skipped)");
+            context.Notice("cancelled: run the same command again to download the rest (finished files are kept and skipped, files cut short resume)");
             return ExitCodes.Cancelled;
         }
 
@@ -167,10 +186,10 @@ internal static class TreeDownloadCommand
         var display = reporter.Start(entry.RelativePath, FileCommands.Size(entry.File));
         try
         {
-            var options = new DownloadOptions { Overwrite = overwrite, Progress = new SyncProgress<DownloadProgress>(p => display.Report(p.BytesTransferred)) };
+            var options = new DownloadOptions { Overwrite = overwrite, Progress = new Downloader.ProgressFeed(display, Downloader.HasJournal(path)) };
             var result = await client.DownloadAsync(Identifier.FromId(entry.File.Id), path, options, cancellationToken).ConfigureAwait(false);
-            display.Completed($"downloaded {entry.RelativePath} ({Format.Bytes(result.Bytes)})");
-            return new Outcome(entry, Status.Downloaded, result.Bytes, result.Checksum, null);
+            display.Completed($"downloaded {entry.RelativePath}: {Downloader.Figures(result)}{(result.Verified ? ", verified against the stored checksum" : string.Empty)}");
+            return new Outcome(entry, Status.Downloaded, result.Bytes, result.Checksum, null) { Result = result };
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {

@@ -36,25 +36,52 @@ internal static class UploadCommand
 
         /// <summary>--exclude globs (directory uploads).</summary>
         public IReadOnlyList<string> Exclude { get; init; } = [];
+
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+
+        /// <summary>--store-checksum: write each file's checksum into its metadata after the upload.</summary>
+        public bool StoreChecksum { get; init; }
+    }
+
+    internal sealed record ResumeRequest(IReadOnlyList<string> Journals, int Concurrency, bool Json, string? ConfigPath)
+    {
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+
+        /// <summary>--store-checksum: store the checksum also for uploads that did not ask for it when they began.</summary>
+        public bool StoreChecksum { get; init; }
     }
 
     /// <summary>
     /// One file of a run. <see cref="Target"/> is null for a resume; <see cref="Unresumable"/> says why a resume of it
     /// cannot succeed (found before anything is sent).
     /// </summary>
-    internal sealed record Item(string SourcePath, string Label, long Length, UploadDestination? Target, string JournalPath, string? Unresumable = null);
+    internal sealed record Item(string SourcePath, string Label, long Length, UploadDestination? Target, string JournalPath, string? Unresumable = null)
+    {
+        /// <summary>Store the content's checksum in the file's metadata once it is uploaded (<c>--store-checksum</c>, sync).</summary>
+        public bool StoreChecksum { get; init; }
+    }
 
     public static Task<int> RunAsync(CliContext context, UploadRequest request, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
             var items = Plan(context, request);
             var settings = CliSettings.Resolve(context, request.ConfigPath);
-            await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), cancellationToken).ConfigureAwait(false);
+            await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
+            if (items is [{ Target.Existing: { } existing, StoreChecksum: false } item] && await HasStoredChecksumAsync(connection.Client, existing, cancellationToken).ConfigureAwait(false))
+            {
+                // Left alone, the stored value would describe the old content: downloads would fail its check and sync
+                // would compare with it. The new content's checksum replaces it.
+                context.Notice($"{existing} has a stored checksum ({ContentChecksum.MetadataKey}): the new content's checksum replaces it, as with --store-checksum");
+                items[0] = item with { StoreChecksum = true };
+            }
+
             WriteSidecars(items, connection, settings, request.PartSize);
             return await TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: false, cancellationToken).ConfigureAwait(false);
         });
 
-    public static Task<int> ResumeAsync(CliContext context, IReadOnlyList<string> journals, int concurrency, bool json, string? configPath, CancellationToken cancellationToken) =>
+    public static Task<int> ResumeAsync(CliContext context, ResumeRequest request, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
             var items = new List<Item>();
@@ -63,7 +90,7 @@ internal static class UploadCommand
             {
                 bool? embedded = null;
                 long partSize = CliApp.DefaultPartSize;
-                foreach (var journal in journals.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
+                foreach (var journal in request.Journals.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
                 {
                     if (!File.Exists(journal))
                     {
@@ -77,7 +104,7 @@ internal static class UploadCommand
                     // Before anything is sent: a second resume of the same journal fails here, at once.
                     locks.Add(JournalLock.Acquire(journal));
                     var change = sidecar.DescribeSourceChange();
-                    items.Add(new Item(sidecar.Source, sidecar.Label, info.Length, null, journal, change is null ? null : $"the file changed: {change}"));
+                    items.Add(new Item(sidecar.Source, sidecar.Label, info.Length, null, journal, change is null ? null : $"the file changed: {change}") { StoreChecksum = sidecar.StoreChecksum || request.StoreChecksum });
                     if (embedded is { } e && e != sidecar.Embedded)
                     {
                         throw new CliUsageException("these journals belong to different places (the embedded emulator and CDF): resume them separately");
@@ -87,7 +114,7 @@ internal static class UploadCommand
                     partSize = Math.Max(partSize, sidecar.PartSize);
                 }
 
-                var settings = CliSettings.Resolve(context, configPath);
+                var settings = CliSettings.Resolve(context, request.ConfigPath);
                 if (embedded == true && !settings.UseEmbeddedEmulator)
                 {
                     throw new CliUsageException($"the upload went to the embedded emulator, but CDF is configured now ({settings.Source}): unset the configuration to resume it");
@@ -98,8 +125,8 @@ internal static class UploadCommand
                     throw new CliUsageException("the upload went to CDF, but no CDF configuration is found now: configure the same project to resume it");
                 }
 
-                await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(partSize, concurrency), cancellationToken).ConfigureAwait(false);
-                return await TransferAsync(context, connection, items, concurrency, json, resume: true, cancellationToken).ConfigureAwait(false);
+                await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(partSize, request.Concurrency), request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
+                return await TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: true, cancellationToken).ConfigureAwait(false);
             }
             finally
             {
@@ -119,9 +146,26 @@ internal static class UploadCommand
         var uploader = new Uploader(connection.Client);
         foreach (var item in items.Where(i => i.Target is not null && uploader.IsResumable(i.Length)))
         {
-            new JournalSidecar { Source = item.SourcePath, Label = item.Label, Embedded = settings.UseEmbeddedEmulator, Project = connection.Client.Options.Project, PartSize = partSize }
+            new JournalSidecar { Source = item.SourcePath, Label = item.Label, Embedded = settings.UseEmbeddedEmulator, Project = connection.Client.Options.Project, PartSize = partSize, StoreChecksum = item.StoreChecksum }
                 .WithSourceFingerprint()
                 .Save(item.JournalPath);
+        }
+    }
+
+    /// <summary>
+    /// Whether the existing file holds a stored checksum. A lookup that fails says no: the upload then meets the same
+    /// failure and reports it as its own.
+    /// </summary>
+    private static async Task<bool> HasStoredChecksumAsync(CogniteFilesClient client, Identifier file, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var metadata = await client.RetrieveAsync(file, cancellationToken).ConfigureAwait(false);
+            return metadata.Metadata?.ContainsKey(ContentChecksum.MetadataKey) == true;
+        }
+        catch (CogniteApiException)
+        {
+            return false;
         }
     }
 
@@ -187,7 +231,7 @@ internal static class UploadCommand
                 journal = JournalFor(label, journal);
             }
 
-            return [new Item(fullPath, label, info.Length, target, journal)];
+            return [new Item(fullPath, label, info.Length, target, journal) { StoreChecksum = request.StoreChecksum }];
         }
 
         var files = LocalTree.Files(fullPath, filter);
@@ -216,7 +260,7 @@ internal static class UploadCommand
             }
 
             var create = new FileCreate { Name = Path.GetFileName(file), ExternalId = externalId, Directory = directory.Length == 0 ? "/" : directory };
-            items.Add(new Item(file, relative, info.Length, UploadDestination.ForNewFile(create, request.Overwrite), JournalFor(relative, journalDirectory)));
+            items.Add(new Item(file, relative, info.Length, UploadDestination.ForNewFile(create, request.Overwrite), JournalFor(relative, journalDirectory)) { StoreChecksum = request.StoreChecksum });
         }
 
         return items;
@@ -249,7 +293,14 @@ internal static class UploadCommand
     }
 
     /// <summary>What became of one file of a run: a result (with the bytes this run sent), or an error.</summary>
-    private sealed record Outcome(Item Item, UploadResult? Result, long Sent, Exception? Error);
+    private sealed record Outcome(Item Item, UploadResult? Result, long Sent, Exception? Error)
+    {
+        /// <summary>The content is uploaded, but the checksum asked for could not be stored in the file's metadata.</summary>
+        public bool ChecksumNotStored => Error is CogniteUploadException { Reason: UploadFailureReason.ChecksumNotStored };
+
+        /// <summary>The content is in CDF.</summary>
+        public bool Uploaded => Result is not null || ChecksumNotStored;
+    }
 
     internal static async Task<int> TransferAsync(CliContext context, CliConnection connection, List<Item> items, int concurrency, bool json, bool resume, CancellationToken cancellationToken)
     {
@@ -295,12 +346,17 @@ internal static class UploadCommand
                     try
                     {
                         var result = item.Target is null
-                            ? await uploader.ResumeAsync(item.JournalPath, item.SourcePath, progress, token).ConfigureAwait(false)
-                            : await uploader.UploadAsync(item.SourcePath, item.Target, item.JournalPath, progress, token).ConfigureAwait(false);
+                            ? await uploader.ResumeAsync(item.JournalPath, item.SourcePath, item.StoreChecksum, progress, token).ConfigureAwait(false)
+                            : await uploader.UploadAsync(item.SourcePath, item.Target, item.JournalPath, item.StoreChecksum, progress, token).ConfigureAwait(false);
                         JournalSidecar.Delete(item.JournalPath);
                         var sent = result.Bytes - progress.SentBefore;
                         outcomes[item] = new Outcome(item, result, sent, null);
                         display.Completed(Describe(item, result, sent));
+                        if (json && result.Checksum is null)
+                        {
+                            context.Notice($"{item.Label}: {ChecksumUnknown}");
+                        }
+
                         if (json)
                         {
                             context.Json(JsonOutput.Object(new
@@ -317,6 +373,7 @@ internal static class UploadCommand
                                 partsSkipped = result.PartsSkipped,
                                 retries = result.Retries,
                                 checksum = result.Checksum,
+                                checksumStored = item.StoreChecksum,
                                 seconds = Math.Round(result.Elapsed.TotalSeconds, 3),
                             }));
                         }
@@ -326,6 +383,13 @@ internal static class UploadCommand
                         interrupted.Enqueue(item);
                         display.Failed($"cancelled {item.Label}");
                         throw;
+                    }
+                    catch (CogniteUploadException e) when (e.Reason == UploadFailureReason.ChecksumNotStored && !cancellationToken.IsCancellationRequested)
+                    {
+                        // The content is uploaded (the library deleted the journal); only the metadata pair is missing.
+                        JournalSidecar.Delete(item.JournalPath);
+                        outcomes[item] = new Outcome(item, null, progress.Sent, e);
+                        display.Completed(string.Create(CultureInfo.InvariantCulture, $"uploaded {item.Label} → id {e.FileId} ({Format.Bytes(item.Length)}), but its checksum was not stored (the error follows)"));
                     }
                     catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                     {
@@ -342,11 +406,24 @@ internal static class UploadCommand
         }
 
         var elapsed = Stopwatch.GetElapsedTime(started);
-        var succeeded = outcomes.Values.Where(o => o.Result is not null).ToList();
-        var failed = items.Select(i => outcomes.TryGetValue(i, out var o) ? o : null).OfType<Outcome>().Where(o => o.Error is not null).ToList();
-        if (!json && (succeeded.Count > 0 || (failed.Count > 0 && items.Count > 1)))
+        var ordered = items.Select(i => outcomes.TryGetValue(i, out var o) ? o : null).OfType<Outcome>().ToList();
+        var uploaded = ordered.Where(o => o.Uploaded).ToList();
+        var failed = ordered.Where(o => !o.Uploaded && o.Error is not null).ToList();
+        if (!json && (uploaded.Count > 0 || (failed.Count > 0 && items.Count > 1)))
         {
-            context.Line(Summary(items.Count, succeeded, failed, resume, elapsed));
+            context.Line(Summary(items.Count, uploaded, failed, resume, elapsed));
+        }
+
+        foreach (var outcome in uploaded.Where(o => o.ChecksumNotStored))
+        {
+            var fileId = ((CogniteUploadException)outcome.Error!).FileId;
+            var message = $"{outcome.Item.Label}: {CliErrors.Describe(outcome.Error!).Message}; the content is in CDF, only its checksum is missing (nothing to resume): "
+                + string.Create(CultureInfo.InvariantCulture, $"to store one, upload it again with --store-checksum (cognite-files upload --to id:{fileId} {Quote(outcome.Item.SourcePath)} --store-checksum)");
+            CliErrors.Report(context, message, ExitCodes.Failure);
+            if (json)
+            {
+                context.Json(JsonOutput.Object(new { path = outcome.Item.SourcePath, id = fileId, uploaded = true, checksumStored = false, error = CliErrors.OneLine(message), bytesSent = outcome.Sent }));
+            }
         }
 
         var unresumable = new HashSet<Item>();
@@ -395,32 +472,43 @@ internal static class UploadCommand
             return ExitCodes.Cancelled;
         }
 
-        return failed.Count == 0 ? ExitCodes.Ok : ExitCodes.Failure;
+        return failed.Count == 0 && uploaded.All(o => !o.ChecksumNotStored) ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
     /// <summary>
     /// The run's summary line: files done (of how many), bytes and the rate of the bytes this run sent (a resume does
-    /// not count what an earlier run sent), retries, and how many files failed, by name.
+    /// not count what an earlier run sent), retries, how many files failed, by name, and for how many the checksum
+    /// asked for was not stored.
     /// </summary>
-    private static string Summary(int fileCount, List<Outcome> succeeded, List<Outcome> failed, bool resume, TimeSpan elapsed)
+    private static string Summary(int fileCount, List<Outcome> uploaded, List<Outcome> failed, bool resume, TimeSpan elapsed)
     {
-        var bytes = succeeded.Sum(o => o.Result!.Bytes);
-        var sent = succeeded.Sum(o => o.Sent) + failed.Sum(o => o.Sent);
-        var done = succeeded.Count == fileCount
+        var bytes = uploaded.Sum(o => o.Result?.Bytes ?? o.Item.Length);
+        var sent = uploaded.Sum(o => o.Sent) + failed.Sum(o => o.Sent);
+        var done = uploaded.Count == fileCount
             ? string.Create(CultureInfo.InvariantCulture, $"{fileCount} file{(fileCount == 1 ? string.Empty : "s")}")
-            : string.Create(CultureInfo.InvariantCulture, $"{succeeded.Count} of {fileCount} files");
-        var before = bytes - succeeded.Sum(o => o.Sent);
+            : string.Create(CultureInfo.InvariantCulture, $"{uploaded.Count} of {fileCount} files");
+        var before = bytes - uploaded.Sum(o => o.Sent);
         var sentBefore = before > 0 ? $" ({Format.Bytes(sent)} sent now, {Format.Bytes(before)} before)" : string.Empty;
         var line = string.Create(CultureInfo.InvariantCulture,
-            $"{(resume ? "Resumed" : "Uploaded")} {done}, {Format.Bytes(bytes)}{sentBefore} in {Format.Duration(elapsed)} ({Format.Rate(sent, elapsed)}), {succeeded.Sum(o => o.Result!.Retries)} retries");
+            $"{(resume ? "Resumed" : "Uploaded")} {done}, {Format.Bytes(bytes)}{sentBefore} in {Format.Duration(elapsed)} ({Format.Rate(sent, elapsed)}), {uploaded.Sum(o => o.Result?.Retries ?? 0)} retries");
         if (failed.Count > 0)
         {
-            const int Named = 10;
-            var names = string.Join(", ", failed.Take(Named).Select(o => o.Item.Label)) + (failed.Count > Named ? string.Create(CultureInfo.InvariantCulture, $" and {failed.Count - Named} more") : string.Empty);
-            line += string.Create(CultureInfo.InvariantCulture, $"; {failed.Count} failed: {names}");
+            line += string.Create(CultureInfo.InvariantCulture, $"; {failed.Count} failed: {Names(failed)}");
+        }
+
+        var withoutChecksum = uploaded.Where(o => o.ChecksumNotStored).ToList();
+        if (withoutChecksum.Count > 0)
+        {
+            line += string.Create(CultureInfo.InvariantCulture, $"; checksum not stored for {withoutChecksum.Count}: {Names(withoutChecksum)}");
         }
 
         return line;
+
+        static string Names(List<Outcome> outcomes)
+        {
+            const int Named = 10;
+            return string.Join(", ", outcomes.Take(Named).Select(o => o.Item.Label)) + (outcomes.Count > Named ? string.Create(CultureInfo.InvariantCulture, $" and {outcomes.Count - Named} more") : string.Empty);
+        }
     }
 
     private static string DescribeFailure(Outcome outcome)
@@ -458,12 +546,21 @@ internal static class UploadCommand
         return false;
     }
 
+    /// <summary>
+    /// The ✔ line of an uploaded file. Its checksum is the library's: after a resume it combines the checksums the
+    /// journal recorded for the parts sent before with those sent now, so it describes what CDF stores, not the local
+    /// file as it is now. Without those records it is unknown, and the line says so instead.
+    /// </summary>
     private static string Describe(Item item, UploadResult result, long sent)
     {
         var skipped = result.PartsSkipped > 0 ? string.Create(CultureInfo.InvariantCulture, $", {result.PartsSkipped} already done, {Format.Bytes(sent)} sent") : string.Empty;
+        var checksum = result.Checksum is { } c ? c + (item.StoreChecksum ? ", stored" : string.Empty) : ChecksumUnknown;
         return string.Create(CultureInfo.InvariantCulture,
-            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(sent, result.Elapsed)}, {result.Checksum})");
+            $"uploaded {item.Label} → id {result.File.Id} ({Format.Bytes(result.Bytes)}, {result.Parts} part{(result.Parts == 1 ? string.Empty : "s")}{skipped}, {Format.Rate(sent, result.Elapsed)}, {checksum})");
     }
+
+    /// <summary>What is said for a resume whose journal recorded no checksums of the parts sent before it (an older version's).</summary>
+    private const string ChecksumUnknown = "checksum unknown: the resume could not verify the stored content's checksum, as its journal records no checksums of the parts sent before";
 
     private static void TryDelete(string path)
     {

@@ -16,7 +16,7 @@ internal static class VerifyCommand
 {
     private sealed record Remote(long Length, string Checksum, string Method);
 
-    public static Task<int> RunAsync(CliContext context, string reference, string localPath, bool json, string? configPath, CancellationToken cancellationToken) =>
+    public static Task<int> RunAsync(CliContext context, string reference, string localPath, long? bandwidthLimit, bool json, string? configPath, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
             var identifier = FileReference.Parse(reference);
@@ -27,7 +27,7 @@ internal static class VerifyCommand
             }
 
             var local = UploadCommand.CheckFile(path);
-            await using var connection = await CommandRunner.ConnectAsync(context, configPath, cancellationToken).ConfigureAwait(false);
+            await using var connection = await CommandRunner.ConnectAsync(context, configPath, cancellationToken, maxBytesPerSecond: bandwidthLimit).ConfigureAwait(false);
             var file = await connection.Client.RetrieveAsync(identifier, cancellationToken).ConfigureAwait(false);
             if (!file.Uploaded)
             {

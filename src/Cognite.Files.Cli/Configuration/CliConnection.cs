@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Net.Sockets;
 using System.Text.Json;
 using Cognite.Files.Auth;
+using Cognite.Files.Cli.Output;
 using Cognite.Files.Emulator;
 using Cognite.Files.Transfer;
 using Microsoft.Kiota.Abstractions.Authentication;
@@ -29,15 +30,19 @@ internal sealed class CliConnection : IAsyncDisposable
     /// <summary>"project X at host" or "the embedded emulator"; no secrets.</summary>
     public string Description { get; }
 
-    /// <summary>Connects as <paramref name="settings"/> say; starts the embedded emulator (and says so in one line) when they name no CDF project.</summary>
-    public static async Task<CliConnection> OpenAsync(CliContext context, CliSettings settings, TransferOptions? transfer, CancellationToken cancellationToken)
+    /// <summary>
+    /// Connects as <paramref name="settings"/> say; starts the embedded emulator (and says so in one line) when they name
+    /// no CDF project. <paramref name="transfer"/> is how content is split and sent (null: the library's defaults);
+    /// <paramref name="maxBytesPerSecond"/> (<c>--bwlimit</c>) caps all content traffic of the client together.
+    /// </summary>
+    public static async Task<CliConnection> OpenAsync(CliContext context, CliSettings settings, TransferOptions? transfer, long? maxBytesPerSecond, CancellationToken cancellationToken)
     {
         if (settings.UseEmbeddedEmulator)
         {
             var dataDirectory = EmbeddedDataDirectory(context);
             var emulator = await StartEmbeddedEmulatorAsync(context, dataDirectory, cancellationToken).ConfigureAwait(false);
             context.Notice($"Using the embedded emulator (no CDF configuration found; data in {dataDirectory})");
-            return ForEmulator(emulator, "the embedded emulator", transfer);
+            return ForEmulator(context, emulator, "the embedded emulator", transfer, maxBytesPerSecond);
         }
 
         IAccessTokenProvider provider;
@@ -63,7 +68,7 @@ internal sealed class CliConnection : IAsyncDisposable
         CogniteFilesClient client;
         try
         {
-            client = new CogniteFilesClient(clientOptions, provider);
+            client = new CogniteFilesClient(Finish(context, clientOptions, maxBytesPerSecond), provider);
         }
         catch (ArgumentException e)
         {
@@ -75,12 +80,25 @@ internal sealed class CliConnection : IAsyncDisposable
     }
 
     /// <summary>A client for <paramref name="emulator"/>, which this connection then owns.</summary>
-    public static CliConnection ForEmulator(CogniteFilesEmulator emulator, string description, TransferOptions? transfer = null)
+    public static CliConnection ForEmulator(CliContext context, CogniteFilesEmulator emulator, string description, TransferOptions? transfer, long? maxBytesPerSecond)
     {
         var root = new Uri(emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority) + "/");
         var options = new CogniteFilesClientOptions { BaseUrl = root, Project = emulator.Options.Project, AppName = "cognite-files-cli", Transfer = transfer ?? new TransferOptions() };
-        var client = new CogniteFilesClient(options, new StaticAccessTokenProvider("embedded-emulator"));
+        var client = new CogniteFilesClient(Finish(context, options, maxBytesPerSecond), new StaticAccessTokenProvider("embedded-emulator"));
         return new CliConnection(client, emulator, null, description);
+    }
+
+    /// <summary>What every client of the CLI gets besides where it connects: the run's bandwidth cap (said once, on stderr).</summary>
+    private static CogniteFilesClientOptions Finish(CliContext context, CogniteFilesClientOptions options, long? maxBytesPerSecond)
+    {
+        if (maxBytesPerSecond is { } cap)
+        {
+            options.MaxTransferBytesPerSecond = cap;
+            context.Notice($"bandwidth cap: {Format.BytesPerSecond(cap)} for all transfers of this run together");
+        }
+
+        context.ConfigureClient?.Invoke(options);
+        return options;
     }
 
     /// <summary><c>COGNITE_FILES_EMULATOR_DATA</c>, else <c>~/.cognite-files/emulator</c>.</summary>

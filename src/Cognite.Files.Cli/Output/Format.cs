@@ -21,6 +21,9 @@ internal static class Format
             : string.Create(CultureInfo.InvariantCulture, $"{value:0.0} {units[unit]}");
     }
 
+    /// <summary>A rate in the units of <see cref="Bytes"/>: <c>800.0 KiB/s</c>, <c>50.0 MiB/s</c>.</summary>
+    public static string BytesPerSecond(long bytesPerSecond) => Bytes(bytesPerSecond) + "/s";
+
     public static double MiBPerSecond(long bytes, TimeSpan elapsed) =>
         elapsed.TotalSeconds <= 0 ? 0 : bytes / 1048576.0 / elapsed.TotalSeconds;
 

@@ -9,10 +9,13 @@ namespace Cognite.Files.Cli.Output;
 internal interface IFileProgress
 {
     /// <summary>
-    /// A resume: <paramref name="bytes"/> were sent by an earlier run. The display then counts only what this run
-    /// sends (its bar, percentages and rate), so it never shows progress the run did not make.
+    /// A resume: <paramref name="bytes"/> were sent (or downloaded) by an earlier run. The display then counts only what
+    /// this run moves (its bar, percentages and rate), so it never shows progress the run did not make.
     /// </summary>
     void AlreadyDone(long bytes);
+
+    /// <summary>The file's size, learnt after <see cref="ITransferReporter.Start"/> (a download's first response); before <see cref="AlreadyDone"/>.</summary>
+    void KnownTotal(long totalBytes);
 
     /// <summary>Bytes done so far by this run for this file (monotonic).</summary>
     void Report(long bytesDone);
@@ -38,7 +41,9 @@ internal interface ITransferReporter
 /// </summary>
 internal static class TransferDisplay
 {
-    public static async Task<T> RunAsync<T>(CliContext context, bool json, string verb, long? totalBytes, int fileCount, Func<ITransferReporter, Task<T>> work)
+    /// <summary>Runs <paramref name="work"/> with the display that fits the output: live bars, plain lines, or nothing (<c>--json</c>).</summary>
+    /// <param name="unit">What the items of a run of several are called in the total bar ("files"; bench: "rounds").</param>
+    public static async Task<T> RunAsync<T>(CliContext context, bool json, string verb, long? totalBytes, int fileCount, Func<ITransferReporter, Task<T>> work, string unit = "files")
     {
         if (json)
         {
@@ -70,7 +75,7 @@ internal static class TransferDisplay
                 ProgressTask? total = null;
                 if (fileCount != 1)
                 {
-                    total = progress.AddTask(string.Create(CultureInfo.InvariantCulture, $"[bold]{verb} total[/] ({fileCount} files)"), autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
+                    total = progress.AddTask(string.Create(CultureInfo.InvariantCulture, $"[bold]{verb} total[/] ({fileCount} {unit})"), autoStart: true, maxValue: Math.Max(1, totalBytes ?? 1));
                     total.IsIndeterminate = totalBytes is null;
                 }
 
@@ -107,6 +112,10 @@ internal static class TransferDisplay
             }).ConfigureAwait(false);
     }
 
+    /// <summary>How a resume's figures are worded: what an earlier run did, and what is left.</summary>
+    private static (string Before, string ToDo) Words(string verb) =>
+        verb == "download" ? ("already downloaded", "to download") : ("sent before", "to send");
+
     /// <summary>Bytes done and total in the CLI's units (B, KiB, MiB, …), like every other figure it prints.</summary>
     private sealed class BytesColumn : ProgressColumn
     {
@@ -128,6 +137,10 @@ internal static class TransferDisplay
         public IFileProgress Start(string label, long? totalBytes) => this;
 
         public void AlreadyDone(long bytes)
+        {
+        }
+
+        public void KnownTotal(long totalBytes)
         {
         }
 
@@ -173,10 +186,13 @@ internal static class TransferDisplay
             {
                 if (_toSend is { } t)
                 {
+                    var (before, toDo) = Words(owner.Verb);
                     _toSend = Math.Max(0, t - bytes);
-                    owner.Write($"{owner.Verb}: {label}: {Format.Bytes(bytes)} sent before, {Format.Bytes(_toSend.Value)} to send");
+                    owner.Write($"{owner.Verb}: {label}: {Format.Bytes(bytes)} {before}, {Format.Bytes(_toSend.Value)} {toDo}");
                 }
             }
+
+            public void KnownTotal(long totalBytes) => _toSend ??= totalBytes;
 
             public void Report(long bytesDone)
             {
@@ -206,6 +222,8 @@ internal static class TransferDisplay
         private int _failed;
 
         public IAnsiConsole Console => context.Console;
+
+        public string Verb => verb;
 
         public ProgressTask? Total => total;
 
@@ -250,10 +268,22 @@ internal static class TransferDisplay
                 lock (task)
                 {
                     task.MaxValue = Math.Max(1, task.MaxValue - bytes);
-                    task.Description += " [dim](" + Markup.Escape(Format.Bytes(bytes)) + " sent before)[/]";
+                    task.Description += " [dim](" + Markup.Escape(Format.Bytes(bytes)) + " " + Words(owner.Verb).Before + ")[/]";
                     if (owner.Total is { } t)
                     {
                         t.MaxValue = Math.Max(1, t.MaxValue - bytes);
+                    }
+                }
+            }
+
+            public void KnownTotal(long totalBytes)
+            {
+                lock (task)
+                {
+                    if (task.IsIndeterminate)
+                    {
+                        task.MaxValue = Math.Max(1, totalBytes);
+                        task.IsIndeterminate = false;
                     }
                 }
             }

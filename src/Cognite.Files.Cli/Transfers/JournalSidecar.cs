@@ -30,6 +30,9 @@ internal sealed class JournalSidecar
     /// <summary>The part size the upload was planned with.</summary>
     public long PartSize { get; set; }
 
+    /// <summary>The upload was asked to store its checksum in the file's metadata (<c>--store-checksum</c>, sync): a resume does too.</summary>
+    public bool StoreChecksum { get; set; }
+
     /// <summary>The source's length when the upload began (null in sidecars of older versions).</summary>
     public long? SourceLength { get; set; }
 
@@ -106,20 +109,37 @@ internal sealed class JournalSidecar
 
     public static string PathFor(string journalPath) => journalPath + ".cli.json";
 
+    /// <summary>
+    /// Writes the sidecar owner-only, like the journal beside it (it names the source file and the project): a new
+    /// temporary file, created 0600, moved into place. Opening an existing sidecar instead would keep its permissions,
+    /// whatever they are; the move also means a reader never sees a half-written one.
+    /// </summary>
     public void Save(string journalPath)
     {
-        var path = PathFor(journalPath);
-        Directory.CreateDirectory(Path.GetDirectoryName(Path.GetFullPath(path))!);
-        // Owner-only, like the journal beside it: it names the source file and the project.
-        var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write };
+        var path = Path.GetFullPath(PathFor(journalPath));
+        var directory = Path.GetDirectoryName(path)!;
+        Directory.CreateDirectory(directory);
+        var temporary = Path.Combine(directory, $".{Path.GetFileName(path)}.{Guid.NewGuid():N}.tmp");
+        var options = new FileStreamOptions { Mode = FileMode.CreateNew, Access = FileAccess.Write, Share = FileShare.None };
         if (!OperatingSystem.IsWindows())
         {
             options.UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
         }
 
-        using var stream = new FileStream(path, options);
-        using var writer = new StreamWriter(stream);
-        writer.Write(JsonSerializer.Serialize(this, Options));
+        try
+        {
+            using (var stream = new FileStream(temporary, options))
+            {
+                JsonSerializer.Serialize(stream, this, Options);
+            }
+
+            File.Move(temporary, path, overwrite: true);
+        }
+        catch
+        {
+            File.Delete(temporary);
+            throw;
+        }
     }
 
     public static JournalSidecar Load(string journalPath)

@@ -7,12 +7,6 @@ namespace Cognite.Files.Cli.Transfers;
 /// <summary>Where one file of a CLI run goes: a new file (with its metadata), or new content of an existing one.</summary>
 internal sealed record UploadDestination(FileCreate? NewFile, bool Overwrite, Identifier? Existing)
 {
-    /// <summary>
-    /// Ask the library to write the content's checksum into the file's metadata after the upload
-    /// (<see cref="ContentChecksum.MetadataKey"/>), so that later runs compare checksums. Sync asks for it.
-    /// </summary>
-    public bool StoreChecksum { get; init; }
-
     public static UploadDestination ForNewFile(FileCreate file, bool overwrite = false) => new(file, overwrite, null);
 
     public static UploadDestination ForExistingFile(Identifier file) => new(null, false, file);
@@ -40,16 +34,21 @@ internal sealed class Uploader(CogniteFilesClient client)
     /// <summary>True when the file goes multipart, so it writes the journal a resume needs.</summary>
     public bool IsResumable(long length) => length > client.Options.Transfer.SingleUploadThreshold;
 
-    public Task<UploadResult> UploadAsync(string path, UploadDestination target, string journalPath, IProgress<UploadProgress> progress, CancellationToken cancellationToken)
+    /// <summary>
+    /// Uploads <paramref name="path"/> to <paramref name="target"/>. With <paramref name="storeChecksum"/> the library
+    /// then writes the content's checksum into the file's metadata (<see cref="ContentChecksum.MetadataKey"/>), so that
+    /// later runs (sync, download, verify, ls) compare checksums; a failure to do so, the content being uploaded, is a
+    /// <see cref="CogniteUploadException"/> with <see cref="UploadFailureReason.ChecksumNotStored"/>.
+    /// </summary>
+    public Task<UploadResult> UploadAsync(string path, UploadDestination target, string journalPath, bool storeChecksum, IProgress<UploadProgress> progress, CancellationToken cancellationToken)
     {
-        var options = new UploadOptions { Overwrite = target.Overwrite, Progress = progress, JournalPath = journalPath };
-        // The switch for target.StoreChecksum, once the library has UploadOptions.StoreChecksum (not on this branch yet):
-        // options.StoreChecksum = target.StoreChecksum;
+        var options = new UploadOptions { Overwrite = target.Overwrite, Progress = progress, JournalPath = journalPath, StoreChecksum = storeChecksum };
         return target.NewFile is { } create
             ? client.UploadAsync(create, path, options, cancellationToken)
             : client.UploadAsync(target.Existing!, path, options, cancellationToken);
     }
 
-    public Task<UploadResult> ResumeAsync(string journalPath, string path, IProgress<UploadProgress> progress, CancellationToken cancellationToken) =>
-        client.ResumeUploadAsync(journalPath, path, new UploadOptions { Progress = progress }, cancellationToken);
+    /// <summary>Finishes the upload of <paramref name="journalPath"/>; <paramref name="storeChecksum"/> as for <see cref="UploadAsync"/>.</summary>
+    public Task<UploadResult> ResumeAsync(string journalPath, string path, bool storeChecksum, IProgress<UploadProgress> progress, CancellationToken cancellationToken) =>
+        client.ResumeUploadAsync(journalPath, path, new UploadOptions { Progress = progress, StoreChecksum = storeChecksum }, cancellationToken);
 }
