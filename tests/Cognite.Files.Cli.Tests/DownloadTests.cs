@@ -109,7 +109,8 @@ public sealed class DownloadTests
         var doc = JObject.Parse(again.Out.Trim());
         var skipped = (long)doc["bytesSkipped"]!;
         Assert.That(skipped, Is.GreaterThanOrEqualTo(10 * MiB), "the two ranges done are kept");
-        Assert.That(_h.Emulator.Counters.DownloadBytesSent - sent, Is.EqualTo((16 * MiB) + 1 - skipped), "only the rest is fetched");
+        // Plus the one byte of the resume's version check (If-Match with the journal's ETag).
+        Assert.That(_h.Emulator.Counters.DownloadBytesSent - sent, Is.EqualTo((16 * MiB) + 1 - skipped + 1), "only the rest is fetched");
         Assert.That((string?)doc["checksum"], Is.EqualTo(CliHarness.Checksum(path)));
         Assert.That(CliHarness.Sha256(destination), Is.EqualTo(CliHarness.Sha256(path)));
         Assert.That(File.Exists(CogniteFilesClient.GetDownloadJournalPath(destination)), Is.False);
@@ -167,7 +168,9 @@ public sealed class DownloadTests
         Assert.That(File.Exists(CogniteFilesClient.GetDownloadJournalPath(destination)), Is.True);
 
         // The same with --json: a document says what failed and that a run of the same command resumes it.
-        _h.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { DownloadNumber = 2, Kind = FaultKind.Status500 }] });
+        // The resume's first GET is its one-byte check that the content is still the version the journal describes
+        // (If-Match with the journal's ETag); the next range then succeeds and the one after fails.
+        _h.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { DownloadNumber = 3, Kind = FaultKind.Status500 }] });
         var json = await _h.RunAsync(["download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1", "--json"], interactive: false, CancellationToken.None, configureClient: o => o.Transfer.MaxAttemptsPerPart = 1);
         Assert.That(json.ExitCode, Is.EqualTo(1), json.ToString());
         var failure = JObject.Parse(json.Out.Trim());
