@@ -75,7 +75,7 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
     /// <summary>Fault settings, changeable at run time.</summary>
     public FaultController Faults => _state.Faults;
 
-    /// <summary>The directory of the metadata (and, on disk, the content): <see cref="EmulatorOptions.DataDirectory"/>, or a temporary one with the memory content store.</summary>
+    /// <summary>The directory of the metadata and the content: <see cref="EmulatorOptions.DataDirectory"/>; with the memory content store (both in memory) an empty temporary one.</summary>
     public string DataDirectory => _state.Store.Root;
 
     /// <summary>The options the emulator was started with.</summary>

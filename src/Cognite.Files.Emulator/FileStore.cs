@@ -39,13 +39,15 @@ internal sealed class FileStore : IDisposable
         Directory.CreateDirectory(_root);
         OwnerOnly(_root, directory: true); // it holds the URL-signing key (in emulator.db) and every file's content
         Content = ContentStore.Create(content, _root);
+        // The memory content store's metadata dies with the process, so it lives in memory too: no file I/O per write.
+        var inMemory = content == ContentStoreKind.Memory;
         _db = new SqliteConnection(new SqliteConnectionStringBuilder
         {
-            DataSource = Path.Combine(_root, "emulator.db"),
+            DataSource = inMemory ? ":memory:" : Path.Combine(_root, "emulator.db"),
             Pooling = false,
         }.ToString());
         _db.Open();
-        OwnerOnly(Path.Combine(_root, "emulator.db"), directory: false);
+        if (!inMemory) OwnerOnly(Path.Combine(_root, "emulator.db"), directory: false);
         Exec("PRAGMA journal_mode=WAL;");
         Exec("PRAGMA synchronous=NORMAL;");
         MigrateToProjects(defaultProject);
@@ -76,8 +78,6 @@ internal sealed class FileStore : IDisposable
         // From here on the connection keeps its lock: no file-lock calls per statement. The write-ahead log stays (and
         // its shared-memory index, created above); nothing else opens the database while the emulator runs.
         Exec("PRAGMA locking_mode=EXCLUSIVE;");
-        // The memory content store's metadata dies with the process: no point in syncing it to disk.
-        if (content == ContentStoreKind.Memory) Exec("PRAGMA synchronous=OFF;");
     }
 
     /// <summary>
@@ -139,7 +139,8 @@ internal sealed class FileStore : IDisposable
 
     /// <summary>
     /// The store of <paramref name="options"/>: on disk in <see cref="EmulatorOptions.DataDirectory"/>, or for the memory
-    /// content store with its metadata in a new temporary directory, deleted on dispose (nothing outlives the process).
+    /// content store with its metadata in memory as well and a new, empty temporary directory as its root, deleted on
+    /// dispose (nothing outlives the process).
     /// </summary>
     public static FileStore Open(EmulatorOptions options) => options.ContentStore == ContentStoreKind.Memory
         ? new FileStore(Directory.CreateTempSubdirectory("cognite-files-emulator-").FullName, options.Project, ContentStoreKind.Memory, deleteOnDispose: true)
