@@ -12,7 +12,7 @@ public sealed class EmulatorOptions
     /// <summary>
     /// Where content lives. <see cref="ContentStoreKind.Disk"/> (the default): files in <see cref="DataDirectory"/>.
     /// <see cref="ContentStoreKind.Memory"/>: large chunks in memory, for benchmarks without a disk in the way; the
-    /// metadata goes to a temporary directory deleted on dispose, so nothing survives a restart.
+    /// metadata (SQLite) is kept in memory too, so nothing survives a restart.
     /// </summary>
     public ContentStoreKind ContentStore { get; set; } = ContentStoreKind.Disk;
 

@@ -9,10 +9,12 @@ namespace Cognite.Files.Emulator;
 internal static class FileResponses
 {
     /// <summary>A <c>FileMetadata</c> object.</summary>
-    public static JObject File(FileView view)
+    public static JObject File(FileView view) => AddFile(new JObject(), view);
+
+    /// <summary>Adds the <c>FileMetadata</c> fields of <paramref name="view"/> to <paramref name="o"/> (built in place: moving tokens from one object to another copies them).</summary>
+    private static JObject AddFile(JObject o, FileView view)
     {
         var f = view.File;
-        var o = new JObject();
         Add(o, "externalId", f.ExternalId);
         o["name"] = f.Name;
         Add(o, "directory", f.Directory);
@@ -36,11 +38,11 @@ internal static class FileResponses
     }
 
     /// <summary>A <c>FileUploadResponse</c>: the file with the URL for one PUT of its whole content.</summary>
-    public static JObject UploadResponse(FileView view, string uploadUrl) => With(new JObject { ["uploadUrl"] = uploadUrl }, File(view));
+    public static JObject UploadResponse(FileView view, string uploadUrl) => AddFile(new JObject { ["uploadUrl"] = uploadUrl }, view);
 
     /// <summary>A <c>FileMultipartUploadResponse</c>: the file with one URL per part and the id that completes the upload.</summary>
     public static JObject MultipartUploadResponse(FileView view, IEnumerable<string> uploadUrls, string uploadId) =>
-        With(new JObject { ["uploadUrls"] = new JArray(uploadUrls), ["uploadId"] = uploadId }, File(view));
+        AddFile(new JObject { ["uploadUrls"] = new JArray(uploadUrls), ["uploadId"] = uploadId }, view);
 
     /// <summary>A <c>DownloadLink</c>: the URL and the identifier the request used.</summary>
     public static JObject DownloadLink(string downloadUrl, FileIdentifier identifier)
@@ -66,12 +68,6 @@ internal static class FileResponses
 
     /// <summary><c>EmptyResponse</c>.</summary>
     public const string Empty = "{}";
-
-    private static JObject With(JObject first, JObject rest)
-    {
-        foreach (var p in rest.Properties()) first[p.Name] = p.Value;
-        return first;
-    }
 
     private static void Add(JObject o, string name, string? value)
     {

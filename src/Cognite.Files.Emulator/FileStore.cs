@@ -16,13 +16,21 @@ internal sealed record UploadRow(string UploadId, long FileId, int Parts, bool M
 /// SQLite metadata store (<c>emulator.db</c> in the data directory) and the <see cref="ContentStore"/> beside it: on
 /// disk, the content is under the data directory (<see cref="DiskContentStore"/>: <c>content/{id}</c>,
 /// <c>content/{id}.parts/{index}</c>, <c>content/{id}.version</c>, <c>parts/</c>, <c>tmp/</c>); in memory
-/// (<see cref="MemoryContentStore"/>), in the process. One connection, serialized by a lock: simple and plenty fast for
-/// an emulator.
+/// (<see cref="MemoryContentStore"/>), in the process, the metadata too.
+/// One connection, serialized by a lock, that the emulator holds exclusively while it runs: each statement is prepared
+/// once and reused, and file rows are kept in a write-through cache (<see cref="MaxCachedRows"/>), so that the API's
+/// per-request lookups cost neither SQL parsing, file locks nor JSON parsing.
 /// </summary>
 internal sealed class FileStore : IDisposable
 {
     public const long MaxId = 9007199254740991;
+
+    /// <summary>Rows kept by the cache; past it the cache starts over (each row is a few hundred bytes).</summary>
+    public const int MaxCachedRows = 100_000;
+
     private readonly SqliteConnection _db;
+    private readonly Dictionary<string, SqliteCommand> _commands = new(StringComparer.Ordinal);
+    private readonly Dictionary<long, FileRow> _rows = [];
     private readonly object _gate = new();
     private readonly string _root;
     private readonly bool _deleteOnDispose;
@@ -34,13 +42,15 @@ internal sealed class FileStore : IDisposable
         Directory.CreateDirectory(_root);
         OwnerOnly(_root, directory: true); // it holds the URL-signing key (in emulator.db) and every file's content
         Content = ContentStore.Create(content, _root);
+        // The memory content store's metadata dies with the process, so it lives in memory too: no file I/O per write.
+        var inMemory = content == ContentStoreKind.Memory;
         _db = new SqliteConnection(new SqliteConnectionStringBuilder
         {
-            DataSource = Path.Combine(_root, "emulator.db"),
+            DataSource = inMemory ? ":memory:" : Path.Combine(_root, "emulator.db"),
             Pooling = false,
         }.ToString());
         _db.Open();
-        OwnerOnly(Path.Combine(_root, "emulator.db"), directory: false);
+        if (!inMemory) OwnerOnly(Path.Combine(_root, "emulator.db"), directory: false);
         Exec("PRAGMA journal_mode=WAL;");
         Exec("PRAGMA synchronous=NORMAL;");
         MigrateToProjects(defaultProject);
@@ -68,6 +78,9 @@ internal sealed class FileStore : IDisposable
             CREATE TABLE IF NOT EXISTS settings(key TEXT PRIMARY KEY, value TEXT NOT NULL);
             """);
         MigrateToStoredFiles();
+        // From here on the connection keeps its lock: no file-lock calls per statement. The write-ahead log stays (and
+        // its shared-memory index, created above); nothing else opens the database while the emulator runs.
+        Exec("PRAGMA locking_mode=EXCLUSIVE;");
     }
 
     /// <summary>
@@ -77,29 +90,26 @@ internal sealed class FileStore : IDisposable
     private void MigrateToStoredFiles()
     {
         const string Key = "file-record-format";
-        using (var done = Cmd("SELECT value FROM settings WHERE key=$k", ("$k", Key)))
-            if (done.ExecuteScalar() is string) return;
+        if (Cmd("SELECT value FROM settings WHERE key=$k", ("$k", Key)).ExecuteScalar() is string) return;
         using var tx = _db.BeginTransaction();
         var rows = new List<(long Id, string Json)>();
-        using (var read = Cmd("SELECT id, json FROM files"))
+        var read = Cmd("SELECT id, json FROM files");
+        read.Transaction = tx;
+        using (var r = read.ExecuteReader())
         {
-            read.Transaction = tx;
-            using var r = read.ExecuteReader();
             while (r.Read()) rows.Add((r.GetInt64(0), r.GetString(1)));
         }
 
         foreach (var (id, json) in rows)
         {
-            using var write = Cmd("UPDATE files SET json=$j WHERE id=$id", ("$j", StoredFileJson.Serialize(StoredFileJson.FromLegacy(json))), ("$id", id));
+            var write = Cmd("UPDATE files SET json=$j WHERE id=$id", ("$j", StoredFileJson.Serialize(StoredFileJson.FromLegacy(json))), ("$id", id));
             write.Transaction = tx;
             write.ExecuteNonQuery();
         }
 
-        using (var mark = Cmd("INSERT INTO settings(key,value) VALUES($k,'stored-file-1')", ("$k", Key)))
-        {
-            mark.Transaction = tx;
-            mark.ExecuteNonQuery();
-        }
+        var mark = Cmd("INSERT INTO settings(key,value) VALUES($k,'stored-file-1')", ("$k", Key));
+        mark.Transaction = tx;
+        mark.ExecuteNonQuery();
 
         tx.Commit();
     }
@@ -110,8 +120,8 @@ internal sealed class FileStore : IDisposable
     /// </summary>
     private void MigrateToProjects(string defaultProject)
     {
-        using var probe = Cmd("SELECT COUNT(*) FROM pragma_table_info('files') WHERE name='project'");
-        using var exists = Cmd("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='files'");
+        var probe = Cmd("SELECT COUNT(*) FROM pragma_table_info('files') WHERE name='project'");
+        var exists = Cmd("SELECT COUNT(*) FROM sqlite_master WHERE type='table' AND name='files'");
         if ((long)exists.ExecuteScalar()! == 0 || (long)probe.ExecuteScalar()! > 0) return;
         using var tx = _db.BeginTransaction();
         foreach (var sql in new[]
@@ -122,7 +132,7 @@ internal sealed class FileStore : IDisposable
             "ALTER TABLE files_v2 RENAME TO files",
         })
         {
-            using var cmd = Cmd(sql, ("$p", defaultProject));
+            var cmd = Cmd(sql, ("$p", defaultProject));
             cmd.Transaction = tx;
             cmd.ExecuteNonQuery();
         }
@@ -132,7 +142,8 @@ internal sealed class FileStore : IDisposable
 
     /// <summary>
     /// The store of <paramref name="options"/>: on disk in <see cref="EmulatorOptions.DataDirectory"/>, or for the memory
-    /// content store with its metadata in a new temporary directory, deleted on dispose (nothing outlives the process).
+    /// content store with its metadata in memory as well and a new, empty temporary directory as its root, deleted on
+    /// dispose (nothing outlives the process).
     /// </summary>
     public static FileStore Open(EmulatorOptions options) => options.ContentStore == ContentStoreKind.Memory
         ? new FileStore(Directory.CreateTempSubdirectory("cognite-files-emulator-").FullName, options.Project, ContentStoreKind.Memory, deleteOnDispose: true)
@@ -165,10 +176,10 @@ internal sealed class FileStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Cmd("SELECT value FROM settings WHERE key=$k", ("$k", key));
+            var cmd = Cmd("SELECT value FROM settings WHERE key=$k", ("$k", key));
             if (cmd.ExecuteScalar() is string s) return s;
             var v = create();
-            using var ins = Cmd("INSERT INTO settings(key,value) VALUES($k,$v)", ("$k", key), ("$v", v));
+            var ins = Cmd("INSERT INTO settings(key,value) VALUES($k,$v)", ("$k", key), ("$v", v));
             ins.ExecuteNonQuery();
             return v;
         }
@@ -185,9 +196,10 @@ internal sealed class FileStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Cmd("SELECT json, ready_at, has_content, project FROM files WHERE id=$id", ("$id", id));
+            if (_rows.TryGetValue(id, out var cached)) return cached;
+            var cmd = Cmd("SELECT json, ready_at, has_content, project FROM files WHERE id=$id", ("$id", id));
             using var r = cmd.ExecuteReader();
-            return r.Read() ? Row(r) : null;
+            return r.Read() ? Cache(Row(r)) : null;
         }
     }
 
@@ -195,9 +207,9 @@ internal sealed class FileStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Cmd("SELECT json, ready_at, has_content, project FROM files WHERE project=$p AND external_id=$x", ("$p", project), ("$x", externalId));
+            var cmd = Cmd("SELECT json, ready_at, has_content, project FROM files WHERE project=$p AND external_id=$x", ("$p", project), ("$x", externalId));
             using var r = cmd.ExecuteReader();
-            return r.Read() ? Row(r) : null;
+            return r.Read() ? Cache(Row(r)) : null;
         }
     }
 
@@ -208,7 +220,7 @@ internal sealed class FileStore : IDisposable
             while (true)
             {
                 var id = Random.Shared.NextInt64(1, MaxId + 1);
-                using var cmd = Cmd("SELECT 1 FROM files WHERE id=$id", ("$id", id));
+                var cmd = Cmd("SELECT 1 FROM files WHERE id=$id", ("$id", id));
                 if (cmd.ExecuteScalar() is null) return id;
             }
         }
@@ -220,7 +232,7 @@ internal sealed class FileStore : IDisposable
         ArgumentException.ThrowIfNullOrEmpty(row.Project);
         lock (_gate)
         {
-            using var cmd = Cmd("""
+            var cmd = Cmd("""
                 INSERT INTO files(id, project, external_id, json, ready_at, has_content) VALUES($id,$p,$x,$j,$r,$c)
                 ON CONFLICT(id) DO UPDATE SET external_id=excluded.external_id, json=excluded.json,
                   ready_at=excluded.ready_at, has_content=excluded.has_content
@@ -228,6 +240,7 @@ internal sealed class FileStore : IDisposable
                 ("$id", row.Metadata.Id), ("$p", row.Project), ("$x", (object?)row.Metadata.ExternalId ?? DBNull.Value),
                 ("$j", StoredFileJson.Serialize(row.Metadata)), ("$r", (object?)row.ReadyAt ?? DBNull.Value), ("$c", row.HasContent ? 1 : 0));
             cmd.ExecuteNonQuery();
+            Cache(row);
         }
     }
 
@@ -237,19 +250,23 @@ internal sealed class FileStore : IDisposable
         lock (_gate)
         {
             uploads = new List<string>();
-            using (var q = Cmd("SELECT upload_id FROM uploads WHERE file_id=$id", ("$id", id)))
-            using (var r = q.ExecuteReader())
+            using (var r = Cmd("SELECT upload_id FROM uploads WHERE file_id=$id", ("$id", id)).ExecuteReader())
                 while (r.Read()) uploads.Add(r.GetString(0));
             using var tx = _db.BeginTransaction();
             foreach (var u in uploads)
             {
-                using var dp = Cmd("DELETE FROM parts WHERE upload_id=$u", ("$u", u));
+                var dp = Cmd("DELETE FROM parts WHERE upload_id=$u", ("$u", u));
                 dp.Transaction = tx;
                 dp.ExecuteNonQuery();
             }
-            using (var du = Cmd("DELETE FROM uploads WHERE file_id=$id", ("$id", id))) { du.Transaction = tx; du.ExecuteNonQuery(); }
-            using (var df = Cmd("DELETE FROM files WHERE id=$id", ("$id", id))) { df.Transaction = tx; df.ExecuteNonQuery(); }
+            var du = Cmd("DELETE FROM uploads WHERE file_id=$id", ("$id", id));
+            du.Transaction = tx;
+            du.ExecuteNonQuery();
+            var df = Cmd("DELETE FROM files WHERE id=$id", ("$id", id));
+            df.Transaction = tx;
+            df.ExecuteNonQuery();
             tx.Commit();
+            _rows.Remove(id);
         }
         Content.DeleteContent(id);
         foreach (var u in uploads) Content.DeleteParts(u);
@@ -260,7 +277,7 @@ internal sealed class FileStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Cmd("SELECT json, ready_at, has_content, project FROM files WHERE project=$p AND id>$a ORDER BY id", ("$p", project), ("$a", afterId));
+            var cmd = Cmd("SELECT json, ready_at, has_content, project FROM files WHERE project=$p AND id>$a ORDER BY id", ("$p", project), ("$a", afterId));
             using var r = cmd.ExecuteReader();
             while (r.Read())
                 if (!visit(Row(r))) return;
@@ -278,8 +295,7 @@ internal sealed class FileStore : IDisposable
         var sessions = new List<string>();
         lock (_gate)
         {
-            using (var cmd = Cmd("SELECT id, json FROM files WHERE has_content=0"))
-            using (var r = cmd.ExecuteReader())
+            using (var r = Cmd("SELECT id, json FROM files WHERE has_content=0").ExecuteReader())
             {
                 while (r.Read())
                 {
@@ -288,17 +304,16 @@ internal sealed class FileStore : IDisposable
                 }
             }
 
-            using (var cmd = Cmd("SELECT upload_id FROM uploads WHERE expires_at<$now", ("$now", now.ToUnixTimeSeconds())))
-            using (var r = cmd.ExecuteReader())
+            using (var r = Cmd("SELECT upload_id FROM uploads WHERE expires_at<$now", ("$now", now.ToUnixTimeSeconds())).ExecuteReader())
             {
                 while (r.Read()) sessions.Add(r.GetString(0));
             }
 
             foreach (var u in sessions)
             {
-                using var dp = Cmd("DELETE FROM parts WHERE upload_id=$u", ("$u", u));
+                var dp = Cmd("DELETE FROM parts WHERE upload_id=$u", ("$u", u));
                 dp.ExecuteNonQuery();
-                using var du = Cmd("DELETE FROM uploads WHERE upload_id=$u", ("$u", u));
+                var du = Cmd("DELETE FROM uploads WHERE upload_id=$u", ("$u", u));
                 du.ExecuteNonQuery();
             }
         }
@@ -314,7 +329,7 @@ internal sealed class FileStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Cmd("INSERT INTO uploads(upload_id, file_id, parts, multipart, completed, expires_at) VALUES($u,$f,$p,$m,0,$e)",
+            var cmd = Cmd("INSERT INTO uploads(upload_id, file_id, parts, multipart, completed, expires_at) VALUES($u,$f,$p,$m,0,$e)",
                 ("$u", u.UploadId), ("$f", u.FileId), ("$p", u.Parts), ("$m", u.Multipart ? 1 : 0), ("$e", u.ExpiresAt));
             cmd.ExecuteNonQuery();
         }
@@ -324,7 +339,7 @@ internal sealed class FileStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Cmd("SELECT upload_id, file_id, parts, multipart, completed, expires_at FROM uploads WHERE upload_id=$u", ("$u", uploadId));
+            var cmd = Cmd("SELECT upload_id, file_id, parts, multipart, completed, expires_at FROM uploads WHERE upload_id=$u", ("$u", uploadId));
             using var r = cmd.ExecuteReader();
             return r.Read() ? new UploadRow(r.GetString(0), r.GetInt64(1), r.GetInt32(2), r.GetInt64(3) != 0, r.GetInt64(4) != 0, r.GetInt64(5)) : null;
         }
@@ -334,9 +349,9 @@ internal sealed class FileStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Cmd("UPDATE uploads SET completed=1 WHERE upload_id=$u", ("$u", uploadId));
+            var cmd = Cmd("UPDATE uploads SET completed=1 WHERE upload_id=$u", ("$u", uploadId));
             cmd.ExecuteNonQuery();
-            using var dp = Cmd("DELETE FROM parts WHERE upload_id=$u", ("$u", uploadId));
+            var dp = Cmd("DELETE FROM parts WHERE upload_id=$u", ("$u", uploadId));
             dp.ExecuteNonQuery();
         }
     }
@@ -345,7 +360,7 @@ internal sealed class FileStore : IDisposable
     {
         lock (_gate)
         {
-            using var cmd = Cmd("""
+            var cmd = Cmd("""
                 INSERT INTO parts(upload_id, part_index, size) VALUES($u,$i,$s)
                 ON CONFLICT(upload_id, part_index) DO UPDATE SET size=excluded.size
                 """, ("$u", uploadId), ("$i", index), ("$s", size));
@@ -358,7 +373,7 @@ internal sealed class FileStore : IDisposable
         lock (_gate)
         {
             var result = new Dictionary<int, long>();
-            using var cmd = Cmd("SELECT part_index, size FROM parts WHERE upload_id=$u", ("$u", uploadId));
+            var cmd = Cmd("SELECT part_index, size FROM parts WHERE upload_id=$u", ("$u", uploadId));
             using var r = cmd.ExecuteReader();
             while (r.Read()) result[r.GetInt32(0)] = r.GetInt64(1);
             return result;
@@ -369,6 +384,9 @@ internal sealed class FileStore : IDisposable
     {
         lock (_gate)
         {
+            foreach (var cmd in _commands.Values) cmd.Dispose();
+            _commands.Clear();
+            _rows.Clear();
             _db.Close();
             _db.Dispose();
             Content.Dispose();
@@ -389,12 +407,31 @@ internal sealed class FileStore : IDisposable
         cmd.ExecuteNonQuery();
     }
 
-    private SqliteCommand Cmd(string sql, params (string Name, object Value)[] args)
+    /// <summary>
+    /// The statement <paramref name="sql"/>, prepared on first use and kept (owned by the store: callers never dispose
+    /// it), with <paramref name="args"/> bound and no transaction. Under <see cref="_gate"/>.
+    /// </summary>
+    private SqliteCommand Cmd(string sql, params ReadOnlySpan<(string Name, object Value)> args)
     {
-        var cmd = _db.CreateCommand();
-        cmd.CommandText = sql;
-        foreach (var (n, v) in args) cmd.Parameters.AddWithValue(n, v);
+        if (!_commands.TryGetValue(sql, out var cmd))
+        {
+            cmd = _db.CreateCommand();
+            cmd.CommandText = sql;
+            foreach (var (n, _) in args) cmd.Parameters.Add(new SqliteParameter { ParameterName = n });
+            _commands[sql] = cmd;
+        }
+
+        cmd.Transaction = null;
+        for (var i = 0; i < args.Length; i++) cmd.Parameters[i].Value = args[i].Value;
         return cmd;
+    }
+
+    /// <summary>Keeps <paramref name="row"/> as the current version of its file. Under <see cref="_gate"/>.</summary>
+    private FileRow Cache(FileRow row)
+    {
+        if (_rows.Count >= MaxCachedRows && !_rows.ContainsKey(row.Metadata.Id)) _rows.Clear();
+        _rows[row.Metadata.Id] = row;
+        return row;
     }
 
     /// <summary>Readable and writable by the current user only (Unix; Windows keeps the directory's ACLs).</summary>

@@ -13,7 +13,7 @@ internal static class Program
           --upload-port N               upload/download listener port (default 5081; 0 = any free port)
           --data DIR                    data directory: SQLite db + content (default ./.cogfiles-data)
           --content-store disk|memory   where content lives (default disk, in --data); memory keeps it in the
-                                        process and the metadata in a temporary directory: nothing survives a restart
+                                        process, the metadata too: nothing survives a restart
           --project NAME                serve only this project (repeatable); default: any project name works,
                                         each with its own files, and the printed base URL uses "emulator"
           --token T                     accepted bearer token (repeatable); none = any non-empty token
