@@ -944,7 +944,8 @@ public sealed class ErrorCatalogueTests
         time.Advance(TimeSpan.FromDays(8));
         _env.Emulator.Faults.BandwidthBytesPerSecondPerConnection = null;
         var cli = await CliAsync(1, null, "resume", cliJournal);
-        Assert.That(cli.StdErr, Does.Contain("the session has probably expired").And.Contain("a resume cannot finish this upload: upload the file again (cognite-files upload "));
+        // The library's advice is followed by the command that does it (not said twice), then the request id.
+        Assert.That(cli.StdErr, Does.Match(@"error: cli-late\.bin: The upload URLs of the resumed session were refused \(403\): the session has probably expired\. Start a new upload \(cognite-files upload \S+cli-late\.bin …\) \(request id [^)]+\)"));
         Assert.That(cli.StdErr, Does.Not.Contain("can be resumed"), "only a resume that can succeed is suggested");
     }
 
@@ -1037,7 +1038,8 @@ public sealed class ErrorCatalogueTests
         Assert.That(e.SourceChange, Is.EqualTo(SourceChange.Length));
         Assert.That(e.Message, Is.EqualTo($"The file changed.bin changed since the upload began: its length is now {(4 * 64 * 1024) + 1} bytes, it was {4 * 64 * 1024}. A resume cannot finish this upload: start a new upload."));
 
-        // The CLI: it says which check failed (its own record of the source), and no resume is suggested.
+        // The CLI: the library's message names the check that failed; the CLI adds the command that starts anew, and no
+        // resume is suggested.
         var (cliJournal, source, environment) = await KilledCliUploadAsync("cli-changed.bin");
         var cliModified = File.GetLastWriteTimeUtc(source);
         await using (var stream = new FileStream(source, FileMode.Open, FileAccess.Write))
@@ -1051,7 +1053,7 @@ public sealed class ErrorCatalogueTests
         var cli = await Cli.RunAsync(environment, "resume", cliJournal);
         TestContext.Out.WriteLine($"cognite-files resume -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
         Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
-        Assert.That(cli.StdErr, Does.Contain("error: cli-changed.bin: the file changed: the content of its last MiB changed since the upload began (same length and modification time); a resume cannot finish this upload: upload the file again (cognite-files upload "));
+        Assert.That(cli.StdErr, Does.Contain($"error: cli-changed.bin: The file cli-changed.bin changed since the upload began: the content of its last MiB differs (same length and modification time). A resume cannot finish this upload: start a new upload (cognite-files upload {source} …)"));
         Assert.That(cli.All, Does.Not.Contain("can be resumed"));
         Assert.That(_env.Emulator.Counters.UploadPutRequests, Is.EqualTo(puts), "nothing sent");
         Assert.That(File.Exists(cliJournal), Is.False, "the journal that cannot finish is removed");
@@ -1090,7 +1092,7 @@ public sealed class ErrorCatalogueTests
         var cli = await Cli.RunAsync(environment, "resume", journal);
         TestContext.Out.WriteLine($"cognite-files resume -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
         Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
-        Assert.That(cli.StdErr, Does.Contain("; the upload no longer exists in CDF (was the file deleted?): upload the file again (cognite-files upload "));
+        Assert.That(cli.StdErr, Does.Match(@"error: gone\.bin: Part \d of 3 of upload \S+ \(file id \d+\) failed: CDF PUT /upload/[^/?]+/\d failed with 404 \(NotFound\): The upload does not exist \(the file may have been deleted\)\. \(request id [^)]+\) The upload no longer exists in CDF \(was the file deleted\?\): a resume cannot finish it, start a new upload \(cognite-files upload \S+gone\.bin …\)\n"));
         Assert.That(cli.All, Does.Not.Contain("can be resumed"));
     }
 
@@ -1132,15 +1134,23 @@ public sealed class ErrorCatalogueTests
         var (journal, _, environment) = await KilledCliUploadAsync("busy.bin");
         var requests = _env.Emulator.Counters.ApiRequests;
         CliResult cli;
-        // Another run holds the journal's lock (an OS file lock, so it works across processes).
-        await using (new FileStream(journal + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        // Another run holds the journal's lock, the library's (an OS file lock, so it works across processes).
+        await using (new FileStream(Path.Combine(Path.GetDirectoryName(journal)!, $".{Path.GetFileName(journal)}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
             cli = await Cli.RunAsync(environment, "resume", journal);
         }
 
         TestContext.Out.WriteLine($"cognite-files resume -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
         Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
-        Assert.That(cli.StdErr.Trim(), Is.EqualTo($"error: another cognite-files run is using the journal '{journal}' (it is locked): wait for it to finish, or end it first"));
+        Assert.That(cli.StdErr, Does.Contain($"\nerror: busy.bin: another cognite-files run is using the journal '{journal}' (it is locked): wait for it to finish, or end it first\n"));
+        Assert.That(cli.StdErr, Does.Not.Contain("can be resumed"), "the journal is the other run's");
+        Assert.That(File.Exists(journal), Is.True, "the journal stays");
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(requests), "nothing sent");
+
+        // A new upload never writes over another upload's journal.
+        var over = await Cli.RunAsync(environment, "upload", WriteSource("other.bin", 10), "--journal", journal);
+        Assert.That(over.ExitCode, Is.EqualTo(2), over.All);
+        Assert.That(over.StdErr, Does.Contain($"error: '{journal}' exists: it is the journal of another upload (resume it with 'cognite-files resume {journal}'), or give another --journal"));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(requests), "nothing sent");
 
         var afterwards = await Cli.RunAsync(environment, "resume", journal);
