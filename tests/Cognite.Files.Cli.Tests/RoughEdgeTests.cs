@@ -104,6 +104,30 @@ public sealed partial class RoughEdgeTests
     }
 
     [Test]
+    public async Task Resume_of_a_journal_of_an_older_version_says_to_start_anew_and_suggests_no_resume()
+    {
+        var (_, journal, path) = await CancelledUploadAsync();
+        var old = JObject.Parse(File.ReadAllText(journal));
+        old["version"] = 1;
+        old.Remove("source");
+        old["fingerprint"] = "16777217:0f1e2d3c";
+        File.WriteAllText(journal, old.ToString());
+        var before = _h.Emulator.Counters.UploadPutRequests;
+
+        var run = await _h.RunAsync("resume", journal);
+        var again = await _h.RunAsync("resume", journal);
+
+        Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
+        var error = run.Error.Split('\n').Single(l => l.StartsWith("error: ", StringComparison.Ordinal));
+        Assert.That(error, Is.EqualTo($"error: {Path.GetFileName(path)}: The upload journal '{Path.GetFileName(journal)}' cannot be used: it was written by an older version (format 1): start a new upload (cognite-files upload {path} …)"));
+        Assert.That(run.All, Does.Not.Contain("can be resumed").And.Not.Contain("resume start"));
+        Assert.That(_h.Emulator.Counters.UploadPutRequests, Is.EqualTo(before), "nothing sent");
+        Assert.That(File.Exists(journal) || File.Exists(JournalSidecar.PathFor(journal)), Is.False, "the journal and its sidecar are removed");
+        Assert.That(again.ExitCode, Is.EqualTo(2), "a second resume finds no journal: " + again);
+        Assert.That(again.Error, Does.Contain($"journal '{journal}' does not exist"));
+    }
+
+    [Test]
     public async Task Json_names_the_check_that_found_the_source_changed()
     {
         var (_, journal, path) = await CancelledUploadAsync();

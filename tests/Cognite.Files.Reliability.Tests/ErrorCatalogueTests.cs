@@ -1097,6 +1097,35 @@ public sealed class ErrorCatalogueTests
     }
 
     [Test]
+    public async Task JournalOfAnOlderVersion()
+    {
+        // A journal as version 1 wrote it: its source fingerprint one string, not the fields a resume now checks.
+        var (journal, source, environment) = await KilledCliUploadAsync("old-format.bin");
+        var old = Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(journal));
+        old["version"] = 1;
+        old.Remove("source");
+        old["fingerprint"] = "262144:0f1e2d3c";
+        File.WriteAllText(journal, old.ToString());
+        var copy = journal + ".copy";
+        File.Copy(journal, copy);
+        var (requests, puts) = (_env.Emulator.Counters.ApiRequests, _env.Emulator.Counters.UploadPutRequests);
+
+        using var client = _env.Client();
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(copy, source));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.InvalidJournal));
+        Assert.That(e.Message, Is.EqualTo("The upload journal 'old-format.bin.journal.json.copy' cannot be used: it was written by an older version (format 1): start a new upload."));
+        AssertClean(e);
+
+        var cli = await Cli.RunAsync(environment, "resume", journal);
+        TestContext.Out.WriteLine($"cognite-files resume -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
+        Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
+        Assert.That(cli.StdErr, Does.Contain($"error: old-format.bin: The upload journal 'old-format.bin.journal.json' cannot be used: it was written by an older version (format 1): start a new upload (cognite-files upload {source} …)\n"));
+        Assert.That(cli.All, Does.Not.Contain("can be resumed").And.Not.Contain("resume start"));
+        Assert.That((_env.Emulator.Counters.ApiRequests, _env.Emulator.Counters.UploadPutRequests), Is.EqualTo((requests, puts)), "nothing sent");
+        Assert.That(File.Exists(journal) || File.Exists(journal + ".cli.json"), Is.False, "the journal that cannot finish is removed, with its sidecar");
+    }
+
+    [Test]
     public async Task JournalInUse()
     {
         // The library: a resume holds the journal's lock while it runs; a second one at the same time fails at once.
