@@ -968,6 +968,66 @@ public sealed class ErrorCatalogueTests
         AssertClean(e);
     }
 
+    [Test]
+    public async Task StaleChecksumNotRemoved()
+    {
+        // A file with a stored checksum gets new content without StoreChecksum: the old value must go, and CDF refuses
+        // the update that removes it (here a 403 from an API that refuses it).
+        static (HttpStatusCode, string)? RefuseRemoval(string method, string path, string body) =>
+            method == "POST" && path.EndsWith("/files/update", StringComparison.Ordinal) && body.Contains("\"remove\"", StringComparison.Ordinal)
+                ? (HttpStatusCode.Forbidden, "Resource not found. This may also be due to insufficient access rights.")
+                : null;
+        using var setup = _env.Client();
+        var old = EmulatorHarnessBytes(500);
+        var file = await setup.UploadAsync(new FileCreate { Name = "stale.bin", ExternalId = "stale" }, new MemoryStream(old), new UploadOptions { StoreChecksum = true });
+        var staleValue = ContentChecksum.FormatMetadataValue(ContentChecksum.Compute(old), old.Length);
+        var api = new InterceptingHandler(async (request, next) =>
+        {
+            var body = request.Content is null ? string.Empty : await request.Content.ReadAsStringAsync();
+            if (RefuseRemoval(request.Method.Method, request.RequestUri!.AbsolutePath, body) is var (status, message))
+            {
+                return new HttpResponseMessage(status)
+                {
+                    RequestMessage = request,
+                    Content = new StringContent(Newtonsoft.Json.JsonConvert.SerializeObject(new { error = new { code = (int)status, message } }), Encoding.UTF8, "application/json"),
+                    Headers = { { "x-request-id", "refused-1" } },
+                };
+            }
+
+            return await next(request);
+        }) { InnerHandler = Cognite.Files.Http.CogniteHttpPipeline.CreatePrimaryHandler(decompress: true) };
+        using var client = _env.Client(api: api);
+        var content = EmulatorHarnessBytes(1000);
+
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(Identifier.FromExternalId("stale"), new MemoryStream(content)));
+
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.StaleChecksumNotRemoved));
+        Assert.That(e.FileId, Is.EqualTo(file.File.Id));
+        Assert.That(e.InnerException, Is.InstanceOf<CogniteForbiddenException>());
+        Assert.That(e.Message, Is.EqualTo(
+            $"File id {file.File.Id} is uploaded (1000 bytes, complete and confirmed) with checksum {ContentChecksum.Compute(content)}, but its metadata still holds the checksum of its previous content (\"cognite-files-checksum\": \"{staleValue}\"), and removing it failed: "
+            + $"CDF POST /api/v1/projects/{_env.Emulator.Options.Project}/files/update failed with 403 (Forbidden): Resource not found. This may also be due to insufficient access rights. (request id refused-1) "
+            + "Until it is removed or replaced, downloads that verify the content fail: upload the content again with StoreChecksum, or remove the pair."));
+        Assert.That(await _env.Emulator.GetContentSha256Async(file.File.Id), Is.EqualTo(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))), "the content is uploaded");
+        AssertClean(e);
+
+        // The CLI (through a proxy that refuses the same update): the content is uploaded, the line says what is left
+        // and the command that replaces it.
+        await using var proxy = ApiProxy.Start(_env.Root, (request, body) => RefuseRemoval(request.HttpMethod, request.Url!.AbsolutePath, body));
+        var environment = Cli.Environment(_env);
+        environment["COGNITE_BASE_URL"] = proxy.Root.ToString();
+        var source = WriteSource("stale-new.bin", 1000);
+        var cli = await Cli.RunAsync(environment, "upload", "--to", "ext:stale", source);
+        TestContext.Out.WriteLine($"cognite-files upload --to -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
+        var id = file.File.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
+        Assert.That(cli.StdOut, Does.Contain($"uploaded stale-new.bin → id {id} (1000 B), but the checksum of its previous content is still in its metadata (the error follows)").And.Contain("; stale checksum left on 1: stale-new.bin"));
+        Assert.That(cli.StdErr, Does.Contain($"error: stale-new.bin: File id {id} is uploaded (1000 bytes, complete and confirmed) with checksum {ContentChecksum.Compute(File.ReadAllBytes(source))}, but its metadata still holds the checksum of its previous content")
+            .And.Contain($"; the content is in CDF (nothing to resume): to replace the stale checksum with the new content's, upload it again with --store-checksum (cognite-files upload --to id:{id} {source} --store-checksum)"));
+        Assert.That(cli.All, Does.Not.Contain("can be resumed"));
+        Assert.That(await _env.Emulator.GetContentSha256Async(file.File.Id), Is.EqualTo(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(source)))), "the content is uploaded");
+    }
+
     private static string ReadIfExists(string path)
     {
         try

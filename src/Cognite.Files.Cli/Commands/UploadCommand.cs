@@ -74,14 +74,6 @@ internal static class UploadCommand
             var items = Plan(context, request);
             var settings = CliSettings.Resolve(context, request.ConfigPath);
             await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
-            if (items is [{ Target.Existing: { } existing, StoreChecksum: false } item] && await HasStoredChecksumAsync(connection.Client, existing, cancellationToken).ConfigureAwait(false))
-            {
-                // Left alone, the stored value would describe the old content: downloads would fail its check and sync
-                // would compare with it. The new content's checksum replaces it.
-                context.Notice($"{existing} has a stored checksum ({ContentChecksum.MetadataKey}): the new content's checksum replaces it, as with --store-checksum");
-                items[0] = item with { StoreChecksum = true };
-            }
-
             WriteSidecars(items, connection);
             return await TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: false, cancellationToken).ConfigureAwait(false);
         });
@@ -156,23 +148,6 @@ internal static class UploadCommand
             PartSize = options.Transfer.PartSize,
             StoreChecksum = item.StoreChecksum,
         }.Save(item.JournalPath, createNew: true);
-    }
-
-    /// <summary>
-    /// Whether the existing file holds a stored checksum. A lookup that fails says no: the upload then meets the same
-    /// failure and reports it as its own.
-    /// </summary>
-    private static async Task<bool> HasStoredChecksumAsync(CogniteFilesClient client, Identifier file, CancellationToken cancellationToken)
-    {
-        try
-        {
-            var metadata = await client.RetrieveAsync(file, cancellationToken).ConfigureAwait(false);
-            return metadata.Metadata?.ContainsKey(ContentChecksum.MetadataKey) == true;
-        }
-        catch (CogniteApiException)
-        {
-            return false;
-        }
     }
 
     /// <summary>Checks the request and lists the files; throws <see cref="CliUsageException"/> before anything is sent.</summary>
@@ -309,8 +284,11 @@ internal static class UploadCommand
         /// <summary>The content is uploaded, but the checksum asked for could not be stored in the file's metadata.</summary>
         public bool ChecksumNotStored => Error is CogniteUploadException { Reason: UploadFailureReason.ChecksumNotStored };
 
+        /// <summary>The content is uploaded, but the checksum of the file's previous content could not be taken off its metadata.</summary>
+        public bool StaleChecksumLeft => Error is CogniteUploadException { Reason: UploadFailureReason.StaleChecksumNotRemoved };
+
         /// <summary>The content is in CDF.</summary>
-        public bool Uploaded => Result is not null || ChecksumNotStored;
+        public bool Uploaded => Result is not null || ChecksumNotStored || StaleChecksumLeft;
     }
 
     internal static async Task<int> TransferAsync(CliContext context, CliConnection connection, List<Item> items, int concurrency, bool json, bool resume, CancellationToken cancellationToken)
@@ -403,12 +381,13 @@ internal static class UploadCommand
                         display.Failed($"cancelled {item.Label}");
                         throw;
                     }
-                    catch (CogniteUploadException e) when (e.Reason == UploadFailureReason.ChecksumNotStored && !cancellationToken.IsCancellationRequested)
+                    catch (CogniteUploadException e) when (e.Reason is UploadFailureReason.ChecksumNotStored or UploadFailureReason.StaleChecksumNotRemoved && !cancellationToken.IsCancellationRequested)
                     {
-                        // The content is uploaded (the library deleted the journal); only the metadata pair is missing.
+                        // The content is uploaded (the library deleted the journal); only the metadata is not as it should be.
                         JournalSidecar.Delete(item.JournalPath);
                         outcomes[item] = new Outcome(current, null, progress.Sent, e);
-                        display.Completed(string.Create(CultureInfo.InvariantCulture, $"uploaded {item.Label} → id {e.FileId} ({Format.Bytes(item.Length)}), but its checksum was not stored (the error follows)"));
+                        var but = e.Reason == UploadFailureReason.ChecksumNotStored ? "its checksum was not stored" : "the checksum of its previous content is still in its metadata";
+                        display.Completed(string.Create(CultureInfo.InvariantCulture, $"uploaded {item.Label} → id {e.FileId} ({Format.Bytes(item.Length)}), but {but} (the error follows)"));
                     }
                     catch (CogniteUploadException e) when (e.Reason == UploadFailureReason.JournalInUse && !cancellationToken.IsCancellationRequested)
                     {
@@ -445,15 +424,17 @@ internal static class UploadCommand
             context.Line(Summary(items.Count, uploaded, failed, resume, elapsed));
         }
 
-        foreach (var outcome in uploaded.Where(o => o.ChecksumNotStored))
+        foreach (var outcome in uploaded.Where(o => o.ChecksumNotStored || o.StaleChecksumLeft))
         {
             var fileId = ((CogniteUploadException)outcome.Error!).FileId;
-            var message = $"{outcome.Item.Label}: {CliErrors.Describe(outcome.Error!).Message}; the content is in CDF, only its checksum is missing (nothing to resume): "
-                + string.Create(CultureInfo.InvariantCulture, $"to store one, upload it again with --store-checksum (cognite-files upload --to id:{fileId} {Quote(outcome.Item.SourcePath)} --store-checksum)");
+            var command = string.Create(CultureInfo.InvariantCulture, $"cognite-files upload --to id:{fileId} {Quote(outcome.Item.SourcePath)} --store-checksum");
+            var message = $"{outcome.Item.Label}: {CliErrors.Describe(outcome.Error!).Message}; " + (outcome.ChecksumNotStored
+                ? $"the content is in CDF, only its checksum is missing (nothing to resume): to store one, upload it again with --store-checksum ({command})"
+                : $"the content is in CDF (nothing to resume): to replace the stale checksum with the new content's, upload it again with --store-checksum ({command})");
             CliErrors.Report(context, message, ExitCodes.Failure);
             if (json)
             {
-                context.Json(JsonOutput.Object(new { path = outcome.Item.SourcePath, id = fileId, uploaded = true, checksumStored = false, error = CliErrors.OneLine(message), bytesSent = outcome.Sent }));
+                context.Json(JsonOutput.Object(new { path = outcome.Item.SourcePath, id = fileId, uploaded = true, checksumStored = false, staleChecksum = outcome.StaleChecksumLeft, error = CliErrors.OneLine(message), bytesSent = outcome.Sent }));
             }
         }
 
@@ -513,7 +494,7 @@ internal static class UploadCommand
             return ExitCodes.Cancelled;
         }
 
-        return failed.Count == 0 && uploaded.All(o => !o.ChecksumNotStored) ? ExitCodes.Ok : ExitCodes.Failure;
+        return failed.Count == 0 && uploaded.All(o => o.Result is not null) ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
     /// <summary>
@@ -541,6 +522,12 @@ internal static class UploadCommand
         if (withoutChecksum.Count > 0)
         {
             line += string.Create(CultureInfo.InvariantCulture, $"; checksum not stored for {withoutChecksum.Count}: {Names(withoutChecksum)}");
+        }
+
+        var staleChecksum = uploaded.Where(o => o.StaleChecksumLeft).ToList();
+        if (staleChecksum.Count > 0)
+        {
+            line += string.Create(CultureInfo.InvariantCulture, $"; stale checksum left on {staleChecksum.Count}: {Names(staleChecksum)}");
         }
 
         return line;
