@@ -281,18 +281,8 @@ internal static class CliApp
         var externalIdPrefix = new Option<string?>("--external-id-prefix") { Description = "Download every uploaded file whose external id starts with this, at its CDF directory under the destination.", HelpName = "prefix" };
         var name = new Option<string?>("--name") { Description = "Download every uploaded file with this exact name, at its CDF directory under the destination.", HelpName = "name" };
         var overwrite = new Option<bool>("--overwrite") { Description = "Replace an existing destination file (several files: also one that differs from CDF's; identical ones are skipped otherwise)." };
-        var concurrency = new Option<int?>("--concurrency", "-c")
-        {
-            Description = "Ranges downloaded at once, across all files (1..64); a download of several files also runs this many files at once. Default 4.",
-            HelpName = "n",
-            CustomParser = r => ParseInt(r, "--concurrency", 1, 64),
-        };
-        var partSize = new Option<long?>("--part-size")
-        {
-            Description = "Size of the ranges a file is downloaded in, in parallel: bytes or with a unit (16MiB, 64MiB; units are binary). 5 MiB..4000 MiB. Default 16MiB.",
-            HelpName = "size",
-            CustomParser = r => ParsePartSize(r),
-        };
+        var concurrency = RangeConcurrencyOption("Ranges downloaded at once, across all files (1..64); a download of several files also runs this many files at once. Default 4.");
+        var partSize = RangeSizeOption("Size of the ranges a file is downloaded in, in parallel");
         var include = IncludeOption();
         var exclude = ExcludeOption();
         var bandwidth = BandwidthLimitOption();
@@ -348,14 +338,43 @@ internal static class CliApp
         return command;
     }
 
+    /// <summary><c>-c</c> of a command that downloads in ranges: ranges in flight (1..64).</summary>
+    private static Option<int?> RangeConcurrencyOption(string description) => new("--concurrency", "-c")
+    {
+        Description = description,
+        HelpName = "n",
+        CustomParser = r => ParseInt(r, "--concurrency", 1, 64),
+    };
+
+    /// <summary><c>--part-size</c> of a command that downloads in ranges: the range size.</summary>
+    private static Option<long?> RangeSizeOption(string what) => new("--part-size")
+    {
+        Description = what + ": bytes or with a unit (16MiB, 64MiB; units are binary). 5 MiB..4000 MiB. Default 16MiB.",
+        HelpName = "size",
+        CustomParser = r => ParsePartSize(r),
+    };
+
     private static Command BuildVerify(CliContext context, Option<string?> config)
     {
         var file = new Argument<string>("id|externalId") { Description = "The CDF file: an id, an external id, or id:N / ext:X." };
         var local = new Argument<string>("local-file") { Description = "The local file to compare with it." };
+        var concurrency = RangeConcurrencyOption("When verify downloads the content (no checksum stored): ranges downloaded at once (1..64). Default 4.");
+        var partSize = RangeSizeOption("When verify downloads the content (no checksum stored): size of the ranges it is downloaded in, in parallel");
         var bandwidth = BandwidthLimitOption();
         var json = JsonOption();
-        var command = new Command("verify", "Check that a local file is a CDF file's content: against the checksum stored in its metadata, else by downloading it. Exit 0 identical, 1 different.") { file, local, bandwidth, json, config };
-        command.SetAction((parse, ct) => VerifyCommand.RunAsync(context, parse.GetRequiredValue(file), parse.GetRequiredValue(local), parse.GetValue(bandwidth), parse.GetValue(json), parse.GetValue(config), ct));
+        var command = new Command("verify", "Check that a local file is a CDF file's content: against the checksum stored in its metadata, else by downloading it. Exit 0 identical, 1 different.")
+        {
+            file, local, concurrency, partSize, bandwidth, json, config,
+        };
+        command.SetAction((parse, ct) => VerifyCommand.RunAsync(
+            context,
+            new VerifyCommand.Request(parse.GetRequiredValue(file), parse.GetRequiredValue(local), parse.GetValue(json), parse.GetValue(config))
+            {
+                RangeSize = parse.GetValue(partSize) ?? Downloader.DefaultRangeSize,
+                Concurrency = parse.GetValue(concurrency) ?? DefaultConcurrency,
+                BandwidthLimit = parse.GetValue(bandwidth),
+            },
+            ct));
         return command;
     }
 

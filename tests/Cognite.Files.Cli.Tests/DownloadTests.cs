@@ -152,6 +152,29 @@ public sealed class DownloadTests
     }
 
     [Test]
+    public async Task A_resume_that_starts_over_because_the_file_changed_shows_nothing_as_already_downloaded()
+    {
+        var path = _h.CreateFile(Unique("changing") + ".bin", (16 * MiB) + 1, seed: 18);
+        var externalId = Unique("changing");
+        var upload = await _h.RunAsync("upload", path, "--part-size", "5MiB", "--external-id", externalId, "--json");
+        var id = (long)JObject.Parse(upload.Out.Trim())["id"]!;
+        var destination = Destination();
+        Assert.That((await CancelledDownloadAsync(id, destination)).ExitCode, Is.EqualTo(130));
+        var replacement = _h.CreateFile(Unique("replacement") + ".bin", (16 * MiB) + 1, seed: 19);
+        Assert.That((await _h.RunAsync("upload", "--to", "ext:" + externalId, replacement, "--part-size", "5MiB")).ExitCode, Is.EqualTo(0));
+
+        var plain = await _h.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB");
+        var json = await _h.RunAsync("download", "id:" + id, Destination(), "--json");
+
+        // The kept ranges are of the old content: the library starts over, and its progress says nothing was there.
+        Assert.That(plain.ExitCode, Is.EqualTo(0), plain.ToString());
+        Assert.That(plain.Out, Does.Not.Contain("already downloaded"), plain.ToString());
+        Assert.That(plain.Out, Does.Match(@"downloaded \S+ to \S+: 16\.0 MiB in "));
+        Assert.That(CliHarness.Sha256(destination), Is.EqualTo(CliHarness.Sha256(replacement)));
+        Assert.That((long)JObject.Parse(json.Out.Trim())["bytesSkipped"]!, Is.Zero);
+    }
+
+    [Test]
     public async Task A_failed_download_that_kept_its_ranges_says_to_run_the_same_command_again_and_nothing_else()
     {
         var (id, path) = await UploadAsync();

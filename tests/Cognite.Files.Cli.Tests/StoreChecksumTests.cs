@@ -124,7 +124,7 @@ public sealed class StoreChecksumTests
     }
 
     [Test]
-    public async Task New_content_for_a_file_with_a_stored_checksum_replaces_the_checksum()
+    public async Task New_content_for_a_file_with_a_stored_checksum_removes_it_or_with_store_checksum_replaces_it()
     {
         var first = _h.CreateFile(Unique("v1") + ".bin", 1000, seed: 1);
         var second = _h.CreateFile(Unique("v2") + ".bin", 2000, seed: 2);
@@ -132,10 +132,33 @@ public sealed class StoreChecksumTests
 
         var run = await _h.RunAsync("upload", "--to", "id:" + id, second);
 
+        // The library takes the old content's checksum off the file: downloads no longer check against it.
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
-        Assert.That(run.Error, Does.Contain($"id {id} has a stored checksum (cognite-files-checksum): the new content's checksum replaces it, as with --store-checksum"));
-        Assert.That(await StoredValueAsync(id), Is.EqualTo(Expected(second)), "not the old content's");
+        Assert.That(await StoredValueAsync(id), Is.Null, "not the old content's");
         var download = await _h.RunAsync("download", "id:" + id, Path.Combine(_h.Root, Unique("v2-copy") + ".bin"));
+        Assert.That(download.ExitCode, Is.EqualTo(0), "the download's check passes: " + download);
+
+        var stored = await _h.RunAsync("upload", "--to", "id:" + id, first, "--store-checksum");
+        Assert.That(stored.ExitCode, Is.EqualTo(0), stored.ToString());
+        Assert.That(await StoredValueAsync(id), Is.EqualTo(Expected(first)));
+        var replaced = await _h.RunAsync("upload", "--to", "id:" + id, second, "--store-checksum");
+        Assert.That(replaced.ExitCode, Is.EqualTo(0), replaced.ToString());
+        Assert.That(await StoredValueAsync(id), Is.EqualTo(Expected(second)), "the new content's replaces the old");
+    }
+
+    [Test]
+    public async Task A_resumed_upload_into_a_file_with_a_stored_checksum_removes_it()
+    {
+        var first = _h.CreateFile(Unique("r1") + ".bin", 1000, seed: 3);
+        var second = _h.CreateFile(Unique("r2") + ".bin", 16 * MiB + 1, seed: 4);
+        var id = (long)JObject.Parse((await _h.RunAsync("upload", first, "--external-id", Unique("r"), "--store-checksum", "--json")).Out.Trim())["id"]!;
+        var (_, journal) = await _h.CancelledUploadAsync(second, ["--to", "id:" + id]);
+
+        var run = await _h.RunAsync("resume", journal);
+
+        Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
+        Assert.That(await StoredValueAsync(id), Is.Null);
+        var download = await _h.RunAsync("download", "id:" + id, Path.Combine(_h.Root, Unique("r2-copy") + ".bin"));
         Assert.That(download.ExitCode, Is.EqualTo(0), "the download's check passes: " + download);
     }
 }

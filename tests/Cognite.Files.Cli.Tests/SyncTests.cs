@@ -190,6 +190,33 @@ public sealed class SyncTests
         Assert.That(third.Out, Does.Contain("Plan: 0 new, 0 changed, 1 unchanged, 0 extra"));
     }
 
+    [Test]
+    public async Task An_interrupted_sync_whose_file_changed_since_uploads_it_anew_in_the_next_run()
+    {
+        var (local, _) = Tree(("big.bin", (int)(16 * MiB + 1)));
+        var big = Path.Combine(local, "big.bin");
+        _h.StallPart(2);
+        var faultsBefore = _h.Emulator.Counters.FaultsInjected;
+        using var cts = new CancellationTokenSource();
+        var sync = _h.RunAsync(["sync", local, "--part-size", "5MiB", "--concurrency", "1"], interactive: false, cts.Token);
+        await Task.WhenAny(_h.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), sync);
+        await cts.CancelAsync();
+        Assert.That((await sync).ExitCode, Is.EqualTo(130));
+        _h.Emulator.Faults.Clear();
+        File.AppendAllText(big, "edited");
+
+        var again = await _h.RunAsync("sync", local, "--part-size", "5MiB");
+
+        // The library refuses to finish the earlier upload with other content; sync starts it anew, in this run.
+        Assert.That(again.ExitCode, Is.EqualTo(0), again.ToString());
+        Assert.That(again.Out, Does.Contain("big.bin: the upload an earlier run began cannot be finished (The file big.bin changed since the upload began: its length is now"));
+        Assert.That(again.Out, Does.Contain("): uploading it anew").And.Contain(CliHarness.Checksum(big)));
+        Assert.That(again.Out, Does.Not.Contain("already done"), "nothing of the earlier upload is used");
+        Assert.That(again.Error, Does.Not.Contain("error:"));
+        var third = await _h.RunAsync("sync", local);
+        Assert.That(third.Out, Does.Contain("Plan: 0 new, 0 changed, 1 unchanged, 0 extra"));
+    }
+
     [TestCase(new[] { "sync", "{missing}" }, "does not exist")]
     [TestCase(new[] { "sync", "{file}" }, "sync takes a directory")]
     [TestCase(new[] { "sync", "{dir}", "--directory", "relative" }, "must start with '/'")]

@@ -78,6 +78,35 @@ public sealed class VerifyTests
     }
 
     [Test]
+    public async Task When_it_downloads_it_takes_part_size_and_concurrency_as_download_does()
+    {
+        const int MiB = 1024 * 1024;
+        var content = Content((16 * MiB) + 1, 4);
+        var path = Local(content);
+        var upload = await _h.RunAsync("upload", path, "--part-size", "5MiB", "--external-id", Unique("ranged"), "--json");
+        var externalId = (string)JObject.Parse(upload.Out)["externalId"]!;
+
+        var gets = _h.Emulator.Counters.DownloadRequests;
+        var ranged = await _h.RunAsync("verify", "ext:" + externalId, path, "--part-size", "5MiB", "-c", "3");
+        var rangedGets = _h.Emulator.Counters.DownloadRequests - gets;
+        gets = _h.Emulator.Counters.DownloadRequests;
+        var byDefault = await _h.RunAsync("verify", "ext:" + externalId, path);
+        var defaultGets = _h.Emulator.Counters.DownloadRequests - gets;
+
+        Assert.That(ranged.ExitCode, Is.EqualTo(0), ranged.ToString());
+        Assert.That(ranged.Out, Does.Contain("downloaded ").And.Contain("4 ranges").And.Contain("identical: "));
+        Assert.That(rangedGets, Is.EqualTo(4), "ranges of 5 MiB");
+        Assert.That(byDefault.ExitCode, Is.EqualTo(0), byDefault.ToString());
+        Assert.That(defaultGets, Is.EqualTo(2), "ranges of 16 MiB by default, as download");
+
+        var bad = await _h.RunAsync("verify", "ext:" + externalId, path, "--part-size", "1MiB");
+        Assert.That(bad.ExitCode, Is.EqualTo(2), bad.ToString());
+        Assert.That(bad.Error, Does.Contain("--part-size must be between 5 MiB and 4000 MiB"));
+        var help = await _h.RunAsync("verify", "--help");
+        Assert.That(help.Out, Does.Contain("-c, --concurrency <n>").And.Contain("--part-size <size>"));
+    }
+
+    [Test]
     public async Task On_a_terminal_the_answer_is_one_line()
     {
         var content = Content(100, 3);

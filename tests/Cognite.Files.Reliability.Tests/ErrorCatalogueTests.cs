@@ -944,7 +944,8 @@ public sealed class ErrorCatalogueTests
         time.Advance(TimeSpan.FromDays(8));
         _env.Emulator.Faults.BandwidthBytesPerSecondPerConnection = null;
         var cli = await CliAsync(1, null, "resume", cliJournal);
-        Assert.That(cli.StdErr, Does.Contain("the session has probably expired").And.Contain("a resume cannot finish this upload: upload the file again (cognite-files upload "));
+        // The library's advice is followed by the command that does it (not said twice), then the request id.
+        Assert.That(cli.StdErr, Does.Match(@"error: cli-late\.bin: The upload URLs of the resumed session were refused \(403\): the session has probably expired\. Start a new upload \(cognite-files upload \S+cli-late\.bin …\) \(request id [^)]+\)"));
         Assert.That(cli.StdErr, Does.Not.Contain("can be resumed"), "only a resume that can succeed is suggested");
     }
 
@@ -965,6 +966,66 @@ public sealed class ErrorCatalogueTests
         Assert.That(file.Uploaded, Is.True, "the content is there");
         Assert.That(file.Metadata, Has.Count.EqualTo(256).And.Not.ContainKey(ContentChecksum.MetadataKey));
         AssertClean(e);
+    }
+
+    [Test]
+    public async Task StaleChecksumNotRemoved()
+    {
+        // A file with a stored checksum gets new content without StoreChecksum: the old value must go, and CDF refuses
+        // the update that removes it (here a 403 from an API that refuses it).
+        static (HttpStatusCode, string)? RefuseRemoval(string method, string path, string body) =>
+            method == "POST" && path.EndsWith("/files/update", StringComparison.Ordinal) && body.Contains("\"remove\"", StringComparison.Ordinal)
+                ? (HttpStatusCode.Forbidden, "Resource not found. This may also be due to insufficient access rights.")
+                : null;
+        using var setup = _env.Client();
+        var old = EmulatorHarnessBytes(500);
+        var file = await setup.UploadAsync(new FileCreate { Name = "stale.bin", ExternalId = "stale" }, new MemoryStream(old), new UploadOptions { StoreChecksum = true });
+        var staleValue = ContentChecksum.FormatMetadataValue(ContentChecksum.Compute(old), old.Length);
+        var api = new InterceptingHandler(async (request, next) =>
+        {
+            var body = request.Content is null ? string.Empty : await request.Content.ReadAsStringAsync();
+            if (RefuseRemoval(request.Method.Method, request.RequestUri!.AbsolutePath, body) is var (status, message))
+            {
+                return new HttpResponseMessage(status)
+                {
+                    RequestMessage = request,
+                    Content = new StringContent(Newtonsoft.Json.JsonConvert.SerializeObject(new { error = new { code = (int)status, message } }), Encoding.UTF8, "application/json"),
+                    Headers = { { "x-request-id", "refused-1" } },
+                };
+            }
+
+            return await next(request);
+        }) { InnerHandler = Cognite.Files.Http.CogniteHttpPipeline.CreatePrimaryHandler(decompress: true) };
+        using var client = _env.Client(api: api);
+        var content = EmulatorHarnessBytes(1000);
+
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.UploadAsync(Identifier.FromExternalId("stale"), new MemoryStream(content)));
+
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.StaleChecksumNotRemoved));
+        Assert.That(e.FileId, Is.EqualTo(file.File.Id));
+        Assert.That(e.InnerException, Is.InstanceOf<CogniteForbiddenException>());
+        Assert.That(e.Message, Is.EqualTo(
+            $"File id {file.File.Id} is uploaded (1000 bytes, complete and confirmed) with checksum {ContentChecksum.Compute(content)}, but its metadata still holds the checksum of its previous content (\"cognite-files-checksum\": \"{staleValue}\"), and removing it failed: "
+            + $"CDF POST /api/v1/projects/{_env.Emulator.Options.Project}/files/update failed with 403 (Forbidden): Resource not found. This may also be due to insufficient access rights. (request id refused-1) "
+            + "Until it is removed or replaced, downloads that verify the content fail: upload the content again with StoreChecksum, or remove the pair."));
+        Assert.That(await _env.Emulator.GetContentSha256Async(file.File.Id), Is.EqualTo(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(content))), "the content is uploaded");
+        AssertClean(e);
+
+        // The CLI (through a proxy that refuses the same update): the content is uploaded, the line says what is left
+        // and the command that replaces it.
+        await using var proxy = ApiProxy.Start(_env.Root, (request, body) => RefuseRemoval(request.HttpMethod, request.Url!.AbsolutePath, body));
+        var environment = Cli.Environment(_env);
+        environment["COGNITE_BASE_URL"] = proxy.Root.ToString();
+        var source = WriteSource("stale-new.bin", 1000);
+        var cli = await Cli.RunAsync(environment, "upload", "--to", "ext:stale", source);
+        TestContext.Out.WriteLine($"cognite-files upload --to -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
+        var id = file.File.Id.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
+        Assert.That(cli.StdOut, Does.Contain($"uploaded stale-new.bin → id {id} (1000 B), but the checksum of its previous content is still in its metadata (the error follows)").And.Contain("; stale checksum left on 1: stale-new.bin"));
+        Assert.That(cli.StdErr, Does.Contain($"error: stale-new.bin: File id {id} is uploaded (1000 bytes, complete and confirmed) with checksum {ContentChecksum.Compute(File.ReadAllBytes(source))}, but its metadata still holds the checksum of its previous content")
+            .And.Contain($"; the content is in CDF (nothing to resume): to replace the stale checksum with the new content's, upload it again with --store-checksum (cognite-files upload --to id:{id} {source} --store-checksum)"));
+        Assert.That(cli.All, Does.Not.Contain("can be resumed"));
+        Assert.That(await _env.Emulator.GetContentSha256Async(file.File.Id), Is.EqualTo(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(File.ReadAllBytes(source)))), "the content is uploaded");
     }
 
     private static string ReadIfExists(string path)
@@ -1037,7 +1098,8 @@ public sealed class ErrorCatalogueTests
         Assert.That(e.SourceChange, Is.EqualTo(SourceChange.Length));
         Assert.That(e.Message, Is.EqualTo($"The file changed.bin changed since the upload began: its length is now {(4 * 64 * 1024) + 1} bytes, it was {4 * 64 * 1024}. A resume cannot finish this upload: start a new upload."));
 
-        // The CLI: it says which check failed (its own record of the source), and no resume is suggested.
+        // The CLI: the library's message names the check that failed; the CLI adds the command that starts anew, and no
+        // resume is suggested.
         var (cliJournal, source, environment) = await KilledCliUploadAsync("cli-changed.bin");
         var cliModified = File.GetLastWriteTimeUtc(source);
         await using (var stream = new FileStream(source, FileMode.Open, FileAccess.Write))
@@ -1051,7 +1113,7 @@ public sealed class ErrorCatalogueTests
         var cli = await Cli.RunAsync(environment, "resume", cliJournal);
         TestContext.Out.WriteLine($"cognite-files resume -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
         Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
-        Assert.That(cli.StdErr, Does.Contain("error: cli-changed.bin: the file changed: the content of its last MiB changed since the upload began (same length and modification time); a resume cannot finish this upload: upload the file again (cognite-files upload "));
+        Assert.That(cli.StdErr, Does.Contain($"error: cli-changed.bin: The file cli-changed.bin changed since the upload began: the content of its last MiB differs (same length and modification time). A resume cannot finish this upload: start a new upload (cognite-files upload {source} …)"));
         Assert.That(cli.All, Does.Not.Contain("can be resumed"));
         Assert.That(_env.Emulator.Counters.UploadPutRequests, Is.EqualTo(puts), "nothing sent");
         Assert.That(File.Exists(cliJournal), Is.False, "the journal that cannot finish is removed");
@@ -1090,8 +1152,37 @@ public sealed class ErrorCatalogueTests
         var cli = await Cli.RunAsync(environment, "resume", journal);
         TestContext.Out.WriteLine($"cognite-files resume -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
         Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
-        Assert.That(cli.StdErr, Does.Contain("; the upload no longer exists in CDF (was the file deleted?): upload the file again (cognite-files upload "));
+        Assert.That(cli.StdErr, Does.Match(@"error: gone\.bin: Part \d of 3 of upload \S+ \(file id \d+\) failed: CDF PUT /upload/[^/?]+/\d failed with 404 \(NotFound\): The upload does not exist \(the file may have been deleted\)\. \(request id [^)]+\) The upload no longer exists in CDF \(was the file deleted\?\): a resume cannot finish it, start a new upload \(cognite-files upload \S+gone\.bin …\)\n"));
         Assert.That(cli.All, Does.Not.Contain("can be resumed"));
+    }
+
+    [Test]
+    public async Task JournalOfAnOlderVersion()
+    {
+        // A journal as version 1 wrote it: its source fingerprint one string, not the fields a resume now checks.
+        var (journal, source, environment) = await KilledCliUploadAsync("old-format.bin");
+        var old = Newtonsoft.Json.Linq.JObject.Parse(File.ReadAllText(journal));
+        old["version"] = 1;
+        old.Remove("source");
+        old["fingerprint"] = "262144:0f1e2d3c";
+        File.WriteAllText(journal, old.ToString());
+        var copy = journal + ".copy";
+        File.Copy(journal, copy);
+        var (requests, puts) = (_env.Emulator.Counters.ApiRequests, _env.Emulator.Counters.UploadPutRequests);
+
+        using var client = _env.Client();
+        var e = await AssertThrowsAsync<CogniteUploadException>(() => client.ResumeUploadAsync(copy, source));
+        Assert.That(e.Reason, Is.EqualTo(UploadFailureReason.InvalidJournal));
+        Assert.That(e.Message, Is.EqualTo("The upload journal 'old-format.bin.journal.json.copy' cannot be used: it was written by an older version (format 1): start a new upload."));
+        AssertClean(e);
+
+        var cli = await Cli.RunAsync(environment, "resume", journal);
+        TestContext.Out.WriteLine($"cognite-files resume -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
+        Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
+        Assert.That(cli.StdErr, Does.Contain($"error: old-format.bin: The upload journal 'old-format.bin.journal.json' cannot be used: it was written by an older version (format 1): start a new upload (cognite-files upload {source} …)\n"));
+        Assert.That(cli.All, Does.Not.Contain("can be resumed").And.Not.Contain("resume start"));
+        Assert.That((_env.Emulator.Counters.ApiRequests, _env.Emulator.Counters.UploadPutRequests), Is.EqualTo((requests, puts)), "nothing sent");
+        Assert.That(File.Exists(journal) || File.Exists(journal + ".cli.json"), Is.False, "the journal that cannot finish is removed, with its sidecar");
     }
 
     [Test]
@@ -1132,15 +1223,23 @@ public sealed class ErrorCatalogueTests
         var (journal, _, environment) = await KilledCliUploadAsync("busy.bin");
         var requests = _env.Emulator.Counters.ApiRequests;
         CliResult cli;
-        // Another run holds the journal's lock (an OS file lock, so it works across processes).
-        await using (new FileStream(journal + ".lock", FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
+        // Another run holds the journal's lock, the library's (an OS file lock, so it works across processes).
+        await using (new FileStream(Path.Combine(Path.GetDirectoryName(journal)!, $".{Path.GetFileName(journal)}.lock"), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None))
         {
             cli = await Cli.RunAsync(environment, "resume", journal);
         }
 
         TestContext.Out.WriteLine($"cognite-files resume -> exit {cli.ExitCode}: {cli.StdErr.Trim()}");
         Assert.That(cli.ExitCode, Is.EqualTo(1), cli.All);
-        Assert.That(cli.StdErr.Trim(), Is.EqualTo($"error: another cognite-files run is using the journal '{journal}' (it is locked): wait for it to finish, or end it first"));
+        Assert.That(cli.StdErr, Does.Contain($"\nerror: busy.bin: another cognite-files run is using the journal '{journal}' (it is locked): wait for it to finish, or end it first\n"));
+        Assert.That(cli.StdErr, Does.Not.Contain("can be resumed"), "the journal is the other run's");
+        Assert.That(File.Exists(journal), Is.True, "the journal stays");
+        Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(requests), "nothing sent");
+
+        // A new upload never writes over another upload's journal.
+        var over = await Cli.RunAsync(environment, "upload", WriteSource("other.bin", 10), "--journal", journal);
+        Assert.That(over.ExitCode, Is.EqualTo(2), over.All);
+        Assert.That(over.StdErr, Does.Contain($"error: '{journal}' exists: it is the journal of another upload (resume it with 'cognite-files resume {journal}'), or give another --journal"));
         Assert.That(_env.Emulator.Counters.ApiRequests, Is.EqualTo(requests), "nothing sent");
 
         var afterwards = await Cli.RunAsync(environment, "resume", journal);

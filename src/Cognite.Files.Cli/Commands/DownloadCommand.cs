@@ -98,14 +98,13 @@ internal static class DownloadCommand
     /// </summary>
     internal static async Task<DownloadResult> DownloadAsync(CliContext context, CogniteFilesClient client, Models.Identifier identifier, string label, string path, bool json, CancellationToken cancellationToken, long? expectedBytes = null)
     {
-        var resuming = Downloader.HasJournal(path);
         return await TransferDisplay.RunAsync(context, json, "download", expectedBytes, 1, async reporter =>
         {
             var file = reporter.Start(label, expectedBytes);
             try
             {
                 // The destination was checked (and --overwrite honoured) before connecting.
-                var options = new DownloadOptions { Overwrite = true, Progress = new Downloader.ProgressFeed(file, resuming) };
+                var options = new DownloadOptions { Overwrite = true, Progress = new Downloader.ProgressFeed(file) };
                 var downloaded = await client.DownloadAsync(identifier, path, options, cancellationToken).ConfigureAwait(false);
                 file.Completed($"downloaded {label} to {path}: {Downloader.Figures(downloaded)}");
                 return downloaded;

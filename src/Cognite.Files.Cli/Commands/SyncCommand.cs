@@ -102,7 +102,7 @@ internal static class SyncCommand
             var uploads = plan.Where(s => s.Action is Action.New or Action.Changed).ToList();
             if (uploads.Count > 0)
             {
-                code = await UploadAsync(context, connection, settings, uploads, baseDirectory, request, cancellationToken).ConfigureAwait(false);
+                code = await UploadAsync(context, connection, uploads, baseDirectory, request, cancellationToken).ConfigureAwait(false);
                 if (code == ExitCodes.Cancelled)
                 {
                     context.Notice("run the same sync again to finish: it re-plans and resumes the uploads it had begun");
@@ -266,48 +266,37 @@ internal static class SyncCommand
         return yes;
     }
 
-    private static async Task<int> UploadAsync(CliContext context, CliConnection connection, CliSettings settings, List<Step> uploads, string baseDirectory, Request request, CancellationToken cancellationToken)
+    private static async Task<int> UploadAsync(CliContext context, CliConnection connection, List<Step> uploads, string baseDirectory, Request request, CancellationToken cancellationToken)
     {
         var journals = System.IO.Path.Combine(context.HomeDirectory, "journals");
         var items = new List<UploadCommand.Item>();
-        var locks = new List<JournalLock>();
-        try
+        foreach (var step in uploads)
         {
-            foreach (var step in uploads)
+            var local = new FileInfo(step.Local!);
+            var journal = System.IO.Path.Combine(journals, JournalName(connection, step.ExternalId, local.FullName));
+            var create = new FileCreate
             {
-                var local = new FileInfo(step.Local!);
-                var journal = System.IO.Path.Combine(journals, JournalName(connection, step.ExternalId, local.FullName));
-                if (File.Exists(journal) && TryLoadSidecar(journal) is { } sidecar && sidecar.Source == local.FullName && sidecar.DescribeSourceChange() is null)
-                {
-                    // An earlier run began this upload and the file is as it was: finish it, sending only missing parts.
-                    locks.Add(JournalLock.Acquire(journal));
-                    items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, null, journal) { StoreChecksum = true });
-                    continue;
-                }
-
-                DeleteStale(journal);
-                var create = new FileCreate
-                {
-                    Name = local.Name,
-                    ExternalId = step.ExternalId,
-                    Directory = DirectoryOf(baseDirectory, step.RelativePath),
-                    SourceModifiedTime = ModifiedMilliseconds(local),
-                };
-                // Sync stores the checksum of everything it uploads, so that its next run compares content, not times.
-                var target = UploadDestination.ForNewFile(create, overwrite: step.Action == Action.Changed);
-                items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, target, journal) { StoreChecksum = true });
+                Name = local.Name,
+                ExternalId = step.ExternalId,
+                Directory = DirectoryOf(baseDirectory, step.RelativePath),
+                SourceModifiedTime = ModifiedMilliseconds(local),
+            };
+            // Sync stores the checksum of everything it uploads, so that its next run compares content, not times.
+            var target = UploadDestination.ForNewFile(create, overwrite: step.Action == Action.Changed);
+            if (File.Exists(journal) && TryLoadSidecar(journal) is { } sidecar && sidecar.Source == local.FullName)
+            {
+                // An earlier run began this upload: finish it, sending only missing parts. Should the library refuse
+                // (the file changed since, the session expired or is gone), the file is uploaded anew in this run.
+                items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, null, journal) { StoreChecksum = true, Restart = target });
+                continue;
             }
 
-            UploadCommand.WriteSidecars(items, connection, settings, request.PartSize);
-            return await UploadCommand.TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: false, cancellationToken).ConfigureAwait(false);
+            DeleteStale(journal);
+            items.Add(new UploadCommand.Item(local.FullName, step.RelativePath, local.Length, target, journal) { StoreChecksum = true });
         }
-        finally
-        {
-            foreach (var held in locks)
-            {
-                held.Dispose();
-            }
-        }
+
+        UploadCommand.WriteSidecars(items, connection);
+        return await UploadCommand.TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: false, cancellationToken).ConfigureAwait(false);
     }
 
     /// <summary>

@@ -186,7 +186,7 @@ internal static class TreeDownloadCommand
         var display = reporter.Start(entry.RelativePath, FileCommands.Size(entry.File));
         try
         {
-            var options = new DownloadOptions { Overwrite = overwrite, Progress = new Downloader.ProgressFeed(display, Downloader.HasJournal(path)) };
+            var options = new DownloadOptions { Overwrite = overwrite, Progress = new Downloader.ProgressFeed(display) };
             var result = await client.DownloadAsync(Identifier.FromId(entry.File.Id), path, options, cancellationToken).ConfigureAwait(false);
             display.Completed($"downloaded {entry.RelativePath}: {Downloader.Figures(result)}{(result.Verified ? ", verified against the stored checksum" : string.Empty)}");
             return new Outcome(entry, Status.Downloaded, result.Bytes, result.Checksum, null) { Result = result };

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Diagnostics;
 using System.Globalization;
+using System.Text.Json;
 using Cognite.Files.Cli.Configuration;
 using Cognite.Files.Cli.Output;
 using Cognite.Files.Cli.Parsing;
@@ -53,14 +54,18 @@ internal static class UploadCommand
         public bool StoreChecksum { get; init; }
     }
 
-    /// <summary>
-    /// One file of a run. <see cref="Target"/> is null for a resume; <see cref="Unresumable"/> says why a resume of it
-    /// cannot succeed (found before anything is sent).
-    /// </summary>
-    internal sealed record Item(string SourcePath, string Label, long Length, UploadDestination? Target, string JournalPath, string? Unresumable = null)
+    /// <summary>One file of a run. <see cref="Target"/> is null for a resume.</summary>
+    internal sealed record Item(string SourcePath, string Label, long Length, UploadDestination? Target, string JournalPath)
     {
         /// <summary>Store the content's checksum in the file's metadata once it is uploaded (<c>--store-checksum</c>, sync).</summary>
         public bool StoreChecksum { get; init; }
+
+        /// <summary>
+        /// For a resume that sync makes of its own earlier run: where to upload the file anew when the library refuses
+        /// the resume (the file changed since, the session expired or is gone). <c>resume</c> has none: it reports the
+        /// refusal and says to upload again.
+        /// </summary>
+        public UploadDestination? Restart { get; init; }
     }
 
     public static Task<int> RunAsync(CliContext context, UploadRequest request, CancellationToken cancellationToken) =>
@@ -69,104 +74,80 @@ internal static class UploadCommand
             var items = Plan(context, request);
             var settings = CliSettings.Resolve(context, request.ConfigPath);
             await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(request.PartSize, request.Concurrency), request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
-            if (items is [{ Target.Existing: { } existing, StoreChecksum: false } item] && await HasStoredChecksumAsync(connection.Client, existing, cancellationToken).ConfigureAwait(false))
-            {
-                // Left alone, the stored value would describe the old content: downloads would fail its check and sync
-                // would compare with it. The new content's checksum replaces it.
-                context.Notice($"{existing} has a stored checksum ({ContentChecksum.MetadataKey}): the new content's checksum replaces it, as with --store-checksum");
-                items[0] = item with { StoreChecksum = true };
-            }
-
-            WriteSidecars(items, connection, settings, request.PartSize);
+            WriteSidecars(items, connection);
             return await TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: false, cancellationToken).ConfigureAwait(false);
         });
 
     public static Task<int> ResumeAsync(CliContext context, ResumeRequest request, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
+            // Whether each source is still the content its upload began with, and whether another run holds the journal,
+            // is the library's to say (it checks both before anything is sent); here only what it cannot know.
             var items = new List<Item>();
-            var locks = new List<JournalLock>();
-            try
+            bool? embedded = null;
+            long partSize = CliApp.DefaultPartSize;
+            foreach (var journal in request.Journals.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
             {
-                bool? embedded = null;
-                long partSize = CliApp.DefaultPartSize;
-                foreach (var journal in request.Journals.Select(Path.GetFullPath).Distinct(StringComparer.Ordinal))
+                if (!File.Exists(journal))
                 {
-                    if (!File.Exists(journal))
-                    {
-                        throw new CliUsageException(File.Exists(JournalSidecar.PathFor(journal))
-                            ? $"journal '{journal}' does not exist: the upload finished, or failed before it began; upload the file again"
-                            : $"journal '{journal}' does not exist");
-                    }
-
-                    var sidecar = JournalSidecar.Load(journal);
-                    var info = CheckFile(sidecar.Source);
-                    // Before anything is sent: a second resume of the same journal fails here, at once.
-                    locks.Add(JournalLock.Acquire(journal));
-                    var change = sidecar.DescribeSourceChange();
-                    items.Add(new Item(sidecar.Source, sidecar.Label, info.Length, null, journal, change is null ? null : $"the file changed: {change}") { StoreChecksum = sidecar.StoreChecksum || request.StoreChecksum });
-                    if (embedded is { } e && e != sidecar.Embedded)
-                    {
-                        throw new CliUsageException("these journals belong to different places (the embedded emulator and CDF): resume them separately");
-                    }
-
-                    embedded = sidecar.Embedded;
-                    partSize = Math.Max(partSize, sidecar.PartSize);
+                    throw new CliUsageException(File.Exists(JournalSidecar.PathFor(journal))
+                        ? $"journal '{journal}' does not exist: the upload finished, or failed before it began; upload the file again"
+                        : $"journal '{journal}' does not exist");
                 }
 
-                var settings = CliSettings.Resolve(context, request.ConfigPath);
-                if (embedded == true && !settings.UseEmbeddedEmulator)
+                var sidecar = JournalSidecar.Load(journal);
+                var info = CheckFile(sidecar.Source);
+                items.Add(new Item(sidecar.Source, sidecar.Label, info.Length, null, journal) { StoreChecksum = sidecar.StoreChecksum || request.StoreChecksum });
+                if (embedded is { } e && e != sidecar.Embedded)
                 {
-                    throw new CliUsageException($"the upload went to the embedded emulator, but CDF is configured now ({settings.Source}): unset the configuration to resume it");
+                    throw new CliUsageException("these journals belong to different places (the embedded emulator and CDF): resume them separately");
                 }
 
-                if (embedded == false && settings.UseEmbeddedEmulator)
-                {
-                    throw new CliUsageException("the upload went to CDF, but no CDF configuration is found now: configure the same project to resume it");
-                }
-
-                await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(partSize, request.Concurrency), request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
-                return await TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: true, cancellationToken).ConfigureAwait(false);
+                embedded = sidecar.Embedded;
+                partSize = Math.Max(partSize, sidecar.PartSize);
             }
-            finally
+
+            var settings = CliSettings.Resolve(context, request.ConfigPath);
+            if (embedded == true && !settings.UseEmbeddedEmulator)
             {
-                foreach (var held in locks)
-                {
-                    held.Dispose();
-                }
+                throw new CliUsageException($"the upload went to the embedded emulator, but CDF is configured now ({settings.Source}): unset the configuration to resume it");
             }
+
+            if (embedded == false && settings.UseEmbeddedEmulator)
+            {
+                throw new CliUsageException("the upload went to CDF, but no CDF configuration is found now: configure the same project to resume it");
+            }
+
+            await using var connection = await CliConnection.OpenAsync(context, settings, Uploader.Options(partSize, request.Concurrency), request.BandwidthLimit, cancellationToken).ConfigureAwait(false);
+            return await TransferAsync(context, connection, items, request.Concurrency, request.Json, resume: true, cancellationToken).ConfigureAwait(false);
         });
 
     /// <summary>
     /// Writes the sidecar of every new upload that goes multipart: only those are resumable, so only they need what a
-    /// later resume reads (the source path, where it went, the source's fingerprint).
+    /// later resume reads (the source path, where it went). A sidecar already there belongs to another upload's
+    /// journal and is never replaced (a usage error, before anything is sent).
     /// </summary>
-    internal static void WriteSidecars(IEnumerable<Item> items, CliConnection connection, CliSettings settings, long partSize)
+    internal static void WriteSidecars(IEnumerable<Item> items, CliConnection connection)
     {
         var uploader = new Uploader(connection.Client);
         foreach (var item in items.Where(i => i.Target is not null && uploader.IsResumable(i.Length)))
         {
-            new JournalSidecar { Source = item.SourcePath, Label = item.Label, Embedded = settings.UseEmbeddedEmulator, Project = connection.Client.Options.Project, PartSize = partSize, StoreChecksum = item.StoreChecksum }
-                .WithSourceFingerprint()
-                .Save(item.JournalPath);
+            WriteSidecar(item, connection);
         }
     }
 
-    /// <summary>
-    /// Whether the existing file holds a stored checksum. A lookup that fails says no: the upload then meets the same
-    /// failure and reports it as its own.
-    /// </summary>
-    private static async Task<bool> HasStoredChecksumAsync(CogniteFilesClient client, Identifier file, CancellationToken cancellationToken)
+    private static void WriteSidecar(Item item, CliConnection connection)
     {
-        try
+        var options = connection.Client.Options;
+        new JournalSidecar
         {
-            var metadata = await client.RetrieveAsync(file, cancellationToken).ConfigureAwait(false);
-            return metadata.Metadata?.ContainsKey(ContentChecksum.MetadataKey) == true;
-        }
-        catch (CogniteApiException)
-        {
-            return false;
-        }
+            Source = item.SourcePath,
+            Label = item.Label,
+            Embedded = connection.Emulator is not null,
+            Project = options.Project,
+            PartSize = options.Transfer.PartSize,
+            StoreChecksum = item.StoreChecksum,
+        }.Save(item.JournalPath, createNew: true);
     }
 
     /// <summary>Checks the request and lists the files; throws <see cref="CliUsageException"/> before anything is sent.</summary>
@@ -229,6 +210,11 @@ internal static class UploadCommand
             if (request.Journal is not null && Directory.Exists(journal))
             {
                 journal = JournalFor(label, journal);
+            }
+            else if (File.Exists(journal))
+            {
+                // Overwritten, the upload it records could no longer be resumed.
+                throw new CliUsageException($"'{request.Journal}' exists: it is the journal of another upload (resume it with 'cognite-files resume {Quote(journal)}'), or give another --journal");
             }
 
             return [new Item(fullPath, label, info.Length, target, journal) { StoreChecksum = request.StoreChecksum }];
@@ -298,8 +284,11 @@ internal static class UploadCommand
         /// <summary>The content is uploaded, but the checksum asked for could not be stored in the file's metadata.</summary>
         public bool ChecksumNotStored => Error is CogniteUploadException { Reason: UploadFailureReason.ChecksumNotStored };
 
+        /// <summary>The content is uploaded, but the checksum of the file's previous content could not be taken off its metadata.</summary>
+        public bool StaleChecksumLeft => Error is CogniteUploadException { Reason: UploadFailureReason.StaleChecksumNotRemoved };
+
         /// <summary>The content is in CDF.</summary>
-        public bool Uploaded => Result is not null || ChecksumNotStored;
+        public bool Uploaded => Result is not null || ChecksumNotStored || StaleChecksumLeft;
     }
 
     internal static async Task<int> TransferAsync(CliContext context, CliConnection connection, List<Item> items, int concurrency, bool json, bool resume, CancellationToken cancellationToken)
@@ -332,26 +321,34 @@ internal static class UploadCommand
                 var parallel = new ParallelOptions { MaxDegreeOfParallelism = concurrency, CancellationToken = cancellationToken };
                 await Parallel.ForEachAsync(items, parallel, async (item, token) =>
                 {
-                    if (item.Unresumable is { } reason)
-                    {
-                        // Found before the run: no bar, no progress, just the failure.
-                        outcomes[item] = new Outcome(item, null, 0, new CliFailureException(reason));
-                        return;
-                    }
-
-                    // A resume holds its journals' locks already; an upload takes its own while it runs.
-                    using var journalLock = item.Target is not null && uploader.IsResumable(item.Length) ? JournalLock.Acquire(item.JournalPath) : null;
-                    var display = reporter.Start(item.Label, item.Length);
+                    // A resume's bar appears with its first progress: one the library refuses before sending shows none.
+                    IFileProgress display = item.Target is null ? new DeferredFileProgress(reporter, item.Label, item.Length) : reporter.Start(item.Label, item.Length);
                     var progress = new RunProgress(display, resumed: item.Target is null);
+                    var current = item;
                     try
                     {
-                        var result = item.Target is null
-                            ? await uploader.ResumeAsync(item.JournalPath, item.SourcePath, item.StoreChecksum, progress, token).ConfigureAwait(false)
-                            : await uploader.UploadAsync(item.SourcePath, item.Target, item.JournalPath, item.StoreChecksum, progress, token).ConfigureAwait(false);
+                        UploadResult result;
+                        try
+                        {
+                            result = await SendAsync(uploader, current, progress, token).ConfigureAwait(false);
+                        }
+                        catch (CogniteUploadException e) when (item.Restart is { } restart && IsUnresumable(e) && !cancellationToken.IsCancellationRequested)
+                        {
+                            // Sync's own earlier upload of the file cannot be finished: it is uploaded anew, in this run.
+                            DiscardJournal(item.JournalPath);
+                            display.Abandon();
+                            reporter.Note($"{item.Label}: the upload an earlier run began cannot be finished ({CliErrors.Describe(e).Message}): uploading it anew");
+                            current = item with { Target = restart };
+                            WriteSidecar(current, connection);
+                            display = reporter.Start(item.Label, item.Length);
+                            progress = new RunProgress(display, resumed: false);
+                            result = await SendAsync(uploader, current, progress, token).ConfigureAwait(false);
+                        }
+
                         JournalSidecar.Delete(item.JournalPath);
-                        var sent = result.Bytes - progress.SentBefore;
-                        outcomes[item] = new Outcome(item, result, sent, null);
-                        display.Completed(Describe(item, result, sent));
+                        var sent = result.Bytes - result.BytesSkipped;
+                        outcomes[item] = new Outcome(current, result, sent, null);
+                        display.Completed(Describe(current, result, sent));
                         if (json && result.Checksum is null)
                         {
                             context.Notice($"{item.Label}: {ChecksumUnknown}");
@@ -384,16 +381,29 @@ internal static class UploadCommand
                         display.Failed($"cancelled {item.Label}");
                         throw;
                     }
-                    catch (CogniteUploadException e) when (e.Reason == UploadFailureReason.ChecksumNotStored && !cancellationToken.IsCancellationRequested)
+                    catch (CogniteUploadException e) when (e.Reason is UploadFailureReason.ChecksumNotStored or UploadFailureReason.StaleChecksumNotRemoved && !cancellationToken.IsCancellationRequested)
                     {
-                        // The content is uploaded (the library deleted the journal); only the metadata pair is missing.
+                        // The content is uploaded (the library deleted the journal); only the metadata is not as it should be.
                         JournalSidecar.Delete(item.JournalPath);
-                        outcomes[item] = new Outcome(item, null, progress.Sent, e);
-                        display.Completed(string.Create(CultureInfo.InvariantCulture, $"uploaded {item.Label} → id {e.FileId} ({Format.Bytes(item.Length)}), but its checksum was not stored (the error follows)"));
+                        outcomes[item] = new Outcome(current, null, progress.Sent, e);
+                        var but = e.Reason == UploadFailureReason.ChecksumNotStored ? "its checksum was not stored" : "the checksum of its previous content is still in its metadata";
+                        display.Completed(string.Create(CultureInfo.InvariantCulture, $"uploaded {item.Label} → id {e.FileId} ({Format.Bytes(item.Length)}), but {but} (the error follows)"));
+                    }
+                    catch (CogniteUploadException e) when (e.Reason == UploadFailureReason.JournalInUse && !cancellationToken.IsCancellationRequested)
+                    {
+                        // The journal, and with it the sidecar, belongs to the run that holds it. A new upload's sidecar was
+                        // written by this run (never over another's): it names a source the holder's journal does not have.
+                        if (current.Target is not null)
+                        {
+                            JournalSidecar.Delete(item.JournalPath);
+                        }
+
+                        outcomes[item] = new Outcome(current, null, 0, e);
+                        display.Failed($"failed {item.Label} (the error follows)");
                     }
                     catch (Exception e) when (!cancellationToken.IsCancellationRequested)
                     {
-                        outcomes[item] = new Outcome(item, null, progress.Sent, e);
+                        outcomes[item] = new Outcome(current, null, progress.Sent, e);
                         display.Failed($"failed {item.Label} (the error follows)");
                     }
                 }).ConfigureAwait(false);
@@ -414,41 +424,53 @@ internal static class UploadCommand
             context.Line(Summary(items.Count, uploaded, failed, resume, elapsed));
         }
 
-        foreach (var outcome in uploaded.Where(o => o.ChecksumNotStored))
+        foreach (var outcome in uploaded.Where(o => o.ChecksumNotStored || o.StaleChecksumLeft))
         {
             var fileId = ((CogniteUploadException)outcome.Error!).FileId;
-            var message = $"{outcome.Item.Label}: {CliErrors.Describe(outcome.Error!).Message}; the content is in CDF, only its checksum is missing (nothing to resume): "
-                + string.Create(CultureInfo.InvariantCulture, $"to store one, upload it again with --store-checksum (cognite-files upload --to id:{fileId} {Quote(outcome.Item.SourcePath)} --store-checksum)");
+            var command = string.Create(CultureInfo.InvariantCulture, $"cognite-files upload --to id:{fileId} {Quote(outcome.Item.SourcePath)} --store-checksum");
+            var message = $"{outcome.Item.Label}: {CliErrors.Describe(outcome.Error!).Message}; " + (outcome.ChecksumNotStored
+                ? $"the content is in CDF, only its checksum is missing (nothing to resume): to store one, upload it again with --store-checksum ({command})"
+                : $"the content is in CDF (nothing to resume): to replace the stale checksum with the new content's, upload it again with --store-checksum ({command})");
             CliErrors.Report(context, message, ExitCodes.Failure);
             if (json)
             {
-                context.Json(JsonOutput.Object(new { path = outcome.Item.SourcePath, id = fileId, uploaded = true, checksumStored = false, error = CliErrors.OneLine(message), bytesSent = outcome.Sent }));
+                context.Json(JsonOutput.Object(new { path = outcome.Item.SourcePath, id = fileId, uploaded = true, checksumStored = false, staleChecksum = outcome.StaleChecksumLeft, error = CliErrors.OneLine(message), bytesSent = outcome.Sent }));
             }
         }
 
-        var unresumable = new HashSet<Item>();
+        // Not to be suggested for a resume: journals that cannot finish their upload, and those another run holds.
+        var notResumable = new HashSet<string>(StringComparer.Ordinal);
         foreach (var outcome in failed)
         {
-            var advice = UnresumableBecause(outcome);
-            if (advice is not null && (File.Exists(outcome.Item.JournalPath) || outcome.Item.Target is null))
+            var message = $"{outcome.Item.Label}: {DescribeFailure(outcome)}";
+            if (outcome.Error is CogniteUploadException { Reason: UploadFailureReason.JournalInUse })
+            {
+                notResumable.Add(outcome.Item.JournalPath);
+            }
+            else if (IsUnresumable(outcome.Error) && (File.Exists(outcome.Item.JournalPath) || outcome.Item.Target is null))
             {
                 // Its journal cannot finish the upload: remove it rather than let a later resume fail the same way.
-                unresumable.Add(outcome.Item);
-                TryDelete(outcome.Item.JournalPath);
-                JournalSidecar.Delete(outcome.Item.JournalPath);
+                notResumable.Add(outcome.Item.JournalPath);
+                DiscardJournal(outcome.Item.JournalPath);
+                message = WithNewUploadAdvice(message, outcome.Error!, outcome.Item.SourcePath);
             }
 
-            var message = $"{outcome.Item.Label}: {DescribeFailure(outcome)}" + (unresumable.Contains(outcome.Item) ? $"; {advice}: upload the file again (cognite-files upload {Quote(outcome.Item.SourcePath)} …)" : string.Empty);
             CliErrors.Report(context, message, ExitCodes.Failure);
             if (json)
             {
-                context.Json(JsonOutput.Object(new { path = outcome.Item.SourcePath, error = CliErrors.OneLine(message), bytesSent = outcome.Sent }));
+                context.Json(JsonOutput.Object(new
+                {
+                    path = outcome.Item.SourcePath,
+                    error = CliErrors.OneLine(message),
+                    sourceChange = (outcome.Error as CogniteUploadException)?.SourceChange is { } change ? JsonNamingPolicy.CamelCase.ConvertName(change.ToString()) : null,
+                    bytesSent = outcome.Sent,
+                }));
             }
         }
 
         // A file not finished is resumable when its journal exists (its session was started) and nothing above ruled a
         // resume out; a file whose upload never started is to be uploaded again.
-        var resumable = items.Where(i => !unresumable.Contains(i) && File.Exists(i.JournalPath)).Select(i => i.JournalPath).ToList();
+        var resumable = items.Where(i => !notResumable.Contains(i.JournalPath) && File.Exists(i.JournalPath)).Select(i => i.JournalPath).ToList();
         var notStarted = items.Count(i => !outcomes.ContainsKey(i) && !interrupted.Contains(i));
         foreach (var item in items.Where(i => !File.Exists(i.JournalPath)))
         {
@@ -472,7 +494,7 @@ internal static class UploadCommand
             return ExitCodes.Cancelled;
         }
 
-        return failed.Count == 0 && uploaded.All(o => !o.ChecksumNotStored) ? ExitCodes.Ok : ExitCodes.Failure;
+        return failed.Count == 0 && uploaded.All(o => o.Result is not null) ? ExitCodes.Ok : ExitCodes.Failure;
     }
 
     /// <summary>
@@ -502,6 +524,12 @@ internal static class UploadCommand
             line += string.Create(CultureInfo.InvariantCulture, $"; checksum not stored for {withoutChecksum.Count}: {Names(withoutChecksum)}");
         }
 
+        var staleChecksum = uploaded.Where(o => o.StaleChecksumLeft).ToList();
+        if (staleChecksum.Count > 0)
+        {
+            line += string.Create(CultureInfo.InvariantCulture, $"; stale checksum left on {staleChecksum.Count}: {Names(staleChecksum)}");
+        }
+
         return line;
 
         static string Names(List<Outcome> outcomes)
@@ -513,6 +541,11 @@ internal static class UploadCommand
 
     private static string DescribeFailure(Outcome outcome)
     {
+        if (outcome.Error is CogniteUploadException { Reason: UploadFailureReason.JournalInUse })
+        {
+            return $"another cognite-files run is using the journal '{outcome.Item.JournalPath}' (it is locked): wait for it to finish, or end it first";
+        }
+
         var message = CliErrors.Describe(outcome.Error!).Message;
         if (outcome.Error is CogniteConflictException { Duplicated.Count: > 0 } && outcome.Item.Target is { NewFile: not null, Overwrite: false })
         {
@@ -522,28 +555,46 @@ internal static class UploadCommand
         return message;
     }
 
-    /// <summary>Why a resume of this failed upload cannot succeed, or null when it can.</summary>
-    private static string? UnresumableBecause(Outcome outcome) => outcome.Error switch
+    /// <summary>
+    /// True when a resume cannot finish this upload, by the library's reason: the source is not the content the upload
+    /// began with, the session expired or is not one CDF could finish, the journal cannot be used (e.g. an older
+    /// version's), or CDF no longer knows the upload (its file was deleted).
+    /// </summary>
+    private static bool IsUnresumable(Exception? error) => error is CogniteUploadException
     {
-        CliFailureException when outcome.Item.Unresumable is not null => "a resume cannot finish this upload",
-        CogniteUploadException { Reason: UploadFailureReason.SourceChanged } => "a resume cannot finish this upload",
-        CogniteUploadException { Reason: UploadFailureReason.SessionExpired or UploadFailureReason.InvalidSession or UploadFailureReason.InvalidJournal } => "a resume cannot finish this upload",
-        var e when IsGone(e) => "the upload no longer exists in CDF (was the file deleted?)",
-        _ => null,
+        Reason: UploadFailureReason.SourceChanged or UploadFailureReason.SessionExpired or UploadFailureReason.InvalidSession
+            or UploadFailureReason.InvalidJournal or UploadFailureReason.UploadNotFound,
     };
 
-    /// <summary>True when CDF says the upload (or its file) does not exist: a 404 anywhere in the chain.</summary>
-    private static bool IsGone(Exception? e)
+    /// <summary>
+    /// The error line of an upload only a new upload can finish, with the command that does it. Most of the library's
+    /// messages for these end with that advice already ("… start a new upload.", "… upload it again."): the command then
+    /// follows the advice (before the request id the line may add), which is not said twice; otherwise the line says
+    /// that a resume cannot finish it.
+    /// </summary>
+    private static string WithNewUploadAdvice(string line, Exception error, string sourcePath)
     {
-        for (; e is not null; e = e.InnerException)
+        var command = $"(cognite-files upload {Quote(sourcePath)} …)";
+        var own = CliErrors.OneLine(error.Message).TrimEnd();
+        var at = line.IndexOf(own, StringComparison.Ordinal);
+        if (at >= 0 && (own.EndsWith("start a new upload.", StringComparison.OrdinalIgnoreCase) || own.EndsWith("upload it again.", StringComparison.OrdinalIgnoreCase)))
         {
-            if (e is CogniteApiException { StatusCode: System.Net.HttpStatusCode.NotFound or System.Net.HttpStatusCode.Gone })
-            {
-                return true;
-            }
+            var end = at + own.Length;
+            return $"{line[..(end - 1)]} {command}{line[end..]}";
         }
 
-        return false;
+        return $"{line}; a resume cannot finish this upload: upload the file again {command}";
+    }
+
+    private static Task<UploadResult> SendAsync(Uploader uploader, Item item, RunProgress progress, CancellationToken cancellationToken) => item.Target is null
+        ? uploader.ResumeAsync(item.JournalPath, item.SourcePath, item.StoreChecksum, progress, cancellationToken)
+        : uploader.UploadAsync(item.SourcePath, item.Target, item.JournalPath, item.StoreChecksum, progress, cancellationToken);
+
+    /// <summary>Removes a journal that cannot finish its upload, and its sidecar.</summary>
+    private static void DiscardJournal(string journalPath)
+    {
+        TryDelete(journalPath);
+        JournalSidecar.Delete(journalPath);
     }
 
     /// <summary>
@@ -577,16 +628,15 @@ internal static class UploadCommand
     /// <summary>
     /// Feeds the display with what this run sends. The library's first report of a resume, made before any part is
     /// sent (and only when parts were done), counts the parts an earlier run finished: those become the display's
-    /// "sent before", and every later figure counts from them.
+    /// "sent before", and every later figure counts from them. <see cref="Sent"/> is what a run that did not finish
+    /// sent; a finished one's figures come from its <see cref="UploadResult.BytesSkipped"/>.
     /// </summary>
     private sealed class RunProgress(IFileProgress display, bool resumed) : IProgress<UploadProgress>
     {
         private long? _before;
         private long _last;
 
-        public long SentBefore => _before ?? 0;
-
-        public long Sent => Math.Max(0, Volatile.Read(ref _last) - SentBefore);
+        public long Sent => Math.Max(0, Volatile.Read(ref _last) - (_before ?? 0));
 
         public void Report(UploadProgress value)
         {

@@ -1,6 +1,7 @@
 using System.Globalization;
 using Cognite.Files.Cli.Output;
 using Cognite.Files.Cli.Parsing;
+using Cognite.Files.Cli.Transfers;
 using Cognite.Files.Models;
 using Cognite.Files.Transfer;
 
@@ -10,15 +11,29 @@ namespace Cognite.Files.Cli.Commands;
 /// <c>verify &lt;id|externalId&gt; &lt;local-file&gt;</c>: is the local file the CDF file's content? With the checksum
 /// value stored in the file's metadata (<see cref="ContentChecksum.MetadataKey"/>): the lengths, then the local file's
 /// checksum against the stored one, nothing downloaded. Without it: the content is downloaded (to no file) and its
-/// checksum and length compared. Exit 0 identical, 1 different (the output says how), like <c>cmp</c>.
+/// checksum and length compared, in ranges as <c>download</c> fetches them (<c>-c</c>, <c>--part-size</c>). Exit 0
+/// identical, 1 different (the output says how), like <c>cmp</c>.
 /// </summary>
 internal static class VerifyCommand
 {
+    internal sealed record Request(string Reference, string LocalPath, bool Json, string? ConfigPath)
+    {
+        /// <summary>--part-size: the size of the ranges, when the content is downloaded.</summary>
+        public long RangeSize { get; init; } = Downloader.DefaultRangeSize;
+
+        /// <summary>-c: ranges in flight at once, when the content is downloaded.</summary>
+        public int Concurrency { get; init; } = CliApp.DefaultConcurrency;
+
+        /// <summary>--bwlimit: bytes per second for the whole run, or null.</summary>
+        public long? BandwidthLimit { get; init; }
+    }
+
     private sealed record Remote(long Length, string Checksum, string Method);
 
-    public static Task<int> RunAsync(CliContext context, string reference, string localPath, long? bandwidthLimit, bool json, string? configPath, CancellationToken cancellationToken) =>
+    public static Task<int> RunAsync(CliContext context, Request request, CancellationToken cancellationToken) =>
         CommandRunner.RunAsync(context, cancellationToken, async () =>
         {
+            var (reference, localPath, json, configPath) = request;
             var identifier = FileReference.Parse(reference);
             var path = Path.GetFullPath(localPath);
             if (Directory.Exists(path))
@@ -27,7 +42,8 @@ internal static class VerifyCommand
             }
 
             var local = UploadCommand.CheckFile(path);
-            await using var connection = await CommandRunner.ConnectAsync(context, configPath, cancellationToken, maxBytesPerSecond: bandwidthLimit).ConfigureAwait(false);
+            var transfer = Downloader.Options(request.RangeSize, request.Concurrency);
+            await using var connection = await CommandRunner.ConnectAsync(context, configPath, cancellationToken, transfer, request.BandwidthLimit).ConfigureAwait(false);
             var file = await connection.Client.RetrieveAsync(identifier, cancellationToken).ConfigureAwait(false);
             if (!file.Uploaded)
             {
@@ -94,14 +110,16 @@ internal static class VerifyCommand
             return new Remote(length, checksum, "stored-checksum");
         }
 
+        // No stored checksum, so no known size: the display learns it from the first response.
         var result = await TransferDisplay.RunAsync(context, json, "download", null, 1, async reporter =>
         {
             var display = reporter.Start(file.Name, null);
             try
             {
-                var options = new DownloadOptions { Progress = new SyncProgress<DownloadProgress>(p => display.Report(p.BytesTransferred)) };
+                // To no file: the ranges are checksummed as they arrive, nothing is kept.
+                var options = new DownloadOptions { Progress = new Downloader.ProgressFeed(display) };
                 var downloaded = await client.DownloadAsync(Identifier.FromId(file.Id), Stream.Null, options, cancellationToken).ConfigureAwait(false);
-                display.Completed($"downloaded {file.Name} to compare: {Format.Bytes(downloaded.Bytes)} in {Format.Duration(downloaded.Elapsed)}");
+                display.Completed($"downloaded {file.Name} to compare: {Downloader.Figures(downloaded)}");
                 return downloaded;
             }
             catch (Exception)

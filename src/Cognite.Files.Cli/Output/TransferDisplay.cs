@@ -25,12 +25,63 @@ internal interface IFileProgress
 
     /// <summary>The file failed or was cancelled; <paramref name="line"/> says so.</summary>
     void Failed(string line);
+
+    /// <summary>The transfer of the file is given up to be started anew (its bar goes, silently; a new one follows).</summary>
+    void Abandon();
 }
 
 /// <summary>Hands out a progress sink per file of a transfer.</summary>
 internal interface ITransferReporter
 {
     IFileProgress Start(string label, long? totalBytes);
+
+    /// <summary>A line about the run that belongs to no bar (above the bars on a terminal, on stdout otherwise; none with <c>--json</c>).</summary>
+    void Note(string line);
+}
+
+/// <summary>
+/// A file's display that appears with the first thing to show: a resume that the library refuses before it sends
+/// anything (its source changed, its journal is in use or of an older version) shows no bar and no progress, only
+/// its error line. A failure before the display appeared says nothing here: the error line follows.
+/// </summary>
+internal sealed class DeferredFileProgress(ITransferReporter reporter, string label, long? totalBytes) : IFileProgress
+{
+    private readonly Lock _gate = new();
+    private IFileProgress? _display;
+
+    private IFileProgress Display
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _display ??= reporter.Start(label, totalBytes);
+            }
+        }
+    }
+
+    private IFileProgress? Started
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _display;
+            }
+        }
+    }
+
+    public void AlreadyDone(long bytes) => Display.AlreadyDone(bytes);
+
+    public void KnownTotal(long totalBytes) => Display.KnownTotal(totalBytes);
+
+    public void Report(long bytesDone) => Display.Report(bytesDone);
+
+    public void Completed(string line) => Display.Completed(line);
+
+    public void Failed(string line) => Started?.Failed(line);
+
+    public void Abandon() => Started?.Abandon();
 }
 
 /// <summary>
@@ -136,6 +187,14 @@ internal static class TransferDisplay
     {
         public IFileProgress Start(string label, long? totalBytes) => this;
 
+        public void Note(string line)
+        {
+        }
+
+        public void Abandon()
+        {
+        }
+
         public void AlreadyDone(long bytes)
         {
         }
@@ -168,6 +227,8 @@ internal static class TransferDisplay
             Write($"{verb} start: {label}" + (totalBytes is { } t ? $" ({Format.Bytes(t)})" : string.Empty));
             return new File(this, label, totalBytes);
         }
+
+        public void Note(string line) => Write(line);
 
         private void Write(string line)
         {
@@ -212,6 +273,10 @@ internal static class TransferDisplay
             public void Completed(string line) => owner.Write(line);
 
             public void Failed(string line) => owner.Write(line);
+
+            public void Abandon()
+            {
+            }
         }
     }
 
@@ -242,7 +307,24 @@ internal static class TransferDisplay
             return new File(this, task);
         }
 
+        public void Note(string line) => context.Console.MarkupLine(Markup.Escape(line));
+
         private static string Shorten(string label) => label.Length <= 40 ? label : "…" + label[^39..];
+
+        /// <summary>
+        /// Takes back what an abandoned file's bar added to the total (and what its resume had taken off the total's
+        /// size as done before): its new start counts from zero again.
+        /// </summary>
+        private void Abandoned(ProgressTask task, long before)
+        {
+            var done = _done.TryRemove(task, out var d) ? d : 0;
+            var sum = Interlocked.Add(ref _totalDone, -done);
+            if (total is not null)
+            {
+                total.MaxValue += before;
+                total.Value = Math.Min(total.MaxValue, sum);
+            }
+        }
 
         private void Add(ProgressTask task, long bytesDone)
         {
@@ -263,10 +345,13 @@ internal static class TransferDisplay
 
         private sealed class File(LiveReporter owner, ProgressTask task) : IFileProgress
         {
+            private long _before;
+
             public void AlreadyDone(long bytes)
             {
                 lock (task)
                 {
+                    _before = bytes;
                     task.MaxValue = Math.Max(1, task.MaxValue - bytes);
                     task.Description += " [dim](" + Markup.Escape(Format.Bytes(bytes)) + " " + Words(owner.Verb).Before + ")[/]";
                     if (owner.Total is { } t)
@@ -310,6 +395,16 @@ internal static class TransferDisplay
                 task.HideWhenCompleted = true;
                 task.StopTask();
                 owner.Console.MarkupLine("[red]✘[/] " + Markup.Escape(line));
+            }
+
+            public void Abandon()
+            {
+                lock (task)
+                {
+                    task.HideWhenCompleted = true;
+                    task.StopTask();
+                    owner.Abandoned(task, _before);
+                }
             }
         }
     }

@@ -65,16 +65,16 @@ internal static class Downloader
     }
 
     /// <summary>
-    /// Feeds a file's display from the library's download progress. The size becomes known with the first report. When
-    /// a resume was possible (<paramref name="resuming"/>), the first report made before any range is fetched is the
-    /// bytes already there: those become the display's "already downloaded", and later figures count from them.
+    /// Feeds a file's display from the library's download progress. The size becomes known with the first report. What a
+    /// resume found already downloaded (<see cref="DownloadProgress.BytesSkipped"/>, in every report) becomes the
+    /// display's "already downloaded", and the display counts only what this run fetches. A resume that starts over
+    /// (the file changed on CDF) says 0 there, so nothing is taken as downloaded before.
     /// </summary>
-    public sealed class ProgressFeed(IFileProgress display, bool resuming) : IProgress<DownloadProgress>
+    public sealed class ProgressFeed(IFileProgress display) : IProgress<DownloadProgress>
     {
         private readonly Lock _gate = new();
         private bool _started;
         private bool _totalKnown;
-        private long _before;
 
         public void Report(DownloadProgress value)
         {
@@ -89,15 +89,13 @@ internal static class Downloader
                 if (!_started)
                 {
                     _started = true;
-                    if (resuming && value.BytesTransferred > 0)
+                    if (value.BytesSkipped > 0)
                     {
-                        _before = value.BytesTransferred;
-                        display.AlreadyDone(_before);
-                        return;
+                        display.AlreadyDone(value.BytesSkipped);
                     }
                 }
 
-                display.Report(value.BytesTransferred - _before);
+                display.Report(value.BytesTransferred - value.BytesSkipped);
             }
         }
     }

@@ -1,13 +1,13 @@
-using System.Globalization;
 using System.Text.Json;
-using Cognite.Files.Transfer;
 
 namespace Cognite.Files.Cli.Transfers;
 
 /// <summary>
 /// What the CLI needs besides the engine's journal to resume an upload in a later process: the source file and where
 /// the upload went. Kept beside the journal as <c>&lt;journal&gt;.cli.json</c> (the engine rewrites the journal itself,
-/// so the CLI does not add fields to it). No secrets: the pre-signed URLs stay in the journal only.
+/// so the CLI does not add fields to it). No secrets: the pre-signed URLs stay in the journal only. Whether the source
+/// is still the content the upload began with is the library's check (its journal records the source's fingerprint),
+/// not the sidecar's; sidecars of older versions that hold a fingerprint still load (the fields are ignored).
 /// </summary>
 internal sealed class JournalSidecar
 {
@@ -33,88 +33,16 @@ internal sealed class JournalSidecar
     /// <summary>The upload was asked to store its checksum in the file's metadata (<c>--store-checksum</c>, sync): a resume does too.</summary>
     public bool StoreChecksum { get; set; }
 
-    /// <summary>The source's length when the upload began (null in sidecars of older versions).</summary>
-    public long? SourceLength { get; set; }
-
-    /// <summary>The source's modification time (UTC ticks) when the upload began.</summary>
-    public long? SourceModifiedTicks { get; set; }
-
-    /// <summary>Checksum of the source's first MiB when the upload began.</summary>
-    public string? HeadChecksum { get; set; }
-
-    /// <summary>Checksum of the source's last MiB when the upload began.</summary>
-    public string? TailChecksum { get; set; }
-
-    /// <summary>
-    /// Records what the library's resume checks (length, modification time, first and last MiB), so that the CLI can
-    /// say which of them fails instead of the library's one message for all of them.
-    /// </summary>
-    public JournalSidecar WithSourceFingerprint()
-    {
-        var info = new FileInfo(Source);
-        SourceLength = info.Length;
-        SourceModifiedTicks = info.LastWriteTimeUtc.Ticks;
-        (HeadChecksum, TailChecksum) = EdgeChecksums(Source, info.Length);
-        return this;
-    }
-
-    /// <summary>
-    /// What changed in the source since the upload began, in words (null when nothing the resume checks did, or when
-    /// this sidecar predates the fingerprint). The checks run in the library's order: length, modification time,
-    /// first MiB, last MiB.
-    /// </summary>
-    public string? DescribeSourceChange()
-    {
-        if (SourceLength is not { } length || SourceModifiedTicks is not { } ticks)
-        {
-            return null;
-        }
-
-        var info = new FileInfo(Source);
-        if (info.Length != length)
-        {
-            return string.Create(CultureInfo.InvariantCulture, $"its length is now {info.Length} bytes, it was {length} when the upload began");
-        }
-
-        if (info.LastWriteTimeUtc.Ticks != ticks)
-        {
-            return string.Create(CultureInfo.InvariantCulture, $"its modification time is now {info.LastWriteTimeUtc:yyyy-MM-dd HH:mm:ss.fff'Z'}, it was {new DateTime(ticks, DateTimeKind.Utc):yyyy-MM-dd HH:mm:ss.fff'Z'} when the upload began (same length)");
-        }
-
-        var (head, tail) = EdgeChecksums(Source, info.Length);
-        if (HeadChecksum is not null && head != HeadChecksum)
-        {
-            return "the content of its first MiB changed since the upload began (same length and modification time)";
-        }
-
-        if (TailChecksum is not null && tail != TailChecksum)
-        {
-            return "the content of its last MiB changed since the upload began (same length and modification time)";
-        }
-
-        return null;
-    }
-
-    private static (string Head, string Tail) EdgeChecksums(string path, long length)
-    {
-        const int Edge = 1024 * 1024;
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-        var buffer = new byte[(int)Math.Min(Edge, length)];
-        stream.ReadExactly(buffer);
-        var head = ContentChecksum.Compute(buffer);
-        stream.Position = Math.Max(0, length - buffer.Length);
-        stream.ReadExactly(buffer);
-        return (head, ContentChecksum.Compute(buffer));
-    }
-
     public static string PathFor(string journalPath) => journalPath + ".cli.json";
 
     /// <summary>
     /// Writes the sidecar owner-only, like the journal beside it (it names the source file and the project): a new
     /// temporary file, created 0600, moved into place. Opening an existing sidecar instead would keep its permissions,
-    /// whatever they are; the move also means a reader never sees a half-written one.
+    /// whatever they are; the move also means a reader never sees a half-written one. With <paramref name="createNew"/>
+    /// (a new upload) an existing sidecar is never replaced: it belongs to another upload's journal, and the run fails
+    /// with a usage error instead.
     /// </summary>
-    public void Save(string journalPath)
+    public void Save(string journalPath, bool createNew = false)
     {
         var path = Path.GetFullPath(PathFor(journalPath));
         var directory = Path.GetDirectoryName(path)!;
@@ -133,7 +61,12 @@ internal sealed class JournalSidecar
                 JsonSerializer.Serialize(stream, this, Options);
             }
 
-            File.Move(temporary, path, overwrite: true);
+            File.Move(temporary, path, overwrite: !createNew);
+        }
+        catch (IOException) when (createNew && File.Exists(path))
+        {
+            File.Delete(temporary);
+            throw new CliUsageException($"'{journalPath}' is the journal of another upload (its '{Path.GetFileName(path)}' is there): resume it with 'cognite-files resume', or give another --journal");
         }
         catch
         {

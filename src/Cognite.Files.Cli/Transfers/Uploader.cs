@@ -38,7 +38,9 @@ internal sealed class Uploader(CogniteFilesClient client)
     /// Uploads <paramref name="path"/> to <paramref name="target"/>. With <paramref name="storeChecksum"/> the library
     /// then writes the content's checksum into the file's metadata (<see cref="ContentChecksum.MetadataKey"/>), so that
     /// later runs (sync, download, verify, ls) compare checksums; a failure to do so, the content being uploaded, is a
-    /// <see cref="CogniteUploadException"/> with <see cref="UploadFailureReason.ChecksumNotStored"/>.
+    /// <see cref="CogniteUploadException"/> with <see cref="UploadFailureReason.ChecksumNotStored"/>. Without it, new
+    /// content for an existing file has a checksum of the old content removed by the library
+    /// (<see cref="UploadFailureReason.StaleChecksumNotRemoved"/> if that fails).
     /// </summary>
     public Task<UploadResult> UploadAsync(string path, UploadDestination target, string journalPath, bool storeChecksum, IProgress<UploadProgress> progress, CancellationToken cancellationToken)
     {

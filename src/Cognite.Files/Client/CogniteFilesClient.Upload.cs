@@ -50,7 +50,9 @@ public sealed partial class CogniteFilesClient
 
     /// <summary>
     /// Uploads the local file at <paramref name="path"/> as the new content of the existing file <paramref name="file"/>
-    /// (<c>uploadlink</c> for one PUT, <c>multiuploadlink</c> for parts).
+    /// (<c>uploadlink</c> for one PUT, <c>multiuploadlink</c> for parts). A checksum of the previous content stored in
+    /// its metadata (<see cref="ContentChecksum.MetadataKey"/>) is replaced with <see cref="UploadOptions.StoreChecksum"/>,
+    /// removed without it (<see cref="UploadFailureReason.StaleChecksumNotRemoved"/> if that fails, the content uploaded).
     /// </summary>
     /// <param name="file">The existing file.</param>
     /// <param name="path">The local file; it must not change during the upload.</param>
@@ -63,7 +65,11 @@ public sealed partial class CogniteFilesClient
         return await UploadEngine.UploadAsync(CreateRequest(source, target, options), cancellationToken).ConfigureAwait(false);
     }
 
-    /// <summary>Uploads <paramref name="content"/> (from its current position; not disposed) as the new content of the existing file <paramref name="file"/>.</summary>
+    /// <summary>
+    /// Uploads <paramref name="content"/> (from its current position; not disposed) as the new content of the existing
+    /// file <paramref name="file"/>; a stored checksum of the previous content is replaced or removed as for
+    /// <see cref="UploadAsync(Identifier, string, UploadOptions?, CancellationToken)"/>.
+    /// </summary>
     /// <param name="file">The existing file.</param>
     /// <param name="content">The bytes; a non-seekable stream needs <see cref="UploadOptions.ContentLength"/>.</param>
     /// <param name="options">Progress, journal, content length and transfer settings of this call.</param>
@@ -132,6 +138,6 @@ public sealed partial class CogniteFilesClient
     private MultipartUploadEngine CreateUploadEngine()
     {
         var steps = new CdfMultipartUploadSteps(Api, PresignedUrls, TimeProvider, RootUri);
-        return new MultipartUploadEngine(steps, Transfer, TimeProvider, logger: LoggerFactory.CreateLogger("Cognite.Files.Transfer"));
+        return new MultipartUploadEngine(steps, Transfer, TimeProvider, LoggerFactory.CreateLogger("Cognite.Files.Transfer"), new CdfFileMetadataRemoval(Api));
     }
 }

@@ -44,6 +44,14 @@ public enum UploadFailureReason
     /// journal's lock, and two runs of one journal would each send every missing part. Nothing was sent.
     /// </summary>
     JournalInUse,
+
+    /// <summary>
+    /// New content was uploaded and confirmed into an existing file whose metadata held the checksum of its previous
+    /// content (<see cref="Transfer.ContentChecksum.MetadataKey"/>), and removing that pair failed: until it is removed
+    /// or replaced, every download that verifies against it fails. <see cref="CogniteUploadException.FileId"/> names the
+    /// file; the update's error is the <see cref="System.Exception.InnerException"/>.
+    /// </summary>
+    StaleChecksumNotRemoved,
 }
 
 /// <summary>Which check found that an upload's source changed; see <see cref="CogniteUploadException.SourceChange"/>.</summary>

@@ -3,9 +3,18 @@ using Cognite.Files.Models;
 namespace Cognite.Files.Transfer;
 
 /// <summary>Progress of one download. Monotonic; <see cref="BytesTransferred"/> ends equal to <see cref="TotalBytes"/> when that is known.</summary>
-/// <param name="BytesTransferred">Bytes written to the destination so far.</param>
+/// <param name="BytesTransferred">Bytes at the destination so far (a resume's bytes already there included).</param>
 /// <param name="TotalBytes">The content length, when the server announced it.</param>
-public readonly record struct DownloadProgress(long BytesTransferred, long? TotalBytes);
+public readonly record struct DownloadProgress(long BytesTransferred, long? TotalBytes)
+{
+    /// <summary>
+    /// Bytes a resume found already downloaded when it started (in the temporary file, checked), included in
+    /// <see cref="BytesTransferred"/>; the same in every report of one download, from the first on, and 0 for a download
+    /// that starts from nothing (or starts over). <see cref="BytesTransferred"/> less this is what this call fetched, as
+    /// <see cref="DownloadResult.BytesSkipped"/> says at the end.
+    /// </summary>
+    public long BytesSkipped { get; init; }
+}
 
 /// <summary>The outcome of a successful download.</summary>
 /// <param name="Bytes">The content length: bytes at the destination (a resume's bytes already there included).</param>
@@ -40,7 +49,8 @@ public sealed class DownloadOptions
 
     /// <summary>
     /// Receives the bytes written so far, coalesced like <see cref="UploadOptions.Progress"/>, with the final report always
-    /// made; monotonic (a retried range continues where it stopped). A resume first reports the bytes it already has.
+    /// made; monotonic (a retried range continues where it stopped). A resume first reports the bytes it already has,
+    /// and every report says how many those were (<see cref="DownloadProgress.BytesSkipped"/>).
     /// <see cref="DownloadProgress.TotalBytes"/> is known from the first response on.
     /// </summary>
     public IProgress<DownloadProgress>? Progress { get; set; }

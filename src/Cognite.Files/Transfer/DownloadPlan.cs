@@ -48,6 +48,7 @@ internal sealed class DownloadProgressTracker(IProgress<DownloadProgress>? progr
     private readonly ProgressThrottle _throttle = new(time);
     private long _bytes;
     private long? _total;
+    private long _skipped;
     private DownloadProgress? _last;
 
     public long Bytes => Interlocked.Read(ref _bytes);
@@ -59,6 +60,7 @@ internal sealed class DownloadProgressTracker(IProgress<DownloadProgress>? progr
         {
             _total = total;
             _bytes = alreadyDone;
+            _skipped = alreadyDone;
             if (alreadyDone > 0)
             {
                 Report(force: true);
@@ -98,7 +100,7 @@ internal sealed class DownloadProgressTracker(IProgress<DownloadProgress>? progr
             return;
         }
 
-        var value = new DownloadProgress(_bytes, _total);
+        var value = new DownloadProgress(_bytes, _total) { BytesSkipped = _skipped };
         if (value == _last || !_throttle.ShouldReport(force))
         {
             return;

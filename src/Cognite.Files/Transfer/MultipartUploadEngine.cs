@@ -45,6 +45,7 @@ internal sealed partial class MultipartUploadEngine
     private readonly TimeProvider _time;
     private readonly TransferConcurrencyLimiter _limiter;
     private readonly ILogger _logger;
+    private readonly IFileMetadataRemoval? _metadataRemoval;
 
     // Built once for the client's settings, so that many small uploads do not each build one; a call with its own
     // settings builds its own.
@@ -55,7 +56,11 @@ internal sealed partial class MultipartUploadEngine
     /// <param name="defaults">The client's transfer settings (a validated copy is kept); a call may override them.</param>
     /// <param name="timeProvider">Clock for backoff, stall detection, progress coalescing and timing.</param>
     /// <param name="logger">Receives retry and failure events (never URLs with their query).</param>
-    public MultipartUploadEngine(IMultipartUploadSteps steps, TransferOptions defaults, TimeProvider? timeProvider = null, ILogger? logger = null)
+    /// <param name="metadataRemoval">
+    /// Takes a stale stored checksum off a file whose content was replaced (<see cref="CdfFileMetadataRemoval"/> for CDF);
+    /// null: <paramref name="steps"/>, when they implement it.
+    /// </param>
+    public MultipartUploadEngine(IMultipartUploadSteps steps, TransferOptions defaults, TimeProvider? timeProvider = null, ILogger? logger = null, IFileMetadataRemoval? metadataRemoval = null)
     {
         ArgumentNullException.ThrowIfNull(steps);
         ArgumentNullException.ThrowIfNull(defaults);
@@ -64,6 +69,7 @@ internal sealed partial class MultipartUploadEngine
         _time = timeProvider ?? TimeProvider.System;
         _limiter = new TransferConcurrencyLimiter(_defaults.MaxConcurrency);
         _logger = logger ?? NullLogger.Instance;
+        _metadataRemoval = metadataRemoval ?? steps as IFileMetadataRemoval;
         _defaultPartPipeline = BuildPartPipeline(_defaults);
     }
 
@@ -178,7 +184,7 @@ internal sealed partial class MultipartUploadEngine
         UploadJournal? journal = null;
         if (journalPath is not null)
         {
-            journal = UploadJournal.Create(journalPath, session, plan, fingerprint!, _time.GetUtcNow(), target.ToString());
+            journal = UploadJournal.Create(journalPath, session, plan, fingerprint!, _time.GetUtcNow(), target);
             journal.Save();
         }
 
@@ -332,10 +338,7 @@ internal sealed partial class MultipartUploadEngine
         var metadata = await _steps.ConfirmUploadedAsync(session, run.Request.Transfer.UploadedConfirmationTimeout, cancellationToken).ConfigureAwait(false);
         DeleteJournal(run.Journal);
         state.Progress.ReportFinal();
-        if (run.Request.StoreChecksum)
-        {
-            metadata = await StoreChecksumAsync(session, checksum, plan.Length, cancellationToken).ConfigureAwait(false);
-        }
+        metadata = await UpdateChecksumMetadataAsync(run, session, metadata, checksum, cancellationToken).ConfigureAwait(false);
 
         run.Activity?.SetTag("cognite.files.checksum", checksum);
         run.Activity?.SetTag("cognite.files.retries", state.Retries);
@@ -345,6 +348,57 @@ internal sealed partial class MultipartUploadEngine
             BytesSkipped = run.PartsDone.Sum(plan.GetPartLength),
             UploadId = session.UploadId,
         };
+    }
+
+    /// <summary>
+    /// Leaves the file's stored checksum (<see cref="ContentChecksum.MetadataKey"/>) describing the content just uploaded,
+    /// or absent. With <see cref="UploadRequest.StoreChecksum"/> the new value is written (replacing any). New content of an
+    /// existing file (an upload to one, or the resume of such an upload) whose confirmed metadata holds another value, that
+    /// of its previous content, has the pair removed: left there, every download that verifies would fail. A request is
+    /// made only then: a file without the pair, or whose pair already describes this content, costs none.
+    /// </summary>
+    private async Task<FileMetadata> UpdateChecksumMetadataAsync(RunContext run, UploadSession session, FileMetadata confirmed, string? checksum, CancellationToken cancellationToken)
+    {
+        var length = run.Plan.Length;
+        if (run.Request.StoreChecksum && checksum is not null)
+        {
+            return await StoreChecksumAsync(session, checksum, length, cancellationToken).ConfigureAwait(false);
+        }
+
+        var replacedContent = run.Request.Target?.Existing is not null || run.Journal is { ExistingFile: true };
+        if (replacedContent
+            && confirmed.Metadata is { } pairs
+            && pairs.TryGetValue(ContentChecksum.MetadataKey, out var held)
+            && (checksum is null || held != ContentChecksum.FormatMetadataValue(checksum, length)))
+        {
+            confirmed = await RemoveStaleChecksumAsync(session, held, checksum, length, cancellationToken).ConfigureAwait(false);
+        }
+
+        return run.Request.StoreChecksum
+            ? await StoreChecksumAsync(session, checksum, length, cancellationToken).ConfigureAwait(false) // unknown: says so
+            : confirmed;
+    }
+
+    /// <summary>
+    /// Removes the checksum of the file's previous content from its metadata. The new content is uploaded whatever
+    /// happens here, so any failure (but the caller's cancellation) says so:
+    /// <see cref="UploadFailureReason.StaleChecksumNotRemoved"/>.
+    /// </summary>
+    private async Task<FileMetadata> RemoveStaleChecksumAsync(UploadSession session, string held, string? checksum, long length, CancellationToken cancellationToken)
+    {
+        try
+        {
+            var removal = _metadataRemoval ?? throw new InvalidOperationException("This engine has no way to edit a file's metadata.");
+            return await removal.RemoveMetadataAsync(session.FileId, ContentChecksum.MetadataKey, cancellationToken).ConfigureAwait(false);
+        }
+        catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            var uploaded = string.Create(CultureInfo.InvariantCulture, $"File id {session.FileId} is uploaded ({length} bytes, complete and confirmed){(checksum is null ? string.Empty : " with checksum " + checksum)}");
+            throw new CogniteUploadException(
+                $"{uploaded}, but its metadata still holds the checksum of its previous content (\"{ContentChecksum.MetadataKey}\": \"{held}\"), and removing it failed: {ex.Message} "
+                + "Until it is removed or replaced, downloads that verify the content fail: upload the content again with StoreChecksum, or remove the pair.",
+                UploadFailureReason.StaleChecksumNotRemoved, uploadId: session.UploadId, fileId: session.FileId, innerException: ex);
+        }
     }
 
     /// <summary>

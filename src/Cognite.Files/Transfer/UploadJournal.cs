@@ -57,13 +57,16 @@ internal sealed class UploadJournal
 
     public string Target { get; set; } = string.Empty;
 
+    /// <summary>The upload replaces the content of an existing file (so a resume too takes a stale stored checksum off it).</summary>
+    public bool ExistingFile { get; set; }
+
     [JsonIgnore]
     public string? Path { get; set; }
 
     [JsonIgnore]
     public UploadPlan Plan => new(Length, PartSize, PartCount);
 
-    public static UploadJournal Create(string path, UploadSession session, UploadPlan plan, SourceFingerprint source, DateTimeOffset now, string target) => new()
+    public static UploadJournal Create(string path, UploadSession session, UploadPlan plan, SourceFingerprint source, DateTimeOffset now, UploadTarget target) => new()
     {
         Path = path,
         FileId = session.FileId,
@@ -74,7 +77,8 @@ internal sealed class UploadJournal
         PartCount = plan.PartCount,
         Source = source,
         CreatedTime = now,
-        Target = target,
+        Target = target.ToString(),
+        ExistingFile = target.Existing is not null,
     };
 
     public static UploadJournal Load(string path)

@@ -87,6 +87,12 @@ public sealed class UploadOptions
     /// <see cref="TransferOptions.ComputeChecksum"/> (an <see cref="ArgumentException"/> before any request otherwise).
     /// If the update fails, the content is still uploaded: a <see cref="CogniteUploadException"/> with
     /// <see cref="UploadFailureReason.ChecksumNotStored"/> names the file (and the checksum) and holds the update's error.
+    /// <para>
+    /// Without it, new content for an existing file (or the resume of such an upload) never keeps a checksum of the
+    /// previous content: when the file's metadata holds one that does not describe the new content, the pair is removed
+    /// after completion (<c>metadata: {remove: [key]}</c>; no request when there is none), so that downloads do not
+    /// verify against it. If that update fails, the content is still uploaded: <see cref="UploadFailureReason.StaleChecksumNotRemoved"/>.
+    /// </para>
     /// </summary>
     public bool StoreChecksum { get; set; }
 }

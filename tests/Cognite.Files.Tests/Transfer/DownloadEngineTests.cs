@@ -451,8 +451,9 @@ public class DownloadEngineTests
         Assert.That(result.Checksum, Is.EqualTo(server.Checksum()), "the journaled ranges' CRCs (re-read) combine with the new ones");
         Assert.That(result.BytesSkipped, Is.EqualTo(4 * Range));
         Assert.That(result.Bytes, Is.EqualTo(length));
-        Assert.That(progress.Values[0], Is.EqualTo(new DownloadProgress(4 * Range, length)), "a resume reports what it has first");
-        Assert.That(progress.Values[^1], Is.EqualTo(new DownloadProgress(length, length)));
+        Assert.That(progress.Values[0], Is.EqualTo(new DownloadProgress(4 * Range, length) { BytesSkipped = 4 * Range }), "a resume reports what it has first");
+        Assert.That(progress.Values.Select(p => p.BytesSkipped), Is.All.EqualTo(4 * Range), "every report says what was there at the start");
+        Assert.That(progress.Values[^1], Is.EqualTo(new DownloadProgress(length, length) { BytesSkipped = 4 * Range }));
         Assert.That(FilesLeft(), Is.EqualTo(new[] { "out.bin" }), "journal deleted on success");
     }
 
@@ -630,9 +631,11 @@ public class DownloadEngineTests
         server.OnGet = null;
         (server.Seed, server.ETag) = (2, "\"v2\""); // the object changed; CDF's metadata did not (yet)
         var before = server.Gets.Count;
-        var result = await client.DownloadAsync(File1, Dest());
+        var progress = new RecordingProgress<DownloadProgress>();
+        var result = await client.DownloadAsync(File1, Dest(), new DownloadOptions { Progress = progress });
 
         var gets = server.Gets.Skip(before).ToList();
+        Assert.That(progress.Values.Select(p => p.BytesSkipped), Is.All.Zero, "nothing kept: nothing reported as already there");
         Assert.That((gets[0].From, gets[0].To, gets[0].IfMatch), Is.EqualTo(((long?)0, (long?)0, "\"v1\"")), "one byte asks whether the kept version is still there");
         Assert.That(gets.Skip(1).Select(g => (g.From!.Value, g.To!.Value)).Order(), Is.EqualTo(Partition(6 * Range, Range)), "then every range again");
         Assert.That(gets[1].IfMatch, Is.Null, "a new first GET learns the new ETag");

@@ -12,7 +12,7 @@ internal sealed record PutCall(int PartIndex, int Attempt, Stream Body, Cancella
 /// In-memory multipart "server": records every attempt per part, keeps the last accepted bytes per part, tracks
 /// PUTs in flight. <see cref="OnPut"/> may read part of the body, stall or throw to simulate faults.
 /// </summary>
-internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) : IMultipartUploadSteps
+internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) : IMultipartUploadSteps, IFileMetadataRemoval
 {
     private int _inFlight;
     private int _maxInFlight;
@@ -117,10 +117,13 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
     /// <summary>The confirmation timeouts the engine passed, in call order.</summary>
     public ConcurrentQueue<TimeSpan> ConfirmTimeouts { get; } = new();
 
+    /// <summary>The metadata pairs the confirmed file holds (none by default).</summary>
+    public Dictionary<string, string>? ConfirmedMetadata { get; set; }
+
     public Task<FileMetadata> ConfirmUploadedAsync(UploadSession session, TimeSpan timeout, CancellationToken cancellationToken)
     {
         ConfirmTimeouts.Enqueue(timeout);
-        return Task.FromResult(new FileMetadata { Id = session.FileId, Name = "fake", Uploaded = true });
+        return Task.FromResult(new FileMetadata { Id = session.FileId, Name = "fake", Uploaded = true, Metadata = ConfirmedMetadata is null ? null : new Dictionary<string, string>(ConfirmedMetadata) });
     }
 
     /// <summary>The metadata pairs added, in call order.</summary>
@@ -138,6 +141,25 @@ internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) :
 
         MetadataAdded.Enqueue((fileId, key, value));
         return Task.FromResult(new FileMetadata { Id = fileId, Name = "fake", Uploaded = true, Metadata = new Dictionary<string, string> { [key] = value } });
+    }
+
+    /// <summary>The metadata keys removed, in call order.</summary>
+    public ConcurrentQueue<(long FileId, string Key)> MetadataRemoved { get; } = new();
+
+    /// <summary>When set, throws instead of removing metadata.</summary>
+    public Func<Exception>? OnRemoveMetadata { get; set; }
+
+    public Task<FileMetadata> RemoveMetadataAsync(long fileId, string key, CancellationToken cancellationToken)
+    {
+        if (OnRemoveMetadata is { } fail)
+        {
+            throw fail();
+        }
+
+        MetadataRemoved.Enqueue((fileId, key));
+        var left = new Dictionary<string, string>(ConfirmedMetadata ?? []);
+        left.Remove(key);
+        return Task.FromResult(new FileMetadata { Id = fileId, Name = "fake", Uploaded = true, Metadata = left });
     }
 
     public byte[] Assembled() => Parts.OrderBy(p => p.Key).SelectMany(p => p.Value).ToArray();

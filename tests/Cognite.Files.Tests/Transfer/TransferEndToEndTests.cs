@@ -41,7 +41,8 @@ public class TransferEndToEndTests
         _emulator.Faults.BandwidthBytesPerSecondPerConnection = null;
     }
 
-    private CogniteFilesClient Client(int attempts = 6, int concurrency = 4) => new(
+    /// <summary>A client of the emulator; <paramref name="api"/>, when given, is the primary handler of its API requests (to watch them).</summary>
+    private CogniteFilesClient Client(int attempts = 6, int concurrency = 4, HttpMessageHandler? api = null) => new(
         new CogniteFilesClientOptions
         {
             BaseUrl = new Uri(_emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority)),
@@ -60,7 +61,11 @@ public class TransferEndToEndTests
                 UploadedConfirmationTimeout = TimeSpan.FromSeconds(10),
             },
         },
-        new StaticAccessTokenProvider("e2e-token"));
+        new StaticAccessTokenProvider("e2e-token"),
+        null,
+        null,
+        api,
+        null);
 
     private (string Path, byte[] Content) WriteFile(int length, int seed)
     {
@@ -205,6 +210,86 @@ public class TransferEndToEndTests
         Assert.That(result.File.Metadata, Is.EquivalentTo(stored.Metadata), "the result carries the updated metadata");
         Assert.That(ContentChecksum.TryParseMetadataValue(stored.Metadata![ContentChecksum.MetadataKey], out var checksum, out var length), Is.True);
         Assert.That((checksum, length), Is.EqualTo((result.Checksum, (long)content.Length)));
+    }
+
+    /// <summary>Counts the API's <c>POST …/files/update</c> requests, then sends them on.</summary>
+    private sealed class UpdateCounter() : DelegatingHandler(Cognite.Files.Http.CogniteHttpPipeline.CreatePrimaryHandler(decompress: true))
+    {
+        private int _updates;
+
+        public int Updates => Volatile.Read(ref _updates);
+
+        protected override Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken)
+        {
+            if (request.RequestUri!.AbsolutePath.EndsWith("/files/update", StringComparison.Ordinal))
+            {
+                Interlocked.Increment(ref _updates);
+            }
+
+            return base.SendAsync(request, cancellationToken);
+        }
+    }
+
+    [TestCase(3 * PartSize + 5, TestName = "New_content_for_a_file_with_a_stored_checksum_removes_it_and_downloads_pass(multipart)")]
+    [TestCase(100, TestName = "New_content_for_a_file_with_a_stored_checksum_removes_it_and_downloads_pass(one request)")]
+    public async Task New_content_for_a_file_with_a_stored_checksum_removes_it_and_downloads_pass(int length)
+    {
+        var externalId = "e2e-stale-" + length;
+        var (first, _) = WriteFile((2 * PartSize) + 3, 20);
+        var (second, content) = WriteFile(length, 21);
+        using var counter = new UpdateCounter();
+        using var client = Client(api: counter);
+        var options = new UploadOptions { Transfer = new TransferOptions { SingleUploadThreshold = 1000, MinimumPartSize = 1, PartSize = PartSize } };
+        var created = await client.UploadAsync(
+            new FileCreate { Name = "stale.bin", ExternalId = externalId, Metadata = new Dictionary<string, string> { ["site"] = "A" } }, first, new UploadOptions { StoreChecksum = true });
+        var updatesBefore = counter.Updates;
+
+        var result = await client.UploadAsync(Identifier.FromExternalId(externalId), second, options);
+
+        Assert.That(counter.Updates - updatesBefore, Is.EqualTo(1), "one update: the removal");
+        var stored = await client.RetrieveAsync(created.File.Id);
+        Assert.That(stored.Metadata, Is.EquivalentTo(new Dictionary<string, string> { ["site"] = "A" }), "the stale pair is gone, the others stay");
+        Assert.That(result.File.Metadata, Is.EquivalentTo(stored.Metadata), "the result carries the updated metadata");
+        var copy = Path.Combine(_dir, $"stale-copy-{length}.bin");
+        var downloaded = await client.DownloadAsync(Identifier.FromId(created.File.Id), copy);
+        Assert.That(File.ReadAllBytes(copy), Is.EqualTo(content), "the download's check no longer meets the old content's checksum");
+        Assert.That(downloaded.Verified, Is.False, "nothing stored to verify against");
+
+        // Again, now without a stored checksum: no request beyond the upload's own.
+        var again = counter.Updates;
+        await client.UploadAsync(Identifier.FromExternalId(externalId), first, options);
+        Assert.That(counter.Updates, Is.EqualTo(again), "no update when the file holds no checksum");
+
+        // And with StoreChecksum the new value replaces the old one, in one update.
+        await client.UploadAsync(Identifier.FromExternalId(externalId), first, new UploadOptions { StoreChecksum = true });
+        await client.UploadAsync(Identifier.FromExternalId(externalId), second, new UploadOptions { StoreChecksum = true });
+        Assert.That((await client.RetrieveAsync(created.File.Id)).Metadata![ContentChecksum.MetadataKey], Is.EqualTo(ContentChecksum.FormatMetadataValue(ContentChecksum.Compute(content), content.Length)));
+        Assert.That((await client.DownloadAsync(Identifier.FromId(created.File.Id), copy, new DownloadOptions { Overwrite = true })).Verified, Is.True);
+    }
+
+    [Test]
+    public async Task A_resumed_upload_into_a_file_with_a_stored_checksum_removes_it()
+    {
+        var externalId = "e2e-stale-resume";
+        var (first, _) = WriteFile(PartSize + 1, 22);
+        var (second, content) = WriteFile(5 * PartSize, 23);
+        using var client = Client();
+        var created = await client.UploadAsync(new FileCreate { Name = "stale-resume.bin", ExternalId = externalId }, first, new UploadOptions { StoreChecksum = true });
+        var journal = Path.Combine(_dir, "stale-resume.journal");
+        _emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { PartIndex = 3, Kind = FaultKind.Status500 }] });
+        using (var failing = Client(attempts: 1, concurrency: 1))
+        {
+            await Assert.ThrowsAsync<CogniteUploadException>(() => failing.UploadAsync(Identifier.FromExternalId(externalId), second, new UploadOptions { JournalPath = journal }));
+        }
+
+        _emulator.Faults.Clear();
+        var result = await client.ResumeUploadAsync(journal, second);
+
+        Assert.That(result.PartsSkipped, Is.EqualTo(3));
+        Assert.That((await client.RetrieveAsync(created.File.Id)).Metadata ?? new Dictionary<string, string>(), Does.Not.ContainKey(ContentChecksum.MetadataKey));
+        var copy = Path.Combine(_dir, "stale-resume-copy.bin");
+        await client.DownloadAsync(Identifier.FromId(created.File.Id), copy);
+        Assert.That(File.ReadAllBytes(copy), Is.EqualTo(content));
     }
 
     [Test]
