@@ -138,6 +138,6 @@ public sealed partial class CogniteFilesClient
     private MultipartUploadEngine CreateUploadEngine()
     {
         var steps = new CdfMultipartUploadSteps(Api, PresignedUrls, TimeProvider, RootUri);
-        return new MultipartUploadEngine(steps, Transfer, TimeProvider, LoggerFactory.CreateLogger("Cognite.Files.Transfer"), new CdfFileMetadataRemoval(Api));
+        return new MultipartUploadEngine(steps, Transfer, TimeProvider, LoggerFactory.CreateLogger("Cognite.Files.Transfer"));
     }
 }

@@ -182,11 +182,24 @@ internal sealed class CdfMultipartUploadSteps : IMultipartUploadSteps
 
     /// <inheritdoc />
     /// <remarks><c>POST /files/update</c> with <c>metadata: {add: {key: value}}</c>: the file's other pairs stay.</remarks>
-    public async Task<FileMetadata> AddMetadataAsync(long fileId, string key, string value, CancellationToken cancellationToken)
+    public Task<FileMetadata> AddMetadataAsync(long fileId, string key, string value, CancellationToken cancellationToken)
     {
         ArgumentException.ThrowIfNullOrEmpty(key);
         ArgumentNullException.ThrowIfNull(value);
-        var update = new FileUpdateItem { Id = fileId, Update = new FileUpdate { Metadata = new MetadataUpdate { Add = new Dictionary<string, string> { [key] = value } } } };
+        return UpdateMetadataAsync(fileId, new MetadataUpdate { Add = new Dictionary<string, string> { [key] = value } }, cancellationToken);
+    }
+
+    /// <inheritdoc />
+    /// <remarks><c>POST /files/update</c> with <c>metadata: {remove: [key]}</c>: the file's other pairs stay.</remarks>
+    public Task<FileMetadata> RemoveMetadataAsync(long fileId, string key, CancellationToken cancellationToken)
+    {
+        ArgumentException.ThrowIfNullOrEmpty(key);
+        return UpdateMetadataAsync(fileId, new MetadataUpdate { Remove = [key] }, cancellationToken);
+    }
+
+    private async Task<FileMetadata> UpdateMetadataAsync(long fileId, MetadataUpdate metadata, CancellationToken cancellationToken)
+    {
+        var update = new FileUpdateItem { Id = fileId, Update = new FileUpdate { Metadata = metadata } };
         var result = await _api.UpdateFilesAsync(new FileUpdateRequest { Items = [update] }, cancellationToken).ConfigureAwait(false);
         return result.Items.Count == 1
             ? result.Items[0]

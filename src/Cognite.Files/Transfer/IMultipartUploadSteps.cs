@@ -85,4 +85,7 @@ internal interface IMultipartUploadSteps
 
     /// <summary>Adds (or replaces) one metadata pair of the file, keeping its other pairs, and returns the updated metadata.</summary>
     Task<FileMetadata> AddMetadataAsync(long fileId, string key, string value, CancellationToken cancellationToken);
+
+    /// <summary>Removes one metadata pair of the file, keeping its other pairs, and returns the updated metadata.</summary>
+    Task<FileMetadata> RemoveMetadataAsync(long fileId, string key, CancellationToken cancellationToken);
 }

@@ -45,7 +45,6 @@ internal sealed partial class MultipartUploadEngine
     private readonly TimeProvider _time;
     private readonly TransferConcurrencyLimiter _limiter;
     private readonly ILogger _logger;
-    private readonly IFileMetadataRemoval? _metadataRemoval;
 
     // Built once for the client's settings, so that many small uploads do not each build one; a call with its own
     // settings builds its own.
@@ -56,11 +55,7 @@ internal sealed partial class MultipartUploadEngine
     /// <param name="defaults">The client's transfer settings (a validated copy is kept); a call may override them.</param>
     /// <param name="timeProvider">Clock for backoff, stall detection, progress coalescing and timing.</param>
     /// <param name="logger">Receives retry and failure events (never URLs with their query).</param>
-    /// <param name="metadataRemoval">
-    /// Takes a stale stored checksum off a file whose content was replaced (<see cref="CdfFileMetadataRemoval"/> for CDF);
-    /// null: <paramref name="steps"/>, when they implement it.
-    /// </param>
-    public MultipartUploadEngine(IMultipartUploadSteps steps, TransferOptions defaults, TimeProvider? timeProvider = null, ILogger? logger = null, IFileMetadataRemoval? metadataRemoval = null)
+    public MultipartUploadEngine(IMultipartUploadSteps steps, TransferOptions defaults, TimeProvider? timeProvider = null, ILogger? logger = null)
     {
         ArgumentNullException.ThrowIfNull(steps);
         ArgumentNullException.ThrowIfNull(defaults);
@@ -69,7 +64,6 @@ internal sealed partial class MultipartUploadEngine
         _time = timeProvider ?? TimeProvider.System;
         _limiter = new TransferConcurrencyLimiter(_defaults.MaxConcurrency);
         _logger = logger ?? NullLogger.Instance;
-        _metadataRemoval = metadataRemoval ?? steps as IFileMetadataRemoval;
         _defaultPartPipeline = BuildPartPipeline(_defaults);
     }
 
@@ -388,8 +382,7 @@ internal sealed partial class MultipartUploadEngine
     {
         try
         {
-            var removal = _metadataRemoval ?? throw new InvalidOperationException("This engine has no way to edit a file's metadata.");
-            return await removal.RemoveMetadataAsync(session.FileId, ContentChecksum.MetadataKey, cancellationToken).ConfigureAwait(false);
+            return await _steps.RemoveMetadataAsync(session.FileId, ContentChecksum.MetadataKey, cancellationToken).ConfigureAwait(false);
         }
         catch (Exception ex) when (ex is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {

@@ -12,7 +12,7 @@ internal sealed record PutCall(int PartIndex, int Attempt, Stream Body, Cancella
 /// In-memory multipart "server": records every attempt per part, keeps the last accepted bytes per part, tracks
 /// PUTs in flight. <see cref="OnPut"/> may read part of the body, stall or throw to simulate faults.
 /// </summary>
-internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) : IMultipartUploadSteps, IFileMetadataRemoval
+internal sealed class FakeUploadSteps(TimeProvider time, int partsForUrls = 0) : IMultipartUploadSteps
 {
     private int _inFlight;
     private int _maxInFlight;
