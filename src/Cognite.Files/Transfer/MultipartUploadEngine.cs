@@ -548,9 +548,10 @@ internal sealed partial class MultipartUploadEngine
         using var watchdog = new StallWatchdog(_time, stallTimeout, attemptCts);
         // A streamed body with Content-Length (object stores refuse chunked uploads). The 1 MiB copy buffer (pooled by
         // Stream.CopyToAsync) halves the syscalls of the 80 KiB default; measured faster on loopback (bench/results.md).
-        // PartProgressStream keeps these large reads (and checksums them) but writes them in 64 KiB slices, feeding the
+        // PartProgressStream keeps these large reads (and checksums them) but writes them in slices (240 KiB for the default
+        // stall timeout, PartProgressStream.WriteSliceFor), feeding the
         // watchdog after each, so a slow but moving link is never taken for a stall.
-        var sent = new PartProgressStream(body.OpenAttempt(), partIndex, run.Progress, watchdog, run.Checksums is null ? null : new Crc64());
+        var sent = new PartProgressStream(body.OpenAttempt(), partIndex, run.Progress, watchdog, PartProgressStream.WriteSliceFor(stallTimeout), run.Checksums is null ? null : new Crc64());
         // A small part gets a buffer of its own size, not 1 MiB.
         using var content = new PartContent(sent, body.Length, (int)Math.Clamp(body.Length, 1, CopyBufferSize), watchdog);
         try

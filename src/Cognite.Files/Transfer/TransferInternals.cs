@@ -142,7 +142,7 @@ internal sealed class ProgressTracker
 /// Aborts one part attempt that moved no bytes for the stall timeout. Checks a few times per timeout on the
 /// <see cref="TimeProvider"/>'s timer; <see cref="Touch"/> is called for every read of the part body and, when the
 /// body is copied to the request (<see cref="PartProgressStream.CopyToAsync(Stream, int, CancellationToken)"/>), after
-/// every write of at most <see cref="PartProgressStream.WriteSliceSize"/> bytes.
+/// every write of at most <see cref="PartProgressStream.WriteSliceFor"/> bytes.
 /// </summary>
 internal sealed class StallWatchdog : IDisposable
 {
@@ -202,14 +202,23 @@ internal sealed class PartStalledException(int partIndex, TimeSpan timeout, Exce
 /// with the content's (large) copy buffer. If progress were only seen on reads, one read would be followed by one
 /// buffer-sized socket write, and on a slow link that single write can outlast the stall timeout although bytes are
 /// moving. So the copy keeps the large reads (throughput) but writes to the destination in slices of at most
-/// <see cref="WriteSliceSize"/> bytes, feeding the watchdog and reporting progress after each completed write: the
+/// <see cref="WriteSliceFor"/> bytes, feeding the watchdog and reporting progress after each completed write: the
 /// watchdog's granularity no longer depends on the copy buffer.
 /// </para>
 /// </summary>
-internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTracker tracker, StallWatchdog watchdog, Crc64? checksum = null) : Stream
+internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTracker tracker, StallWatchdog watchdog, int writeSlice, Crc64? checksum = null) : Stream
 {
-    /// <summary>The largest single write to the destination during a copy (64 KiB).</summary>
-    internal const int WriteSliceSize = 64 * 1024;
+    /// <summary>The bytes a link must move per second, at least, not to be taken for stalled: 4 KiB/s.</summary>
+    internal const int SlowestMovingRate = 4 * 1024;
+
+    /// <summary>
+    /// The largest single write to the destination during a copy for a stall timeout: what a link moving
+    /// <see cref="SlowestMovingRate"/> sends within it, in whole 4 KiB, between 16 KiB and 256 KiB (240 KiB for the
+    /// default 60 s). Larger writes mean fewer system calls (256 KiB slices sent about 30% faster than 64 KiB ones at
+    /// C=1 on loopback, bench/results.md); the bound keeps any link faster than 4 KiB/s from being taken for a stall.
+    /// </summary>
+    internal static int WriteSliceFor(TimeSpan stallTimeout) =>
+        (int)Math.Clamp((long)stallTimeout.TotalSeconds * SlowestMovingRate / 4096 * 4096, 16 * 1024, 256 * 1024);
 
     private long _position;
 
@@ -265,7 +274,7 @@ internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTr
                 checksum?.Append(buffer.AsSpan(0, read));
                 for (var sent = 0; sent < read;)
                 {
-                    var n = Math.Min(read - sent, WriteSliceSize);
+                    var n = Math.Min(read - sent, writeSlice);
                     await destination.WriteAsync(buffer.AsMemory(sent, n), cancellationToken).ConfigureAwait(false);
                     sent += n;
                     Sent(n);
@@ -293,7 +302,7 @@ internal sealed class PartProgressStream(Stream inner, int partIndex, ProgressTr
                 checksum?.Append(buffer.AsSpan(0, read));
                 for (var sent = 0; sent < read;)
                 {
-                    var n = Math.Min(read - sent, WriteSliceSize);
+                    var n = Math.Min(read - sent, writeSlice);
                     destination.Write(buffer, sent, n);
                     sent += n;
                     Sent(n);

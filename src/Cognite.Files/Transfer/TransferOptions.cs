@@ -34,8 +34,9 @@ public sealed class TransferOptions
 
     /// <summary>
     /// A part attempt (or a download range attempt) that moves no body bytes for this long is aborted and retried (there
-    /// is no whole-request timeout, so a slow but moving transfer is never killed). The wait for the response after a
-    /// PUT's last byte counts as not moving. Default 60 s.
+    /// is no whole-request timeout, so a slow but moving transfer is never killed). "Moving" means at least 4 KiB a second:
+    /// a PUT body is written in slices of what such a link sends within this time (16–256 KiB), and a slice that does not
+    /// get through in time is a stall. The wait for the response after a PUT's last byte counts as not moving. Default 60 s.
     /// </summary>
     public TimeSpan StallTimeout { get; set; } = TimeSpan.FromSeconds(60);
 

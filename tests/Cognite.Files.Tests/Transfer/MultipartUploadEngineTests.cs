@@ -386,8 +386,8 @@ public class MultipartUploadEngineTests
     [Test]
     public async Task A_slow_but_moving_link_is_not_taken_for_a_stall()
     {
-        // 16 KiB/s: one 64 KiB write takes 4 s (< the 10 s stall timeout), the whole 512 KiB part 32 s. Sent as one
-        // 512 KiB write after one read, the part would look stalled for 32 s and be aborted on every attempt.
+        // 16 KiB/s: one 40 KiB write (the slice for a 10 s stall timeout) takes 2.5 s, the whole 512 KiB part 32 s. Sent as
+        // one 512 KiB write after one read, the part would look stalled for 32 s and be aborted on every attempt.
         var content = Content(512 * 1024);
         var links = new ConcurrentQueue<ThrottledWriteStream>();
         var steps = new FakeUploadSteps(_time)
@@ -410,8 +410,10 @@ public class MultipartUploadEngineTests
         Assert.That(steps.Attempts[0], Is.EqualTo(1));
         Assert.That(steps.Assembled(), Is.EqualTo(content));
         var writes = links.Single().Writes.ToList();
-        Assert.That(writes, Is.All.LessThanOrEqualTo(64 * 1024), "writes are sliced to 64 KiB");
-        Assert.That(writes, Has.Count.EqualTo(8));
+        var slice = PartProgressStream.WriteSliceFor(SlowLinkOptions().StallTimeout);
+        Assert.That(slice, Is.EqualTo(40 * 1024));
+        Assert.That(writes, Is.All.LessThanOrEqualTo(slice), "writes are sliced");
+        Assert.That(writes, Has.Count.EqualTo((content.Length + slice - 1) / slice));
         var bytes = progress.Values.Select(v => v.BytesTransferred).ToList();
         Assert.That(bytes, Is.Ordered.Ascending);
         Assert.That(bytes.Distinct().Count(), Is.GreaterThanOrEqualTo(8), "each written slice (4 s of fake time apart) is reported");

@@ -7,7 +7,9 @@ namespace Cognite.Files.Tests.Transfer;
 /// <summary>Progress coalescing: at most one report per 100 ms of the engine's clock, the first and the forced (final) ones always.</summary>
 public class ProgressThrottleTests
 {
-    private const int Slice = PartProgressStream.WriteSliceSize;
+    // A stall timeout whose write slice (256 KiB) divides the engine's 1 MiB reads, so every write is one slice.
+    private static readonly TimeSpan StallTimeout = TimeSpan.FromSeconds(64);
+    private static readonly int Slice = PartProgressStream.WriteSliceFor(StallTimeout);
 
     [Test]
     public void The_first_report_passes_then_one_per_interval_and_forced_ones_always()
@@ -32,6 +34,7 @@ public class ProgressThrottleTests
         MinimumPartSize = 1,
         PartSize = 8 * Slice,
         MaxConcurrency = 1,
+        StallTimeout = StallTimeout,
     };
 
     [Test]
@@ -54,7 +57,7 @@ public class ProgressThrottleTests
     [Test]
     public async Task Time_passing_lets_a_report_through_every_100_ms_and_the_final_one_always()
     {
-        // Every 64 KiB write takes 60 ms of the fake clock (advanced by the write itself, so the sequence is exact):
+        // Every write (one slice) takes 60 ms of the fake clock (advanced by the write itself, so the sequence is exact):
         // writes end at 60, 120, …, 480 ms; a report passes once 100 ms have gone by since the last one.
         var time = new FakeTimeProvider();
         var steps = new FakeUploadSteps(time) { Destination = _ => new ClockAdvancingStream(time, TimeSpan.FromMilliseconds(60)) };
