@@ -35,14 +35,24 @@ namespace Cognite.Files.Transfer;
 /// <item>Each range is checksummed as it is written and the CRCs are combined (<see cref="RangeChecksums"/>), so the
 /// content is read once. When the file's metadata holds <see cref="ContentChecksum.MetadataKey"/>, the length and the
 /// checksum must match it: otherwise <see cref="DownloadFailureReason.ChecksumMismatch"/>.</item>
-/// <item>Memory is bounded: each range in flight streams through one pooled buffer of <see cref="BufferSize"/> bytes;
-/// nothing holds a range, let alone the content.</item>
+/// <item>Memory is bounded: each range in flight streams through one pooled buffer (<see cref="BufferSizeFor"/>: 1 MiB,
+/// less when more than 16 ranges are in flight, 16 MiB for all of them together); nothing holds a range, let alone the
+/// content.</item>
 /// </list>
 /// </summary>
 internal sealed partial class DownloadEngine
 {
-    /// <summary>The pooled buffer each range in flight streams through (64 in flight hold 16 MiB at most).</summary>
-    internal const int BufferSize = 256 * 1024;
+    /// <summary>
+    /// The largest pooled buffer a range in flight streams through: 1 MiB reads from the socket and positional writes
+    /// cost a quarter of the CPU of 256 KiB ones on loopback (bench/results.md).
+    /// </summary>
+    internal const int BufferSize = 1024 * 1024;
+
+    /// <summary>What the buffers of all ranges in flight hold together, at most.</summary>
+    internal const int InFlightBufferBudget = 16 * 1024 * 1024;
+
+    /// <summary>The buffer of one range when <paramref name="concurrency"/> ranges are in flight: 256 KiB..1 MiB within <see cref="InFlightBufferBudget"/>.</summary>
+    internal static int BufferSizeFor(int concurrency) => Math.Clamp(InFlightBufferBudget / Math.Max(1, concurrency), 256 * 1024, BufferSize);
 
     private readonly ICogniteFilesApi _api;
     private readonly PresignedUrlClient _presigned;
@@ -559,7 +569,8 @@ internal sealed partial class DownloadEngine
         var body = await response.Content.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false);
         await using (body.ConfigureAwait(false))
         {
-            var size = cursor.Length is { } l ? (int)Math.Clamp(l, 1, BufferSize) : BufferSize;
+            var most = BufferSizeFor(run.Request.Transfer.MaxConcurrency);
+            var size = cursor.Length is { } l ? (int)Math.Clamp(l, 1, most) : most;
             var buffer = ArrayPool<byte>.Shared.Rent(size);
             try
             {

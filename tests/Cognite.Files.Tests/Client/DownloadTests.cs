@@ -11,7 +11,7 @@ namespace Cognite.Files.Tests.Client;
 /// <summary><see cref="CogniteFilesClient.DownloadAsync(Identifier, string, DownloadOptions?, CancellationToken)"/> and the stream overload over MockHttp.</summary>
 public class DownloadTests
 {
-    private static readonly byte[] Content = Enumerable.Range(0, 300_000).Select(i => (byte)(i * 7)).ToArray();
+    private static readonly byte[] Content = Enumerable.Range(0, 3_000_000).Select(i => (byte)(i * 7)).ToArray();
 
     private DirectoryInfo _dir = null!;
     private MockHttpMessageHandler _api = null!;
@@ -124,7 +124,8 @@ public class DownloadTests
     [Test]
     public async Task Progress_is_coalesced_on_the_clients_clock_with_the_final_report_always_made()
     {
-        // The fake clock does not move during the copy: only the first report passes the 100 ms throttle, then the final one.
+        // The fake clock does not move during the copy (3 MB, several 1 MiB buffers): only the first report passes the
+        // 100 ms throttle, then the final one.
         using var client = Client(new FakeTimeProvider());
         var progress = new RecordingProgress<DownloadProgress>();
 
