@@ -106,7 +106,7 @@ public sealed partial class CogniteFilesEmulator : IAsyncDisposable
             var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [], ContentRootPath = AppContext.BaseDirectory, EnvironmentName = "Production" });
             builder.Logging.ClearProviders();
             builder.Services.Configure<HostOptions>(o => o.ShutdownTimeout = TimeSpan.FromSeconds(2));
-            builder.Services.AddSingleton<IMemoryPoolFactory<byte>, ConnectionMemoryPoolFactory>(); // 64 KiB receives: see the type
+            builder.Services.AddSingleton<IMemoryPoolFactory<byte>, ConnectionMemoryPoolFactory>(); // 256 KiB receives: see the type
             if (options.CompactMemoryWhenIdle) builder.Services.AddSingleton<IdleHeapCompaction>();
             var address = IPAddress.Parse(options.Host);
             ListenOptions? apiListen = null, uploadListen = null;
