@@ -98,44 +98,37 @@ internal sealed class BandwidthLimitHandler(BandwidthLimiter limiter) : Delegati
         return response;
     }
 
-    private static void CopyHeaders(HttpContent from, HttpContent to)
+    /// <summary>
+    /// A body passed through the cap: the original's headers (Content-Length included), its length and its disposal;
+    /// the two kinds below differ only in which direction they pace.
+    /// </summary>
+    private abstract class PacedContent : HttpContent
     {
-        foreach (var header in from.Headers)
+        protected PacedContent(HttpContent inner, BandwidthLimiter limiter)
         {
-            if (!string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
+            Inner = inner;
+            Limiter = limiter;
+            foreach (var header in inner.Headers)
             {
-                to.Headers.TryAddWithoutValidation(header.Key, header.Value);
+                if (!string.Equals(header.Key, "Content-Length", StringComparison.OrdinalIgnoreCase))
+                {
+                    Headers.TryAddWithoutValidation(header.Key, header.Value);
+                }
             }
+
+            Headers.ContentLength = inner.Headers.ContentLength;
         }
 
-        to.Headers.ContentLength = from.Headers.ContentLength;
-    }
+        protected HttpContent Inner { get; }
 
-    /// <summary>A request body written through the cap; same headers (Content-Length included) as the original.</summary>
-    private sealed class PacedRequestContent : HttpContent
-    {
-        private readonly HttpContent _inner;
-        private readonly BandwidthLimiter _limiter;
-
-        public PacedRequestContent(HttpContent inner, BandwidthLimiter limiter)
-        {
-            _inner = inner;
-            _limiter = limiter;
-            CopyHeaders(inner, this);
-        }
+        protected BandwidthLimiter Limiter { get; }
 
         protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
             SerializeToStreamAsync(stream, context, CancellationToken.None);
 
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
-            _inner.CopyToAsync(new PacedWriteStream(stream, _limiter, _inner as ITransferActivityListener), cancellationToken);
-
-        protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
-            _inner.CopyTo(new PacedWriteStream(stream, _limiter, _inner as ITransferActivityListener), context, cancellationToken);
-
         protected override bool TryComputeLength(out long length)
         {
-            length = _inner.Headers.ContentLength ?? -1;
+            length = Inner.Headers.ContentLength ?? -1;
             return length >= 0;
         }
 
@@ -143,36 +136,33 @@ internal sealed class BandwidthLimitHandler(BandwidthLimiter limiter) : Delegati
         {
             if (disposing)
             {
-                _inner.Dispose();
+                Inner.Dispose();
             }
 
             base.Dispose(disposing);
         }
     }
 
-    /// <summary>A response body read through the cap; same headers as the original.</summary>
-    private sealed class PacedResponseContent : HttpContent
+    /// <summary>A request body written through the cap.</summary>
+    private sealed class PacedRequestContent(HttpContent inner, BandwidthLimiter limiter) : PacedContent(inner, limiter)
     {
-        private readonly HttpContent _inner;
-        private readonly BandwidthLimiter _limiter;
+        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+            Inner.CopyToAsync(new PacedWriteStream(stream, Limiter, Inner as ITransferActivityListener), cancellationToken);
 
-        public PacedResponseContent(HttpContent inner, BandwidthLimiter limiter)
-        {
-            _inner = inner;
-            _limiter = limiter;
-            CopyHeaders(inner, this);
-        }
+        protected override void SerializeToStream(Stream stream, TransportContext? context, CancellationToken cancellationToken) =>
+            Inner.CopyTo(new PacedWriteStream(stream, Limiter, Inner as ITransferActivityListener), context, cancellationToken);
+    }
 
+    /// <summary>A response body read through the cap.</summary>
+    private sealed class PacedResponseContent(HttpContent inner, BandwidthLimiter limiter) : PacedContent(inner, limiter)
+    {
         protected override async Task<Stream> CreateContentReadStreamAsync(CancellationToken cancellationToken) =>
-            new PacedReadStream(await _inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), _limiter);
+            new PacedReadStream(await Inner.ReadAsStreamAsync(cancellationToken).ConfigureAwait(false), Limiter);
 
         protected override Task<Stream> CreateContentReadStreamAsync() => CreateContentReadStreamAsync(CancellationToken.None);
 
         protected override Stream CreateContentReadStream(CancellationToken cancellationToken) =>
-            new PacedReadStream(_inner.ReadAsStream(cancellationToken), _limiter);
-
-        protected override Task SerializeToStreamAsync(Stream stream, TransportContext? context) =>
-            SerializeToStreamAsync(stream, context, CancellationToken.None);
+            new PacedReadStream(Inner.ReadAsStream(cancellationToken), Limiter);
 
         protected override async Task SerializeToStreamAsync(Stream stream, TransportContext? context, CancellationToken cancellationToken)
         {
@@ -181,22 +171,6 @@ internal sealed class BandwidthLimitHandler(BandwidthLimiter limiter) : Delegati
             {
                 await body.CopyToAsync(stream, cancellationToken).ConfigureAwait(false);
             }
-        }
-
-        protected override bool TryComputeLength(out long length)
-        {
-            length = _inner.Headers.ContentLength ?? -1;
-            return length >= 0;
-        }
-
-        protected override void Dispose(bool disposing)
-        {
-            if (disposing)
-            {
-                _inner.Dispose();
-            }
-
-            base.Dispose(disposing);
         }
     }
 

@@ -27,6 +27,21 @@ public class DownloadEngineTests
 
     private string Dest(string name = "out.bin") => Path.Combine(_dir.FullName, name);
 
+    /// <summary>Downloads <see cref="File1"/> to <see cref="Dest"/> and cancels it when the <paramref name="get"/>th GET is made, as a user would; the server then behaves normally again.</summary>
+    private async Task InterruptAtGetAsync(FakeDownloadServer server, CogniteFilesClient client, int get)
+    {
+        using var cts = new CancellationTokenSource();
+        server.OnGet = g =>
+        {
+            if (g.Number == get)
+            {
+                cts.Cancel();
+            }
+        };
+        await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(File1, Dest(), cancellationToken: cts.Token));
+        server.OnGet = null;
+    }
+
     private string[] FilesLeft() => [.. _dir.GetFiles().Select(f => f.Name).Order()];
 
     /// <summary>The ranges (first byte, last byte) a plan of <paramref name="length"/> in ranges of <paramref name="rangeSize"/> asks for.</summary>
@@ -423,25 +438,16 @@ public class DownloadEngineTests
     {
         var length = (9 * Range) + 77;
         var server = new FakeDownloadServer(length);
-        using var cts = new CancellationTokenSource();
-        // One range at a time: when the fifth GET is made, exactly four ranges are written and journaled.
-        server.OnGet = g =>
-        {
-            if (g.Number == 5)
-            {
-                cts.Cancel();
-            }
-        };
         using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 1));
 
-        await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(File1, Dest(), cancellationToken: cts.Token));
+        // One range at a time: when the fifth GET is made, exactly four ranges are written and journaled.
+        await InterruptAtGetAsync(server, client, get: 5);
 
         Assert.That(FilesLeft(), Is.EqualTo(new[] { ".out.bin.partial", ".out.bin.partial.json" }));
         var journal = await File.ReadAllLinesAsync(CogniteFilesClient.GetDownloadJournalPath(Dest()));
         Assert.That(journal, Has.Length.EqualTo(5), "the header and four ranges");
         Assert.That(journal[0], Does.Contain("\"fileId\":1").And.Contain("\"rangeSize\":65536").And.Not.Contain("sig="));
 
-        server.OnGet = null;
         var before = server.Gets.Count;
         var progress = new RecordingProgress<DownloadProgress>();
         var result = await client.DownloadAsync(File1, Dest(), new DownloadOptions { Progress = progress, Transfer = FakeDownloadServer.Transfer(Range, concurrency: 3) });
@@ -462,16 +468,8 @@ public class DownloadEngineTests
     {
         var length = 6 * Range;
         var server = new FakeDownloadServer(length);
-        using var cts = new CancellationTokenSource();
-        server.OnGet = g =>
-        {
-            if (g.Number == 4)
-            {
-                cts.Cancel();
-            }
-        };
         using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 1));
-        await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(File1, Dest(), cancellationToken: cts.Token));
+        await InterruptAtGetAsync(server, client, get: 4);
         var temp = Path.Combine(_dir.FullName, ".out.bin.partial");
         await using (var damage = new FileStream(temp, FileMode.Open, FileAccess.Write))
         {
@@ -479,7 +477,6 @@ public class DownloadEngineTests
             damage.WriteByte(0);
         }
 
-        server.OnGet = null;
         var before = server.Gets.Count;
         var result = await client.DownloadAsync(File1, Dest());
 
@@ -493,18 +490,9 @@ public class DownloadEngineTests
     public async Task A_file_updated_on_CDF_since_the_interrupted_download_starts_over()
     {
         var server = new FakeDownloadServer(6 * Range);
-        using var cts = new CancellationTokenSource();
-        server.OnGet = g =>
-        {
-            if (g.Number == 4)
-            {
-                cts.Cancel();
-            }
-        };
         using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 1));
-        await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(File1, Dest(), cancellationToken: cts.Token));
+        await InterruptAtGetAsync(server, client, get: 4);
 
-        server.OnGet = null;
         server.Seed = 2; // new content of the same length, uploaded later
         server.UploadedTime = server.LastUpdatedTime = 2_000;
         var before = server.Gets.Count;
@@ -616,19 +604,10 @@ public class DownloadEngineTests
     public async Task A_resume_whose_ETag_no_longer_matches_starts_over()
     {
         var server = new FakeDownloadServer(6 * Range) { ETag = "\"v1\"" };
-        using var cts = new CancellationTokenSource();
-        server.OnGet = g =>
-        {
-            if (g.Number == 4)
-            {
-                cts.Cancel();
-            }
-        };
         using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 1));
-        await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(File1, Dest(), cancellationToken: cts.Token));
+        await InterruptAtGetAsync(server, client, get: 4);
         Assert.That(await File.ReadAllLinesAsync(CogniteFilesClient.GetDownloadJournalPath(Dest())), Has.Some.Contain("\"eTag\":\"\\u0022v1\\u0022\""));
 
-        server.OnGet = null;
         (server.Seed, server.ETag) = (2, "\"v2\""); // the object changed; CDF's metadata did not (yet)
         var before = server.Gets.Count;
         var progress = new RecordingProgress<DownloadProgress>();
@@ -649,18 +628,9 @@ public class DownloadEngineTests
     public async Task A_resume_whose_ETag_still_matches_continues_even_after_a_metadata_only_update()
     {
         var server = new FakeDownloadServer(6 * Range) { ETag = "\"v1\"" };
-        using var cts = new CancellationTokenSource();
-        server.OnGet = g =>
-        {
-            if (g.Number == 4)
-            {
-                cts.Cancel();
-            }
-        };
         using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 1));
-        await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(File1, Dest(), cancellationToken: cts.Token));
+        await InterruptAtGetAsync(server, client, get: 4);
 
-        server.OnGet = null;
         server.LastUpdatedTime = 5_000; // a label added, say: the ETag, not CDF's metadata, tells the content version
         var before = server.Gets.Count;
         var result = await client.DownloadAsync(File1, Dest());
@@ -677,18 +647,9 @@ public class DownloadEngineTests
     public async Task A_resume_that_cannot_ask_the_server_keeps_its_journal()
     {
         var server = new FakeDownloadServer(6 * Range) { ETag = "\"v1\"" };
-        using var cts = new CancellationTokenSource();
-        server.OnGet = g =>
-        {
-            if (g.Number == 4)
-            {
-                cts.Cancel();
-            }
-        };
         using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 1, attempts: 1));
-        await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(File1, Dest(), cancellationToken: cts.Token));
+        await InterruptAtGetAsync(server, client, get: 4);
 
-        server.OnGet = null;
         server.Respond = _ => FakeResponses.Status(HttpStatusCode.ServiceUnavailable);
         var e = (await Assert.ThrowsAsync<CogniteDownloadException>(() => client.DownloadAsync(File1, Dest())))!;
 
@@ -704,20 +665,11 @@ public class DownloadEngineTests
     public async Task A_torn_last_journal_line_is_ignored()
     {
         var server = new FakeDownloadServer(5 * Range);
-        using var cts = new CancellationTokenSource();
-        server.OnGet = g =>
-        {
-            if (g.Number == 4)
-            {
-                cts.Cancel();
-            }
-        };
         using var client = server.Client(FakeDownloadServer.Transfer(Range, concurrency: 1));
-        await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(File1, Dest(), cancellationToken: cts.Token));
+        await InterruptAtGetAsync(server, client, get: 4);
         var journalPath = CogniteFilesClient.GetDownloadJournalPath(Dest());
         await File.AppendAllTextAsync(journalPath, "{\"offset\":196608,\"len");
 
-        server.OnGet = null;
         var before = server.Gets.Count;
         var result = await client.DownloadAsync(File1, Dest());
 
