@@ -323,7 +323,7 @@ internal static class UploadCommand
                 {
                     // A resume's bar appears with its first progress: one the library refuses before sending shows none.
                     IFileProgress display = item.Target is null ? new DeferredFileProgress(reporter, item.Label, item.Length) : reporter.Start(item.Label, item.Length);
-                    var progress = new RunProgress(display, resumed: item.Target is null);
+                    var progress = new RunProgress(display);
                     var current = item;
                     try
                     {
@@ -341,7 +341,7 @@ internal static class UploadCommand
                             current = item with { Target = restart };
                             WriteSidecar(current, connection);
                             display = reporter.Start(item.Label, item.Length);
-                            progress = new RunProgress(display, resumed: false);
+                            progress = new RunProgress(display);
                             result = await SendAsync(uploader, current, progress, token).ConfigureAwait(false);
                         }
 
@@ -626,32 +626,37 @@ internal static class UploadCommand
     }
 
     /// <summary>
-    /// Feeds the display with what this run sends. The library's first report of a resume, made before any part is
-    /// sent (and only when parts were done), counts the parts an earlier run finished: those become the display's
-    /// "sent before", and every later figure counts from them. <see cref="Sent"/> is what a run that did not finish
-    /// sent; a finished one's figures come from its <see cref="UploadResult.BytesSkipped"/>.
+    /// Feeds the display with what this run sends: the parts an earlier run finished (<see cref="UploadProgress.BytesSkipped"/>,
+    /// in every report of a resume) become the display's "sent before", and every figure counts from them.
+    /// <see cref="Sent"/> is what a run that did not finish sent; a finished one's figures come from its
+    /// <see cref="UploadResult.BytesSkipped"/>.
     /// </summary>
-    private sealed class RunProgress(IFileProgress display, bool resumed) : IProgress<UploadProgress>
+    private sealed class RunProgress(IFileProgress display) : IProgress<UploadProgress>
     {
-        private long? _before;
+        private bool _started;
+        private long _skipped;
         private long _last;
 
-        public long Sent => Math.Max(0, Volatile.Read(ref _last) - (_before ?? 0));
+        public long Sent => Math.Max(0, Volatile.Read(ref _last) - Volatile.Read(ref _skipped));
 
         public void Report(UploadProgress value)
         {
+            Volatile.Write(ref _skipped, value.BytesSkipped);
             Volatile.Write(ref _last, value.BytesTransferred);
-            if (_before is null)
+            if (!_started)
             {
-                _before = resumed && value.PartsCompleted > 0 ? value.BytesTransferred : 0;
-                if (_before > 0)
+                _started = true;
+                if (value.BytesSkipped > 0)
                 {
-                    display.AlreadyDone(_before.Value);
-                    return;
+                    display.AlreadyDone(value.BytesSkipped);
+                    if (value.BytesTransferred == value.BytesSkipped)
+                    {
+                        return; // the resume's opening report: nothing sent yet
+                    }
                 }
             }
 
-            display.Report(value.BytesTransferred - _before.Value);
+            display.Report(value.BytesTransferred - value.BytesSkipped);
         }
     }
 

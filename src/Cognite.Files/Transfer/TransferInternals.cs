@@ -45,6 +45,7 @@ internal sealed class ProgressTracker
     private readonly UploadPlan _plan;
     private readonly IProgress<UploadProgress>? _progress;
     private readonly ProgressThrottle _throttle;
+    private readonly long _skipped;
     private long _bytes;
     private int _parts;
     private UploadProgress? _lastReported;
@@ -61,6 +62,8 @@ internal sealed class ProgressTracker
             _bytes += _highWater[i];
             _parts++;
         }
+
+        _skipped = _bytes;
     }
 
     /// <summary>
@@ -127,7 +130,7 @@ internal sealed class ProgressTracker
             return;
         }
 
-        var value = new UploadProgress(_bytes, _plan.Length, _parts, _plan.PartCount);
+        var value = new UploadProgress(_bytes, _plan.Length, _parts, _plan.PartCount) { BytesSkipped = _skipped };
         if (value == _lastReported || !_throttle.ShouldReport(force))
         {
             return;

@@ -7,7 +7,16 @@ namespace Cognite.Files.Transfer;
 /// <param name="TotalBytes">The content length.</param>
 /// <param name="PartsCompleted">Parts CDF has accepted (parts done before a resume included).</param>
 /// <param name="TotalParts">Parts in the plan.</param>
-public readonly record struct UploadProgress(long BytesTransferred, long TotalBytes, int PartsCompleted, int TotalParts);
+public readonly record struct UploadProgress(long BytesTransferred, long TotalBytes, int PartsCompleted, int TotalParts)
+{
+    /// <summary>
+    /// Bytes of the parts a resume found already uploaded (in its journal), included in <see cref="BytesTransferred"/>;
+    /// the same in every report of one upload, from the first on, and 0 for an upload that is not a resume.
+    /// <see cref="BytesTransferred"/> less this is what this run sent, as <see cref="UploadResult.BytesSkipped"/> says at
+    /// the end (and <see cref="DownloadProgress.BytesSkipped"/> for a download).
+    /// </summary>
+    public long BytesSkipped { get; init; }
+}
 
 /// <summary>The outcome of a successful upload.</summary>
 /// <param name="File">The file's metadata once CDF reports it as uploaded.</param>

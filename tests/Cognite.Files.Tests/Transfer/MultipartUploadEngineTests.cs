@@ -761,7 +761,7 @@ public class MultipartUploadEngineTests
         var content = Content(5 * PartSize);
         var path = WriteFile(content);
         var journal = Path.Combine(_dir, "off.journal");
-        var options = Options();
+        var options = Options(concurrency: 1); // parts 0 and 1 journaled before part 2 fails
         options.ComputeChecksum = false;
         var steps = new FakeUploadSteps(_time)
         {
@@ -796,8 +796,26 @@ public class MultipartUploadEngineTests
         Assert.That(result.BytesSkipped, Is.EqualTo(content.Length), "nothing sent by this run");
         Assert.That(steps.Attempts, Is.Empty);
         Assert.That(steps.CompleteCalls, Is.EqualTo(1));
-        Assert.That(progress.Values, Is.EqualTo(new[] { new UploadProgress(content.Length, content.Length, 5, 5) }), "reported once, at the full size");
+        Assert.That(progress.Values, Is.EqualTo(new[] { new UploadProgress(content.Length, content.Length, 5, 5) { BytesSkipped = content.Length } }), "reported once, at the full size, all of it skipped");
         Assert.That(result.Checksum, Is.EqualTo(Sha(content)), "combined from the journal alone");
+    }
+
+    [Test]
+    public async Task Every_report_of_a_resume_says_what_was_uploaded_before_it()
+    {
+        var content = Content(5 * PartSize - 7);
+        var (path, journalPath) = await InterruptedUploadAsync(content); // parts 0 and 1 done
+        var steps = new FakeUploadSteps(_time);
+        var progress = new RecordingProgress<UploadProgress>();
+        using var source = UploadSource.FromFile(path);
+
+        var result = await new MultipartUploadEngine(steps, Options(concurrency: 1), _time).ResumeAsync(journalPath, source, new UploadOptions { Progress = progress });
+
+        Assert.That(result.BytesSkipped, Is.EqualTo(2 * PartSize));
+        Assert.That(progress.Values, Is.Not.Empty);
+        Assert.That(progress.Values.Select(p => p.BytesSkipped), Is.All.EqualTo(2 * PartSize));
+        Assert.That(progress.Values[0], Is.EqualTo(new UploadProgress(2 * PartSize, content.Length, 2, 5) { BytesSkipped = 2 * PartSize }), "the opening report: nothing sent yet");
+        Assert.That(progress.Values[^1].BytesTransferred, Is.EqualTo(content.Length));
     }
 
     [Test]
@@ -822,7 +840,7 @@ public class MultipartUploadEngineTests
     {
         var path = WriteFile(content);
         var journal = Path.Combine(_dir, "upload.journal");
-        var options = Options();
+        var options = Options(concurrency: 1); // parts 0 and 1 journaled before part 2 fails
         options.PartSize = 64 * 1024;
         var steps = new FakeUploadSteps(_time)
         {
@@ -908,7 +926,7 @@ public class MultipartUploadEngineTests
     {
         var content = Content(3 * 1024 * 1024);
         var journal = Path.Combine(_dir, "stream.journal");
-        var options = Options();
+        var options = Options(concurrency: 1); // parts 0 and 1 journaled before part 2 fails
         options.PartSize = 64 * 1024;
         var steps = new FakeUploadSteps(_time)
         {

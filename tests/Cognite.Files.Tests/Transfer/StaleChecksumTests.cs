@@ -27,12 +27,12 @@ public class StaleChecksumTests
     [TearDown]
     public void TearDown() => Directory.Delete(_dir, recursive: true);
 
-    private static TransferOptions Options() => new()
+    private static TransferOptions Options(int concurrency = 2) => new()
     {
         SingleUploadThreshold = 0,
         MinimumPartSize = 1,
         PartSize = PartSize,
-        MaxConcurrency = 2,
+        MaxConcurrency = concurrency,
         MaxAttemptsPerPart = 1,
         RetryBaseDelay = TimeSpan.Zero,
         StallTimeout = TimeSpan.FromSeconds(10),
@@ -133,7 +133,8 @@ public class StaleChecksumTests
         var failing = new FakeUploadSteps(_time) { OnPut = call => call.PartIndex == 2 ? throw FakeUploadSteps.Status(HttpStatusCode.BadRequest) : Task.CompletedTask };
         using (var first = UploadSource.FromFile(path))
         {
-            await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(failing, Options(), _time).UploadAsync(first, Existing, new UploadOptions { JournalPath = journal }));
+            // One part at a time: parts 0 and 1 are journaled before part 2 fails.
+            await Assert.ThrowsAsync<CogniteUploadException>(() => new MultipartUploadEngine(failing, Options(concurrency: 1), _time).UploadAsync(first, Existing, new UploadOptions { JournalPath = journal }));
         }
 
         var steps = StepsWithStoredChecksum(_time, StoredValue(Content(5, seed: 9)));
