@@ -44,7 +44,7 @@ internal sealed partial class DownloadEngine
 {
     /// <summary>
     /// The largest pooled buffer a range in flight streams through: 1 MiB reads from the socket and positional writes
-    /// cost a quarter of the CPU of 256 KiB ones on loopback (bench/results.md).
+    /// make up to a quarter of the system calls of 256 KiB ones, which on a fast link is most of the client's CPU.
     /// </summary>
     internal const int BufferSize = 1024 * 1024;
 
