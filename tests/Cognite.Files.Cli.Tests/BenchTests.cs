@@ -7,29 +7,18 @@ namespace Cognite.Files.Cli.Tests;
 /// <summary><c>bench</c>: a table of rounds, a recommendation, and nothing left behind.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.None)]
-public sealed class BenchTests
+public sealed class BenchTests : CliFixture
 {
-    private CliHarness _h = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _h = await CliHarness.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _h.DisposeAsync();
-
-    [SetUp]
-    public void ClearFaults() => _h.Emulator.Faults.Clear();
-
     private async Task AssertNothingLeftAsync()
     {
-        var ls = await _h.RunAsync("ls", "--directory-prefix", BenchCommand.Directory, "--json");
+        var ls = await Harness.RunAsync("ls", "--directory-prefix", BenchCommand.Directory, "--json");
         Assert.That(ls.Out, Is.Empty, "every bench file is deleted");
     }
 
     [Test]
     public async Task Plain_output_has_a_line_per_round_and_a_recommendation()
     {
-        var run = await _h.RunAsync("bench", "--size", "6MiB", "--part-sizes", "5MiB", "--concurrency", "1,2");
+        var run = await Harness.RunAsync("bench", "--size", "6MiB", "--part-sizes", "5MiB", "--concurrency", "1,2");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         var rounds = run.Out.Split('\n').Where(l => l.StartsWith("part size", StringComparison.Ordinal)).ToList();
@@ -43,7 +32,7 @@ public sealed class BenchTests
     [Test]
     public async Task Json_has_a_document_per_round_and_the_recommendation()
     {
-        var run = await _h.RunAsync("bench", "--size", "1MiB", "--part-sizes", "5MiB,6MiB", "--concurrency", "2", "--json");
+        var run = await Harness.RunAsync("bench", "--size", "1MiB", "--part-sizes", "5MiB,6MiB", "--concurrency", "2", "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         var docs = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(JObject.Parse).ToList();
@@ -57,7 +46,7 @@ public sealed class BenchTests
     [Test]
     public async Task On_a_terminal_progress_per_round_then_a_table()
     {
-        var run = await _h.RunAsync(["bench", "--size", "6MiB", "--part-sizes", "5MiB", "--concurrency", "1,2"], interactive: true, CancellationToken.None, recordEscapes: true);
+        var run = await Harness.RunAsync(["bench", "--size", "6MiB", "--part-sizes", "5MiB", "--concurrency", "1,2"], interactive: true, CancellationToken.None, recordEscapes: true);
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         var screen = TerminalScreen.Replay(run.Console);
@@ -76,15 +65,15 @@ public sealed class BenchTests
     public async Task Cancelled_mid_round_it_still_deletes_what_it_created()
     {
         // The first reported round's second part stalls: the warm-up round is one part, then part 1 of a 2-part file.
-        _h.Emulator.Faults.Set(new FaultOptions
+        Harness.Emulator.Faults.Set(new FaultOptions
         {
             Schedule = [new ScheduledFault { PartIndex = 1, Attempt = 1, Kind = FaultKind.Stall }],
             StallDuration = TimeSpan.FromMinutes(5),
         });
-        var before = _h.Emulator.Counters.FaultsInjected;
+        var before = Harness.Emulator.Counters.FaultsInjected;
         using var cts = new CancellationTokenSource();
-        var bench = _h.RunAsync(["bench", "--size", "6MiB", "--part-sizes", "5MiB", "--concurrency", "1"], interactive: false, cts.Token);
-        await Task.WhenAny(_h.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > before, cts.Token), bench);
+        var bench = Harness.RunAsync(["bench", "--size", "6MiB", "--part-sizes", "5MiB", "--concurrency", "1"], interactive: false, cts.Token);
+        await Task.WhenAny(Harness.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > before, cts.Token), bench);
         await cts.CancelAsync();
         var run = await bench;
 
@@ -97,7 +86,7 @@ public sealed class BenchTests
     [TestCase("--size", "0", "--size '0' must be a size")]
     public async Task Usage_errors(string option, string value, string message)
     {
-        var run = await _h.RunAsync("bench", option, value);
+        var run = await Harness.RunAsync("bench", option, value);
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain(message));

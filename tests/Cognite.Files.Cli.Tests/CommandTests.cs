@@ -7,22 +7,8 @@ namespace Cognite.Files.Cli.Tests;
 
 [TestFixture]
 [Parallelizable(ParallelScope.None)]
-public sealed partial class CommandTests
+public sealed partial class CommandTests : CliFixture
 {
-    private const long MiB = 1024 * 1024;
-    private CliHarness _h = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _h = await CliHarness.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _h.DisposeAsync();
-
-    [SetUp]
-    public void ClearFaults() => _h.Emulator.Faults.Clear();
-
-    private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
-
     private static long ParseId(CliRun run)
     {
         var match = IdPattern().Match(run.All);
@@ -39,22 +25,22 @@ public sealed partial class CommandTests
     [Test]
     public async Task Upload_of_a_multipart_file_is_byte_exact_prints_its_journal_and_removes_it_after_success()
     {
-        var path = _h.CreateFile(Unique("big") + ".bin", 11 * MiB + 123, seed: 7);
+        var path = Harness.CreateFile(Unique("big") + ".bin", 11 * MiB + 123, seed: 7);
         var externalId = Unique("ext");
 
-        var run = await _h.RunAsync("upload", path, "--external-id", externalId, "--part-size", "5MiB", "--directory", "/tests");
+        var run = await Harness.RunAsync("upload", path, "--external-id", externalId, "--part-size", "5MiB", "--directory", "/tests");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         var id = ParseId(run);
-        Assert.That(await _h.Emulator.GetContentSha256Async(id), Is.EqualTo(CliHarness.Sha256(path)));
+        Assert.That(await Harness.Emulator.GetContentSha256Async(id), Is.EqualTo(CliHarness.Sha256(path)));
         Assert.That(run.Out, Does.Contain("3 parts"));
         Assert.That(run.Out, Does.Contain("Uploaded 1 file, 11.0 MiB"));
         var journal = JournalPattern().Match(run.Error).Groups[1].Value;
-        Assert.That(journal, Does.StartWith(_h.Home));
+        Assert.That(journal, Does.StartWith(Harness.Home));
         Assert.That(File.Exists(journal), Is.False, "the journal is deleted after success");
         Assert.That(File.Exists(journal + ".cli.json"), Is.False, "and so is the CLI's sidecar");
 
-        var info = await _h.RunAsync("info", "ext:" + externalId);
+        var info = await Harness.RunAsync("info", "ext:" + externalId);
         Assert.That(info.ExitCode, Is.EqualTo(0), info.ToString());
         Assert.That(info.Out, Does.Contain("uploaded: yes").And.Contain("directory: /tests").And.Contain($"id: {id}"));
     }
@@ -63,15 +49,15 @@ public sealed partial class CommandTests
     public async Task Upload_of_a_directory_is_recursive_with_directories_and_external_id_prefix()
     {
         var root = Unique("tree");
-        _h.CreateFile(Path.Combine(root, "a.txt"), 10, seed: 1);
-        _h.CreateFile(Path.Combine(root, "sub", "b.txt"), 20, seed: 2);
-        _h.CreateFile(Path.Combine(root, "sub", "deeper", "c.bin"), 6 * MiB, seed: 3);
+        Harness.CreateFile(Path.Combine(root, "a.txt"), 10, seed: 1);
+        Harness.CreateFile(Path.Combine(root, "sub", "b.txt"), 20, seed: 2);
+        Harness.CreateFile(Path.Combine(root, "sub", "deeper", "c.bin"), 6 * MiB, seed: 3);
 
-        var run = await _h.RunAsync("upload", Path.Combine(_h.Files, root), "--external-id", root + "/", "--part-size", "5MiB");
+        var run = await Harness.RunAsync("upload", Path.Combine(Harness.Files, root), "--external-id", root + "/", "--part-size", "5MiB");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Out, Does.Contain("Uploaded 3 files"));
-        var ls = await _h.RunAsync("ls", "--directory-prefix", "/" + root, "--json");
+        var ls = await Harness.RunAsync("ls", "--directory-prefix", "/" + root, "--json");
         Assert.That(ls.ExitCode, Is.EqualTo(0), ls.ToString());
         var files = ls.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(JObject.Parse).ToList();
         Assert.That(files.Select(f => (string?)f["externalId"]), Is.EquivalentTo(new[] { root + "/a.txt", root + "/sub/b.txt", root + "/sub/deeper/c.bin" }));
@@ -83,37 +69,37 @@ public sealed partial class CommandTests
     public async Task Upload_to_an_existing_file_replaces_its_content()
     {
         var externalId = Unique("existing");
-        var first = _h.CreateFile(Unique("first"), 1000, seed: 1);
-        var second = _h.CreateFile(Unique("second"), 7 * MiB, seed: 2);
-        var created = await _h.RunAsync("upload", first, "--external-id", externalId);
+        var first = Harness.CreateFile(Unique("first"), 1000, seed: 1);
+        var second = Harness.CreateFile(Unique("second"), 7 * MiB, seed: 2);
+        var created = await Harness.RunAsync("upload", first, "--external-id", externalId);
         Assert.That(created.ExitCode, Is.EqualTo(0), created.ToString());
         var id = ParseId(created);
 
-        var run = await _h.RunAsync("upload", "--to", externalId, second, "--part-size", "5MiB");
+        var run = await Harness.RunAsync("upload", "--to", externalId, second, "--part-size", "5MiB");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(ParseId(run), Is.EqualTo(id));
-        Assert.That(await _h.Emulator.GetContentSha256Async(id), Is.EqualTo(CliHarness.Sha256(second)));
+        Assert.That(await Harness.Emulator.GetContentSha256Async(id), Is.EqualTo(CliHarness.Sha256(second)));
     }
 
     [Test]
     public async Task Download_is_byte_exact_and_refuses_to_overwrite_without_the_flag()
     {
-        var path = _h.CreateFile(Unique("dl") + ".bin", 6 * MiB + 5, seed: 11);
-        var id = ParseId(await _h.RunAsync("upload", path, "--part-size", "5MiB"));
-        var destination = Path.Combine(_h.Root, Unique("out") + ".bin");
+        var path = Harness.CreateFile(Unique("dl") + ".bin", 6 * MiB + 5, seed: 11);
+        var id = ParseId(await Harness.RunAsync("upload", path, "--part-size", "5MiB"));
+        var destination = Path.Combine(Harness.Root, Unique("out") + ".bin");
 
-        var run = await _h.RunAsync("download", id.ToString(System.Globalization.CultureInfo.InvariantCulture), destination);
+        var run = await Harness.RunAsync("download", id.ToString(System.Globalization.CultureInfo.InvariantCulture), destination);
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(File.ReadAllBytes(destination), Is.EqualTo(File.ReadAllBytes(path)));
         Assert.That(run.Out, Does.Contain("checksum " + CliHarness.Checksum(path)));
 
-        var again = await _h.RunAsync("download", "id:" + id, destination);
+        var again = await Harness.RunAsync("download", "id:" + id, destination);
         Assert.That(again.ExitCode, Is.EqualTo(2), again.ToString());
         Assert.That(again.Error, Does.Contain("already exists (use --overwrite"));
 
-        var json = await _h.RunAsync("download", "id:" + id, destination, "--overwrite", "--json");
+        var json = await Harness.RunAsync("download", "id:" + id, destination, "--overwrite", "--json");
         Assert.That(json.ExitCode, Is.EqualTo(0), json.ToString());
         Assert.That((string?)JObject.Parse(json.Out)["checksum"], Is.EqualTo(CliHarness.Checksum(path)));
     }
@@ -122,32 +108,32 @@ public sealed partial class CommandTests
     public async Task Ls_info_and_rm_work_together_and_rm_of_an_unknown_file_fails_with_the_request_id()
     {
         var directory = "/" + Unique("lsdir");
-        var a = ParseId(await _h.RunAsync("upload", _h.CreateFile(Unique("a"), 10), "--directory", directory));
-        var b = ParseId(await _h.RunAsync("upload", _h.CreateFile(Unique("b"), 10), "--directory", directory));
+        var a = ParseId(await Harness.RunAsync("upload", Harness.CreateFile(Unique("a"), 10), "--directory", directory));
+        var b = ParseId(await Harness.RunAsync("upload", Harness.CreateFile(Unique("b"), 10), "--directory", directory));
 
-        var ls = await _h.RunAsync("ls", "--directory-prefix", directory);
+        var ls = await Harness.RunAsync("ls", "--directory-prefix", directory);
         Assert.That(ls.ExitCode, Is.EqualTo(0), ls.ToString());
         Assert.That(ls.Out, Does.StartWith("name\tsize\tuploaded\tid\texternalId\tdirectory\n"));
         Assert.That(ls.Out, Does.Contain(a.ToString(System.Globalization.CultureInfo.InvariantCulture)));
         Assert.That(ls.Error.Trim(), Is.EqualTo("2 files"), "the count is a notice: stdout stays TSV");
 
-        var limited = await _h.RunAsync("ls", "--directory-prefix", directory, "--limit", "1", "--json");
+        var limited = await Harness.RunAsync("ls", "--directory-prefix", directory, "--limit", "1", "--json");
         Assert.That(limited.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1));
 
-        var rm = await _h.RunAsync("rm", a.ToString(System.Globalization.CultureInfo.InvariantCulture), "id:" + b);
+        var rm = await Harness.RunAsync("rm", a.ToString(System.Globalization.CultureInfo.InvariantCulture), "id:" + b);
         Assert.That(rm.ExitCode, Is.EqualTo(0), rm.ToString());
         Assert.That(rm.Out, Does.Contain($"deleted id {a}").And.Contain($"deleted id {b}"));
 
-        var empty = await _h.RunAsync("ls", "--directory-prefix", directory, "--json");
+        var empty = await Harness.RunAsync("ls", "--directory-prefix", directory, "--json");
         Assert.That(empty.Out, Is.Empty);
 
-        var missing = await _h.RunAsync("rm", "id:" + a);
+        var missing = await Harness.RunAsync("rm", "id:" + a);
         Assert.That(missing.ExitCode, Is.EqualTo(1), missing.ToString());
         var lines = missing.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(1), missing.ToString());
         Assert.That(lines[0], Does.StartWith("error: ").And.Match(@"\(request id emu-[0-9a-f]+-[0-9a-f]+\)\s*$"));
 
-        var info = await _h.RunAsync("info", "ext:" + Unique("nope"));
+        var info = await Harness.RunAsync("info", "ext:" + Unique("nope"));
         Assert.That(info.ExitCode, Is.EqualTo(1), info.ToString());
         Assert.That(info.Error, Does.StartWith("error: ").And.Contain("request id"));
     }
@@ -155,19 +141,19 @@ public sealed partial class CommandTests
     [Test]
     public async Task Cancel_mid_upload_leaves_a_journal_and_resume_sends_only_the_missing_parts()
     {
-        var path = _h.CreateFile(Unique("resume") + ".bin", 16 * MiB + 1, seed: 21);
+        var path = Harness.CreateFile(Unique("resume") + ".bin", 16 * MiB + 1, seed: 21);
         var sha = CliHarness.Sha256(path);
         // Part 2 stalls (the server stops reading) on its first attempt, so parts 0 and 1 are done when we cancel.
-        _h.Emulator.Faults.Set(new FaultOptions
+        Harness.Emulator.Faults.Set(new FaultOptions
         {
             Schedule = [new ScheduledFault { PartIndex = 2, Attempt = 1, Kind = FaultKind.Stall }],
             StallDuration = TimeSpan.FromMinutes(5),
         });
-        var faultsBefore = _h.Emulator.Counters.FaultsInjected;
+        var faultsBefore = Harness.Emulator.Counters.FaultsInjected;
         using var cts = new CancellationTokenSource();
-        var upload = _h.RunAsync(["upload", path, "--part-size", "5MiB", "--concurrency", "1"], interactive: false, cts.Token);
+        var upload = Harness.RunAsync(["upload", path, "--part-size", "5MiB", "--concurrency", "1"], interactive: false, cts.Token);
         // Woken by the emulator when it injects the stall (no polling); an upload that ends first fails the asserts below.
-        await Task.WhenAny(_h.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), upload);
+        await Task.WhenAny(Harness.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), upload);
         await cts.CancelAsync();
         var cancelled = await upload;
 
@@ -178,24 +164,24 @@ public sealed partial class CommandTests
         Assert.That(cancelled.Error, Does.Contain("journal: " + journal), "the journal path is printed before the upload starts");
         Assert.That(cancelled.Error, Does.Contain("cancelling… (Ctrl+C again to quit at once)"));
         var uploadId = (string)JObject.Parse(File.ReadAllText(journal))["uploadId"]!;
-        _h.Emulator.Faults.Clear();
+        Harness.Emulator.Faults.Clear();
 
-        var resumed = await _h.RunAsync("resume", journal);
+        var resumed = await Harness.RunAsync("resume", journal);
 
         Assert.That(resumed.ExitCode, Is.EqualTo(0), resumed.ToString());
         Assert.That(resumed.Out, Does.Contain("2 already done, 6.0 MiB sent"));
         Assert.That(resumed.Out, Does.Contain("10.0 MiB sent before, 6.0 MiB to send"), "the resume's progress counts only what it sends");
         Assert.That(resumed.Out, Does.Contain("Resumed 1 file, 16.0 MiB (6.0 MiB sent now, 10.0 MiB before)"));
         var id = ParseId(resumed);
-        Assert.That(await _h.Emulator.GetContentSha256Async(id), Is.EqualTo(sha));
-        var puts = _h.Emulator.Counters.ForUpload(uploadId)!.PutsByPartIndex;
+        Assert.That(await Harness.Emulator.GetContentSha256Async(id), Is.EqualTo(sha));
+        var puts = Harness.Emulator.Counters.ForUpload(uploadId)!.PutsByPartIndex;
         Assert.That(puts[0], Is.EqualTo(1), "part 0 was not sent again");
         Assert.That(puts[1], Is.EqualTo(1), "part 1 was not sent again");
         Assert.That(puts[2], Is.EqualTo(2), "part 2: the stalled attempt and the resumed one");
         Assert.That(puts[3], Is.EqualTo(1));
         Assert.That(File.Exists(journal), Is.False);
 
-        var again = await _h.RunAsync("resume", journal);
+        var again = await Harness.RunAsync("resume", journal);
         Assert.That(again.ExitCode, Is.EqualTo(2), again.ToString());
         Assert.That(again.Error, Does.Contain("does not exist"));
     }
@@ -203,16 +189,16 @@ public sealed partial class CommandTests
     [Test]
     public async Task A_failed_upload_exits_1_with_one_error_line_per_file_and_the_request_id()
     {
-        var path = _h.CreateFile(Unique("fail"), 100);
+        var path = Harness.CreateFile(Unique("fail"), 100);
 
-        var missing = await _h.RunAsync("upload", "--to", "ext:" + Unique("no-such-file"), path);
+        var missing = await Harness.RunAsync("upload", "--to", "ext:" + Unique("no-such-file"), path);
 
         Assert.That(missing.ExitCode, Is.EqualTo(1), missing.ToString());
         var lines = missing.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(1), missing.ToString());
         Assert.That(lines[0], Does.StartWith("error: " + Path.GetFileName(path) + ": ").And.Contain("request id emu-"));
         Assert.That(missing.All, Does.Not.Contain("resume"), "nothing was started, so there is nothing to resume");
-        var journals = Path.Combine(_h.Home, "journals");
+        var journals = Path.Combine(Harness.Home, "journals");
         Assert.That(Directory.Exists(journals) ? Directory.GetFiles(journals, "*" + Path.GetFileName(path) + "*") : [], Is.Empty, "no stale journal or sidecar");
     }
 
@@ -220,19 +206,19 @@ public sealed partial class CommandTests
     public async Task A_duplicate_external_id_fails_without_overwrite_and_succeeds_with_it()
     {
         var externalId = Unique("dup");
-        var first = ParseId(await _h.RunAsync("upload", _h.CreateFile(Unique("d1"), 10, seed: 1), "--external-id", externalId));
-        var replacement = _h.CreateFile(Unique("d2"), 20, seed: 2);
+        var first = ParseId(await Harness.RunAsync("upload", Harness.CreateFile(Unique("d1"), 10, seed: 1), "--external-id", externalId));
+        var replacement = Harness.CreateFile(Unique("d2"), 20, seed: 2);
 
-        var conflict = await _h.RunAsync("upload", replacement, "--external-id", externalId);
+        var conflict = await Harness.RunAsync("upload", replacement, "--external-id", externalId);
         Assert.That(conflict.ExitCode, Is.EqualTo(1), conflict.ToString());
         Assert.That(conflict.Error, Does.Contain("409").And.Contain("(use --overwrite to replace the existing file)"));
 
-        var overwrite = await _h.RunAsync("upload", replacement, "--external-id", externalId, "--overwrite");
+        var overwrite = await Harness.RunAsync("upload", replacement, "--external-id", externalId, "--overwrite");
         Assert.That(overwrite.ExitCode, Is.EqualTo(0), overwrite.ToString());
         Assert.That(ParseId(overwrite), Is.EqualTo(first));
-        Assert.That(await _h.Emulator.GetContentSha256Async(first), Is.EqualTo(CliHarness.Sha256(replacement)));
+        Assert.That(await Harness.Emulator.GetContentSha256Async(first), Is.EqualTo(CliHarness.Sha256(replacement)));
 
-        var info = await _h.RunAsync("info", "ext:" + externalId, "--json");
+        var info = await Harness.RunAsync("info", "ext:" + externalId, "--json");
         Assert.That((long?)JObject.Parse(info.Out)["id"], Is.EqualTo(first));
     }
 
@@ -240,10 +226,10 @@ public sealed partial class CommandTests
     public async Task Json_upload_prints_one_document_per_file_and_notices_go_to_stderr()
     {
         var root = Unique("jsontree");
-        _h.CreateFile(Path.Combine(root, "x.bin"), 100, seed: 1);
-        _h.CreateFile(Path.Combine(root, "y.bin"), 200, seed: 2);
+        Harness.CreateFile(Path.Combine(root, "x.bin"), 100, seed: 1);
+        Harness.CreateFile(Path.Combine(root, "y.bin"), 200, seed: 2);
 
-        var run = await _h.RunAsync("upload", Path.Combine(_h.Files, root), "--json");
+        var run = await Harness.RunAsync("upload", Path.Combine(Harness.Files, root), "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         var docs = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(JObject.Parse).ToList();
@@ -257,9 +243,9 @@ public sealed partial class CommandTests
     [Test]
     public async Task Plain_output_when_not_a_terminal_has_start_progress_and_finish_lines_and_no_escape_codes()
     {
-        var path = _h.CreateFile(Unique("plain") + ".bin", 11 * MiB, seed: 5);
+        var path = Harness.CreateFile(Unique("plain") + ".bin", 11 * MiB, seed: 5);
 
-        var run = await _h.RunAsync("upload", path, "--part-size", "5MiB", "--concurrency", "1");
+        var run = await Harness.RunAsync("upload", path, "--part-size", "5MiB", "--concurrency", "1");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Console, Is.Empty, "nothing goes to the terminal renderer");
@@ -277,9 +263,9 @@ public sealed partial class CommandTests
     [Test]
     public async Task Interactive_output_shows_a_progress_bar_for_one_file()
     {
-        var path = _h.CreateFile(Unique("tty") + ".bin", 6 * MiB, seed: 6);
+        var path = Harness.CreateFile(Unique("tty") + ".bin", 6 * MiB, seed: 6);
 
-        var run = await _h.RunAsync(["upload", path, "--part-size", "5MiB"], interactive: true, CancellationToken.None);
+        var run = await Harness.RunAsync(["upload", path, "--part-size", "5MiB"], interactive: true, CancellationToken.None);
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Out, Is.Empty, "a terminal gets everything through Spectre");
@@ -291,10 +277,10 @@ public sealed partial class CommandTests
     public async Task Interactive_output_shows_a_total_bar_for_several_files()
     {
         var root = Unique("ttytree");
-        _h.CreateFile(Path.Combine(root, "a.bin"), 3 * MiB, seed: 1);
-        _h.CreateFile(Path.Combine(root, "b.bin"), 2 * MiB, seed: 2);
+        Harness.CreateFile(Path.Combine(root, "a.bin"), 3 * MiB, seed: 1);
+        Harness.CreateFile(Path.Combine(root, "b.bin"), 2 * MiB, seed: 2);
 
-        var run = await _h.RunAsync(["upload", Path.Combine(_h.Files, root)], interactive: true, CancellationToken.None);
+        var run = await Harness.RunAsync(["upload", Path.Combine(Harness.Files, root)], interactive: true, CancellationToken.None);
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Console, Does.Contain("upload total (2 files)").And.Contain("✔ uploaded a.bin").And.Contain("✔ uploaded b.bin"));
@@ -305,10 +291,10 @@ public sealed partial class CommandTests
     public async Task Interactive_ls_and_info_render_a_table_and_a_grid()
     {
         var directory = "/" + Unique("tablels");
-        var id = ParseId(await _h.RunAsync("upload", _h.CreateFile(Unique("t"), 10), "--directory", directory, "--external-id", Unique("tx")));
+        var id = ParseId(await Harness.RunAsync("upload", Harness.CreateFile(Unique("t"), 10), "--directory", directory, "--external-id", Unique("tx")));
 
-        var ls = await _h.RunAsync(["ls", "--directory-prefix", directory], interactive: true, CancellationToken.None);
-        var info = await _h.RunAsync(["info", id.ToString(System.Globalization.CultureInfo.InvariantCulture)], interactive: true, CancellationToken.None);
+        var ls = await Harness.RunAsync(["ls", "--directory-prefix", directory], interactive: true, CancellationToken.None);
+        var info = await Harness.RunAsync(["info", id.ToString(System.Globalization.CultureInfo.InvariantCulture)], interactive: true, CancellationToken.None);
 
         Assert.That(ls.ExitCode, Is.EqualTo(0), ls.ToString());
         Assert.That(ls.Console, Does.Contain("external id").And.Contain(id.ToString(System.Globalization.CultureInfo.InvariantCulture)).And.Contain("1 file"));
@@ -320,7 +306,7 @@ public sealed partial class CommandTests
     {
         var before = Directory.GetDirectories(Path.GetTempPath(), "cognite-files-demo-*").Length;
 
-        var run = await _h.RunAsync("demo", "--size", "11MiB", "--part-size", "5MiB");
+        var run = await Harness.RunAsync("demo", "--size", "11MiB", "--part-size", "5MiB");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Error, Does.Contain("Using project emulator at 127.0.0.1"), "a notice: stderr");
@@ -336,22 +322,22 @@ public sealed partial class CommandTests
     public async Task Demo_without_configuration_uses_an_embedded_emulator_and_cleans_up()
     {
         var before = Directory.GetDirectories(Path.GetTempPath(), "cognite-files-demo-*").Length;
-        var saved = new Dictionary<string, string?>(_h.Environment);
+        var saved = new Dictionary<string, string?>(Harness.Environment);
         foreach (var key in new[] { "COGNITE_BASE_URL", "COGNITE_PROJECT", "COGNITE_TOKEN" })
         {
-            _h.Environment[key] = null;
+            Harness.Environment[key] = null;
         }
 
         CliRun run;
         try
         {
-            run = await _h.RunAsync("demo", "--size", "11MiB", "--part-size", "5MiB");
+            run = await Harness.RunAsync("demo", "--size", "11MiB", "--part-size", "5MiB");
         }
         finally
         {
             foreach (var (key, value) in saved)
             {
-                _h.Environment[key] = value;
+                Harness.Environment[key] = value;
             }
         }
 

@@ -4,25 +4,17 @@ namespace Cognite.Files.Cli.Tests;
 
 [TestFixture]
 [Parallelizable(ParallelScope.None)]
-public sealed class ConfigurationTests
+public sealed class ConfigurationTests : CliFixture
 {
-    private CliHarness _h = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _h = await CliHarness.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _h.DisposeAsync();
-
     [Test]
     public async Task Without_configuration_the_embedded_emulator_is_used_and_announced_in_one_line()
     {
-        var home = Path.Combine(_h.Root, "fresh-home");
+        var home = Path.Combine(Harness.Root, "fresh-home");
         var env = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = home };
-        var file = _h.CreateFile("embedded.bin", 1000, seed: 3);
+        var file = Harness.CreateFile("embedded.bin", 1000, seed: 3);
 
-        var upload = await _h.RunAsync(["upload", file, "--external-id", "embedded-1"], interactive: false, CancellationToken.None, env);
-        var ls = await _h.RunAsync(["ls"], interactive: false, CancellationToken.None, env);
+        var upload = await Harness.RunAsync(["upload", file, "--external-id", "embedded-1"], interactive: false, CancellationToken.None, env);
+        var ls = await Harness.RunAsync(["ls"], interactive: false, CancellationToken.None, env);
 
         Assert.That(upload.ExitCode, Is.EqualTo(0), upload.ToString());
         Assert.That(ls.ExitCode, Is.EqualTo(0), ls.ToString());
@@ -37,10 +29,10 @@ public sealed class ConfigurationTests
     [Test]
     public async Task The_emulator_data_directory_can_be_overridden()
     {
-        var data = Path.Combine(_h.Root, "other-data");
-        var env = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = Path.Combine(_h.Root, "home2"), ["COGNITE_FILES_EMULATOR_DATA"] = data };
+        var data = Path.Combine(Harness.Root, "other-data");
+        var env = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = Path.Combine(Harness.Root, "home2"), ["COGNITE_FILES_EMULATOR_DATA"] = data };
 
-        var run = await _h.RunAsync(["ls", "--json"], interactive: false, CancellationToken.None, env);
+        var run = await Harness.RunAsync(["ls", "--json"], interactive: false, CancellationToken.None, env);
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Out, Is.Empty, "--json keeps stdout clean");
@@ -51,22 +43,22 @@ public sealed class ConfigurationTests
     [Test]
     public async Task A_config_file_is_read_and_environment_variables_override_it()
     {
-        var config = Path.Combine(_h.Root, "config.json");
+        var config = Path.Combine(Harness.Root, "config.json");
         File.WriteAllText(config, $$"""
-            { "baseUrl": "{{_h.Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority)}}", "project": "wrong-project", "token": "{{CliHarness.Token}}" }
+            { "baseUrl": "{{Harness.Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority)}}", "project": "wrong-project", "token": "{{CliHarness.Token}}" }
             """);
-        var env = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = _h.Home, ["COGNITE_PROJECT"] = _h.Emulator.Options.Project };
+        var env = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = Harness.Home, ["COGNITE_PROJECT"] = Harness.Emulator.Options.Project };
         var name = "cfg-" + Guid.NewGuid().ToString("N")[..8] + ".bin";
-        var upload = await _h.RunAsync(["upload", _h.CreateFile(name, 10), "--config", config], interactive: false, CancellationToken.None, env);
+        var upload = await Harness.RunAsync(["upload", Harness.CreateFile(name, 10), "--config", config], interactive: false, CancellationToken.None, env);
         Assert.That(upload.ExitCode, Is.EqualTo(0), upload.ToString());
 
         // The emulator keeps projects apart, as CDF does: the file's project sees nothing of the environment's.
-        var onlyFile = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = _h.Home };
-        var fileWins = await _h.RunAsync(["ls", "--json", "--config", config], interactive: false, CancellationToken.None, onlyFile);
+        var onlyFile = new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = Harness.Home };
+        var fileWins = await Harness.RunAsync(["ls", "--json", "--config", config], interactive: false, CancellationToken.None, onlyFile);
         Assert.That(fileWins.ExitCode, Is.EqualTo(0), fileWins.ToString());
         Assert.That(fileWins.Out, Does.Not.Contain(name), "the file's project is used");
 
-        var envWins = await _h.RunAsync(["ls", "--json", "--config", config], interactive: false, CancellationToken.None, env);
+        var envWins = await Harness.RunAsync(["ls", "--json", "--config", config], interactive: false, CancellationToken.None, env);
         Assert.That(envWins.ExitCode, Is.EqualTo(0), envWins.ToString());
         Assert.That(envWins.Out, Does.Contain(name), "the environment's project wins over the file's");
     }
@@ -74,13 +66,13 @@ public sealed class ConfigurationTests
     [Test]
     public async Task The_default_config_file_in_the_home_directory_is_used()
     {
-        var home = Path.Combine(_h.Root, "home-with-config");
+        var home = Path.Combine(Harness.Root, "home-with-config");
         Directory.CreateDirectory(home);
         File.WriteAllText(Path.Combine(home, "config.json"), $$"""
-            { "baseUrl": "{{_h.Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority)}}", "project": "{{_h.Emulator.Options.Project}}", "token": "{{CliHarness.Token}}" }
+            { "baseUrl": "{{Harness.Emulator.ApiBaseUrl.GetLeftPart(UriPartial.Authority)}}", "project": "{{Harness.Emulator.Options.Project}}", "token": "{{CliHarness.Token}}" }
             """);
 
-        var run = await _h.RunAsync(["ls"], interactive: false, CancellationToken.None, new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = home });
+        var run = await Harness.RunAsync(["ls"], interactive: false, CancellationToken.None, new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = home });
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.All, Does.Not.Contain("embedded emulator"));
@@ -89,9 +81,9 @@ public sealed class ConfigurationTests
     [Test]
     public async Task A_wrong_token_fails_with_one_line_and_exit_code_1_without_printing_the_token()
     {
-        var env = new Dictionary<string, string?>(_h.Environment) { ["COGNITE_TOKEN"] = "wrong-" + CliHarness.Token };
+        var env = new Dictionary<string, string?>(Harness.Environment) { ["COGNITE_TOKEN"] = "wrong-" + CliHarness.Token };
 
-        var run = await _h.RunAsync(["ls"], interactive: false, CancellationToken.None, env);
+        var run = await Harness.RunAsync(["ls"], interactive: false, CancellationToken.None, env);
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         Assert.That(run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1));
@@ -102,8 +94,8 @@ public sealed class ConfigurationTests
     public async Task The_emulator_command_runs_until_cancelled()
     {
         using var cts = new CancellationTokenSource();
-        var data = Path.Combine(_h.Root, "standalone");
-        var task = _h.RunAsync(["emulator", "--port", "0", "--upload-port", "0", "--data", data, "--token", "first-secret", "--token", "second-secret"], interactive: false, cts.Token);
+        var data = Path.Combine(Harness.Root, "standalone");
+        var task = Harness.RunAsync(["emulator", "--port", "0", "--upload-port", "0", "--data", data, "--token", "first-secret", "--token", "second-secret"], interactive: false, cts.Token);
         var deadline = DateTime.UtcNow.AddSeconds(20);
         while (!File.Exists(Path.Combine(data, "emulator.db")) && !task.IsCompleted && DateTime.UtcNow < deadline)
         {

@@ -7,49 +7,36 @@ namespace Cognite.Files.Cli.Tests;
 /// <summary>Directory uploads: files in parallel up to --concurrency, and the --include/--exclude filters.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.None)]
-public sealed class DirectoryUploadTests
+public sealed class DirectoryUploadTests : CliFixture
 {
-    private CliHarness _h = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _h = await CliHarness.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _h.DisposeAsync();
-
-    [SetUp]
-    public void ClearFaults() => _h.Emulator.Faults.Clear();
-
-    private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
-
     [Test]
     public async Task A_directory_runs_up_to_concurrency_files_at_once_with_no_hidden_cap()
     {
         var root = Unique("wide");
         for (var i = 0; i < 8; i++)
         {
-            _h.CreateFile(Path.Combine(root, $"f{i}.txt"), 10, seed: i);
+            Harness.CreateFile(Path.Combine(root, $"f{i}.txt"), 10, seed: i);
         }
 
         // Every PUT stalls: the number of stalls injected is the number of files in flight at once.
-        _h.Emulator.Faults.Set(new FaultOptions
+        Harness.Emulator.Faults.Set(new FaultOptions
         {
             Schedule = [.. Enumerable.Range(1, 8).Select(n => new ScheduledFault { PutNumber = n, Kind = FaultKind.Stall })],
             StallDuration = TimeSpan.FromMinutes(1),
         });
-        var before = _h.Emulator.Counters.FaultsInjected;
+        var before = Harness.Emulator.Counters.FaultsInjected;
         using var cts = new CancellationTokenSource();
-        var upload = _h.RunAsync(["upload", Path.Combine(_h.Files, root), "--concurrency", "6"], interactive: false, cts.Token);
+        var upload = Harness.RunAsync(["upload", Path.Combine(Harness.Files, root), "--concurrency", "6"], interactive: false, cts.Token);
         // A bound so that a regression fails instead of waiting out the stalls; the assertion is on the count, not the time.
         using var bound = new CancellationTokenSource(TimeSpan.FromSeconds(60));
-        var sixInFlight = _h.Emulator.Counters.WaitForAsync(c => c.FaultsInjected - before >= 6, bound.Token);
+        var sixInFlight = Harness.Emulator.Counters.WaitForAsync(c => c.FaultsInjected - before >= 6, bound.Token);
         await Task.WhenAny(sixInFlight, upload);
 
         Assert.That(sixInFlight.IsCompletedSuccessfully, Is.True, "six files were in flight at once (the old hidden cap was 4)");
         await cts.CancelAsync();
         var run = await upload;
         Assert.That(run.ExitCode, Is.EqualTo(130), run.ToString());
-        Assert.That(_h.Emulator.Counters.FaultsInjected - before, Is.EqualTo(6), "never more than --concurrency");
+        Assert.That(Harness.Emulator.Counters.FaultsInjected - before, Is.EqualTo(6), "never more than --concurrency");
     }
 
     private static readonly string[] Tree = ["a.csv", "b.txt", "data/z.csv", "logs/x.log", "logs/deep/y.log"];
@@ -74,10 +61,10 @@ public sealed class DirectoryUploadTests
         var root = Unique("filtered");
         foreach (var (file, i) in Tree.Select((f, i) => (f, i)))
         {
-            _h.CreateFile(Path.Combine(root, file), 10 + i, seed: i);
+            Harness.CreateFile(Path.Combine(root, file), 10 + i, seed: i);
         }
 
-        var run = await _h.RunAsync("upload", Path.Combine(_h.Files, root), "--external-id", root + "/", "--include", "**/*.csv", "--include", "logs/**", "--exclude", "**/deep/**", "--json");
+        var run = await Harness.RunAsync("upload", Path.Combine(Harness.Files, root), "--external-id", root + "/", "--include", "**/*.csv", "--include", "logs/**", "--exclude", "**/deep/**", "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         var uploaded = run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(l => (string?)JObject.Parse(l)["externalId"]).Order(StringComparer.Ordinal);
@@ -91,20 +78,20 @@ public sealed class DirectoryUploadTests
     public async Task Bad_or_empty_filters_are_usage_errors_before_any_request(string option, string pattern, string message)
     {
         var root = Unique("badfilter");
-        _h.CreateFile(Path.Combine(root, "a.csv"), 10);
-        var before = _h.Emulator.Counters.ApiRequests;
+        Harness.CreateFile(Path.Combine(root, "a.csv"), 10);
+        var before = Harness.Emulator.Counters.ApiRequests;
 
-        var run = await _h.RunAsync("upload", Path.Combine(_h.Files, root), option, pattern);
+        var run = await Harness.RunAsync("upload", Path.Combine(Harness.Files, root), option, pattern);
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain(message));
-        Assert.That(_h.Emulator.Counters.ApiRequests, Is.EqualTo(before));
+        Assert.That(Harness.Emulator.Counters.ApiRequests, Is.EqualTo(before));
     }
 
     [Test]
     public async Task Filters_with_a_single_file_are_a_usage_error()
     {
-        var run = await _h.RunAsync("upload", _h.CreateFile(Unique("single"), 10), "--include", "*.csv");
+        var run = await Harness.RunAsync("upload", Harness.CreateFile(Unique("single"), 10), "--include", "*.csv");
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain("give a directory, not a file"));

@@ -11,49 +11,35 @@ namespace Cognite.Files.Cli.Tests;
 /// </summary>
 [TestFixture]
 [Parallelizable(ParallelScope.None)]
-public sealed class DownloadTests
+public sealed class DownloadTests : CliFixture
 {
-    private const long MiB = 1024 * 1024;
-    private CliHarness _h = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _h = await CliHarness.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _h.DisposeAsync();
-
-    [SetUp]
-    public void ClearFaults() => _h.Emulator.Faults.Clear();
-
-    private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
-
     /// <summary>Uploads a file of 16 MiB + 1 (four ranges of 5 MiB) and returns its id and local path.</summary>
     private async Task<(long Id, string Path)> UploadAsync(bool storeChecksum = false, long size = (16 * MiB) + 1)
     {
-        var path = _h.CreateFile(Unique("dl") + ".bin", size, seed: 17);
-        var run = await _h.RunAsync(["upload", path, "--part-size", "5MiB", "--json", .. storeChecksum ? new[] { "--store-checksum" } : []]);
+        var path = Harness.CreateFile(Unique("dl") + ".bin", size, seed: 17);
+        var run = await Harness.RunAsync(["upload", path, "--part-size", "5MiB", "--json", .. storeChecksum ? new[] { "--store-checksum" } : []]);
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         return ((long)JObject.Parse(run.Out.Trim())["id"]!, path);
     }
 
-    private string Destination() => Path.Combine(_h.Root, Unique("copy") + ".bin");
+    private string Destination() => Path.Combine(Harness.Root, Unique("copy") + ".bin");
 
     [Test]
     public async Task Part_size_and_concurrency_map_onto_ranges()
     {
         var (id, path) = await UploadAsync();
         var destination = Destination();
-        var gets = _h.Emulator.Counters.DownloadRequests;
+        var gets = Harness.Emulator.Counters.DownloadRequests;
 
-        var run = await _h.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB", "-c", "3", "--json");
+        var run = await Harness.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB", "-c", "3", "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         var doc = JObject.Parse(run.Out.Trim());
         Assert.That(((int)doc["ranges"]!, (long)doc["bytesSkipped"]!, (bool)doc["verified"]!), Is.EqualTo((4, 0L, false)));
-        Assert.That(_h.Emulator.Counters.DownloadRequests - gets, Is.EqualTo(4), "one GET per range of 5 MiB");
+        Assert.That(Harness.Emulator.Counters.DownloadRequests - gets, Is.EqualTo(4), "one GET per range of 5 MiB");
         Assert.That(CliHarness.Sha256(destination), Is.EqualTo(CliHarness.Sha256(path)));
 
-        var whole = await _h.RunAsync("download", "id:" + id, Destination(), "--part-size", "20MiB", "--json");
+        var whole = await Harness.RunAsync("download", "id:" + id, Destination(), "--part-size", "20MiB", "--json");
         Assert.That((int)JObject.Parse(whole.Out.Trim())["ranges"]!, Is.EqualTo(1), "one range when it fits");
     }
 
@@ -62,9 +48,9 @@ public sealed class DownloadTests
     {
         var (id, path) = await UploadAsync(storeChecksum: true, size: 6 * MiB);
 
-        var plain = await _h.RunAsync("download", "id:" + id, Destination(), "--part-size", "5MiB");
-        var json = await _h.RunAsync("download", "id:" + id, Destination(), "--json");
-        var tty = await _h.RunAsync(["download", "id:" + id, Destination()], interactive: true, CancellationToken.None);
+        var plain = await Harness.RunAsync("download", "id:" + id, Destination(), "--part-size", "5MiB");
+        var json = await Harness.RunAsync("download", "id:" + id, Destination(), "--json");
+        var tty = await Harness.RunAsync(["download", "id:" + id, Destination()], interactive: true, CancellationToken.None);
 
         Assert.That(plain.Out, Does.Contain($"checksum {CliHarness.Checksum(path)} (verified against the stored checksum)"));
         Assert.That((bool)JObject.Parse(json.Out.Trim())["verified"]!, Is.True);
@@ -74,18 +60,18 @@ public sealed class DownloadTests
     /// <summary>Starts a download of four 5 MiB ranges one at a time and cancels it while the third stalls.</summary>
     private async Task<CliRun> CancelledDownloadAsync(long id, string destination, bool interactive = false)
     {
-        _h.Emulator.Faults.Set(new FaultOptions
+        Harness.Emulator.Faults.Set(new FaultOptions
         {
             Schedule = [new ScheduledFault { DownloadNumber = 3, Kind = FaultKind.Stall }],
             StallDuration = TimeSpan.FromMinutes(5),
         });
-        var before = _h.Emulator.Counters.FaultsInjected;
+        var before = Harness.Emulator.Counters.FaultsInjected;
         using var cts = new CancellationTokenSource();
-        var download = _h.RunAsync(["download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1"], interactive, cts.Token, recordEscapes: interactive);
-        await Task.WhenAny(_h.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > before, cts.Token), download);
+        var download = Harness.RunAsync(["download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1"], interactive, cts.Token, recordEscapes: interactive);
+        await Task.WhenAny(Harness.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > before, cts.Token), download);
         await cts.CancelAsync();
         var run = await download;
-        _h.Emulator.Faults.Clear();
+        Harness.Emulator.Faults.Clear();
         return run;
     }
 
@@ -102,15 +88,15 @@ public sealed class DownloadTests
         Assert.That(File.Exists(destination), Is.False, "nothing at the destination until it is complete");
         Assert.That(File.Exists(CogniteFilesClient.GetDownloadJournalPath(destination)), Is.True);
 
-        var sent = _h.Emulator.Counters.DownloadBytesSent;
-        var again = await _h.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1", "--json");
+        var sent = Harness.Emulator.Counters.DownloadBytesSent;
+        var again = await Harness.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1", "--json");
 
         Assert.That(again.ExitCode, Is.EqualTo(0), again.ToString());
         var doc = JObject.Parse(again.Out.Trim());
         var skipped = (long)doc["bytesSkipped"]!;
         Assert.That(skipped, Is.GreaterThanOrEqualTo(10 * MiB), "the two ranges done are kept");
         // Plus the one byte of the resume's version check (If-Match with the journal's ETag).
-        Assert.That(_h.Emulator.Counters.DownloadBytesSent - sent, Is.EqualTo((16 * MiB) + 1 - skipped + 1), "only the rest is fetched");
+        Assert.That(Harness.Emulator.Counters.DownloadBytesSent - sent, Is.EqualTo((16 * MiB) + 1 - skipped + 1), "only the rest is fetched");
         Assert.That((string?)doc["checksum"], Is.EqualTo(CliHarness.Checksum(path)));
         Assert.That(CliHarness.Sha256(destination), Is.EqualTo(CliHarness.Sha256(path)));
         Assert.That(File.Exists(CogniteFilesClient.GetDownloadJournalPath(destination)), Is.False);
@@ -125,7 +111,7 @@ public sealed class DownloadTests
         Assert.That(cancelled.ExitCode, Is.EqualTo(130), cancelled.ToString());
         Assert.That(TerminalScreen.Replay(cancelled.Console), Has.Some.EqualTo("✘ cancelled " + Path.GetFileName(path)).And.None.Contain("━"), "no frozen bar");
 
-        var plain = await _h.RunAsync(["download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1"], interactive: true, CancellationToken.None, recordEscapes: true);
+        var plain = await Harness.RunAsync(["download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1"], interactive: true, CancellationToken.None, recordEscapes: true);
 
         Assert.That(plain.ExitCode, Is.EqualTo(0), plain.ToString());
         var screen = TerminalScreen.Replay(plain.Console);
@@ -144,7 +130,7 @@ public sealed class DownloadTests
         var destination = Destination();
         Assert.That((await CancelledDownloadAsync(id, destination)).ExitCode, Is.EqualTo(130));
 
-        var run = await _h.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB");
+        var run = await Harness.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Out, Does.Match(@"download: [^\n]+: 1[0-9]\.[0-9] MiB already downloaded, [0-9.]+ MiB to download"));
@@ -154,17 +140,17 @@ public sealed class DownloadTests
     [Test]
     public async Task A_resume_that_starts_over_because_the_file_changed_shows_nothing_as_already_downloaded()
     {
-        var path = _h.CreateFile(Unique("changing") + ".bin", (16 * MiB) + 1, seed: 18);
+        var path = Harness.CreateFile(Unique("changing") + ".bin", (16 * MiB) + 1, seed: 18);
         var externalId = Unique("changing");
-        var upload = await _h.RunAsync("upload", path, "--part-size", "5MiB", "--external-id", externalId, "--json");
+        var upload = await Harness.RunAsync("upload", path, "--part-size", "5MiB", "--external-id", externalId, "--json");
         var id = (long)JObject.Parse(upload.Out.Trim())["id"]!;
         var destination = Destination();
         Assert.That((await CancelledDownloadAsync(id, destination)).ExitCode, Is.EqualTo(130));
-        var replacement = _h.CreateFile(Unique("replacement") + ".bin", (16 * MiB) + 1, seed: 19);
-        Assert.That((await _h.RunAsync("upload", "--to", "ext:" + externalId, replacement, "--part-size", "5MiB")).ExitCode, Is.EqualTo(0));
+        var replacement = Harness.CreateFile(Unique("replacement") + ".bin", (16 * MiB) + 1, seed: 19);
+        Assert.That((await Harness.RunAsync("upload", "--to", "ext:" + externalId, replacement, "--part-size", "5MiB")).ExitCode, Is.EqualTo(0));
 
-        var plain = await _h.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB");
-        var json = await _h.RunAsync("download", "id:" + id, Destination(), "--json");
+        var plain = await Harness.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB");
+        var json = await Harness.RunAsync("download", "id:" + id, Destination(), "--json");
 
         // The kept ranges are of the old content: the library starts over, and its progress says nothing was there.
         Assert.That(plain.ExitCode, Is.EqualTo(0), plain.ToString());
@@ -179,10 +165,10 @@ public sealed class DownloadTests
     {
         var (id, path) = await UploadAsync();
         var destination = Destination();
-        _h.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { DownloadNumber = 3, Kind = FaultKind.Status500 }] });
+        Harness.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { DownloadNumber = 3, Kind = FaultKind.Status500 }] });
 
         // One attempt per range: the 500 fails the download for good (instead of being retried after a backoff).
-        var run = await _h.RunAsync(["download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1"], interactive: false, CancellationToken.None, configureClient: o => o.Transfer.MaxAttemptsPerPart = 1);
+        var run = await Harness.RunAsync(["download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1"], interactive: false, CancellationToken.None, configureClient: o => o.Transfer.MaxAttemptsPerPart = 1);
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         var error = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(l => l.StartsWith("error: ", StringComparison.Ordinal));
@@ -193,14 +179,14 @@ public sealed class DownloadTests
         // The same with --json: a document says what failed and that a run of the same command resumes it.
         // The resume's first GET is its one-byte check that the content is still the version the journal describes
         // (If-Match with the journal's ETag); the next range then succeeds and the one after fails.
-        _h.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { DownloadNumber = 3, Kind = FaultKind.Status500 }] });
-        var json = await _h.RunAsync(["download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1", "--json"], interactive: false, CancellationToken.None, configureClient: o => o.Transfer.MaxAttemptsPerPart = 1);
+        Harness.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { DownloadNumber = 3, Kind = FaultKind.Status500 }] });
+        var json = await Harness.RunAsync(["download", "id:" + id, destination, "--part-size", "5MiB", "-c", "1", "--json"], interactive: false, CancellationToken.None, configureClient: o => o.Transfer.MaxAttemptsPerPart = 1);
         Assert.That(json.ExitCode, Is.EqualTo(1), json.ToString());
         var failure = JObject.Parse(json.Out.Trim());
         Assert.That(((long)failure["id"]!, (bool)failure["resumable"]!), Is.EqualTo((id, true)));
         Assert.That((string?)failure["error"], Does.EndWith("; run the same command again to resume it"));
 
-        var again = await _h.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB", "--json");
+        var again = await Harness.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB", "--json");
         Assert.That(again.ExitCode, Is.EqualTo(0), again.ToString());
         Assert.That((long)JObject.Parse(again.Out.Trim())["bytesSkipped"]!, Is.EqualTo(15 * MiB), "the ranges both failed runs kept");
         Assert.That(CliHarness.Sha256(destination), Is.EqualTo(CliHarness.Sha256(path)));
@@ -210,7 +196,7 @@ public sealed class DownloadTests
     public async Task A_failed_download_that_kept_nothing_says_what_to_do()
     {
         var (id, _) = await UploadAsync(size: 6 * MiB);
-        using (var client = _h.CreateClient())
+        using (var client = Harness.CreateClient())
         {
             await client.UpdateAsync(Identifier.FromId(id), new FileUpdate
             {
@@ -219,7 +205,7 @@ public sealed class DownloadTests
         }
 
         var destination = Destination();
-        var run = await _h.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB");
+        var run = await Harness.RunAsync("download", "id:" + id, destination, "--part-size", "5MiB");
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         Assert.That(run.Error, Does.Contain("does not match its stored checksum").And.Contain("; nothing was kept: run the command again to download it anew; if it fails the same way, the content CDF stores does not match the checksum stored with it"));
@@ -231,27 +217,27 @@ public sealed class DownloadTests
     public async Task A_download_of_many_files_uses_ranges_and_resumes_a_file_cut_short()
     {
         var directory = "/" + Unique("ranged");
-        var first = _h.CreateFile(Path.Combine(Unique("src"), "a.bin"), 11 * MiB, seed: 1);
-        var second = _h.CreateFile(Path.Combine(Unique("src"), "b.bin"), 11 * MiB, seed: 2);
+        var first = Harness.CreateFile(Path.Combine(Unique("src"), "a.bin"), 11 * MiB, seed: 1);
+        var second = Harness.CreateFile(Path.Combine(Unique("src"), "b.bin"), 11 * MiB, seed: 2);
         foreach (var path in new[] { first, second })
         {
-            Assert.That((await _h.RunAsync("upload", path, "--directory", directory, "--part-size", "5MiB")).ExitCode, Is.EqualTo(0));
+            Assert.That((await Harness.RunAsync("upload", path, "--directory", directory, "--part-size", "5MiB")).ExitCode, Is.EqualTo(0));
         }
 
-        var destination = Path.Combine(_h.Root, Unique("tree"));
-        var gets = _h.Emulator.Counters.DownloadRequests;
-        _h.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { DownloadNumber = 2, Kind = FaultKind.Status500 }] });
+        var destination = Path.Combine(Harness.Root, Unique("tree"));
+        var gets = Harness.Emulator.Counters.DownloadRequests;
+        Harness.Emulator.Faults.Set(new FaultOptions { Schedule = [new ScheduledFault { DownloadNumber = 2, Kind = FaultKind.Status500 }] });
 
-        var failed = await _h.RunAsync(["download", "--directory-prefix", directory, destination, "--part-size", "5MiB", "-c", "1"], interactive: false, CancellationToken.None, configureClient: o => o.Transfer.MaxAttemptsPerPart = 1);
+        var failed = await Harness.RunAsync(["download", "--directory-prefix", directory, destination, "--part-size", "5MiB", "-c", "1"], interactive: false, CancellationToken.None, configureClient: o => o.Transfer.MaxAttemptsPerPart = 1);
 
         Assert.That(failed.ExitCode, Is.EqualTo(1), failed.ToString());
         // Files go in the order of their ids (one at a time here): the first one's second range fails.
         var error = failed.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Single(l => l.StartsWith("error: ", StringComparison.Ordinal));
         Assert.That(error, Does.Match(@"^error: [ab]\.bin: Range 2 of 3 .*; run the same command again to resume it$"));
         var cut = error["error: ".Length..error.IndexOf(':', "error: ".Length)];
-        Assert.That(_h.Emulator.Counters.DownloadRequests - gets, Is.EqualTo(5), "the first file: two GETs (the second failed); the other: three ranges");
+        Assert.That(Harness.Emulator.Counters.DownloadRequests - gets, Is.EqualTo(5), "the first file: two GETs (the second failed); the other: three ranges");
 
-        var again = await _h.RunAsync("download", "--directory-prefix", directory, destination, "--part-size", "5MiB", "--json");
+        var again = await Harness.RunAsync("download", "--directory-prefix", directory, destination, "--part-size", "5MiB", "--json");
 
         Assert.That(again.ExitCode, Is.EqualTo(0), again.ToString());
         var docs = again.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(JObject.Parse).ToDictionary(d => Path.GetFileName((string)d["path"]!));
@@ -266,12 +252,12 @@ public sealed class DownloadTests
     [TestCase("-c", "0", "--concurrency must be between 1 and 64")]
     public async Task Usage_errors(string option, string value, string message)
     {
-        var before = _h.Emulator.Counters.ApiRequests;
+        var before = Harness.Emulator.Counters.ApiRequests;
 
-        var run = await _h.RunAsync("download", "id:1", Destination(), option, value);
+        var run = await Harness.RunAsync("download", "id:1", Destination(), option, value);
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain(message));
-        Assert.That(_h.Emulator.Counters.ApiRequests, Is.EqualTo(before));
+        Assert.That(Harness.Emulator.Counters.ApiRequests, Is.EqualTo(before));
     }
 }

@@ -9,25 +9,11 @@ namespace Cognite.Files.Cli.Tests;
 /// </summary>
 [TestFixture]
 [Parallelizable(ParallelScope.None)]
-public sealed class ResumeChecksumTests
+public sealed class ResumeChecksumTests : CliFixture
 {
-    private const long MiB = 1024 * 1024;
-    private CliHarness _h = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _h = await CliHarness.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _h.DisposeAsync();
-
-    [SetUp]
-    public void ClearFaults() => _h.Emulator.Faults.Clear();
-
-    private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
-
     private async Task<string> StoredChecksumAsync(long id)
     {
-        await using var stored = _h.Emulator.OpenStoredContent(id) ?? throw new AssertionException("no stored content");
+        await using var stored = Harness.Emulator.OpenStoredContent(id) ?? throw new AssertionException("no stored content");
         return await ContentChecksum.ComputeAsync(stored);
     }
 
@@ -37,9 +23,9 @@ public sealed class ResumeChecksumTests
     /// </summary>
     private async Task<(string Path, string Journal, string Original, string Edited)> EditedAfterCancelAsync()
     {
-        var path = _h.CreateFile(Unique("edited") + ".bin", (16 * MiB) + 1, seed: 31);
+        var path = Harness.CreateFile(Unique("edited") + ".bin", (16 * MiB) + 1, seed: 31);
         var original = CliHarness.Checksum(path);
-        var (_, journal) = await _h.CancelledUploadAsync(path, []);
+        var (_, journal) = await Harness.CancelledUploadAsync(path, []);
         var modified = File.GetLastWriteTimeUtc(path);
         using (var stream = new FileStream(path, FileMode.Open, FileAccess.ReadWrite))
         {
@@ -59,7 +45,7 @@ public sealed class ResumeChecksumTests
         var (_, journal, original, edited) = await EditedAfterCancelAsync();
         Assert.That(edited, Is.Not.EqualTo(original));
 
-        var run = await _h.RunAsync("resume", journal, "--json");
+        var run = await Harness.RunAsync("resume", journal, "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         var doc = JObject.Parse(run.Out.Trim());
@@ -74,12 +60,12 @@ public sealed class ResumeChecksumTests
     public async Task Plain_and_terminal_output_print_the_stored_contents_checksum_after_a_resume()
     {
         var (_, journal, original, edited) = await EditedAfterCancelAsync();
-        var run = await _h.RunAsync("resume", journal);
+        var run = await Harness.RunAsync("resume", journal);
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Out, Does.Contain(original + ")").And.Not.Contain(edited));
 
         var (_, journal2, original2, edited2) = await EditedAfterCancelAsync();
-        var tty = await _h.RunAsync(["resume", journal2], interactive: true, CancellationToken.None);
+        var tty = await Harness.RunAsync(["resume", journal2], interactive: true, CancellationToken.None);
         Assert.That(tty.ExitCode, Is.EqualTo(0), tty.ToString());
         Assert.That(tty.Console, Does.Contain(original2 + ")").And.Not.Contain(edited2));
     }
@@ -100,7 +86,7 @@ public sealed class ResumeChecksumTests
         var (_, journal, original, edited) = await EditedAfterCancelAsync();
         ForgetPartChecksums(journal);
 
-        var plain = await _h.RunAsync("resume", journal);
+        var plain = await Harness.RunAsync("resume", journal);
 
         Assert.That(plain.ExitCode, Is.EqualTo(0), plain.ToString());
         Assert.That(plain.Out, Does.Contain(Unknown));
@@ -108,7 +94,7 @@ public sealed class ResumeChecksumTests
 
         var (_, journal2, _, edited2) = await EditedAfterCancelAsync();
         ForgetPartChecksums(journal2);
-        var json = await _h.RunAsync("resume", journal2, "--json");
+        var json = await Harness.RunAsync("resume", journal2, "--json");
         Assert.That(json.ExitCode, Is.EqualTo(0), json.ToString());
         Assert.That(JObject.Parse(json.Out.Trim())["checksum"], Is.Null, "no checksum (--json leaves out what is null)");
         Assert.That(json.Error, Does.Contain(Unknown));
@@ -116,7 +102,7 @@ public sealed class ResumeChecksumTests
 
         var (_, journal3, _, _) = await EditedAfterCancelAsync();
         ForgetPartChecksums(journal3);
-        var tty = await _h.RunAsync(["resume", journal3], interactive: true, CancellationToken.None);
+        var tty = await Harness.RunAsync(["resume", journal3], interactive: true, CancellationToken.None);
         Assert.That(tty.ExitCode, Is.EqualTo(0), tty.ToString());
         // The ✔ line wraps at the terminal's width.
         Assert.That(System.Text.RegularExpressions.Regex.Replace(tty.Console, @"\s+", " "), Does.Contain(Unknown));
@@ -128,7 +114,7 @@ public sealed class ResumeChecksumTests
         var (_, journal, _, _) = await EditedAfterCancelAsync();
         ForgetPartChecksums(journal);
 
-        var run = await _h.RunAsync("resume", journal, "--store-checksum");
+        var run = await Harness.RunAsync("resume", journal, "--store-checksum");
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         Assert.That(run.Error, Does.Contain("but its checksum is unknown (the resumed journal did not record the checksum of every part sent before), so none was stored in its metadata")

@@ -7,29 +7,15 @@ namespace Cognite.Files.Cli.Tests;
 /// <summary>The rough edges a new user hit (issue 14), each pinned by a test.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.None)]
-public sealed partial class RoughEdgeTests
+public sealed partial class RoughEdgeTests : CliFixture
 {
-    private const long MiB = 1024 * 1024;
-    private CliHarness _h = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _h = await CliHarness.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _h.DisposeAsync();
-
-    [SetUp]
-    public void ClearFaults() => _h.Emulator.Faults.Clear();
-
-    private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
-
-    private void StallPart(int part) => _h.StallPart(part);
+    private void StallPart(int part) => Harness.StallPart(part);
 
     /// <summary>Starts an upload of 16 MiB + 1 in 5 MiB parts, cancels it while part 2 stalls, and returns the run and its journal.</summary>
     private async Task<(CliRun Run, string Journal, string Path)> CancelledUploadAsync(bool interactive = false, bool recordEscapes = false)
     {
-        var path = _h.CreateFile(Unique("resume") + ".bin", 16 * MiB + 1, seed: 21);
-        var (run, journal) = await _h.CancelledUploadAsync(path, [], interactive, recordEscapes);
+        var path = Harness.CreateFile(Unique("resume") + ".bin", 16 * MiB + 1, seed: 21);
+        var (run, journal) = await Harness.CancelledUploadAsync(path, [], interactive, recordEscapes);
         return (run, journal, path);
     }
 
@@ -55,14 +41,14 @@ public sealed partial class RoughEdgeTests
     {
         var root = Unique("partial");
         var prefix = root + "/";
-        _h.CreateFile(Path.Combine(root, "a.txt"), 10, seed: 1);
-        _h.CreateFile(Path.Combine(root, "b.txt"), 20, seed: 2);
-        var first = await _h.RunAsync("upload", Path.Combine(_h.Files, root), "--external-id", prefix);
+        Harness.CreateFile(Path.Combine(root, "a.txt"), 10, seed: 1);
+        Harness.CreateFile(Path.Combine(root, "b.txt"), 20, seed: 2);
+        var first = await Harness.RunAsync("upload", Path.Combine(Harness.Files, root), "--external-id", prefix);
         Assert.That(first.ExitCode, Is.EqualTo(0), first.ToString());
-        _h.CreateFile(Path.Combine(root, "c.txt"), 30, seed: 3);
+        Harness.CreateFile(Path.Combine(root, "c.txt"), 30, seed: 3);
 
         // a.txt and b.txt exist already (no --overwrite): two of three fail.
-        var run = await _h.RunAsync(["upload", Path.Combine(_h.Files, root), "--external-id", prefix], interactive: true, CancellationToken.None);
+        var run = await Harness.RunAsync(["upload", Path.Combine(Harness.Files, root), "--external-id", prefix], interactive: true, CancellationToken.None);
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         Assert.That(run.Console, Does.Contain("Uploaded 1 of 3 files, 30 B").And.Contain("; 2 failed: a.txt, b.txt"));
@@ -76,9 +62,9 @@ public sealed partial class RoughEdgeTests
     public async Task Json_lists_a_failed_file_with_its_error()
     {
         var externalId = Unique("jsondup");
-        Assert.That((await _h.RunAsync("upload", _h.CreateFile(Unique("j1"), 10), "--external-id", externalId)).ExitCode, Is.EqualTo(0));
+        Assert.That((await Harness.RunAsync("upload", Harness.CreateFile(Unique("j1"), 10), "--external-id", externalId)).ExitCode, Is.EqualTo(0));
 
-        var run = await _h.RunAsync("upload", _h.CreateFile(Unique("j2"), 10), "--external-id", externalId, "--json");
+        var run = await Harness.RunAsync("upload", Harness.CreateFile(Unique("j2"), 10), "--external-id", externalId, "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         var doc = JObject.Parse(run.Out.Trim());
@@ -90,16 +76,16 @@ public sealed partial class RoughEdgeTests
     {
         var (_, journal, path) = await CancelledUploadAsync();
         File.AppendAllText(path, "more");
-        var before = _h.Emulator.Counters.UploadPutRequests;
+        var before = Harness.Emulator.Counters.UploadPutRequests;
 
-        var run = await _h.RunAsync("resume", journal);
+        var run = await Harness.RunAsync("resume", journal);
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         // The library names the check; the CLI adds the command that starts anew, not the same advice again.
         Assert.That(run.Error, Does.Contain($"error: {Path.GetFileName(path)}: The file {Path.GetFileName(path)} changed since the upload began: its length is now {16 * MiB + 5} bytes, it was {16 * MiB + 1}. A resume cannot finish this upload: start a new upload (cognite-files upload {path} …)"));
         Assert.That(run.All, Does.Not.Contain("can be resumed"));
         Assert.That(run.Out, Does.Not.Contain("resume start"), "no progress for a resume that cannot run");
-        Assert.That(_h.Emulator.Counters.UploadPutRequests, Is.EqualTo(before), "nothing sent");
+        Assert.That(Harness.Emulator.Counters.UploadPutRequests, Is.EqualTo(before), "nothing sent");
         Assert.That(File.Exists(journal), Is.False, "a journal that cannot finish is removed");
     }
 
@@ -112,16 +98,16 @@ public sealed partial class RoughEdgeTests
         old.Remove("source");
         old["fingerprint"] = "16777217:0f1e2d3c";
         File.WriteAllText(journal, old.ToString());
-        var before = _h.Emulator.Counters.UploadPutRequests;
+        var before = Harness.Emulator.Counters.UploadPutRequests;
 
-        var run = await _h.RunAsync("resume", journal);
-        var again = await _h.RunAsync("resume", journal);
+        var run = await Harness.RunAsync("resume", journal);
+        var again = await Harness.RunAsync("resume", journal);
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         var error = run.Error.Split('\n').Single(l => l.StartsWith("error: ", StringComparison.Ordinal));
         Assert.That(error, Is.EqualTo($"error: {Path.GetFileName(path)}: The upload journal '{Path.GetFileName(journal)}' cannot be used: it was written by an older version (format 1): start a new upload (cognite-files upload {path} …)"));
         Assert.That(run.All, Does.Not.Contain("can be resumed").And.Not.Contain("resume start"));
-        Assert.That(_h.Emulator.Counters.UploadPutRequests, Is.EqualTo(before), "nothing sent");
+        Assert.That(Harness.Emulator.Counters.UploadPutRequests, Is.EqualTo(before), "nothing sent");
         Assert.That(File.Exists(journal) || File.Exists(JournalSidecar.PathFor(journal)), Is.False, "the journal and its sidecar are removed");
         Assert.That(again.ExitCode, Is.EqualTo(2), "a second resume finds no journal: " + again);
         Assert.That(again.Error, Does.Contain($"journal '{journal}' does not exist"));
@@ -140,7 +126,7 @@ public sealed partial class RoughEdgeTests
 
         File.SetLastWriteTimeUtc(path, modified);
 
-        var run = await _h.RunAsync("resume", journal, "--json");
+        var run = await Harness.RunAsync("resume", journal, "--json");
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         var doc = JObject.Parse(run.Out.Trim());
@@ -154,15 +140,15 @@ public sealed partial class RoughEdgeTests
     {
         var (_, journal, _) = await CancelledUploadAsync();
         var sidecar = File.ReadAllText(JournalSidecar.PathFor(journal));
-        var requests = _h.Emulator.Counters.ApiRequests;
+        var requests = Harness.Emulator.Counters.ApiRequests;
 
-        var run = await _h.RunAsync("upload", _h.CreateFile(Unique("other") + ".bin", 100), "--journal", journal);
+        var run = await Harness.RunAsync("upload", Harness.CreateFile(Unique("other") + ".bin", 100), "--journal", journal);
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain($"it is the journal of another upload (resume it with 'cognite-files resume {journal}'), or give another --journal"));
         Assert.That(File.ReadAllText(JournalSidecar.PathFor(journal)), Is.EqualTo(sidecar), "the sidecar is the other upload's still");
-        Assert.That(_h.Emulator.Counters.ApiRequests, Is.EqualTo(requests), "no request");
-        Assert.That((await _h.RunAsync("resume", journal)).ExitCode, Is.EqualTo(0), "the other upload can still be resumed");
+        Assert.That(Harness.Emulator.Counters.ApiRequests, Is.EqualTo(requests), "no request");
+        Assert.That((await Harness.RunAsync("resume", journal)).ExitCode, Is.EqualTo(0), "the other upload can still be resumed");
     }
 
     [Test]
@@ -177,7 +163,7 @@ public sealed partial class RoughEdgeTests
 
         File.SetLastWriteTimeUtc(path, modified);
 
-        var run = await _h.RunAsync("resume", journal);
+        var run = await Harness.RunAsync("resume", journal);
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         Assert.That(run.Error, Does.Contain("changed since the upload began: the content of its first MiB differs (same length and modification time). A resume cannot finish this upload: start a new upload (cognite-files upload "));
@@ -190,7 +176,7 @@ public sealed partial class RoughEdgeTests
         var (_, journal, path) = await CancelledUploadAsync();
         File.SetLastWriteTimeUtc(path, File.GetLastWriteTimeUtc(path).AddMinutes(1));
 
-        var run = await _h.RunAsync("resume", journal);
+        var run = await Harness.RunAsync("resume", journal);
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         Assert.That(run.Error, Does.Contain("changed since the upload began: its modification time is now").And.Contain("(same length). A resume cannot finish this upload: start a new upload (cognite-files upload "));
@@ -202,9 +188,9 @@ public sealed partial class RoughEdgeTests
     {
         var (_, journal, _) = await CancelledUploadAsync();
         var fileId = (long)JObject.Parse(File.ReadAllText(journal))["fileId"]!;
-        Assert.That((await _h.RunAsync("rm", "id:" + fileId)).ExitCode, Is.EqualTo(0));
+        Assert.That((await Harness.RunAsync("rm", "id:" + fileId)).ExitCode, Is.EqualTo(0));
 
-        var run = await _h.RunAsync("resume", journal);
+        var run = await Harness.RunAsync("resume", journal);
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         var error = run.Error.Split('\n').Single(l => l.StartsWith("error: ", StringComparison.Ordinal));
@@ -221,25 +207,25 @@ public sealed partial class RoughEdgeTests
         var uploadId = (string)JObject.Parse(File.ReadAllText(journal))["uploadId"]!;
         // The first resume stalls on part 3 (its first attempt), so it holds the journal while the second one starts.
         StallPart(3);
-        var faultsBefore = _h.Emulator.Counters.FaultsInjected;
+        var faultsBefore = Harness.Emulator.Counters.FaultsInjected;
         using var cts = new CancellationTokenSource();
-        var first = _h.RunAsync(["resume", journal, "--concurrency", "1"], interactive: false, cts.Token);
-        await Task.WhenAny(_h.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), first);
-        var puts = _h.Emulator.Counters.ForUpload(uploadId)!.PutsByPartIndex.Values.Sum();
+        var first = Harness.RunAsync(["resume", journal, "--concurrency", "1"], interactive: false, cts.Token);
+        await Task.WhenAny(Harness.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), first);
+        var puts = Harness.Emulator.Counters.ForUpload(uploadId)!.PutsByPartIndex.Values.Sum();
 
-        var second = await _h.RunAsync("resume", journal);
+        var second = await Harness.RunAsync("resume", journal);
 
         Assert.That(second.ExitCode, Is.EqualTo(1), second.ToString());
         Assert.That(second.Error, Does.Contain($"error: resume.bin: another cognite-files run is using the journal '{journal}' (it is locked): wait for it to finish, or end it first".Replace("resume.bin", Path.GetFileName(path), StringComparison.Ordinal)));
         Assert.That(second.All, Does.Not.Contain("can be resumed"), "the journal is the other run's");
         Assert.That(second.Out, Does.Not.Contain("resume start"), "no bar for a resume that did not run");
         Assert.That(File.Exists(journal) && File.Exists(JournalSidecar.PathFor(journal)), Is.True, "the journal and its sidecar stay, as the first run uses them");
-        Assert.That(_h.Emulator.Counters.ForUpload(uploadId)!.PutsByPartIndex.Values.Sum(), Is.EqualTo(puts), "the second resume sent nothing");
+        Assert.That(Harness.Emulator.Counters.ForUpload(uploadId)!.PutsByPartIndex.Values.Sum(), Is.EqualTo(puts), "the second resume sent nothing");
         await cts.CancelAsync();
         Assert.That((await first).ExitCode, Is.EqualTo(130));
-        _h.Emulator.Faults.Clear();
+        Harness.Emulator.Faults.Clear();
 
-        var finish = await _h.RunAsync("resume", journal);
+        var finish = await Harness.RunAsync("resume", journal);
         Assert.That(finish.ExitCode, Is.EqualTo(0), "the lock is released when a run ends: " + finish);
         Assert.That(File.Exists(Path.Combine(Path.GetDirectoryName(journal)!, "." + Path.GetFileName(journal) + ".lock")), Is.False, "the library's lock file goes with the run");
         Assert.That(finish.Out, Does.Contain(CliHarness.Checksum(path) + ")"));
@@ -248,22 +234,22 @@ public sealed partial class RoughEdgeTests
     [Test]
     public async Task A_failed_download_prints_its_error_once_and_a_successful_one_one_success_line()
     {
-        var destination = Path.Combine(_h.Root, Unique("dl") + ".bin");
+        var destination = Path.Combine(Harness.Root, Unique("dl") + ".bin");
 
-        var failed = await _h.RunAsync("download", "id:424242", destination);
+        var failed = await Harness.RunAsync("download", "id:424242", destination);
 
         Assert.That(failed.ExitCode, Is.EqualTo(1), failed.ToString());
         Assert.That(failed.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries), Has.Length.EqualTo(1), failed.ToString());
         Assert.That(failed.Out, Does.Not.Contain("Missing"), "the error is printed once, on stderr");
 
-        var path = _h.CreateFile(Unique("ok") + ".bin", 1000);
-        var upload = await _h.RunAsync("upload", path, "--json");
+        var path = Harness.CreateFile(Unique("ok") + ".bin", 1000);
+        var upload = await Harness.RunAsync("upload", path, "--json");
         var id = (long)JObject.Parse(upload.Out)["id"]!;
-        var ok = await _h.RunAsync("download", "id:" + id, destination);
+        var ok = await Harness.RunAsync("download", "id:" + id, destination);
         Assert.That(ok.ExitCode, Is.EqualTo(0), ok.ToString());
         Assert.That(ok.Out.Split('\n').Count(l => l.Contains("ownloaded", StringComparison.Ordinal)), Is.EqualTo(1), ok.ToString());
 
-        var tty = await _h.RunAsync(["download", "id:" + id, destination, "--overwrite"], interactive: true, CancellationToken.None);
+        var tty = await Harness.RunAsync(["download", "id:" + id, destination, "--overwrite"], interactive: true, CancellationToken.None);
         Assert.That(tty.ExitCode, Is.EqualTo(0), tty.ToString());
         Assert.That(TerminalScreenLines(tty).Count(l => l.Contains("ownloaded", StringComparison.Ordinal)), Is.EqualTo(1), tty.ToString());
     }
@@ -273,9 +259,9 @@ public sealed partial class RoughEdgeTests
     [Test]
     public async Task Help_has_placeholders_prints_defaults_once_and_keeps_config_off_the_emulator()
     {
-        var upload = await _h.RunAsync("upload", "--help");
-        var ls = await _h.RunAsync("ls", "--help");
-        var emulator = await _h.RunAsync("emulator", "--help");
+        var upload = await Harness.RunAsync("upload", "--help");
+        var ls = await Harness.RunAsync("ls", "--help");
+        var emulator = await Harness.RunAsync("emulator", "--help");
 
         Assert.That(upload.Out, Does.Contain("Default 64MiB").And.Not.Contain("[default:"));
         Assert.That(ls.Out, Does.Contain("--uploaded <true|false>").And.Contain("--sort <key>").And.Not.Contain("[default:"));
@@ -286,10 +272,10 @@ public sealed partial class RoughEdgeTests
     [Test]
     public async Task A_partial_config_file_is_reported_with_the_files_keys()
     {
-        var config = Path.Combine(_h.Root, Unique("partial") + ".json");
+        var config = Path.Combine(Harness.Root, Unique("partial") + ".json");
         File.WriteAllText(config, """{ "project": "p" }""");
 
-        var run = await _h.RunAsync(["ls", "--config", config], interactive: false, CancellationToken.None, new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = _h.Home });
+        var run = await Harness.RunAsync(["ls", "--config", config], interactive: false, CancellationToken.None, new Dictionary<string, string?> { ["COGNITE_FILES_HOME"] = Harness.Home });
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain($"incomplete CDF configuration in '{config}': missing \"baseUrl\" or \"cluster\"").And.Contain("\"token\", or \"clientId\""));
@@ -302,18 +288,18 @@ public sealed partial class RoughEdgeTests
         var ids = new List<long>();
         foreach (var (name, size) in new[] { ("b.txt", 300), ("c.txt", 100), ("a.txt", 200) })
         {
-            var path = Path.Combine(_h.Root, Unique("src"), name);
+            var path = Path.Combine(Harness.Root, Unique("src"), name);
             Directory.CreateDirectory(Path.GetDirectoryName(path)!);
             File.WriteAllBytes(path, new byte[size]);
-            var run = await _h.RunAsync("upload", path, "--directory", directory, "--json");
+            var run = await Harness.RunAsync("upload", path, "--directory", directory, "--json");
             ids.Add((long)JObject.Parse(run.Out)["id"]!);
         }
 
-        var byName = await _h.RunAsync("ls", "--directory-prefix", directory);
-        var byIdReversed = await _h.RunAsync("ls", "--directory-prefix", directory, "--sort", "id", "--reverse");
-        var table = await _h.RunAsync(["ls", "--directory-prefix", directory], interactive: true, CancellationToken.None);
-        var json = await _h.RunAsync("ls", "--directory-prefix", directory, "--sort", "name", "--json");
-        var bad = await _h.RunAsync("ls", "--sort", "colour");
+        var byName = await Harness.RunAsync("ls", "--directory-prefix", directory);
+        var byIdReversed = await Harness.RunAsync("ls", "--directory-prefix", directory, "--sort", "id", "--reverse");
+        var table = await Harness.RunAsync(["ls", "--directory-prefix", directory], interactive: true, CancellationToken.None);
+        var json = await Harness.RunAsync("ls", "--directory-prefix", directory, "--sort", "name", "--json");
+        var bad = await Harness.RunAsync("ls", "--sort", "colour");
 
         var rows = byName.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(rows[0], Is.EqualTo("name\tsize\tuploaded\tid\texternalId\tdirectory"));
@@ -342,9 +328,9 @@ public sealed partial class RoughEdgeTests
     [Test]
     public async Task A_base_url_with_the_api_path_is_a_usage_error_without_a_parameter_suffix()
     {
-        var env = new Dictionary<string, string?>(_h.Environment) { ["COGNITE_BASE_URL"] = _h.Emulator.ApiBaseUrl.ToString() };
+        var env = new Dictionary<string, string?>(Harness.Environment) { ["COGNITE_BASE_URL"] = Harness.Emulator.ApiBaseUrl.ToString() };
 
-        var run = await _h.RunAsync(["ls"], interactive: false, CancellationToken.None, env);
+        var run = await Harness.RunAsync(["ls"], interactive: false, CancellationToken.None, env);
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.StartWith("error: BaseUrl must be the CDF root").And.Not.Contain("(Parameter"));
@@ -353,9 +339,9 @@ public sealed partial class RoughEdgeTests
     [Test]
     public async Task An_unreachable_base_url_names_the_host()
     {
-        var env = new Dictionary<string, string?>(_h.Environment) { ["COGNITE_BASE_URL"] = "http://127.0.0.1:9" };
+        var env = new Dictionary<string, string?>(Harness.Environment) { ["COGNITE_BASE_URL"] = "http://127.0.0.1:9" };
 
-        var run = await _h.RunAsync(["info", "1"], interactive: false, CancellationToken.None, env);
+        var run = await Harness.RunAsync(["info", "1"], interactive: false, CancellationToken.None, env);
 
         Assert.That(run.ExitCode, Is.EqualTo(1), run.ToString());
         Assert.That(run.Error, Does.StartWith("error: cannot reach CDF at 127.0.0.1:9"));

@@ -8,22 +8,11 @@ namespace Cognite.Files.Cli.Tests;
 /// <summary><c>download --directory-prefix / --external-id-prefix / --name &lt;dest-dir&gt;</c>: many files into a tree.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.None)]
-public sealed class TreeDownloadTests
+public sealed class TreeDownloadTests : CliFixture
 {
-    private const long MiB = 1024 * 1024;
-    private CliHarness _h = null!;
-
-    [OneTimeSetUp]
-    public async Task StartAsync() => _h = await CliHarness.StartAsync();
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _h.DisposeAsync();
-
-    private static string Unique(string prefix) => prefix + "-" + Guid.NewGuid().ToString("N")[..8];
-
     private async Task<long> UploadAsync(string path, params string[] options)
     {
-        var run = await _h.RunAsync(["upload", path, .. options, "--json"]);
+        var run = await Harness.RunAsync(["upload", path, .. options, "--json"]);
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         return (long)JObject.Parse(run.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries)[0])["id"]!;
     }
@@ -33,16 +22,16 @@ public sealed class TreeDownloadTests
     {
         var cdf = "/" + Unique("reports");
         var local = Unique("tree");
-        var a = _h.CreateFile(Path.Combine(local, "a.txt"), 10, seed: 1);
-        var b = _h.CreateFile(Path.Combine(local, "sub", "b.txt"), 20, seed: 2);
-        var c = _h.CreateFile(Path.Combine(local, "sub", "deep", "c.bin"), 6 * MiB, seed: 3);
-        Assert.That((await _h.RunAsync("upload", Path.Combine(_h.Files, local), "--directory", cdf, "--part-size", "5MiB")).ExitCode, Is.EqualTo(0));
-        var first = await UploadAsync(_h.CreateFile(Unique("d1"), 30, seed: 4), "--name", "dup.txt", "--directory", cdf);
-        var second = await UploadAsync(_h.CreateFile(Unique("d2"), 40, seed: 5), "--name", "dup.txt", "--directory", cdf);
-        await UploadAsync(_h.CreateFile(Unique("sibling"), 10), "--directory", cdf + "2");
-        var destination = Path.Combine(_h.Root, Unique("out"));
+        var a = Harness.CreateFile(Path.Combine(local, "a.txt"), 10, seed: 1);
+        var b = Harness.CreateFile(Path.Combine(local, "sub", "b.txt"), 20, seed: 2);
+        var c = Harness.CreateFile(Path.Combine(local, "sub", "deep", "c.bin"), 6 * MiB, seed: 3);
+        Assert.That((await Harness.RunAsync("upload", Path.Combine(Harness.Files, local), "--directory", cdf, "--part-size", "5MiB")).ExitCode, Is.EqualTo(0));
+        var first = await UploadAsync(Harness.CreateFile(Unique("d1"), 30, seed: 4), "--name", "dup.txt", "--directory", cdf);
+        var second = await UploadAsync(Harness.CreateFile(Unique("d2"), 40, seed: 5), "--name", "dup.txt", "--directory", cdf);
+        await UploadAsync(Harness.CreateFile(Unique("sibling"), 10), "--directory", cdf + "2");
+        var destination = Path.Combine(Harness.Root, Unique("out"));
 
-        var run = await _h.RunAsync("download", "--directory-prefix", cdf, destination, "-c", "3");
+        var run = await Harness.RunAsync("download", "--directory-prefix", cdf, destination, "-c", "3");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(File.ReadAllBytes(Path.Combine(destination, "a.txt")), Is.EqualTo(File.ReadAllBytes(a)));
@@ -55,7 +44,7 @@ public sealed class TreeDownloadTests
         Assert.That(Directory.GetFiles(destination, "*", SearchOption.AllDirectories), Has.Length.EqualTo(5), $"{cdf}2 is not below {cdf}");
         Assert.That(run.Out, Does.Contain($"Downloaded 5 files to {destination}: 5 downloaded"));
 
-        var again = await _h.RunAsync("download", "--directory-prefix", cdf, destination);
+        var again = await Harness.RunAsync("download", "--directory-prefix", cdf, destination);
         Assert.That(again.ExitCode, Is.EqualTo(0), again.ToString());
         Assert.That(again.Out, Does.Contain("0 downloaded").And.Contain("5 already there"));
     }
@@ -68,13 +57,13 @@ public sealed class TreeDownloadTests
         var two = new byte[2000];
         new Random(1).NextBytes(one);
         new Random(2).NextBytes(two);
-        await _h.UploadWithStoredChecksumAsync("one.bin", cdf, one);
-        await _h.UploadWithStoredChecksumAsync("two.bin", cdf, two);
-        var destination = Path.Combine(_h.Root, Unique("out"));
-        Assert.That((await _h.RunAsync("download", "--directory-prefix", cdf, destination)).ExitCode, Is.EqualTo(0));
+        await Harness.UploadWithStoredChecksumAsync("one.bin", cdf, one);
+        await Harness.UploadWithStoredChecksumAsync("two.bin", cdf, two);
+        var destination = Path.Combine(Harness.Root, Unique("out"));
+        Assert.That((await Harness.RunAsync("download", "--directory-prefix", cdf, destination)).ExitCode, Is.EqualTo(0));
         File.WriteAllBytes(Path.Combine(destination, "two.bin"), [.. two.Take(1999), (byte)(two[1999] ^ 1)]);
 
-        var json = await _h.RunAsync("download", "--directory-prefix", cdf, destination, "--json");
+        var json = await Harness.RunAsync("download", "--directory-prefix", cdf, destination, "--json");
 
         Assert.That(json.ExitCode, Is.EqualTo(1), json.ToString());
         var docs = json.Out.Split('\n', StringSplitOptions.RemoveEmptyEntries).Select(JObject.Parse).ToDictionary(d => (string)d["name"]!);
@@ -84,7 +73,7 @@ public sealed class TreeDownloadTests
         Assert.That((string?)docs["two.bin"]["error"], Does.Contain("differs: same length, checksum").And.Contain("use --overwrite to replace it"));
         Assert.That(json.Error, Does.Contain("error: two.bin: "));
 
-        var overwrite = await _h.RunAsync("download", "--directory-prefix", cdf, destination, "--overwrite");
+        var overwrite = await Harness.RunAsync("download", "--directory-prefix", cdf, destination, "--overwrite");
         Assert.That(overwrite.ExitCode, Is.EqualTo(0), overwrite.ToString());
         Assert.That(File.ReadAllBytes(Path.Combine(destination, "two.bin")), Is.EqualTo(two));
     }
@@ -94,18 +83,18 @@ public sealed class TreeDownloadTests
     {
         var prefix = Unique("ext") + "/";
         var local = Unique("extsrc");
-        _h.CreateFile(Path.Combine(local, "keep.csv"), 10, seed: 1);
-        _h.CreateFile(Path.Combine(local, "drop.txt"), 10, seed: 2);
-        Assert.That((await _h.RunAsync("upload", Path.Combine(_h.Files, local), "--external-id", prefix, "--directory", "/x/" + local)).ExitCode, Is.EqualTo(0));
-        var destination = Path.Combine(_h.Root, Unique("out"));
+        Harness.CreateFile(Path.Combine(local, "keep.csv"), 10, seed: 1);
+        Harness.CreateFile(Path.Combine(local, "drop.txt"), 10, seed: 2);
+        Assert.That((await Harness.RunAsync("upload", Path.Combine(Harness.Files, local), "--external-id", prefix, "--directory", "/x/" + local)).ExitCode, Is.EqualTo(0));
+        var destination = Path.Combine(Harness.Root, Unique("out"));
 
-        var run = await _h.RunAsync("download", "--external-id-prefix", prefix, destination, "--include", "**/*.csv");
+        var run = await Harness.RunAsync("download", "--external-id-prefix", prefix, destination, "--include", "**/*.csv");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(File.Exists(Path.Combine(destination, "x", local, "keep.csv")), Is.True, run.ToString());
         Assert.That(File.Exists(Path.Combine(destination, "x", local, "drop.txt")), Is.False);
 
-        var byName = await _h.RunAsync("download", "--name", "drop.txt", destination);
+        var byName = await Harness.RunAsync("download", "--name", "drop.txt", destination);
         Assert.That(byName.ExitCode, Is.EqualTo(0), byName.ToString());
         Assert.That(File.Exists(Path.Combine(destination, "x", local, "drop.txt")), Is.True);
     }
@@ -114,10 +103,10 @@ public sealed class TreeDownloadTests
     public async Task On_a_terminal_a_total_bar_and_a_line_per_file()
     {
         var cdf = "/" + Unique("ttydl");
-        await UploadAsync(_h.CreateFile(Unique("t1"), 3 * MiB, seed: 1), "--directory", cdf);
-        await UploadAsync(_h.CreateFile(Unique("t2"), 2 * MiB, seed: 2), "--directory", cdf);
+        await UploadAsync(Harness.CreateFile(Unique("t1"), 3 * MiB, seed: 1), "--directory", cdf);
+        await UploadAsync(Harness.CreateFile(Unique("t2"), 2 * MiB, seed: 2), "--directory", cdf);
 
-        var run = await _h.RunAsync(["download", "--directory-prefix", cdf, Path.Combine(_h.Root, Unique("out"))], interactive: true, CancellationToken.None);
+        var run = await Harness.RunAsync(["download", "--directory-prefix", cdf, Path.Combine(Harness.Root, Unique("out"))], interactive: true, CancellationToken.None);
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Console, Does.Contain("download total (2 files)").And.Contain("✔ downloaded").And.Contain("Downloaded 2 files"));
@@ -131,13 +120,13 @@ public sealed class TreeDownloadTests
     [TestCase(new[] { "download", "--name", "x", "{out}", "--exclude", "/abs" }, "patterns are relative")]
     public async Task Usage_errors(string[] args, string message)
     {
-        var before = _h.Emulator.Counters.ApiRequests;
+        var before = Harness.Emulator.Counters.ApiRequests;
 
-        var run = await _h.RunAsync([.. args.Select(a => a.Replace("{out}", Path.Combine(_h.Root, "u-out"), StringComparison.Ordinal))]);
+        var run = await Harness.RunAsync([.. args.Select(a => a.Replace("{out}", Path.Combine(Harness.Root, "u-out"), StringComparison.Ordinal))]);
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain(message));
-        Assert.That(_h.Emulator.Counters.ApiRequests, Is.EqualTo(before));
+        Assert.That(Harness.Emulator.Counters.ApiRequests, Is.EqualTo(before));
     }
 
     [Test]

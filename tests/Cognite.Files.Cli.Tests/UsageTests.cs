@@ -3,21 +3,16 @@ namespace Cognite.Files.Cli.Tests;
 /// <summary>Every usage error: exit code 2, one <c>error:</c> line on stderr, and nothing sent to CDF.</summary>
 [TestFixture]
 [Parallelizable(ParallelScope.None)]
-public sealed class UsageTests
+public sealed class UsageTests : CliFixture
 {
-    private CliHarness _h = null!;
     private string _file = null!;
 
     [OneTimeSetUp]
-    public async Task StartAsync()
+    public void CreateFiles()
     {
-        _h = await CliHarness.StartAsync();
-        _file = _h.CreateFile("one.bin", 100);
-        Directory.CreateDirectory(Path.Combine(_h.Files, "empty"));
+        _file = Harness.CreateFile("one.bin", 100);
+        Directory.CreateDirectory(Path.Combine(Harness.Files, "empty"));
     }
-
-    [OneTimeTearDown]
-    public async Task StopAsync() => await _h.DisposeAsync();
 
     private static IEnumerable<TestCaseData> Cases()
     {
@@ -56,24 +51,24 @@ public sealed class UsageTests
     [TestCaseSource(nameof(Cases))]
     public async Task Exits_with_2_and_one_error_line_before_any_request(string[] args, string message)
     {
-        var before = _h.Emulator.Counters.ApiRequests;
-        var expanded = args.Select(a => a.Replace("{files}", _h.Files, StringComparison.Ordinal).Replace("{file}", _file, StringComparison.Ordinal).Replace("{root}", _h.Root, StringComparison.Ordinal)).ToArray();
+        var before = Harness.Emulator.Counters.ApiRequests;
+        var expanded = args.Select(a => a.Replace("{files}", Harness.Files, StringComparison.Ordinal).Replace("{file}", _file, StringComparison.Ordinal).Replace("{root}", Harness.Root, StringComparison.Ordinal)).ToArray();
 
-        var run = await _h.RunAsync(expanded);
+        var run = await Harness.RunAsync(expanded);
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         var lines = run.Error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.That(lines, Has.Length.EqualTo(1), run.ToString());
         Assert.That(lines[0], Does.StartWith("error: ").And.Contain(message));
-        Assert.That(_h.Emulator.Counters.ApiRequests, Is.EqualTo(before), "nothing was sent");
+        Assert.That(Harness.Emulator.Counters.ApiRequests, Is.EqualTo(before), "nothing was sent");
     }
 
     [Test]
     public async Task Incomplete_configuration_is_a_usage_error_naming_what_is_missing()
     {
-        var env = new Dictionary<string, string?> { ["COGNITE_PROJECT"] = "p", ["COGNITE_FILES_HOME"] = _h.Home };
+        var env = new Dictionary<string, string?> { ["COGNITE_PROJECT"] = "p", ["COGNITE_FILES_HOME"] = Harness.Home };
 
-        var run = await _h.RunAsync(["ls"], interactive: false, CancellationToken.None, env);
+        var run = await Harness.RunAsync(["ls"], interactive: false, CancellationToken.None, env);
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain("incomplete CDF configuration").And.Contain("COGNITE_BASE_URL").And.Contain("COGNITE_TOKEN"));
@@ -88,9 +83,9 @@ public sealed class UsageTests
             return;
         }
 
-        var path = _h.CreateFile("locked.bin", 10);
+        var path = Harness.CreateFile("locked.bin", 10);
         File.SetUnixFileMode(path, UnixFileMode.None);
-        var run = await _h.RunAsync("upload", path);
+        var run = await Harness.RunAsync("upload", path);
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain("cannot read"));
     }
@@ -98,10 +93,10 @@ public sealed class UsageTests
     [Test]
     public async Task Resume_of_a_journal_without_its_sidecar_names_the_problem()
     {
-        var journal = Path.Combine(_h.Root, "foreign.journal.json");
+        var journal = Path.Combine(Harness.Root, "foreign.journal.json");
         File.WriteAllText(journal, "{}");
 
-        var run = await _h.RunAsync("resume", journal);
+        var run = await Harness.RunAsync("resume", journal);
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain("was not written by 'cognite-files upload'"));
@@ -110,11 +105,11 @@ public sealed class UsageTests
     [Test]
     public async Task Resume_of_an_embedded_emulator_journal_while_CDF_is_configured_is_refused()
     {
-        var journal = Path.Combine(_h.Root, "embedded.journal.json");
+        var journal = Path.Combine(Harness.Root, "embedded.journal.json");
         File.WriteAllText(journal, "{}");
         File.WriteAllText(journal + ".cli.json", $$"""{ "version": 1, "source": "{{_file}}", "label": "one.bin", "embedded": true, "project": "emulator", "partSize": 5242880 }""");
 
-        var run = await _h.RunAsync("resume", journal);
+        var run = await Harness.RunAsync("resume", journal);
 
         Assert.That(run.ExitCode, Is.EqualTo(2), run.ToString());
         Assert.That(run.Error, Does.Contain("went to the embedded emulator, but CDF is configured now"));
@@ -123,7 +118,7 @@ public sealed class UsageTests
     [Test]
     public async Task Help_exits_0_and_lists_the_commands()
     {
-        var run = await _h.RunAsync("--help");
+        var run = await Harness.RunAsync("--help");
 
         Assert.That(run.ExitCode, Is.EqualTo(0), run.ToString());
         Assert.That(run.Out, Does.Contain("upload").And.Contain("resume").And.Contain("download").And.Contain("ls").And.Contain("info").And.Contain("rm").And.Contain("emulator").And.Contain("demo"));
