@@ -109,19 +109,30 @@ internal sealed class CliHarness : IAsyncDisposable
     });
 
     /// <summary>
+    /// Runs the CLI with <paramref name="args"/> (an upload or sync of one part at a time) while part 2 stalls on its first
+    /// attempt, cancels it as Ctrl+C would once the emulator has stalled that part (woken by its counters, no polling; a
+    /// run that ends first is returned as it ended), clears the faults and returns the run.
+    /// </summary>
+    public async Task<CliRun> CancelledWhilePartStallsAsync(string[] args, bool interactive = false, bool recordEscapes = false)
+    {
+        StallPart(2);
+        var faultsBefore = Emulator.Counters.FaultsInjected;
+        using var cts = new CancellationTokenSource();
+        var running = RunAsync(args, interactive, cts.Token, recordEscapes: recordEscapes);
+        await Task.WhenAny(Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), running);
+        await cts.CancelAsync();
+        var run = await running;
+        Emulator.Faults.Clear();
+        return run;
+    }
+
+    /// <summary>
     /// Uploads <paramref name="path"/> in 5 MiB parts one at a time (plus <paramref name="extra"/> arguments), cancels the
     /// run while part 2 stalls (parts 0 and 1 are done), and returns the run and the journal it says to resume.
     /// </summary>
     public async Task<(CliRun Run, string Journal)> CancelledUploadAsync(string path, string[] extra, bool interactive = false, bool recordEscapes = false)
     {
-        StallPart(2);
-        var faultsBefore = Emulator.Counters.FaultsInjected;
-        using var cts = new CancellationTokenSource();
-        var upload = RunAsync(["upload", path, "--part-size", "5MiB", "--concurrency", "1", .. extra], interactive, cts.Token, recordEscapes: recordEscapes);
-        await Task.WhenAny(Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), upload);
-        await cts.CancelAsync();
-        var run = await upload;
-        Emulator.Faults.Clear();
+        var run = await CancelledWhilePartStallsAsync(["upload", path, "--part-size", "5MiB", "--concurrency", "1", .. extra], interactive, recordEscapes);
         Assert.That(run.ExitCode, Is.EqualTo(130), run.ToString());
         var line = run.Error.Split('\n').Single(l => l.TrimStart().StartsWith("cognite-files resume ", StringComparison.Ordinal)).Trim();
         return (run, line["cognite-files resume ".Length..]);

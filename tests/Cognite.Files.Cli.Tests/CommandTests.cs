@@ -144,27 +144,12 @@ public sealed partial class CommandTests : CliFixture
         var path = Harness.CreateFile(Unique("resume") + ".bin", 16 * MiB + 1, seed: 21);
         var sha = CliHarness.Sha256(path);
         // Part 2 stalls (the server stops reading) on its first attempt, so parts 0 and 1 are done when we cancel.
-        Harness.Emulator.Faults.Set(new FaultOptions
-        {
-            Schedule = [new ScheduledFault { PartIndex = 2, Attempt = 1, Kind = FaultKind.Stall }],
-            StallDuration = TimeSpan.FromMinutes(5),
-        });
-        var faultsBefore = Harness.Emulator.Counters.FaultsInjected;
-        using var cts = new CancellationTokenSource();
-        var upload = Harness.RunAsync(["upload", path, "--part-size", "5MiB", "--concurrency", "1"], interactive: false, cts.Token);
-        // Woken by the emulator when it injects the stall (no polling); an upload that ends first fails the asserts below.
-        await Task.WhenAny(Harness.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), upload);
-        await cts.CancelAsync();
-        var cancelled = await upload;
+        var (cancelled, journal) = await Harness.CancelledUploadAsync(path, []);
 
-        Assert.That(cancelled.ExitCode, Is.EqualTo(130), cancelled.ToString());
-        var resumeLine = cancelled.Error.Split('\n').Single(l => l.TrimStart().StartsWith("cognite-files resume ", StringComparison.Ordinal)).Trim();
-        var journal = resumeLine["cognite-files resume ".Length..];
         Assert.That(File.Exists(journal), Is.True, cancelled.ToString());
         Assert.That(cancelled.Error, Does.Contain("journal: " + journal), "the journal path is printed before the upload starts");
         Assert.That(cancelled.Error, Does.Contain("cancelling… (Ctrl+C again to quit at once)"));
         var uploadId = (string)JObject.Parse(File.ReadAllText(journal))["uploadId"]!;
-        Harness.Emulator.Faults.Clear();
 
         var resumed = await Harness.RunAsync("resume", journal);
 

@@ -152,18 +152,7 @@ public sealed class SyncTests : CliFixture
     public async Task An_interrupted_sync_resumes_when_run_again()
     {
         var (local, _) = Tree(("big.bin", (int)(16 * MiB + 1)));
-        Harness.Emulator.Faults.Set(new FaultOptions
-        {
-            Schedule = [new ScheduledFault { PartIndex = 2, Attempt = 1, Kind = FaultKind.Stall }],
-            StallDuration = TimeSpan.FromMinutes(5),
-        });
-        var faultsBefore = Harness.Emulator.Counters.FaultsInjected;
-        using var cts = new CancellationTokenSource();
-        var sync = Harness.RunAsync(["sync", local, "--part-size", "5MiB", "--concurrency", "1"], interactive: false, cts.Token);
-        await Task.WhenAny(Harness.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), sync);
-        await cts.CancelAsync();
-        var cancelled = await sync;
-        Harness.Emulator.Faults.Clear();
+        var cancelled = await Harness.CancelledWhilePartStallsAsync(["sync", local, "--part-size", "5MiB", "--concurrency", "1"]);
         Assert.That(cancelled.ExitCode, Is.EqualTo(130), cancelled.ToString());
         Assert.That(cancelled.Error, Does.Contain("run the same sync again to finish"));
 
@@ -181,14 +170,7 @@ public sealed class SyncTests : CliFixture
     {
         var (local, _) = Tree(("big.bin", (int)(16 * MiB + 1)));
         var big = Path.Combine(local, "big.bin");
-        Harness.StallPart(2);
-        var faultsBefore = Harness.Emulator.Counters.FaultsInjected;
-        using var cts = new CancellationTokenSource();
-        var sync = Harness.RunAsync(["sync", local, "--part-size", "5MiB", "--concurrency", "1"], interactive: false, cts.Token);
-        await Task.WhenAny(Harness.Emulator.Counters.WaitForAsync(c => c.FaultsInjected > faultsBefore, cts.Token), sync);
-        await cts.CancelAsync();
-        Assert.That((await sync).ExitCode, Is.EqualTo(130));
-        Harness.Emulator.Faults.Clear();
+        Assert.That((await Harness.CancelledWhilePartStallsAsync(["sync", local, "--part-size", "5MiB", "--concurrency", "1"])).ExitCode, Is.EqualTo(130));
         File.AppendAllText(big, "edited");
 
         var again = await Harness.RunAsync("sync", local, "--part-size", "5MiB");
