@@ -73,6 +73,21 @@ public class DownloadEmulatorTests
     }
 
     /// <summary>A GET hook that, before the <paramref name="n"/>-th GET, uploads <paramref name="replacement"/> to the file with another client.</summary>
+    /// <summary>An onGet that cancels <paramref name="cts"/> when the <paramref name="n"/>th GET is made, as a user would.</summary>
+    private static Func<HttpRequestMessage, Task> CancelAtGet(int n, CancellationTokenSource cts)
+    {
+        var gets = 0;
+        return _ =>
+        {
+            if (Interlocked.Increment(ref gets) == n)
+            {
+                cts.Cancel();
+            }
+
+            return Task.CompletedTask;
+        };
+    }
+
     private Func<HttpRequestMessage, Task> OverwriteBeforeGet(int n, string externalId, byte[] replacement)
     {
         var gets = 0;
@@ -150,16 +165,7 @@ public class DownloadEmulatorTests
     public async Task A_cancelled_download_resumes_with_the_missing_ranges_only()
     {
         using var cts = new CancellationTokenSource();
-        var gets = 0;
-        using var client = Client(concurrency: 1, onGet: _ =>
-        {
-            if (Interlocked.Increment(ref gets) == 4)
-            {
-                cts.Cancel();
-            }
-
-            return Task.CompletedTask;
-        });
+        using var client = Client(concurrency: 1, onGet: CancelAtGet(4, cts));
         var (id, content) = await UploadAsync(client, (7 * RangeSize) + 5);
 
         await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(Identifier.FromId(id), Dest(), cancellationToken: cts.Token));
@@ -215,16 +221,7 @@ public class DownloadEmulatorTests
     public async Task A_resume_after_an_overwrite_starts_over_and_gets_the_new_version_whole()
     {
         using var cts = new CancellationTokenSource();
-        var gets = 0;
-        using var client = Client(concurrency: 1, onGet: _ =>
-        {
-            if (Interlocked.Increment(ref gets) == 4)
-            {
-                cts.Cancel();
-            }
-
-            return Task.CompletedTask;
-        });
+        using var client = Client(concurrency: 1, onGet: CancelAtGet(4, cts));
         var (id, _) = await UploadAsync(client, 7 * RangeSize, externalId: "resumed-over");
         await Assert.CatchAsync<OperationCanceledException>(() => client.DownloadAsync(Identifier.FromId(id), Dest(), cancellationToken: cts.Token));
         var replacement = Bytes(7 * RangeSize, seed: 4);
